@@ -1,0 +1,274 @@
+"""The audit log: one chained record per turn and per event, signed checkpoints, verification, export, purge.
+
+The log logs its readers: pass `auditor=` (a raw user id) to `verify`, `export`, `search` and `get` and the
+reading is itself appended as an `audit.*` record before the answer is returned. The CLI and the web pages
+always do.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import IO, Any
+
+from assistant.audit.checkpoint import Checkpoint, signed_body
+from assistant.audit.export import write_csv, write_jsonl
+from assistant.audit.keys import AuditKeys
+from assistant.audit.records import PURGE_ACTION, PreparedRecord, prepare_record, seq_ranges
+from assistant.audit.retention import PurgeResult, format_time, oldest_cutoff, plan_purge
+from assistant.audit.settings import AuditSettings
+from assistant.audit.sqlite_store import SQLiteAuditStore
+from assistant.audit.store import AuditStore, Hold, RecordQuery, StoredRecord
+from assistant.audit.verify import VerifyResult, purge_coverage, verify_records
+from baken.errors import AuditError, NotFound, UserError
+
+logger = logging.getLogger(__name__)
+
+SYSTEM_ACTOR = "baken-system"
+
+
+def _utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _as_time(value: datetime | str | None) -> str | None:
+    """A filter bound in the log's time format; a bare date means its midnight UTC."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError as exc:
+            raise UserError(f"not an ISO-8601 date or time: {value!r} (e.g. 2026-01-31 or 2026-01-31T12:00)") \
+                from exc
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return format_time(value)
+
+
+class AuditLog:
+    """The tamper-evident log of every interaction, behind an `AuditStore`."""
+
+    def __init__(self, store: AuditStore, keys: AuditKeys, settings: AuditSettings,
+                 clock: Callable[[], datetime] = _utc_now) -> None:
+        self.store = store
+        self.keys = keys
+        self.settings = settings
+        self._clock = clock
+
+    @classmethod
+    def open(cls, settings: AuditSettings, data_dir: Path) -> "AuditLog":
+        """The log in the SQLite file and key directory that `settings` name under `data_dir`."""
+        keys = AuditKeys.load_or_create(settings.keys_path(data_dir))
+        store = SQLiteAuditStore(settings.database_path(data_dir), durable=settings.durable,
+                                 busy_timeout_ms=settings.busy_timeout_ms)
+        return cls(store, keys, settings)
+
+    def pseudonym(self, user_id: str) -> str:
+        """The actor pseudonym of a user id (keyed HMAC); the raw id never enters the log."""
+        return self.keys.pseudonym(user_id)
+
+    def now(self) -> str:
+        """The current time in the log's format."""
+        return format_time(self._clock())
+
+    # --- writing -------------------------------------------------------------------------------------------
+
+    def append(self, action: str, *, actor: str, role: str, record: dict[str, Any],
+               content: dict[str, Any] | None = None, conversation_id: str | None = None,
+               outcome: str | None = None) -> int:
+        """Append one record (metadata chained, content committed to); returns its seq, raises AuditError."""
+        pseudonym = self.pseudonym(actor)
+
+        def prepare(seq: int, prev_head: bytes) -> PreparedRecord:
+            return prepare_record(seq, prev_head, time=self.now(), action=action, actor=pseudonym, role=role,
+                                  attributes=record, content=content, conversation_id=conversation_id,
+                                  outcome=outcome)
+
+        try:
+            written = self.store.append(prepare)
+        except AuditError:
+            raise
+        except (ValueError, TypeError) as exc:  # not JSON, reserved field, NaN...
+            raise AuditError(f"the audit record for {action} cannot be written: {exc}") from exc
+        if written.seq % self.settings.checkpoint_every == 0:
+            self._sign_and_store(written.seq, written.head)
+        return written.seq
+
+    def append_turn(self, *, actor: str, role: str, record: dict[str, Any], content: dict[str, Any],
+                    conversation_id: str, outcome: str) -> int:
+        """Log one conversation turn (outcome: answered, no_source, refused, error:<type>)."""
+        return self.append("conversation.turn", actor=actor, role=role, record=record, content=content,
+                           conversation_id=conversation_id, outcome=outcome)
+
+    def append_feedback(self, *, actor: str, role: str, conversation_id: str, turn_seq: int, rating: str,
+                        comment: str | None = None) -> int:
+        """Log a user's feedback on an answer; a (redacted) comment goes to content."""
+        return self.append("feedback.given", actor=actor, role=role, conversation_id=conversation_id,
+                           record={"baken.feedback.turn_seq": turn_seq, "baken.feedback.rating": rating},
+                           content=None if comment is None else {"comment": comment}, outcome="recorded")
+
+    def append_document_event(self, action: str, *, actor: str, role: str, doc_id: str, sha256: str,
+                              outcome: str = "ok", details: dict[str, Any] | None = None) -> int:
+        """Log document.upload, document.reindex or document.delete (who, which document hash)."""
+        if not action.startswith("document."):
+            raise ValueError(f"not a document action: {action}")
+        record = {"baken.document.id": doc_id, "baken.document.sha256": sha256, **(details or {})}
+        return self.append(action, actor=actor, role=role, record=record, outcome=outcome)
+
+    def append_auth_event(self, action: str, *, actor: str, role: str, outcome: str,
+                          origin: str | None = None, details: dict[str, Any] | None = None) -> int:
+        """Log auth.login, auth.login_failed, auth.logout, user.change (origin: e.g. client address)."""
+        record = {"baken.origin": origin, **(details or {})}
+        return self.append(action, actor=actor, role=role, record=record, outcome=outcome)
+
+    # --- checkpoints ---------------------------------------------------------------------------------------
+
+    def _sign_and_store(self, seq: int, head: bytes) -> Checkpoint:
+        time, key_id = self.now(), self.keys.signer.key_id
+        signature = self.keys.signer.sign(signed_body(seq, head.hex(), time, key_id)).hex()
+        checkpoint = Checkpoint(seq=seq, head=head.hex(), time=time, key_id=key_id, signature=signature)
+        self.store.add_checkpoint(checkpoint)
+        return checkpoint
+
+    def checkpoint(self) -> Checkpoint:
+        """Sign the current head now (on demand); store and return the checkpoint."""
+        last = self.store.last()
+        if last is None:
+            raise UserError("the audit log is empty: there is nothing to sign yet")
+        return self._sign_and_store(*last)
+
+    def public_key_pem(self) -> bytes:
+        """The public key that verifies this log's checkpoints."""
+        return self.keys.signer.public_pem
+
+    # --- reading (each read by an auditor is itself logged) ------------------------------------------------
+
+    def _log_reader(self, action: str, auditor: str | None, role: str, details: dict[str, Any],
+                    outcome: str = "ok") -> None:
+        if auditor is not None:
+            self.append(action, actor=auditor, role=role, record={"baken.audit.request": details},
+                        outcome=outcome)
+
+    def verify(self, checkpoint: Path | None = None, *, auditor: str | None = None,
+               role: str = "auditor") -> VerifyResult:
+        """Walk the whole chain against stored checkpoints (and the checkpoint file, if given)."""
+        checkpoints = self.store.checkpoints()
+        if checkpoint is not None:
+            checkpoints.append(Checkpoint.read(checkpoint))
+        signer = self.keys.signer
+        coverage = purge_coverage(self.store.find(RecordQuery(action=PURGE_ACTION), limit=1 << 30))
+        result = verify_records(self.store.records(), checkpoints,
+                                lambda cp: signer.verify(bytes.fromhex(cp.signature), cp.body())
+                                if _is_hex(cp.signature) else False, coverage)
+        self._log_reader("audit.verify", auditor, role,
+                         {"checkpoint_file": checkpoint is not None, "records": result.records,
+                          "first_bad_seq": result.first_bad_seq}, outcome="intact" if result.ok else "broken")
+        return result
+
+    def export(self, out: IO[str], format: str = "jsonl", since: datetime | str | None = None,
+               until: datetime | str | None = None, actor: str | None = None, document: str | None = None,
+               *, auditor: str | None = None, role: str = "auditor") -> int:
+        """Export records (actor is a pseudonym) as verifiable JSONL or flat CSV; returns the records written."""
+        if format not in ("jsonl", "csv"):
+            raise UserError(f"unknown export format {format!r}: use jsonl or csv")
+        query = RecordQuery(since=_as_time(since), until=_as_time(until), actor=actor, document=document)
+        # Logged first, so the export contains (and its checkpoint covers) its own export event.
+        self._log_reader("audit.export", auditor, role, {"format": format, "since": query.since,
+                                                          "until": query.until, "actor": actor,
+                                                          "document": document})
+        writer = write_jsonl if format == "jsonl" else write_csv
+        return writer(self.store.records(), out, query)
+
+    def search(self, *, since: datetime | str | None = None, until: datetime | str | None = None,
+               actor: str | None = None, action: str | None = None, outcome: str | None = None,
+               conversation_id: str | None = None, document: str | None = None,
+               redaction_type: str | None = None, limit: int = 100, offset: int = 0,
+               auditor: str | None = None, role: str = "auditor") -> list[StoredRecord]:
+        """Records matching every filter given (actor is a pseudonym), newest first."""
+        query = RecordQuery(since=_as_time(since), until=_as_time(until), actor=actor, action=action,
+                            outcome=outcome, conversation_id=conversation_id, document=document,
+                            redaction_type=redaction_type)
+        self._log_reader("audit.search", auditor, role,
+                         {k: v for k, v in vars(query).items() if v is not None} | {"offset": offset})
+        return self.store.find(query, limit=limit, offset=offset)
+
+    def get(self, seq: int, *, auditor: str | None = None, role: str = "auditor") -> StoredRecord:
+        """One record with its content; NotFound when there is none."""
+        found = self.store.get(seq)
+        self._log_reader("audit.view", auditor, role, {"seq": seq}, outcome="ok" if found else "not_found")
+        if found is None:
+            raise NotFound(f"there is no audit record {seq}")
+        return found
+
+    # --- retention and holds -------------------------------------------------------------------------------
+
+    def purge(self, now: datetime | None = None, *, dry_run: bool = False, actor: str = SYSTEM_ACTOR,
+              role: str = "system") -> PurgeResult:
+        """Destroy content and metadata past retention that no hold protects, and log the purge."""
+        moment = now if now is not None else self._clock()
+        holds = self.store.holds()
+        plan = plan_purge(self.store.retention_rows(oldest_cutoff(self.settings, moment)), holds,
+                          self.settings, moment)
+        if dry_run:
+            return PurgeResult(plan.content_seqs, plan.metadata_seqs, plan.held_seqs, None, dry_run=True)
+        attributes = {
+            "baken.purge.content_seqs": seq_ranges(plan.content_seqs),
+            "baken.purge.metadata_seqs": seq_ranges(plan.metadata_seqs),
+            "baken.purge.held_seqs": seq_ranges(plan.held_seqs),
+            "baken.purge.as_of": format_time(moment),
+            "baken.purge.content_retention_days": self.settings.content_retention_days,
+            "baken.purge.metadata_retention_days": self.settings.metadata_retention_days,
+            "baken.purge.retention_days_by_kind": self.settings.retention_days_by_kind,
+            "baken.purge.holds": [h.id for h in holds],
+        }
+        pseudonym = self.pseudonym(actor)
+
+        def prepare(seq: int, prev_head: bytes) -> PreparedRecord:
+            return prepare_record(seq, prev_head, time=self.now(), action=PURGE_ACTION, actor=pseudonym,
+                                  role=role, attributes=attributes, outcome="purged")
+
+        written = self.store.purge(plan.content_seqs, plan.metadata_seqs, prepare)
+        logger.info("audit purge: content of %d records, metadata of %d, %d held",
+                    len(plan.content_seqs), len(plan.metadata_seqs), len(plan.held_seqs))
+        if written.seq % self.settings.checkpoint_every == 0:
+            self._sign_and_store(written.seq, written.head)
+        return PurgeResult(plan.content_seqs, plan.metadata_seqs, plan.held_seqs, written.seq)
+
+    def add_hold(self, *, reason: str, actor: str, conversation_id: str | None = None,
+                 seq_from: int | None = None, seq_to: int | None = None, role: str = "auditor") -> int:
+        """Put a legal hold on one conversation or a seq range; returns the hold id. Logged."""
+        if (conversation_id is None) == (seq_from is None and seq_to is None):
+            raise UserError("a hold names either a conversation id or a seq range, not both or neither")
+        if seq_from is not None and seq_to is not None and seq_from > seq_to:
+            raise UserError(f"the seq range {seq_from}-{seq_to} is empty: give FIRST-LAST with FIRST <= LAST")
+        hold_id = self.store.add_hold(conversation_id, seq_from, seq_to, reason, self.now(), self.pseudonym(actor))
+        self.append("audit.hold.add", actor=actor, role=role, outcome="ok",
+                    record={"baken.hold.id": hold_id, "baken.hold.seq_from": seq_from,
+                            "baken.hold.seq_to": seq_to, "baken.hold.conversation": conversation_id},
+                    content={"reason": reason})
+        return hold_id
+
+    def remove_hold(self, hold_id: int, *, actor: str, role: str = "auditor") -> None:
+        """Lift a legal hold. Logged."""
+        if not self.store.remove_hold(hold_id):
+            raise NotFound(f"there is no legal hold {hold_id} (see `baken audit hold list`)")
+        self.append("audit.hold.remove", actor=actor, role=role, record={"baken.hold.id": hold_id}, outcome="ok")
+
+    def holds(self) -> list[Hold]:
+        """The legal holds in force."""
+        return self.store.holds()
+
+    def close(self) -> None:
+        """Close the store."""
+        self.store.close()
+
+
+def _is_hex(text: str) -> bool:
+    try:
+        bytes.fromhex(text)
+    except ValueError:
+        return False
+    return True

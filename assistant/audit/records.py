@@ -1,0 +1,91 @@
+"""Building one chained record: the caller's attributes plus the fields the log adds, hashed into the chain."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from assistant.audit.chain import SALT_BYTES, canonical_json, commitment, next_head, record_hash
+
+# Fields the log sets itself; a caller's record may carry only `event_id` of these.
+RESERVED_FIELDS = frozenset(
+    {"seq", "time", "action", "actor", "role", "conversation_id", "outcome", "content_commitment"}
+)
+PURGE_ACTION = "audit.purge"
+
+
+@dataclass(frozen=True)
+class PreparedRecord:
+    """A record ready to be written: its canonical bytes, chain fields and (salted) content."""
+
+    seq: int
+    time: str
+    action: str
+    actor: str
+    conversation_id: str | None
+    outcome: str | None
+    record_json: str
+    record_hash: bytes
+    head: bytes
+    content_json: str | None
+    salt: bytes | None
+
+
+# A store calls this inside its write transaction with (next seq, current head).
+Preparer = Callable[[int, bytes], PreparedRecord]
+
+
+def prepare_record(
+    seq: int,
+    prev_head: bytes,
+    *,
+    time: str,
+    action: str,
+    actor: str,
+    role: str,
+    attributes: dict[str, Any],
+    content: dict[str, Any] | None = None,
+    conversation_id: str | None = None,
+    outcome: str | None = None,
+) -> PreparedRecord:
+    """Add the log's fields to `attributes`, commit to `content` and chain the result after `prev_head`."""
+    clash = RESERVED_FIELDS.intersection(attributes)
+    if clash:
+        raise ValueError(f"record attributes may not set {sorted(clash)}: the audit log sets them")
+    record = dict(attributes)
+    record.setdefault("event_id", str(uuid.uuid4()))
+    content_json = salt = None
+    if content is not None:
+        salt = os.urandom(SALT_BYTES)
+        content_bytes = canonical_json(content)
+        content_json = content_bytes.decode("utf-8")
+        record["content_commitment"] = commitment(salt, content_bytes).hex()
+    else:
+        record["content_commitment"] = None
+    record.update(seq=seq, time=time, action=action, actor=actor, role=role,
+                  conversation_id=conversation_id, outcome=outcome)
+    record_bytes = canonical_json(record)
+    rec_hash = record_hash(record_bytes)
+    return PreparedRecord(
+        seq=seq, time=time, action=action, actor=actor, conversation_id=conversation_id, outcome=outcome,
+        record_json=record_bytes.decode("utf-8"), record_hash=rec_hash, head=next_head(prev_head, rec_hash),
+        content_json=content_json, salt=salt,
+    )
+
+
+def seq_ranges(seqs: list[int]) -> list[list[int]]:
+    """Compress sorted sequence numbers to inclusive [first, last] ranges."""
+    ranges: list[list[int]] = []
+    for seq in sorted(seqs):
+        if ranges and seq == ranges[-1][1] + 1:
+            ranges[-1][1] = seq
+        else:
+            ranges.append([seq, seq])
+    return ranges
+
+
+def in_ranges(seq: int, ranges: list[list[int]]) -> bool:
+    """True when `seq` lies in one of the inclusive ranges."""
+    return any(first <= seq <= last for first, last in ranges)

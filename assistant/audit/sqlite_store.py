@@ -1,0 +1,304 @@
+"""The SQLite adapter of the audit store (stdlib `sqlite3` only): WAL mode, append-only triggers, one
+exclusive transaction per append so that neither threads nor processes can fork the chain.
+
+Triggers refuse every UPDATE and DELETE of records, content and checkpoints, with one exception, the
+retention path: inside its own transaction `purge` writes the sequence numbers it may touch into
+`purge_authorisation`, destroys content (DELETE) and metadata (UPDATE that may only set the descriptive
+columns to NULL; seq, time, action, hash and head can never change), then empties `purge_authorisation`
+before it commits, so the table is empty whenever no purge is running. The triggers stop accidents and casual
+edits; someone who can write the file can drop them, which the hash chain and signed checkpoints then reveal.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from assistant.audit.checkpoint import Checkpoint
+from assistant.audit.records import PreparedRecord, Preparer
+from assistant.audit.store import Hold, RecordQuery, RetentionRow, StoredRecord
+from baken.errors import AuditError
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS records (
+    seq INTEGER PRIMARY KEY,
+    time TEXT NOT NULL,
+    action TEXT NOT NULL,
+    actor TEXT,
+    conversation_id TEXT,
+    outcome TEXT,
+    record_json TEXT,
+    record_hash BLOB NOT NULL,
+    head BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS records_time ON records(time);
+CREATE INDEX IF NOT EXISTS records_actor ON records(actor, time);
+CREATE INDEX IF NOT EXISTS records_conversation ON records(conversation_id);
+CREATE TABLE IF NOT EXISTS content (
+    seq INTEGER PRIMARY KEY REFERENCES records(seq),
+    salt BLOB NOT NULL,
+    content_json TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS checkpoints (
+    seq INTEGER PRIMARY KEY,
+    head TEXT NOT NULL,
+    time TEXT NOT NULL,
+    key_id TEXT NOT NULL,
+    signature TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS holds (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    conversation_id TEXT,
+    seq_from INTEGER,
+    seq_to INTEGER,
+    reason TEXT NOT NULL,
+    created TEXT NOT NULL,
+    created_by TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS purge_authorisation (seq INTEGER PRIMARY KEY);
+
+CREATE TRIGGER IF NOT EXISTS records_append_only BEFORE INSERT ON records
+WHEN NEW.seq IS NOT (SELECT COALESCE(MAX(seq), 0) + 1 FROM records)
+BEGIN SELECT RAISE(ABORT, 'audit records are appended in sequence only'); END;
+
+CREATE TRIGGER IF NOT EXISTS records_no_delete BEFORE DELETE ON records
+BEGIN SELECT RAISE(ABORT, 'audit records cannot be deleted'); END;
+
+CREATE TRIGGER IF NOT EXISTS records_update_only_by_purge BEFORE UPDATE ON records
+WHEN NEW.seq IS NOT OLD.seq OR NEW.time IS NOT OLD.time OR NEW.action IS NOT OLD.action
+  OR NEW.record_hash IS NOT OLD.record_hash OR NEW.head IS NOT OLD.head
+  OR NEW.record_json IS NOT NULL OR NEW.actor IS NOT NULL OR NEW.conversation_id IS NOT NULL
+  OR NEW.outcome IS NOT NULL
+  OR NOT EXISTS (SELECT 1 FROM purge_authorisation WHERE seq = OLD.seq)
+BEGIN SELECT RAISE(ABORT, 'audit records cannot be changed outside retention purge'); END;
+
+CREATE TRIGGER IF NOT EXISTS content_no_update BEFORE UPDATE ON content
+BEGIN SELECT RAISE(ABORT, 'audit content cannot be changed'); END;
+
+CREATE TRIGGER IF NOT EXISTS content_delete_only_by_purge BEFORE DELETE ON content
+WHEN NOT EXISTS (SELECT 1 FROM purge_authorisation WHERE seq = OLD.seq)
+BEGIN SELECT RAISE(ABORT, 'audit content can only be destroyed by retention purge'); END;
+
+CREATE TRIGGER IF NOT EXISTS checkpoints_no_update BEFORE UPDATE ON checkpoints
+BEGIN SELECT RAISE(ABORT, 'audit checkpoints cannot be changed'); END;
+
+CREATE TRIGGER IF NOT EXISTS checkpoints_no_delete BEFORE DELETE ON checkpoints
+BEGIN SELECT RAISE(ABORT, 'audit checkpoints cannot be deleted'); END;
+"""
+
+_COLUMNS = "r.seq, r.time, r.action, r.record_json, r.record_hash, r.head, c.content_json, c.salt"
+_FROM = "records r LEFT JOIN content c ON c.seq = r.seq"
+_CHUNK = 5000
+
+
+def _stored(row: tuple) -> StoredRecord:  # type: ignore[type-arg]
+    return StoredRecord(seq=row[0], time=row[1], action=row[2], record_json=row[3], record_hash=bytes(row[4]),
+                        head=bytes(row[5]), content_json=row[6], salt=None if row[7] is None else bytes(row[7]))
+
+
+class SQLiteAuditStore:
+    """Audit records in one SQLite file (WAL mode), shared safely by threads and processes."""
+
+    def __init__(self, path: Path, *, durable: bool = True, busy_timeout_ms: int = 10_000) -> None:
+        self.path = path
+        self._busy_timeout_ms = busy_timeout_ms
+        self._synchronous = "FULL" if durable else "OFF"
+        self._lock = threading.Lock()
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            if not path.exists():  # SQLite gives the -wal and -shm files the database file's mode
+                os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+            self._conn = self._connect()
+            with self._lock:
+                self._conn.executescript(SCHEMA)
+        except (OSError, sqlite3.Error) as exc:
+            raise AuditError(f"cannot open the audit log {path}: {exc}") from exc
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False,
+                               timeout=self._busy_timeout_ms / 1000)
+        conn.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout_ms)}")
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute(f"PRAGMA synchronous = {self._synchronous}")
+        conn.execute("PRAGMA secure_delete = ON")  # purged content is overwritten, not just unlinked
+        conn.execute("PRAGMA foreign_keys = ON")
+        return conn
+
+    def _write(self, work):  # type: ignore[no-untyped-def]
+        """Run `work(conn)` in one BEGIN IMMEDIATE transaction; any failure rolls back and is an AuditError."""
+        with self._lock:
+            try:
+                self._conn.execute("BEGIN IMMEDIATE")
+                try:
+                    result = work(self._conn)
+                    self._conn.execute("COMMIT")
+                except BaseException:
+                    if self._conn.in_transaction:
+                        self._conn.execute("ROLLBACK")
+                    raise
+                return result
+            except sqlite3.Error as exc:
+                raise AuditError(f"cannot write the audit log {self.path}: {exc}") from exc
+
+    def _read(self, sql: str, params: tuple = ()) -> list[tuple]:  # type: ignore[type-arg]
+        with self._lock:
+            try:
+                return self._conn.execute(sql, params).fetchall()
+            except sqlite3.Error as exc:
+                raise AuditError(f"cannot read the audit log {self.path}: {exc}") from exc
+
+    @staticmethod
+    def _insert(conn: sqlite3.Connection, prepare: Preparer) -> PreparedRecord:
+        row = conn.execute("SELECT seq, head FROM records ORDER BY seq DESC LIMIT 1").fetchone()
+        seq, head = (row[0], bytes(row[1])) if row else (0, bytes(32))
+        rec = prepare(seq + 1, head)
+        conn.execute(
+            "INSERT INTO records (seq, time, action, actor, conversation_id, outcome, record_json, record_hash,"
+            " head) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (rec.seq, rec.time, rec.action, rec.actor, rec.conversation_id, rec.outcome, rec.record_json,
+             rec.record_hash, rec.head),
+        )
+        if rec.content_json is not None:
+            conn.execute("INSERT INTO content (seq, salt, content_json) VALUES (?, ?, ?)",
+                         (rec.seq, rec.salt, rec.content_json))
+        return rec
+
+    def append(self, prepare: Preparer) -> PreparedRecord:
+        """Append one record in its own exclusive transaction."""
+        return self._write(lambda conn: self._insert(conn, prepare))
+
+    def append_many(self, preparers: Iterable[Preparer]) -> list[PreparedRecord]:
+        """Append several records in one exclusive transaction."""
+        return self._write(lambda conn: [self._insert(conn, p) for p in preparers])
+
+    def last(self) -> tuple[int, bytes] | None:
+        """The last (seq, head), or None for an empty log."""
+        rows = self._read("SELECT seq, head FROM records ORDER BY seq DESC LIMIT 1")
+        return (rows[0][0], bytes(rows[0][1])) if rows else None
+
+    def records(self, first: int = 1, last: int | None = None) -> Iterator[StoredRecord]:
+        """Records in order from one snapshot, read on a connection of their own so appends are not blocked."""
+        try:
+            conn = self._connect()
+        except sqlite3.Error as exc:
+            raise AuditError(f"cannot read the audit log {self.path}: {exc}") from exc
+        try:
+            conn.execute("BEGIN")  # one read transaction: a consistent snapshot across chunks
+            after = first - 1
+            upper = last if last is not None else (1 << 62)
+            while True:
+                rows = conn.execute(
+                    f"SELECT {_COLUMNS} FROM {_FROM} WHERE r.seq > ? AND r.seq <= ? ORDER BY r.seq LIMIT ?",
+                    (after, upper, _CHUNK),
+                ).fetchall()
+                if not rows:
+                    break
+                for row in rows:
+                    yield _stored(row)
+                after = rows[-1][0]
+        except sqlite3.Error as exc:
+            raise AuditError(f"cannot read the audit log {self.path}: {exc}") from exc
+        finally:
+            conn.close()
+
+    def get(self, seq: int) -> StoredRecord | None:
+        """One record with its content, or None."""
+        rows = self._read(f"SELECT {_COLUMNS} FROM {_FROM} WHERE r.seq = ?", (seq,))
+        return _stored(rows[0]) if rows else None
+
+    def find(self, query: RecordQuery, limit: int = 100, offset: int = 0) -> list[StoredRecord]:
+        """Records matching every filter of `query`, newest first."""
+        where, params = ["1 = 1"], []
+        for column, value in (("r.actor", query.actor), ("r.action", query.action),
+                              ("r.outcome", query.outcome), ("r.conversation_id", query.conversation_id)):
+            if value is not None:
+                where.append(f"{column} = ?")
+                params.append(value)
+        if query.since is not None:
+            where.append("r.time >= ?")
+            params.append(query.since)
+        if query.until is not None:
+            where.append("r.time < ?")
+            params.append(query.until)
+        if query.document is not None:
+            where.append(
+                "(json_extract(r.record_json, '$.\"baken.document.id\"') = ?"
+                " OR json_extract(r.record_json, '$.\"baken.document.sha256\"') = ?"
+                " OR EXISTS (SELECT 1 FROM json_each(r.record_json, '$.\"baken.sources\"') s"
+                " WHERE json_extract(s.value, '$.doc_id') = ? OR json_extract(s.value, '$.content_hash') = ?))"
+            )
+            params += [query.document] * 4
+        if query.redaction_type is not None:
+            where.append("EXISTS (SELECT 1 FROM json_each(r.record_json, '$.\"baken.redactions\"') x"
+                         " WHERE json_extract(x.value, '$.type') = ?)")
+            params.append(query.redaction_type)
+        sql = (f"SELECT {_COLUMNS} FROM {_FROM} WHERE {' AND '.join(where)} ORDER BY r.seq DESC"
+               " LIMIT ? OFFSET ?")
+        return [_stored(row) for row in self._read(sql, (*params, limit, offset))]
+
+    def add_checkpoint(self, checkpoint: Checkpoint) -> None:
+        """Store a signed checkpoint; a second one for the same seq is ignored."""
+        self._write(lambda conn: conn.execute(
+            "INSERT OR IGNORE INTO checkpoints (seq, head, time, key_id, signature) VALUES (?, ?, ?, ?, ?)",
+            (checkpoint.seq, checkpoint.head, checkpoint.time, checkpoint.key_id, checkpoint.signature),
+        ))
+
+    def checkpoints(self) -> list[Checkpoint]:
+        """Every stored checkpoint, by seq."""
+        rows = self._read("SELECT seq, head, time, key_id, signature FROM checkpoints ORDER BY seq")
+        return [Checkpoint(seq=r[0], head=r[1], time=r[2], key_id=r[3], signature=r[4]) for r in rows]
+
+    def retention_rows(self, before: str) -> Iterator[RetentionRow]:
+        """Records older than `before` that still hold content or metadata."""
+        rows = self._read(
+            "SELECT r.seq, r.time, r.action, r.conversation_id, c.seq IS NOT NULL, r.record_json IS NOT NULL"
+            f" FROM {_FROM} WHERE r.time < ? AND (c.seq IS NOT NULL OR r.record_json IS NOT NULL)"
+            " ORDER BY r.seq",
+            (before,),
+        )
+        for row in rows:
+            yield RetentionRow(seq=row[0], time=row[1], action=row[2], conversation_id=row[3],
+                               has_content=bool(row[4]), has_metadata=bool(row[5]))
+
+    def purge(self, content_seqs: list[int], metadata_seqs: list[int], prepare: Preparer) -> PreparedRecord:
+        """Destroy content and metadata under a purge authorisation and append the purge record, atomically."""
+        def work(conn: sqlite3.Connection) -> PreparedRecord:
+            touched = sorted(set(content_seqs) | set(metadata_seqs))
+            conn.executemany("INSERT INTO purge_authorisation (seq) VALUES (?)", [(s,) for s in touched])
+            conn.executemany("DELETE FROM content WHERE seq = ?", [(s,) for s in touched])
+            conn.executemany(
+                "UPDATE records SET record_json = NULL, actor = NULL, conversation_id = NULL, outcome = NULL"
+                " WHERE seq = ?", [(s,) for s in metadata_seqs])
+            conn.execute("DELETE FROM purge_authorisation")
+            return self._insert(conn, prepare)
+
+        record = self._write(work)
+        # Old page images of the destroyed rows may sit in the WAL: copy it back and cut it to zero bytes.
+        self._read("PRAGMA wal_checkpoint(TRUNCATE)")
+        return record
+
+    def add_hold(self, conversation_id: str | None, seq_from: int | None, seq_to: int | None, reason: str,
+                 created: str, created_by: str) -> int:
+        """Store a legal hold; returns its id."""
+        return self._write(lambda conn: conn.execute(
+            "INSERT INTO holds (conversation_id, seq_from, seq_to, reason, created, created_by)"
+            " VALUES (?, ?, ?, ?, ?, ?)", (conversation_id, seq_from, seq_to, reason, created, created_by),
+        ).lastrowid)
+
+    def remove_hold(self, hold_id: int) -> bool:
+        """Lift a legal hold; False when there was none with that id."""
+        return bool(self._write(lambda conn: conn.execute("DELETE FROM holds WHERE id = ?", (hold_id,)).rowcount))
+
+    def holds(self) -> list[Hold]:
+        """Every legal hold in force."""
+        rows = self._read("SELECT id, conversation_id, seq_from, seq_to, reason, created, created_by FROM holds"
+                          " ORDER BY id")
+        return [Hold(*row) for row in rows]
+
+    def close(self) -> None:
+        """Close the connection (SQLite checkpoints and removes the WAL when the last one closes)."""
+        with self._lock:
+            self._conn.close()

@@ -1,0 +1,254 @@
+"""One conversation turn, the single path every question takes:
+redact -> retrieve -> build prompt -> generate -> restore -> cite -> log.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from assistant.citations import cited_numbers
+from assistant.llm import LLM, GenerationParams, Message
+from assistant.prompt import STOP, TEMPLATE_VERSION, PromptSource, build_prompt
+from baken.errors import BakenError, UserError
+from baken.settings import Settings
+from ingestion.index import Hit, Index
+from ingestion.language import detect_language
+
+logger = logging.getLogger(__name__)
+MAX_QUESTION_CHARS = 4000
+NO_SOURCE = {
+    "nl": "Ik heb in de documenten van de gemeente geen informatie gevonden die deze vraag beantwoordt. "
+          "Probeer de vraag anders te formuleren of vraag het een collega.",
+    "en": "I could not find information in the municipality's documents that answers this question. "
+          "Try rephrasing it, or ask a colleague.",
+}
+
+
+class Redaction(Protocol):
+    """What a redactor returns: the redacted text and its findings."""
+
+    text: str
+    findings: list[Any]
+
+
+class Redactor(Protocol):
+    """Strips personal data before text reaches a model, and puts it back for the asker only."""
+
+    def redact(self, text: str, vault: Any) -> Redaction:
+        """The text with personal data replaced by placeholders kept in ``vault``."""
+        ...
+
+    def restore_stream(self, tokens: Iterable[str], vault: Any) -> Iterator[str]:
+        """The model's streamed text with placeholders restored."""
+        ...
+
+
+class Journal(Protocol):
+    """Where each turn is recorded; a failure must stop the turn."""
+
+    def record_turn(self, result: TurnResult, actor: Actor) -> None:
+        """Write one record for a finished (or failed) turn."""
+        ...
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who asks: a user id (never logged raw) and a role."""
+
+    user_id: str
+    role: str = "medewerker"
+
+
+@dataclass
+class Conversation:
+    """A conversation's redacted history and its vault of placeholders (server memory only)."""
+
+    id: str
+    vault: Any
+    history: list[Message] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class SourceRef:
+    """A source given to the model, numbered as the answer cites it."""
+
+    n: int
+    doc_id: str
+    chunk_id: str
+    document: str
+    title: str
+    page: int | None
+    heading: str
+    score: float
+    text: str
+    cited: bool
+
+
+@dataclass
+class TurnResult:
+    """Everything about one turn: what the asker sees and what the audit log records."""
+
+    event_id: str
+    conversation_id: str
+    question: str
+    redacted_question: str
+    answer: str
+    redacted_answer: str
+    sources: list[SourceRef]
+    outcome: str  # answered | no_source | error
+    language: str
+    model: str
+    model_sha256: str | None
+    params: GenerationParams
+    findings: list[Any] = field(default_factory=list)
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    timings_ms: dict[str, float] = field(default_factory=dict)
+    error: str | None = None
+    template_version: str = TEMPLATE_VERSION
+
+
+class NoRedaction:
+    """A redactor that changes nothing; only for setups where guardrails are switched off."""
+
+    def redact(self, text: str, vault: Any) -> Redaction:
+        """The text unchanged."""
+        return _Unredacted(text, [])
+
+    def restore_stream(self, tokens: Iterable[str], vault: Any) -> Iterator[str]:
+        """The tokens unchanged."""
+        return iter(tokens)
+
+
+@dataclass
+class _Unredacted:
+    text: str
+    findings: list[Any]
+
+
+class NullJournal:
+    """Records nothing; for tests of other stages."""
+
+    def record_turn(self, result: TurnResult, actor: Actor) -> None:
+        """Do nothing."""
+
+
+class Assistant:
+    """Answers questions from the index with the LLM, guarded by the redactor and recorded by the journal."""
+
+    def __init__(self, index: Index, llm: LLM, redactor: Redactor, journal: Journal, settings: Settings,
+                 vault_factory: Callable[[], Any] = dict, redact_sources: bool = True) -> None:
+        self.index = index
+        self.llm = llm
+        self._redactor = redactor
+        self._journal = journal
+        self._settings = settings
+        self._vault_factory = vault_factory
+        self._redact_sources = redact_sources
+
+    def new_conversation(self) -> Conversation:
+        """A conversation with an empty history and vault."""
+        return Conversation(id=str(uuid.uuid4()), vault=self._vault_factory())
+
+    def ask(self, question: str, conversation: Conversation | None = None, actor: Actor | None = None,
+            on_token: Callable[[str], None] | None = None) -> TurnResult:
+        """Run one turn; ``on_token`` receives the restored answer as it streams."""
+        conversation = conversation or self.new_conversation()
+        actor = actor or Actor("anonymous")
+        question = " ".join(question.split()) if question else ""
+        if not question:
+            raise UserError("the question is empty")
+        if len(question) > MAX_QUESTION_CHARS:
+            raise UserError(f"the question is longer than {MAX_QUESTION_CHARS} characters")
+        clock = _Clock()
+        llm_settings = self._settings.llm
+        params = GenerationParams(llm_settings.max_tokens, llm_settings.temperature, llm_settings.seed,
+                                  llm_settings.repeat_penalty, STOP)
+        result = TurnResult(event_id=str(uuid.uuid4()), conversation_id=conversation.id, question=question,
+                            redacted_question="", answer="", redacted_answer="", sources=[], outcome="error",
+                            language=detect_language(question), model=self.llm.name,
+                            model_sha256=self.llm.sha256, params=params)
+        try:
+            self._run(result, conversation, clock, on_token)
+        except BakenError as exc:
+            result.outcome, result.error = "error", type(exc).__name__
+            result.timings_ms.update(clock.stages, total=clock.total())
+            self._journal.record_turn(result, actor)
+            raise
+        result.timings_ms.update(clock.stages, total=clock.total())
+        self._journal.record_turn(result, actor)
+        conversation.history += [{"role": "user", "content": result.redacted_question},
+                                 {"role": "assistant", "content": result.redacted_answer}]
+        return result
+
+    def _run(self, result: TurnResult, conversation: Conversation, clock: _Clock,
+             on_token: Callable[[str], None] | None) -> None:
+        vault = conversation.vault
+        redaction = self._redactor.redact(result.question, vault)
+        result.redacted_question, result.findings = redaction.text, list(redaction.findings)
+        clock.lap("redact")
+        retrieval = self._settings.retrieval
+        hits = self.index.search(result.redacted_question, retrieval.top_k, retrieval.min_score)
+        clock.lap("retrieve")
+        if not hits:
+            result.outcome = "no_source"
+            result.answer = result.redacted_answer = NO_SOURCE[result.language]
+            if on_token:
+                on_token(result.answer)
+            return
+        prompt_sources = [PromptSource(n, h.title, h.page, h.heading, self._source_text(h, vault))
+                          for n, h in enumerate(hits, start=1)]
+        clock.lap("redact_sources")
+        budget = self.llm.n_ctx - result.params.max_tokens - 16
+        prompt = build_prompt(result.redacted_question, prompt_sources, conversation.history, result.language,
+                              self.llm.count_tokens, budget)
+        result.prompt_tokens = prompt.tokens
+        clock.lap("prompt")
+        raw: list[str] = []
+
+        def generated() -> Iterator[str]:
+            for piece in self.llm.stream(prompt.messages, result.params):
+                if not raw:
+                    result.timings_ms["first_token"] = clock.total()
+                raw.append(piece)
+                yield piece
+
+        shown: list[str] = []
+        for piece in self._redactor.restore_stream(generated(), vault):
+            shown.append(piece)
+            if on_token:
+                on_token(piece)
+        clock.lap("generate")
+        result.completion_tokens = len(raw)
+        result.redacted_answer, result.answer = "".join(raw).strip(), "".join(shown).strip()
+        cited = cited_numbers(result.redacted_answer, len(prompt.sources))
+        result.sources = [SourceRef(s.n, h.doc_id, h.chunk_id, h.source, h.title, h.page, h.heading, h.score,
+                                    h.text, s.n in cited)
+                          for s, h in zip(prompt.sources, hits)]
+        result.outcome = "answered"
+
+    def _source_text(self, hit: Hit, vault: Any) -> str:
+        if not self._redact_sources:
+            return hit.text
+        return self._redactor.redact(hit.text, vault).text
+
+
+class _Clock:
+    """Milliseconds since the turn started, and per stage."""
+
+    def __init__(self) -> None:
+        self._start = self._last = time.perf_counter()
+        self.stages: dict[str, float] = {}
+
+    def lap(self, stage: str) -> None:
+        now = time.perf_counter()
+        self.stages[stage] = round((now - self._last) * 1000, 2)
+        self._last = now
+
+    def total(self) -> float:
+        return round((time.perf_counter() - self._start) * 1000, 2)

@@ -1,0 +1,1 @@
+"""The `baken` command line. Nothing imports this package."""

@@ -1,0 +1,103 @@
+"""`baken ask` (one question) and `baken chat` (an interactive terminal chat over the indexed documents)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from importlib import resources
+from pathlib import Path
+
+from baken.errors import BakenError, UserError
+from baken.settings import Settings
+
+DEMO_PACKAGE = "baken.demo"
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add `ask` and `chat`."""
+    ask = subparsers.add_parser("ask", help="answer one question from the indexed documents")
+    ask.add_argument("question", nargs="+")
+    ask.add_argument("--json", action="store_true", help="print one JSON object")
+    ask.set_defaults(handler=run_ask)
+    chat = subparsers.add_parser("chat", help="chat in the terminal (indexes the demo corpus on first start)")
+    chat.add_argument("--no-demo", action="store_true", help="do not index the demo corpus into an empty index")
+    chat.set_defaults(handler=run_chat)
+
+
+def demo_corpus() -> Path:
+    """The folder of the demo documents shipped with Baken."""
+    return Path(str(resources.files(DEMO_PACKAGE)))
+
+
+def result_json(result) -> dict:  # noqa: ANN001 (TurnResult)
+    """The `ask --json` object: answer, sources, model."""
+    return {
+        "answer": result.answer,
+        "sources": [{"n": s.n, "document": s.document, "title": s.title, "page": s.page, "heading": s.heading,
+                     "score": s.score, "text": s.text, "cited": s.cited} for s in result.sources],
+        "model": result.model,
+        "outcome": result.outcome,
+    }
+
+
+def _print_sources(result) -> None:  # noqa: ANN001 (TurnResult)
+    for s in result.sources:
+        page = f", p. {s.page}" if s.page else ""
+        mark = "*" if s.cited else " "
+        print(f" {mark}[{s.n}] {s.title}{page} — {s.document} (score {s.score:.2f})")
+
+
+def run_ask(args: argparse.Namespace, settings: Settings) -> int:
+    """`baken ask QUESTION [--json]`."""
+    from baken.wiring import build_assistant
+
+    assistant = build_assistant(settings)
+    question = " ".join(args.question)
+    if args.json:
+        print(json.dumps(result_json(assistant.ask(question)), ensure_ascii=False, indent=2))
+        return 0
+    result = assistant.ask(question, on_token=lambda t: print(t, end="", flush=True))
+    print()
+    _print_sources(result)
+    return 0
+
+
+def run_chat(args: argparse.Namespace, settings: Settings) -> int:
+    """`baken chat`: a read-eval-print loop; `/nieuw` starts a new conversation, `/stop` or Ctrl-D ends."""
+    from baken.cli.documents import ingest_paths
+    from baken.wiring import build_assistant, build_index
+
+    index = build_index(settings)
+    if not index.documents() and not args.no_demo:
+        print("Eerste start: de demodocumenten van Gemeente Voorbeeld worden geïndexeerd…")
+        ingest_paths(index, [demo_corpus()])
+    print("Baken laadt het taalmodel…", flush=True)
+    assistant = build_assistant(settings, index=index)
+    print(f"Baken is klaar ({len(index.documents())} documenten). Stel een vraag; /nieuw begint een nieuw "
+          "gesprek, /stop sluit af.\nLet op: antwoorden zijn door AI gemaakt; controleer ze in de bronnen.")
+    conversation = assistant.new_conversation()
+    while True:
+        try:
+            question = input("\nVraag> ").strip()
+        except EOFError:
+            print()
+            return 0
+        if question in {"/stop", "/quit", "/exit"}:
+            return 0
+        if question in {"/nieuw", "/new"}:
+            conversation = assistant.new_conversation()
+            print("Nieuw gesprek.")
+            continue
+        if not question:
+            continue
+        try:
+            result = assistant.ask(question, conversation, on_token=lambda t: print(t, end="", flush=True))
+        except UserError as exc:
+            print(f"baken: {exc}", file=sys.stderr)
+            continue
+        except BakenError as exc:
+            print(f"baken: dit antwoord is mislukt ({type(exc).__name__}: {exc})", file=sys.stderr)
+            continue
+        print()
+        _print_sources(result)

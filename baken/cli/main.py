@@ -1,0 +1,60 @@
+"""Entry point of the `baken` command: builds Settings once, dispatches, maps errors to one line and an exit code."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Sequence
+
+from baken.errors import BakenError, UserError
+
+# Each command module has `register(subparsers)`, which adds its parsers with `set_defaults(handler=...)`;
+# a handler takes (args, settings) and returns an exit status.
+COMMAND_MODULES = ("documents", "chat", "models", "audit")
+
+
+def _offline_environment() -> None:
+    """Nothing may reach out at run time: no model hub, no telemetry, no public-suffix list download."""
+    for name, value in (("HF_HUB_OFFLINE", "1"), ("TRANSFORMERS_OFFLINE", "1"), ("HF_HUB_DISABLE_TELEMETRY", "1"),
+                        ("ANONYMIZED_TELEMETRY", "False"), ("TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS", ""),
+                        ("TOKENIZERS_PARALLELISM", "false"), ("TRANSFORMERS_VERBOSITY", "error"),
+                        ("HF_HUB_DISABLE_PROGRESS_BARS", "1")):
+        os.environ.setdefault(name, value)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every command module registered."""
+    import importlib
+
+    parser = argparse.ArgumentParser(prog="baken", description="Baken: the municipality's own AI assistant.")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log more detail to stderr")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name in COMMAND_MODULES:
+        importlib.import_module(f"baken.cli.{name}").register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one `baken` command; returns (and exits with) its status."""
+    _offline_environment()
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from baken.settings import Settings
+
+    try:
+        status = args.handler(args, Settings())
+    except UserError as exc:
+        print(f"baken: {exc}", file=sys.stderr)
+        status = 2
+    except BakenError as exc:
+        print(f"baken: {type(exc).__name__}: {exc}", file=sys.stderr)
+        status = 3
+    except KeyboardInterrupt:
+        print("baken: interrupted", file=sys.stderr)
+        status = 130
+    if argv is None:
+        sys.exit(status)
+    return status

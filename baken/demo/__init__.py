@@ -1,0 +1,1 @@
+"""The demo corpus: policy documents of the fictional municipality Gemeente Voorbeeld (our own writing)."""

@@ -1,0 +1,72 @@
+"""Street addresses: a Dutch street name (by its suffix) with a house number, or an English number + street."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from guardrails.detection import Detection
+
+_DUTCH_SUFFIXES = (
+    "straat", "laan", "weg", "plein", "gracht", "kade", "singel", "dijk", "pad", "steeg", "hof", "park", "dreef",
+    "plantsoen", "markt", "baan", "boulevard", "ring", "allee", "wal", "haven", "veld", "erf", "burg", "zijde",
+    "kanaal", "oord", "hoek", "kamp", "pier", "brink", "dam", "kwartier", "polder", "akker", "wetering", "vaart",
+    "straatje", "laantje", "hofje", "gang", "poort", "tuin", "weide", "berg", "heuvel", "dal", "bos", "lei",
+)
+_CAP = r"[A-ZÀ-Ý][a-zà-ÿ'’]+(?:-[A-Za-zà-ÿ'’]+)*"
+_TUSSEN = r"(?i:van|de|der|den|het|ter|ten|te|op|in|'t|aan|la|le)"
+_NUMBER = r"\d{1,5}(?:(?: ?-? ?[A-Za-z]{1,2}|-\d{1,4}| ?(?:bis|hs|huis|bg|boven|I{1,3}))(?![\w]))?"
+# "Jansenstraat 12", "Van der Hoopstraat 3a", "Burgemeester de Withlaan 10-2", "Oude Gracht 7"
+_DUTCH = re.compile(
+    r"(?<![\w\-])((?:(?:" + _CAP + r"|" + _TUSSEN + r") ){0,3}(?:[A-ZÀ-Ý][a-zà-ÿ'’\-]*(?:"
+    + "|".join(_DUTCH_SUFFIXES) + r")|(?:" + "|".join(s.capitalize() for s in _DUTCH_SUFFIXES)
+    + r"))),? (" + _NUMBER + r")(?![\w\-,.]\d)"
+)
+_USPS = (
+    "Alley|Annex|Arcade|Avenue|Ave|Bayou|Beach|Bend|Bluffs?|Bottom|Boulevard|Blvd|Branch|Bridge|Brooks?|Burgs?|"
+    "Bypass|Camp|Canyon|Cape|Causeway|Centers?|Circles?|Cliffs?|Club|Commons?|Corners?|Course|Courts?|Ct|Coves?|"
+    "Creek|Crescent|Crest|Crossing|Crossroad|Curve|Dale|Dam|Divide|Drives?|Dr|Estates?|Expressway|Extensions?|"
+    "Falls?|Ferry|Fields?|Flats?|Fords?|Forest|Forges?|Forks?|Fort|Freeway|Gardens?|Gateway|Glens?|Greens?|"
+    "Groves?|Harbors?|Haven|Heights|Highway|Hills?|Hollow|Inlet|Islands?|Isle|Junctions?|Keys?|Knolls?|Lakes?|"
+    "Land|Landing|Lane|Ln|Lights?|Loaf|Locks?|Lodge|Loop|Mall|Manors?|Meadows?|Mews|Mills?|Mission|Motorway|"
+    "Mount|Mountains?|Neck|Orchard|Oval|Overpass|Parks?|Parkways?|Pass|Passage|Path|Pike|Pines?|Place|Pl|Plains?|"
+    "Plaza|Points?|Ports?|Prairie|Radial|Ramp|Ranch|Rapids?|Rest|Ridges?|River|Roads?|Rd|Route|Row|Rue|Run|"
+    "Shoals?|Shores?|Skyway|Springs?|Spurs?|Squares?|Sq|Station|Stravenue|Stream|Streets?|St|Summit|Terrace|"
+    "Throughway|Trace|Track|Trafficway|Trail|Trailer|Tunnel|Turnpike|Underpass|Unions?|Valleys?|Via|Viaduct|"
+    "Views?|Villages?|Ville|Vista|Walks?|Wall|Ways?|Wells?"
+)
+_ENGLISH = re.compile(
+    r"(?<![\w\-.,])(\d{1,6} (?:" + _CAP + r" ){1,3}(?:" + _USPS + r")(?:(?<=St|Rd|Dr|Ln|Ct|Pl|Sq)\.|(?<=Ave)\.|(?<=Blvd)\.)?(?: (?:Apt\.|Suite|Unit|Flat) \d{1,5})?)(?![\w])"
+)
+
+
+@dataclass
+class AddressDetector:
+    """Finds street + house number; the postcode and town are left to their own detectors."""
+
+    name: str = "AddressRecognizer"
+    types: tuple[str, ...] = ("ADRES",)
+
+    def detect(self, text: str) -> list[Detection]:
+        """Dutch and English street addresses with a house number."""
+        found = []
+        for match in _DUTCH.finditer(text):
+            start = match.start(1)
+            # Leading words that are plainly not part of a street name ("Woont Kerkstraat 1" at a sentence start).
+            words = match.group(1).split(" ")
+            while len(words) > 1 and words[0].lower() in _NOT_STREET_WORDS and (
+                    words[0].islower() or words[0].lower() not in _TUSSEN_WORDS):
+                start += len(words[0]) + 1
+                words = words[1:]
+            found.append(Detection("ADRES", start, match.end(2), 0.8, self.name, "street name with house number"))
+        for match in _ENGLISH.finditer(text):
+            found.append(Detection("ADRES", match.start(1), match.end(1), 0.75, self.name,
+                                   "house number with street name"))
+        return found
+
+
+_TUSSEN_WORDS = frozenset("van de der den het ter ten te op in 't aan la le".split())
+_NOT_STREET_WORDS = frozenset(
+    "de het een in op aan van te naar bij via adres woont woon wonen wonend verhuisd verhuist gevestigd "
+    "staat ligt mijn zijn haar ons onze uw hun the at on in to from of lives live moved address".split()
+)

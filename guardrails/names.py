@@ -1,0 +1,174 @@
+"""Person names without a Dutch NER model: name lists, titles, initials, tussenvoegsels and capitalisation.
+
+The idea follows deduce (lookup lists plus context), with small curated lists in ``guardrails/data``. A
+capitalised word is a name part when it is in a list, follows a title or initials, or stands next to other
+capitalised words in the middle of a sentence (Dutch capitalises little else); words that are plainly not
+names (organisations, months, common-noun endings) break a name.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from importlib import resources
+
+from guardrails.detection import Detection
+
+_TOKEN = re.compile(
+    r"(?P<init>(?<![\w.])[A-Z]\.(?:[ ]?[A-Z]\.){0,3})"
+    r"|(?P<word>[^\W\d_](?:[\w'’]|-(?=[^\W\d_]))*)"
+    r"|(?P<other>\S)"
+)
+_TUSSEN = frozenset("van von de der den het ter ten te in op 't ’t la le du da di del dos el al bin ibn vd v.d.".split())
+_TITLES = frozenset(
+    "dhr mevr mw mej mevrouw meneer heer mr mrs ms miss dr drs ir ing prof sir madam mx lady lord juffrouw".split()
+)
+_CONTEXT = frozenset(
+    "beste geachte dear hi hallo hello naam genaamd heet heten called named cliënt client aanvrager bewoner "
+    "burger inwoner patient patiënt mevrouw meneer collega colleague".split()
+)
+_SENTENCE_END = frozenset(".!?:;\"“”‘’'()[]#*-•>|/=")
+_NOT_NAME = frozenset("""
+gemeente gemeenten raad college ministerie minister ministers commissie autoriteit staat state rijk rijksoverheid
+overheid provincie waterschap unie europese europees europa nederland nederlandse nederlands algemene algemeen wet
+wetboek verordening besluit regeling kader algoritmekader register hof rechtbank kamer tweede eerste koninkrijk
+koning koningin burgemeester wethouder wethouders dienst bureau centrum instituut universiteit stichting vereniging
+bank belastingdienst politie toeslagen data ai impact assessment rights human fundamental protection officer act
+general regulation european commission union board council court ministry department office agency authority
+government city county national international center centre institute university foundation association company
+ltd inc bv nv group team project programma platform open source github google microsoft amazon apple chatgpt openai
+python januari februari maart april mei juni juli augustus september oktober november december maandag dinsdag
+woensdag donderdag vrijdag zaterdag zondag monday tuesday wednesday thursday friday saturday sunday january february
+march june july august october noord zuid oost west voorbeeld bsn iban kvk rijbewijs paspoort digid mijnoverheid
+vng ict it nl en the and of for with from to de het een ik wij u je jij hij zij ze we you he she they it this that
+these those my our your his her their dit dat deze die er hier daar ook maar als bij of om aan naar uit over door na
+tot voor met in op welke wat hoe waar wanneer waarom wie graag kun kunt kan wil wilt stuur schrijf maak geef zoek
+please can could would should will write send make give find check tel fax mail email e-mail telefoon adres
+postcode straat geboren born street road avenue lane meer zie see note let op bijlage annex artikel article
+hoofdstuk chapter paragraaf lid sectie section tabel table figuur figure versie version status
+""".split())
+_COMMON_ENDINGS = ("heid", "schap", "atie", "itie", "teit", "isme", "ische", "isch", "ieve", "ment", "ingen",
+                   "heden", "lijk", "lijke", "baar", "bare", "gegevens", "beleid", "systeem", "systemen", "tion",
+                   "ness", "ity", "ology", "ence", "ance")
+
+
+def _load(filename: str) -> frozenset[str]:
+    text = resources.files("guardrails.data").joinpath(filename).read_text(encoding="utf-8")
+    return frozenset(
+        word.lower() for line in text.splitlines() if not line.startswith("#") for word in line.split()
+    )
+
+
+@dataclass
+class _Token:
+    kind: str
+    start: int
+    end: int
+    text: str
+
+
+@dataclass
+class NameDetector:
+    """Finds person names (Dutch and English) with name lists, titles, initials and capitalisation."""
+
+    name: str = "DutchNameRecognizer"
+    types: tuple[str, ...] = ("PERSOON",)
+    first_names: frozenset[str] = field(default_factory=lambda: _load("first_names.txt"))
+    surnames: frozenset[str] = field(default_factory=lambda: _load("surnames.txt"))
+
+    def detect(self, text: str) -> list[Detection]:
+        """Every name-like run of tokens that scores as a person name."""
+        tokens = [_Token(m.lastgroup or "other", m.start(), m.end(), m.group()) for m in _TOKEN.finditer(text)]
+        found: list[Detection] = []
+        i = 0
+        while i < len(tokens):
+            detection, i = self._candidate(text, tokens, i)
+            if detection is not None:
+                found.append(detection)
+        return found
+
+    def _is_cap(self, token: _Token) -> bool:
+        word = token.text
+        if token.kind != "word" or len(word) < 2 or not word[0].isupper() or not word[1].islower():
+            return False
+        lower = word.lower()
+        if lower in _NOT_NAME:
+            return False
+        if lower in self.first_names or lower in self.surnames:
+            return True
+        return not lower.endswith(_COMMON_ENDINGS)
+
+    def _sentence_start(self, text: str, tokens: list[_Token], index: int) -> bool:
+        if index == 0:
+            return True
+        previous = tokens[index - 1]
+        if "\n" in text[previous.end:tokens[index].start]:
+            return True
+        return previous.kind == "other" and previous.text in _SENTENCE_END
+
+    def _title_at(self, tokens: list[_Token], index: int) -> int:
+        """How many tokens a title at ``index`` takes ("dhr.", "de heer", "Mrs"), or 0."""
+        token = tokens[index]
+        if token.kind != "word":
+            return 0
+        lower = token.text.lower()
+        if lower == "de" and index + 1 < len(tokens) and tokens[index + 1].text.lower() == "heer":
+            return 2
+        if lower in _TITLES and lower != "heer":
+            dotted = index + 1 < len(tokens) and tokens[index + 1].text == "."
+            return 2 if dotted else 1
+        return 0
+
+    def _candidate(self, text: str, tokens: list[_Token], i: int) -> tuple[Detection | None, int]:
+        """A name starting at token ``i`` (after an optional title), and the index to go on from."""
+        title = self._title_at(tokens, i)
+        context = tokens[i].text.lower() in _CONTEXT or title > 0
+        j = i + title
+        if context and not title:  # "Beste Amélie", "Dear John": the context word is not part of the name
+            j = i + 1
+        parts: list[_Token] = []
+        initials = False
+        tussen = False
+        k = j
+        if k < len(tokens) and tokens[k].kind == "init":
+            parts.append(tokens[k])
+            initials = True
+            k += 1
+        while k < len(tokens):
+            m = k
+            while m < len(tokens) and tokens[m].kind == "word" and tokens[m].text.lower() in _TUSSEN and (
+                    tokens[m].text.islower() or not parts or m == j):
+                m += 1
+            if m < len(tokens) and self._is_cap(tokens[m]) and (m == k or parts or m > j):
+                tussen = tussen or m > k
+                parts.append(tokens[m])
+                k = m + 1
+            else:
+                break
+        caps = [p for p in parts if p.kind == "word"]
+        if not caps:
+            return None, max(i + 1, j if title else i + 1)
+        start_index = tokens.index(parts[0])
+        sentence_start = self._sentence_start(text, tokens, start_index) and not title
+        lowers = [p.text.lower() for p in caps]
+        known_first = lowers[0] in self.first_names
+        known_surname = any(w.split("-")[0] in self.surnames for w in lowers[1:] or lowers) and (
+            len(caps) > 1 or initials or title > 0)
+        if title:
+            score, why = 0.9, "title before a capitalised name"
+        elif initials:
+            score, why = 0.85, "initials before a capitalised name"
+        elif len(caps) >= 2 and (known_first or known_surname):
+            score, why = 0.85, "known first name or surname in a capitalised run"
+        elif len(caps) >= 2 and tussen:
+            score, why = 0.75, "capitalised words joined by a tussenvoegsel"
+        elif len(caps) >= 2:
+            score, why = (0.55 if sentence_start else 0.65), "run of capitalised words"
+        elif known_first and (context or not sentence_start):
+            score, why = (0.8 if context else 0.6), "known first name"
+        elif context and not sentence_start:
+            score, why = 0.6, "capitalised word after a name context word"
+        else:
+            return None, k
+        first = parts[0] if not title else tokens[i]
+        return Detection("PERSOON", first.start, parts[-1].end, score, self.name, why), k

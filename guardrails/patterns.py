@@ -1,0 +1,210 @@
+"""Detectors of structured identifiers: regular expressions, checksums (elfproef, mod 97, Luhn) and context."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from guardrails.detection import Detection, has_context
+
+
+def elfproef(digits: str) -> bool:
+    """The BSN eleven test: 9*d1 + 8*d2 + ... + 2*d8 - 1*d9 is a multiple of 11 (and not zero)."""
+    if len(digits) == 8:
+        digits = "0" + digits
+    if len(digits) != 9 or not digits.isdigit() or digits == "000000000":
+        return False
+    total = sum(int(d) * w for d, w in zip(digits[:8], range(9, 1, -1))) - int(digits[8])
+    return total % 11 == 0
+
+
+def iban_valid(value: str) -> bool:
+    """ISO 13616 check: move the first four characters to the end, letters to numbers, mod 97 == 1."""
+    compact = value.replace(" ", "").upper()
+    if not 15 <= len(compact) <= 34 or not compact[:2].isalpha() or not compact[2:4].isdigit():
+        return False
+    rearranged = compact[4:] + compact[:4]
+    return int("".join(str(int(ch, 36)) for ch in rearranged)) % 97 == 1
+
+
+def luhn(digits: str) -> bool:
+    """The Luhn checksum of card numbers."""
+    total = 0
+    for index, ch in enumerate(reversed(digits)):
+        value = int(ch) * (2 if index % 2 else 1)
+        total += value - 9 if value > 9 else value
+    return total % 10 == 0
+
+
+def _digits(value: str) -> str:
+    return re.sub(r"\D", "", value)
+
+
+@dataclass(frozen=True)
+class PatternRule:
+    """A regex for one type, an optional validator, a base score and context words that raise it."""
+
+    type: str
+    name: str
+    regex: re.Pattern[str]
+    score: float
+    validate: Callable[[str], bool] | None = None
+    context: tuple[str, ...] = ()
+    context_score: float = 0.95
+    needs_context: bool = False
+    explanation: str = ""
+
+
+@dataclass
+class PatternDetector:
+    """Runs a list of PatternRules over a text."""
+
+    rules: list[PatternRule]
+    name: str = "BakenPatterns"
+    types: tuple[str, ...] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.types = tuple(dict.fromkeys(rule.type for rule in self.rules))
+
+    def detect(self, text: str) -> list[Detection]:
+        """Every match of every rule that validates (and has context when the rule needs it)."""
+        found: list[Detection] = []
+        for rule in self.rules:
+            for match in rule.regex.finditer(text):
+                start, end = match.span(1) if rule.regex.groups else match.span()
+                value = text[start:end]
+                if rule.validate is not None and not rule.validate(value):
+                    continue
+                score, why = rule.score, rule.explanation
+                if rule.context and has_context(text, start, end, rule.context):
+                    score, why = max(score, rule.context_score), why + "; context word nearby"
+                elif rule.needs_context:
+                    continue
+                found.append(Detection(rule.type, start, end, score, rule.name, why))
+        return found
+
+
+_SEP = r"[ .\-]?"
+BSN = PatternRule(
+    "BSN", "BsnRecognizer",
+    re.compile(r"(?<![\w.,+\-])(\d{3}" + _SEP + r"\d{2}" + _SEP + r"\d{2}" + _SEP + r"\d{2}|\d{3}" + _SEP
+               + r"\d{3}" + _SEP + r"\d{3}|\d{4}" + _SEP + r"\d{2}" + _SEP + r"\d{3}|\d{8,9})(?![\w\-]|[.,]\d)"),
+    0.7, lambda v: elfproef(_digits(v)),
+    context=("bsn", "burgerservice", "sofi", "citizen service", "social security"),
+    explanation="9 digits passing the elfproef",
+)
+IBAN = PatternRule(
+    "IBAN", "IbanRecognizer",
+    re.compile(r"(?<![\w])([A-Z]{2}\d{2} ?[A-Z0-9]{4}(?: ?[A-Z0-9]{4}){1,6}(?: ?[A-Z0-9]{1,3})?)(?![\w])"),
+    0.9, iban_valid, context=("iban", "rekening", "account"), explanation="IBAN passing mod 97",
+)
+EMAIL = PatternRule(
+    "EMAIL", "EmailRecognizer",
+    re.compile(r"(?<![\w.%+\-])([A-Za-z0-9][A-Za-z0-9._%+\-]*@[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?"
+               r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?)*\.[A-Za-z]{2,24})(?![\w@])"),
+    0.9, explanation="e-mail address",
+)
+
+
+def _dutch_phone(value: str) -> bool:
+    digits = _digits(value)
+    if digits.startswith("0031"):
+        digits = digits[4:]
+    elif value.lstrip("( ").startswith("+31"):
+        digits = digits[2:]
+    elif digits.startswith("0"):
+        digits = digits[1:]
+    else:
+        return False
+    if digits.startswith("0"):  # "+31 (0)20 ..."
+        digits = digits[1:]
+    return len(digits) == 9 and digits[0] != "0"
+
+
+PHONE = PatternRule(
+    "TELEFOON", "DutchPhoneRecognizer",
+    re.compile(r"(?<![\w+])((?:\+31|0031)[ \-]?(?:\(0\)[ \-]?)?\(?\d[\d \-().]{7,14}\d|\(0\d{1,3}\)[ \-]?\d[\d \-]{4,9}\d"
+               r"|0\d[\d \-.]{7,12}\d)(?![\w])"),
+    0.75, _dutch_phone, context=("tel", "telefoon", "bel", "mobiel", "phone", "nummer", "call"),
+    explanation="Dutch phone number (06, +31, 0031, 0xx)",
+)
+PHONE_14 = PatternRule(
+    "TELEFOON", "MunicipalPhoneRecognizer",
+    re.compile(r"(?<![\w+\-])(14[ \-]?0\d{2,3})(?![\w\-])"),
+    0.4, context=("tel", "telefoon", "bel", "phone", "nummer", "call"), context_score=0.8, needs_context=True,
+    explanation="municipal short number 14 0xx(x)",
+)
+PHONE_INTL = PatternRule(
+    "TELEFOON", "InternationalPhoneRecognizer",
+    re.compile(r"(?<![\w+])(\+(?!31)[1-9]\d{0,2}[ \-]?\(?\d{1,4}\)?(?:[ \-]?\d{2,4}){2,4})(?![\w])"),
+    0.6, lambda v: 8 <= len(_digits(v)) <= 15, context=("tel", "phone", "bel", "call"),
+    explanation="international phone number",
+)
+POSTCODE = PatternRule(
+    "POSTCODE", "PostcodeRecognizer",
+    re.compile(r"(?<![\w\-.,])([1-9]\d{3} ?(?!SA|SD|SS)[A-Z]{2})(?![\w\-])"),
+    0.6, context=("postcode", "adres", "woont", "wonend", "address", "zip"),
+    explanation="Dutch postcode 9999 XX",
+)
+KENTEKEN = PatternRule(
+    "KENTEKEN", "KentekenRecognizer",
+    re.compile(r"(?<![\w\-])((?:[A-Z]{2}-\d{2}-\d{2}|\d{2}-\d{2}-[A-Z]{2}|\d{2}-[A-Z]{2}-\d{2}|[A-Z]{2}-\d{2}-[A-Z]{2}"
+               r"|[A-Z]{2}-[A-Z]{2}-\d{2}|\d{2}-[A-Z]{2}-[A-Z]{2}|\d{2}-[A-Z]{3}-\d|\d-[A-Z]{3}-\d{2}"
+               r"|[A-Z]{2}-\d{3}-[A-Z]|[A-Z]-\d{3}-[A-Z]{2}|[A-Z]{3}-\d{2}-[A-Z]|[A-Z]-\d{2}-[A-Z]{3}"
+               r"|\d-[A-Z]{2}-\d{3}|\d{3}-[A-Z]{2}-\d))(?![\w\-])"),
+    0.65, context=("kenteken", "auto", "voertuig", "licence plate", "license plate", "car"),
+    explanation="Dutch licence plate sidecode",
+)
+PASPOORT = PatternRule(
+    "PASPOORT", "DocumentNumberRecognizer",
+    re.compile(r"(?<![\w\-])([A-NP-Z]{2}[A-NP-Z0-9]{6}\d)(?![\w\-])"),
+    0.3, lambda v: any(ch.isdigit() for ch in v[2:8]),
+    context=("paspoort", "identiteitskaart", "id-kaart", "idkaart", "documentnummer", "rijbewijs",
+             "passport", "identity card", "id card", "document number"), context_score=0.85, needs_context=True,
+    explanation="Dutch passport/ID-card number (9 characters)",
+)
+KVK = PatternRule(
+    "KVK", "KvkRecognizer",
+    re.compile(r"(?<![\w\-.,])(\d{8})(?![\w\-]|[.,]\d)"),
+    0.3, context=("kvk", "kamer van koophandel", "handelsregister", "chamber of commerce"),
+    context_score=0.85, needs_context=True, explanation="8-digit KvK number with context",
+)
+CREDITCARD = PatternRule(
+    "CREDITCARD", "CreditCardRecognizer",
+    re.compile(r"(?<![\w\-])((?:\d[ \-]?){12,18}\d)(?![\w\-])"),
+    0.6, lambda v: 13 <= len(_digits(v)) <= 19 and luhn(_digits(v)) and _digits(v)[0] in "2345678",
+    context=("creditcard", "credit card", "card", "kaart", "visa", "mastercard"),
+    explanation="card number passing Luhn",
+)
+
+
+def _ip(value: str) -> bool:
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        return False
+    return True
+
+
+IP = PatternRule(
+    "IP", "IpRecognizer",
+    re.compile(r"(?<![\w.:])((?:\d{1,3}\.){3}\d{1,3}|(?:[0-9A-Fa-f]{1,4}:){2,7}[0-9A-Fa-f]{1,4}"
+               r"|(?:[0-9A-Fa-f]{1,4}:){1,6}:(?:[0-9A-Fa-f]{1,4})?)(?![\w.:])"),
+    0.6, _ip, context=("ip", "adres", "address", "server"), explanation="IPv4 or IPv6 address",
+)
+
+_MONTHS = (r"(?:jan(?:uari|uary)?|feb(?:ruari|ruary)?|maart|march|mrt|mar|apr(?:il)?|mei|may|jun[ie]?|jul[iy]?"
+           r"|aug(?:ustus|ust)?|sep(?:t|tember)?|okt(?:ober)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?")
+GEBOORTEDATUM = PatternRule(
+    "GEBOORTEDATUM", "BirthDateRecognizer",
+    re.compile(r"(?<![\w\-/])(\d{1,2}[\-/.]\d{1,2}[\-/.](?:19|20)\d{2}|(?:19|20)\d{2}-\d{2}-\d{2}"
+               r"|\d{1,2}(?:st|nd|rd|th|e)? " + _MONTHS + r",? (?:19|20)\d{2}|" + _MONTHS
+               + r" \d{1,2}(?:st|nd|rd|th)?,? (?:19|20)\d{2})(?![\w\-/])", re.IGNORECASE),
+    0.3, context=("geboren", "geboortedatum", "geb.", "born", "birth", "dob", "d.o.b"),
+    context_score=0.85, needs_context=True, explanation="date with a birth context word",
+)
+
+ALL_RULES = [BSN, IBAN, EMAIL, PHONE, PHONE_14, PHONE_INTL, POSTCODE, KENTEKEN, PASPOORT, KVK, CREDITCARD, IP,
+             GEBOORTEDATUM]

@@ -1,0 +1,152 @@
+"""Redaction: normalise, detect, drop allow-listed and overlapping findings, pseudonymise; and restore."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from baken.errors import RedactionError, UserError
+from guardrails.detection import Detection
+from guardrails.language import looks_english
+from guardrails.normalise import normalise
+from guardrails.patterns import BSN, EMAIL, IBAN, PHONE, PatternDetector
+from guardrails.restore import restore, restore_stream
+from guardrails.settings import PiiSettings
+from guardrails.vault import Vault
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One redacted piece of personal data; offsets are into the original input of ``redact``."""
+
+    type: str
+    start: int
+    end: int
+    placeholder: str
+    score: float
+    recognizer: str
+
+
+@dataclass(frozen=True)
+class Redaction:
+    """The redacted text and what was taken out of it."""
+
+    text: str
+    findings: list[Finding]
+
+
+def manifest(findings: Iterable[Finding]) -> list[dict[str, object]]:
+    """What the audit log may keep of findings: type, offsets and placeholder, never the value."""
+    return [{"type": f.type, "start": f.start, "end": f.end, "placeholder": f.placeholder} for f in findings]
+
+
+def _allow_pattern(terms: Iterable[str]) -> re.Pattern[str] | None:
+    parts = [r"\s+".join(re.escape(word) for word in term.split()) for term in terms if term.strip()]
+    if not parts:
+        return None
+    parts.sort(key=len, reverse=True)
+    return re.compile(r"(?<!\w)(?:" + "|".join(parts) + r")(?!\w)", re.IGNORECASE)
+
+
+def _select(detections: list[Detection]) -> list[Detection]:
+    """Non-overlapping findings: the highest score wins, then the longest span."""
+    kept: list[Detection] = []
+    for candidate in sorted(detections, key=lambda d: (-d.score, -(d.end - d.start), d.start)):
+        if all(candidate.end <= k.start or candidate.start >= k.end for k in kept):
+            kept.append(candidate)
+    return sorted(kept, key=lambda d: d.start)
+
+
+class _Pseudonymiser:
+    """The pipeline around a detection function; Redactor and FakeRedactor differ only in how they detect."""
+
+    def __init__(self, settings: PiiSettings, detect: Callable[[str], list[Detection]]) -> None:
+        self.settings = settings
+        self._detect = detect
+        self._allow = _allow_pattern(settings.allow_list)
+
+    def redact(self, text: str, vault: Vault) -> Redaction:
+        """``text`` with personal data replaced by the vault's placeholders; fails closed with RedactionError."""
+        if not isinstance(text, str):
+            raise UserError(f"only text can be redacted, not {type(text).__name__}")
+        if len(text) > self.settings.max_chars:
+            raise UserError(f"the text has {len(text):,} characters; at most {self.settings.max_chars:,} can be "
+                            "checked for personal data: shorten it")
+        if not self.settings.enabled or not text.strip():
+            return Redaction(text, [])
+        try:
+            normalised = normalise(text)
+            detections = [d for d in self._detect(normalised.text) if d.score >= self.settings.score_threshold
+                          and d.end > d.start]
+            detections = _select(self._without_allowed(normalised.text, detections))
+            findings = []
+            pieces = []
+            last = 0
+            for detection in detections:
+                start, end = normalised.span(detection.start, detection.end)
+                if start < last:
+                    continue
+                placeholder = vault.placeholder(detection.type, text[start:end])
+                findings.append(Finding(detection.type, start, end, placeholder, round(detection.score, 2),
+                                        detection.recognizer))
+                pieces += [text[last:start], placeholder]
+                last = end
+            pieces.append(text[last:])
+        except (UserError, RedactionError):
+            raise
+        except Exception as exc:  # fail closed: no detection, no text
+            logger.error("personal-data detection failed: %s", type(exc).__name__)
+            raise RedactionError("personal-data detection failed, so the text was not passed on") from exc
+        return Redaction("".join(pieces), findings)
+
+    def _without_allowed(self, text: str, detections: list[Detection]) -> list[Detection]:
+        if self._allow is None:
+            return detections
+        allowed = [m.span() for m in self._allow.finditer(text)]
+        return [d for d in detections if not any(s <= d.start and d.end <= e for s, e in allowed)]
+
+    def restore(self, text: str, vault: Vault) -> str:
+        """Placeholders in ``text`` back to their values (for the asker only)."""
+        return restore(text, vault)
+
+    def restore_stream(self, tokens: Iterable[str], vault: Vault) -> Iterator[str]:
+        """Restore streamed model output; a placeholder split across tokens is held back until complete."""
+        return restore_stream(tokens, vault)
+
+
+class Redactor(_Pseudonymiser):
+    """The real redactor: Presidio with Baken's Dutch and English recognizers; build once, it loads spaCy."""
+
+    def __init__(self, settings: PiiSettings, models_dir: Path) -> None:
+        from guardrails.addresses import AddressDetector
+        from guardrails.names import NameDetector
+        from guardrails.patterns import ALL_RULES
+        from guardrails.presidio_engine import PresidioEngine
+        from models.provision import resolve, verify
+
+        english_model = None
+        if "en" in settings.languages:
+            model = resolve(settings.english_model, "spacy", models_dir)
+            verify(model)
+            english_model = model.path
+        try:
+            self.engine = PresidioEngine([PatternDetector(ALL_RULES), NameDetector(), AddressDetector()],
+                                         english_model, settings.score_threshold)
+        except Exception as exc:
+            raise RedactionError(f"the personal-data engine could not start: {exc}") from exc
+        super().__init__(settings, self._analyze)
+
+    def _analyze(self, text: str) -> list[Detection]:
+        return self.engine.analyze(text, english=looks_english(text))
+
+
+class FakeRedactor(_Pseudonymiser):
+    """Regex-only redactor (BSN, IBAN, e-mail, Dutch phone) with the real interface, for fast tests."""
+
+    def __init__(self, settings: PiiSettings | None = None, models_dir: Path | None = None) -> None:
+        super().__init__(settings or PiiSettings(), PatternDetector([BSN, IBAN, EMAIL, PHONE]).detect)

@@ -1,0 +1,130 @@
+"""The index service: new, unchanged, replaced, deleted and failed documents, and crash recovery."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from baken.settings import IngestionSettings
+from ingestion.embedder import FakeEmbedder
+from ingestion.index import Index
+from ingestion.registry import Registry
+from ingestion.store import ChromaStore, FakeStore
+from tests.paths import REPO
+
+
+def make_index(tmp_path: Path, store=None, **settings) -> Index:  # noqa: ANN001
+    return Index(FakeEmbedder(), store or FakeStore(), Registry(tmp_path / "registry.sqlite3"), tmp_path / "files",
+                 IngestionSettings(**settings))
+
+
+def write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_new_file_is_indexed_and_searchable(tmp_path: Path) -> None:
+    index = make_index(tmp_path)
+    outcome = index.ingest_file(write(tmp_path / "a.md", "# Parkeren\n\nEen parkeervergunning kost veertig euro."))
+    assert outcome.status == "new" and outcome.chunks == 1
+    hits = index.search("parkeervergunning kosten", k=3, min_score=0.1)
+    assert hits[0].title == "Parkeren" and hits[0].source == str((tmp_path / "a.md").resolve())
+
+
+def test_unchanged_file_does_no_work(tmp_path: Path) -> None:
+    index = make_index(tmp_path)
+    path = write(tmp_path / "a.md", "# A\n\ntekst")
+    index.ingest_file(path)
+    calls = []
+    index.embedder.embed_passages = lambda texts: calls.append(texts)  # type: ignore[method-assign]
+    assert index.ingest_file(path).status == "unchanged"
+    assert calls == []
+
+
+def test_changed_file_replaces_its_old_chunks(tmp_path: Path) -> None:
+    index = make_index(tmp_path)
+    path = write(tmp_path / "a.md", "# A\n\nDe oude tekst over fietsen.")
+    old = index.ingest_file(path)
+    new = index.ingest_file(write(path, "# A\n\nDe nieuwe tekst over auto's."))
+    assert new.status == "replaced"
+    assert [d.doc_id for d in index.documents()] == [new.doc_id]
+    assert index.chunk_count() == new.chunks
+    assert all(h.doc_id == new.doc_id for h in index.search("fietsen", 5, -1.0))
+    assert not (tmp_path / "files" / f"{old.doc_id}.md").exists()
+
+
+def test_delete_removes_every_chunk_and_the_stored_file(tmp_path: Path) -> None:
+    index = make_index(tmp_path, chunk_tokens=40, chunk_overlap=0)
+    outcome = index.ingest_file(write(tmp_path / "lang.txt", "Titel\n\n" + "Een zin over beleid. " * 100))
+    assert outcome.chunks > 3
+    index.delete(outcome.doc_id)
+    assert index.chunk_count() == 0 and index.documents() == []
+    assert list((tmp_path / "files").iterdir()) == []
+
+
+def test_failed_file_leaves_the_index_unchanged(tmp_path: Path) -> None:
+    index = make_index(tmp_path)
+    index.ingest_file(write(tmp_path / "goed.md", "# Goed\n\ntekst"))
+    before = (index.chunk_count(), [d.doc_id for d in index.documents()])
+    outcome = index.ingest_file(tmp_path.joinpath("kapot.pdf"))  # does not exist
+    assert outcome.status == "failed" and "cannot read" in (outcome.error or "")
+    (tmp_path / "kapot.pdf").write_bytes(b"%PDF-1.7 not really")
+    assert index.ingest_file(tmp_path / "kapot.pdf").status == "failed"
+    assert (index.chunk_count(), [d.doc_id for d in index.documents()]) == before
+
+
+def test_file_over_the_size_limit_is_refused_without_reading_it(tmp_path: Path) -> None:
+    index = make_index(tmp_path, max_file_mb=50)
+    big = tmp_path / "groot.txt"
+    with big.open("wb") as handle:
+        handle.truncate(200 * 1024 * 1024)  # a sparse 200 MB file
+    outcome = index.ingest_file(big)
+    assert outcome.status == "failed" and "200 MB" in (outcome.error or "")
+
+
+def test_error_while_embedding_rolls_back_the_document(tmp_path: Path) -> None:
+    index = make_index(tmp_path, chunk_tokens=40, chunk_overlap=0)
+
+    def explode(texts):  # noqa: ANN001, ANN202
+        raise RuntimeError("disk full")
+
+    index.embedder.embed_passages = explode  # type: ignore[method-assign]
+    with pytest.raises(RuntimeError):
+        index.ingest_file(write(tmp_path / "a.txt", "T\n\n" + "woord " * 200))
+    assert index.chunk_count() == 0 and index._registry.list(None) == []
+
+
+def test_process_killed_mid_ingest_leaves_no_half_indexed_document(tmp_path: Path) -> None:
+    """A real SIGKILL after the first batch of chunks is written to real Chroma; the next start removes it."""
+    document = write(tmp_path / "lang.txt", "Titel\n\n" + "Een zin over het beleid van de gemeente. " * 400)
+    script = textwrap.dedent(f"""
+        import os, signal
+        from pathlib import Path
+        from baken.settings import IngestionSettings
+        from ingestion.embedder import FakeEmbedder
+        from ingestion.index import Index
+        from ingestion.registry import Registry
+        from ingestion.store import ChromaStore
+        tmp = Path({str(tmp_path)!r})
+        index = Index(FakeEmbedder(), ChromaStore(tmp / "chroma"), Registry(tmp / "registry.sqlite3"),
+                      tmp / "files", IngestionSettings(chunk_tokens=40, chunk_overlap=0))
+        def progress(done, total):
+            if done < total:
+                os.kill(os.getpid(), signal.SIGKILL)
+        index.ingest_file(Path({str(document)!r}), progress)
+    """)
+    env = {**os.environ, "ANONYMIZED_TELEMETRY": "False"}
+    process = subprocess.run([sys.executable, "-c", script], cwd=REPO, env=env, capture_output=True)
+    assert process.returncode == -9, process.stderr.decode()[-2000:]
+    store = ChromaStore(tmp_path / "chroma")
+    registry = Registry(tmp_path / "registry.sqlite3")
+    assert store.count() > 0 and [r.status for r in registry.list(None)] == ["indexing"]
+
+    index = Index(FakeEmbedder(), store, registry, tmp_path / "files", IngestionSettings(chunk_tokens=40))
+    assert store.count() == 0 and registry.list(None) == []
+    assert index.ingest_file(document).status == "new"

@@ -1,0 +1,122 @@
+"""Parsers: each format's text, headings and pages, and a one-line error for every kind of bad input."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from baken.errors import DocumentError, UnsupportedDocument
+from ingestion.parsers import parse
+from tests.paths import CORPUS
+
+
+def _pdf(text_pages: list[str], password: str | None = None) -> bytes:
+    """A small real PDF with one text line per page (written by hand: pypdf cannot add text)."""
+    objects = ["<< /Type /Catalog /Pages 2 0 R >>", ""]
+    kids = []
+    for text in text_pages:
+        stream = f"BT /F1 12 Tf 72 720 Td ({text}) Tj ET".encode()
+        page_id, content_id = len(objects) + 1, len(objects) + 2
+        kids.append(f"{page_id} 0 R")
+        objects.append(f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents {content_id} 0 R "
+                       f"/Resources << /Font << /F1 << /Type /Font /Subtype /Type1 /BaseFont /Helvetica >> >> >> >>")
+        objects.append(f"<< /Length {len(stream)} >>\nstream\n{stream.decode()}\nendstream")
+    objects[1] = f"<< /Type /Pages /Kids [{' '.join(kids)}] /Count {len(kids)} >>"
+    out = io.BytesIO()
+    out.write(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(out.tell())
+        out.write(f"{number} 0 obj\n{body}\nendobj\n".encode())
+    xref = out.tell()
+    out.write(f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode())
+    for offset in offsets:
+        out.write(f"{offset:010d} 00000 n \n".encode())
+    out.write(f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode())
+    data = out.getvalue()
+    if password is None:
+        return data
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(data)))
+    writer.encrypt(password)
+    encrypted = io.BytesIO()
+    writer.write(encrypted)
+    return encrypted.getvalue()
+
+
+def test_markdown_front_matter_is_removed_and_headings_are_kept() -> None:
+    data = b"---\ntitle: Thuiswerken\ntags: [a]\n---\n# Thuiswerken\n\nIntro.\n\n## Vergoeding\n\nTwee euro.\n"
+    document = parse(data, "beleid.md")
+    assert document.title == "Thuiswerken"
+    assert all("tags:" not in s.text for s in document.sections)
+    assert document.sections[-1].heading == ("Thuiswerken", "Vergoeding")
+    assert document.sections[-1].text == "Twee euro."
+
+
+def test_markdown_hash_inside_code_fence_is_not_a_heading() -> None:
+    document = parse(b"# Titel\n\n```\n# geen kop\n```\n", "x.md")
+    assert document.sections[0].heading == ("Titel",)
+    assert "# geen kop" in document.sections[0].text
+
+
+def test_pdf_text_keeps_page_numbers() -> None:
+    document = parse(_pdf(["Eerste pagina", "Tweede pagina"]), "twee.pdf")
+    assert [(s.page, s.text) for s in document.sections] == [(1, "Eerste pagina"), (2, "Tweede pagina")]
+
+
+def test_real_pdf_from_the_corpus_has_pages() -> None:
+    document = parse((CORPUS / "documenten" / "GenAI_compliance_FAQ.pdf").read_bytes(), "GenAI_compliance_FAQ.pdf")
+    assert len(document.sections) > 3
+    assert all(s.page for s in document.sections)
+
+
+def test_docx_headings_build_the_heading_path() -> None:
+    document = parse((CORPUS / "documenten" / "Invultemplate-AIIA2.0.docx").read_bytes(), "Invultemplate.docx")
+    assert document.kind == "docx"
+    assert any(s.heading for s in document.sections)
+    assert document.text_length > 1000
+
+
+def test_html_drops_scripts_and_keeps_headings() -> None:
+    data = b"<html><head><title>T</title><script>alert(1)</script></head><body><h1>Kop</h1><p>Tekst</p></body>"
+    document = parse(data, "pagina.html")
+    assert document.title == "T"
+    assert document.sections == [type(document.sections[0])(text="Tekst", heading=("Kop",), page=None)]
+
+
+def test_plain_text_title_is_its_first_line() -> None:
+    document = parse("Brief aan de raad\n\nGeachte raad,".encode(), "brief.txt")
+    assert document.title == "Brief aan de raad"
+
+
+@pytest.mark.parametrize(("data", "name", "reason"), [
+    (b"", "leeg.txt", "empty file"),
+    (b"   \n\n", "wit.md", "empty file"),
+    (b"%PDF-1.4\n\x00\x01garbage", "kapot.pdf", "damaged PDF"),
+    (b"just text", "vermomd.pdf", "not a PDF"),
+    (b"PK\x03\x04garbage", "kapot.docx", "damaged ZIP"),
+    (b"caf\xe9 au lait", "latin1.txt", "not valid UTF-8"),
+    (b"MZ\x90\x00\x03", "programma.exe", "unsupported file type"),
+    (b"\x00\x01\x02\x03", "binair.txt", "binary content"),
+])
+def test_bad_input_is_refused_with_a_reason(data: bytes, name: str, reason: str) -> None:
+    with pytest.raises(DocumentError, match=reason):
+        parse(data, name)
+
+
+def test_encrypted_pdf_is_refused() -> None:
+    with pytest.raises(DocumentError, match="encrypted"):
+        parse(_pdf(["Geheim"], password="s3cret"), "geheim.pdf")
+
+
+def test_pdf_without_text_is_refused() -> None:
+    with pytest.raises(DocumentError, match="no text found"):
+        parse(_pdf([""]), "scan.pdf")
+
+
+def test_xlsx_is_refused_as_unsupported() -> None:
+    data = (CORPUS / "documenten" / "AI-verordening_Impact_Analyse.xlsx").read_bytes()
+    with pytest.raises(UnsupportedDocument, match="XLSX"):
+        parse(data, "impact.xlsx")
