@@ -9,9 +9,10 @@ import argparse
 import getpass
 import json
 import sys
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from assistant.audit import AuditLog, AuditSettings
 from baken.errors import UserError
@@ -60,9 +61,10 @@ def _verify(args: argparse.Namespace, settings: Any) -> int:
 
 def _checkpoint(args: argparse.Namespace, settings: Any) -> int:
     with _open(settings) as log:
-        checkpoint = log.checkpoint()
+        # Logged first, so that the checkpoint covers its own request.
         log.append("audit.checkpoint", actor=_auditor(), role=ROLE, outcome="ok",
-                   record={"baken.checkpoint.seq": checkpoint.seq, "baken.checkpoint.head": checkpoint.head})
+                   record={"baken.checkpoint.file": args.output is not None})
+        checkpoint = log.checkpoint()
     if args.output is not None:
         checkpoint.write(args.output)
         print(f"checkpoint at seq {checkpoint.seq} written to {args.output}")

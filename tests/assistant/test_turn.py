@@ -1,0 +1,110 @@
+"""One turn: fast tests with fakes at the seams, and the real llama.cpp, Chroma and embedder end to end."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from assistant.llm import FakeLLM
+from assistant.turn import Actor, Assistant, NoRedaction, NullJournal, TurnResult
+from baken.errors import BackendUnavailable, UserError
+from baken.settings import Settings
+from baken.wiring import build_assistant, build_index
+from ingestion.embedder import FakeEmbedder
+from ingestion.index import Index
+from ingestion.registry import Registry
+from ingestion.store import FakeStore
+
+
+class RecordingJournal:
+    def __init__(self) -> None:
+        self.turns: list[TurnResult] = []
+
+    def record_turn(self, result: TurnResult, actor: Actor) -> None:
+        self.turns.append(result)
+
+
+def fake_assistant(tmp_path: Path, llm: FakeLLM, journal=None) -> Assistant:  # noqa: ANN001
+    settings = Settings(data_dir=tmp_path)
+    index = Index(FakeEmbedder(), FakeStore(), Registry(tmp_path / "r.sqlite3"), tmp_path / "f", settings.ingestion)
+    (tmp_path / "p.md").write_text("# Parkeren\n\nEen parkeervergunning kost veertig euro per jaar.\n")
+    index.ingest_file(tmp_path / "p.md")
+    return Assistant(index, llm, NoRedaction(), journal or NullJournal(), settings)
+
+
+def test_answer_cites_the_retrieved_chunk_and_streams(tmp_path: Path) -> None:
+    llm, journal, streamed = FakeLLM("Het kost veertig euro [1]."), RecordingJournal(), []
+    result = fake_assistant(tmp_path, llm, journal).ask("Wat kost een parkeervergunning?", on_token=streamed.append)
+    assert result.outcome == "answered" and result.answer == "Het kost veertig euro [1]."
+    assert "".join(streamed) == result.answer
+    assert result.sources[0].cited and result.sources[0].title == "Parkeren"
+    assert "veertig euro per jaar" in llm.prompts[0][-1]["content"]
+    assert journal.turns == [result]
+
+
+def test_no_relevant_source_answers_without_calling_the_model(tmp_path: Path) -> None:
+    llm, journal = FakeLLM(), RecordingJournal()
+    assistant = fake_assistant(tmp_path, llm, journal)
+    dutch = assistant.ask("Hoe laat vertrekt de veerboot naar Texel?")
+    english = assistant.ask("When does the ferry to Texel leave?")
+    assert llm.prompts == []
+    assert dutch.outcome == english.outcome == "no_source"
+    assert "geen informatie gevonden" in dutch.answer and "could not find" in english.answer
+    assert [t.outcome for t in journal.turns] == ["no_source", "no_source"]
+
+
+def test_history_is_part_of_the_next_prompt(tmp_path: Path) -> None:
+    llm = FakeLLM("Veertig euro [1].")
+    assistant = fake_assistant(tmp_path, llm)
+    conversation = assistant.new_conversation()
+    assistant.ask("Wat kost een parkeervergunning?", conversation)
+    assistant.ask("En per jaar, die parkeervergunning?", conversation)
+    assert [m["role"] for m in llm.prompts[1]] == ["system", "user", "assistant", "user"]
+
+
+def test_empty_question_is_a_user_error(tmp_path: Path) -> None:
+    with pytest.raises(UserError):
+        fake_assistant(tmp_path, FakeLLM()).ask("   ")
+
+
+def test_failing_model_is_logged_as_an_error_turn(tmp_path: Path) -> None:
+    class BrokenLLM(FakeLLM):
+        def stream(self, messages, params):  # noqa: ANN001, ANN201
+            raise BackendUnavailable("model server down")
+            yield ""
+
+    journal = RecordingJournal()
+    with pytest.raises(BackendUnavailable):
+        fake_assistant(tmp_path, BrokenLLM(), journal).ask("Wat kost een parkeervergunning?")
+    assert journal.turns[0].outcome == "error" and journal.turns[0].error == "BackendUnavailable"
+
+
+@pytest.mark.slow
+def test_real_models_answer_the_logging_question_from_the_logging_page(
+        small_index_dir: Path, models_dir: Path, embedder, llm) -> None:  # noqa: ANN001
+    settings = Settings(data_dir=small_index_dir, models_dir=models_dir)
+    assistant = build_assistant(settings, index=build_index(settings, embedder=embedder), llm=llm)
+    streamed: list[str] = []
+    result = assistant.ask("Wat moet er in de logbestanden staan?", on_token=streamed.append)
+    assert result.outcome == "answered" and result.answer.strip()
+    assert len(streamed) > 1 and result.completion_tokens > 1
+    assert any("4-owk-04-logging" in s.document for s in result.sources)
+    assert result.model == "smollm2-135m-instruct" and result.model_sha256
+    assert result.prompt_tokens < llm.n_ctx
+
+
+@pytest.mark.slow
+def test_real_pdf_sources_carry_page_numbers(small_index_dir: Path, models_dir: Path, embedder) -> None:  # noqa: ANN001
+    index = build_index(Settings(data_dir=small_index_dir, models_dir=models_dir), embedder=embedder)
+    hits = index.search("generatieve AI compliance vragen AVG", k=10, min_score=0.0)
+    pdf_hits = [h for h in hits if h.source.endswith(".pdf")]
+    assert pdf_hits and all(h.page and h.page >= 1 for h in pdf_hits)
+
+
+@pytest.mark.slow
+def test_real_llm_streams_and_counts_tokens(llm) -> None:  # noqa: ANN001
+    from assistant.llm import GenerationParams
+
+    pieces = list(llm.stream([{"role": "user", "content": "Say hello."}], GenerationParams(max_tokens=8)))
+    assert 1 <= len(pieces) <= 8 and llm.count_tokens("hallo wereld") >= 2
