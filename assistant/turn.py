@@ -106,10 +106,13 @@ class TurnResult:
     model_sha256: str | None
     params: GenerationParams
     findings: list[Any] = field(default_factory=list)
+    source_findings: list[Any] = field(default_factory=list)
+    model_texts: list[str] = field(default_factory=list)  # the (redacted) source texts the model was given
     prompt_tokens: int = 0
     completion_tokens: int = 0
     timings_ms: dict[str, float] = field(default_factory=dict)
     error: str | None = None
+    audit_seq: int | None = None
     template_version: str = TEMPLATE_VERSION
 
 
@@ -201,13 +204,14 @@ class Assistant:
             if on_token:
                 on_token(result.answer)
             return
-        prompt_sources = [PromptSource(n, h.title, h.page, h.heading, self._source_text(h, vault))
+        prompt_sources = [PromptSource(n, h.title, h.page, h.heading, self._source_text(h, vault, result))
                           for n, h in enumerate(hits, start=1)]
         clock.lap("redact_sources")
         budget = self.llm.n_ctx - result.params.max_tokens - 16
         prompt = build_prompt(result.redacted_question, prompt_sources, conversation.history, result.language,
                               self.llm.count_tokens, budget)
         result.prompt_tokens = prompt.tokens
+        result.model_texts = [s.text for s in prompt.sources]
         clock.lap("prompt")
         raw: list[str] = []
 
@@ -232,10 +236,12 @@ class Assistant:
                           for s, h in zip(prompt.sources, hits)]
         result.outcome = "answered"
 
-    def _source_text(self, hit: Hit, vault: Any) -> str:
+    def _source_text(self, hit: Hit, vault: Any, result: TurnResult) -> str:
         if not self._redact_sources:
             return hit.text
-        return self._redactor.redact(hit.text, vault).text
+        redaction = self._redactor.redact(hit.text, vault)
+        result.source_findings += redaction.findings
+        return redaction.text
 
 
 class _Clock:

@@ -8,12 +8,18 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from assistant.audit.settings import AuditSettings
+from assistant.remote_settings import RemoteLLMSettings
+from baken.logging_setup import LogSettings
+from guardrails.settings import PiiSettings
+from web.settings import WebSettings
 
-class LLMSettings(BaseModel):
-    """The generating model."""
+
+class LLMSettings(RemoteLLMSettings):
+    """The generating model: in process (llama.cpp) or on an OpenAI-compatible server (the remote fields)."""
 
     model: str = Field(
         "smollm2-135m-instruct",
@@ -36,6 +42,12 @@ class EmbeddingSettings(BaseModel):
         description="A catalogue name or the path of any sentence-transformers model directory.",
     )
     batch_size: int = Field(32, ge=1, description="Chunks embedded per batch.")
+    query_prefix: str | None = Field(
+        None, description="Text put before each question (E5: 'query: '); None takes the catalogue's, or none."
+    )
+    passage_prefix: str | None = Field(
+        None, description="Text put before each chunk (E5: 'passage: '); None takes the catalogue's, or none."
+    )
 
 
 class IngestionSettings(BaseModel):
@@ -52,9 +64,39 @@ class RetrievalSettings(BaseModel):
     """Finding sources for a question."""
 
     top_k: int = Field(4, ge=1, le=50, description="Most sources given to the model.")
-    min_score: float = Field(
-        0.25, ge=-1.0, le=1.0, description="Cosine similarity under which a hit is not relevant."
+    min_score: float | None = Field(
+        None, ge=-1.0, le=1.0,
+        description="Cosine similarity from which a chunk is relevant; None takes the value calibrated for the"
+                    " embedder (ingestion.index.CALIBRATED; 0.25 for an uncalibrated one). Dense mode drops chunks"
+                    " under it; hybrid mode finds no source only if the best chunk is under it and the best BM25"
+                    " score is under min_lexical_score. Calibrate with `python -m bench.eval`.",
     )
+    min_lexical_score: float | None = Field(
+        None, ge=0.0,
+        description="BM25 score of the best lexical match from which a question has a source in hybrid mode even"
+                    " when no chunk reaches min_score; None takes the calibrated value (30 when uncalibrated).",
+    )
+    mode: str = Field(
+        "hybrid", pattern="^(dense|lexical|hybrid)$",
+        description="dense (embeddings), lexical (BM25 with Dutch/English stemming) or hybrid (both, fused).",
+    )
+    rrf_k: int = Field(
+        10, ge=1, description="Reciprocal rank fusion constant: higher flattens the rank weights (10 measured best)."
+    )
+    candidates: int = Field(30, ge=1, le=500, description="Chunks each retriever proposes before fusion.")
+    lexical_weight: float = Field(
+        2.0, ge=0.0, le=10.0, description="Weight of the BM25 ranking against the dense one (1.0) in fusion."
+    )
+
+
+class IndexSettings(BaseModel):
+    """Where the vector index lives."""
+
+    url: str | None = Field(
+        None, description="URL of a Chroma server (`chroma run`), e.g. http://chroma:8000, shared by every Baken"
+                          " process; empty uses embedded Chroma under DATA_DIR/index/chroma.")
+    token: SecretStr | None = Field(None, description="Bearer token for the Chroma server, when it needs one.")
+    collection: str = Field("baken_chunks", description="Chroma collection that holds the chunks.")
 
 
 def _default_data_dir() -> Path:
@@ -74,6 +116,11 @@ class Settings(BaseSettings):
     embeddings: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
     ingestion: IngestionSettings = Field(default_factory=IngestionSettings)
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
+    index: IndexSettings = Field(default_factory=IndexSettings)
+    pii: PiiSettings = Field(default_factory=PiiSettings)
+    audit: AuditSettings = Field(default_factory=AuditSettings)
+    web: WebSettings = Field(default_factory=WebSettings)
+    log: LogSettings = Field(default_factory=LogSettings)
 
     @property
     def model_dir(self) -> Path:

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from assistant.llm import LLM
-from assistant.turn import Assistant, Journal, NoRedaction, NullJournal, Redactor
+from assistant.turn import Assistant, Journal, NoRedaction, Redactor
 from baken.settings import Settings
 from ingestion.embedder import Embedder
 from ingestion.index import Index
 from ingestion.registry import Registry
 from models import resolve, verify
+
+if TYPE_CHECKING:
+    from assistant.audit import AuditLog
 
 logger = logging.getLogger(__name__)
 
@@ -21,23 +26,32 @@ def build_embedder(settings: Settings) -> Embedder:
 
     model = resolve(settings.embeddings.model, "embedder", settings.model_dir)
     verify(model)
-    spec = model.spec
-    return SentenceTransformerEmbedder(model.path, name=model.name, batch_size=settings.embeddings.batch_size,
-                                       query_prefix=spec.query_prefix if spec else "",
-                                       passage_prefix=spec.passage_prefix if spec else "")
+    spec, configured = model.spec, settings.embeddings
+    query_prefix = configured.query_prefix if configured.query_prefix is not None else (spec.query_prefix if spec else "")
+    passage_prefix = (configured.passage_prefix if configured.passage_prefix is not None
+                      else (spec.passage_prefix if spec else ""))
+    return SentenceTransformerEmbedder(model.path, name=model.name, batch_size=configured.batch_size,
+                                       query_prefix=query_prefix, passage_prefix=passage_prefix)
 
 
 def build_index(settings: Settings, embedder: Embedder | None = None) -> Index:
     """The document index on embedded Chroma under the data directory."""
     from ingestion.store import ChromaStore
 
-    data = settings.data_dir
-    return Index(embedder or build_embedder(settings), ChromaStore(data / "index" / "chroma"),
+    data, where = settings.data_dir, settings.index
+    store = (ChromaStore.connect(where.url, collection=where.collection,
+                                 token=where.token.get_secret_value() if where.token else None)
+             if where.url else ChromaStore(data / "index" / "chroma", collection=where.collection))
+    return Index(embedder or build_embedder(settings), store,
                  Registry(data / "index" / "documents.sqlite3"), data / "documents", settings.ingestion)
 
 
 def build_llm(settings: Settings) -> LLM:
-    """The in-process llama.cpp model, verified before it is loaded."""
+    """The configured model: an OpenAI-compatible server, or in-process llama.cpp verified before it is loaded."""
+    if settings.llm.backend == "remote":
+        from assistant.openai_llm import OpenAICompatibleLLM
+
+        return OpenAICompatibleLLM.from_settings(settings.llm, n_ctx=settings.llm.n_ctx)
     from assistant.llamacpp import LlamaCppLLM
 
     model = resolve(settings.llm.model, "llm", settings.model_dir)
@@ -46,8 +60,63 @@ def build_llm(settings: Settings) -> LLM:
                        n_threads=settings.threads, n_batch=settings.llm.n_batch, seed=settings.llm.seed)
 
 
+def build_redactor(settings: Settings) -> Redactor:
+    """The personal-data guardrail (Presidio with Dutch and English recognizers), unless switched off."""
+    if not settings.pii.enabled:
+        logger.warning("personal-data redaction is switched off (BAKEN_PII__ENABLED=false)")
+        return NoRedaction()
+    from guardrails import Redactor as PresidioRedactor
+
+    return PresidioRedactor(settings.pii, settings.model_dir)
+
+
+def build_audit(settings: Settings) -> AuditLog:
+    """The tamper-evident audit log (SQLite under the data directory by default)."""
+    from assistant.audit import AuditLog
+
+    return AuditLog.open(settings.audit, settings.data_dir)
+
+
 def build_assistant(settings: Settings, index: Index | None = None, llm: LLM | None = None,
-                    redactor: Redactor | None = None, journal: Journal | None = None) -> Assistant:
-    """A ready Assistant; any part not given is built from settings."""
-    return Assistant(index or build_index(settings), llm or build_llm(settings), redactor or NoRedaction(),
-                     journal or NullJournal(), settings)
+                    redactor: Redactor | None = None, journal: Journal | None = None,
+                    audit: AuditLog | None = None) -> Assistant:
+    """A ready Assistant; any part not given is built from settings (the journal writes to ``audit``)."""
+    from assistant.journal import AuditJournal
+    from guardrails import Vault
+
+    if journal is None:
+        journal = AuditJournal(audit or build_audit(settings))
+    return Assistant(index or build_index(settings), llm or build_llm(settings), redactor or build_redactor(settings),
+                     journal, settings, vault_factory=Vault, redact_sources=settings.pii.redact_sources)
+
+
+@dataclass
+class Services:
+    """Everything a front end (CLI or web) needs, built once per process from settings."""
+
+    settings: Settings
+    index: Index
+    assistant: Assistant
+    audit: Any | None = None  # assistant.audit.AuditLog once the audit log is wired in
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    def close(self) -> None:
+        """Release files and connections."""
+        if self.audit is not None:
+            self.audit.close()
+
+
+def build_services(settings: Settings, *, embedder: Embedder | None = None, llm: LLM | None = None,
+                   redactor: Redactor | None = None) -> Services:
+    """The index, the assistant and the audit log, from settings (models are verified, then loaded once)."""
+    from assistant.journal import AuditJournal
+    from assistant.metrics import MeteredJournal, Metrics
+
+    metrics = Metrics()
+    index = build_index(settings, embedder)
+    model = llm or build_llm(settings)
+    metrics.watch_queue(lambda: int(getattr(model, "waiting", 0) or 0))
+    audit = build_audit(settings)
+    journal = MeteredJournal(AuditJournal(audit), metrics)
+    assistant = build_assistant(settings, index=index, llm=model, redactor=redactor, journal=journal)
+    return Services(settings, index, assistant, audit, extras={"metrics": metrics})

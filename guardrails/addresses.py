@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from guardrails.detection import Detection
+from guardrails.detection import Detection, words
 
 _DUTCH_SUFFIXES = (
     "straat", "laan", "weg", "plein", "gracht", "kade", "singel", "dijk", "pad", "steeg", "hof", "park", "dreef",
@@ -15,12 +15,13 @@ _DUTCH_SUFFIXES = (
 )
 _CAP = r"[A-ZÀ-Ý][a-zà-ÿ'’]+(?:-[A-Za-zà-ÿ'’]+)*"
 _TUSSEN = r"(?i:van|de|der|den|het|ter|ten|te|op|in|'t|aan|la|le)"
-_NUMBER = r"\d{1,5}(?:(?: ?-? ?[A-Za-z]{1,2}|-\d{1,4}| ?(?:bis|hs|huis|bg|boven|I{1,3}))(?![\w]))?"
+# House number and addition: "12", "12a", "12-A", "12 a", "10-2", "3 hs"; never a postcode's letters.
+_NUMBER = r"\d{1,5}(?:(?:-?[A-Za-z]{1,2}| [A-Za-z]|-\d{1,4}| ?(?:bis|hs|huis|bg|boven|I{1,3}))(?![\w]))?"
 # "Jansenstraat 12", "Van der Hoopstraat 3a", "Burgemeester de Withlaan 10-2", "Oude Gracht 7"
 _DUTCH = re.compile(
     r"(?<![\w\-])((?:(?:" + _CAP + r"|" + _TUSSEN + r") ){0,3}(?:[A-ZÀ-Ý][a-zà-ÿ'’\-]*(?:"
     + "|".join(_DUTCH_SUFFIXES) + r")|(?:" + "|".join(s.capitalize() for s in _DUTCH_SUFFIXES)
-    + r"))),? (" + _NUMBER + r")(?![\w\-,.]\d)"
+    + r"))) (?!\d{4} ?[A-Z]{2}(?![\w]))(" + _NUMBER + r")(?![\w\-,.]\d)"
 )
 _USPS = (
     "Alley|Annex|Arcade|Avenue|Ave|Bayou|Beach|Bend|Bluffs?|Bottom|Boulevard|Blvd|Branch|Bridge|Brooks?|Burgs?|"
@@ -36,7 +37,9 @@ _USPS = (
     "Views?|Villages?|Ville|Vista|Walks?|Wall|Ways?|Wells?"
 )
 _ENGLISH = re.compile(
-    r"(?<![\w\-.,])(\d{1,6} (?:" + _CAP + r" ){1,3}(?:" + _USPS + r")(?:(?<=St|Rd|Dr|Ln|Ct|Pl|Sq)\.|(?<=Ave)\.|(?<=Blvd)\.)?(?: (?:Apt\.|Suite|Unit|Flat) \d{1,5})?)(?![\w])"
+    r"(?<![\w\-.,])(\d{1,6} (?:" + _CAP + r" ){1,3}(?:" + _USPS + r")"
+    r"(?:(?<=St|Rd|Dr|Ln|Ct|Pl|Sq)\.|(?<=Ave)\.|(?<=Blvd)\.)?"  # the dot of an abbreviation, not a full stop
+    r"(?: (?:Apt\.|Suite|Unit|Flat) \d{1,5})?)(?![\w])"
 )
 
 
@@ -58,15 +61,17 @@ class AddressDetector:
                     words[0].islower() or words[0].lower() not in _TUSSEN_WORDS):
                 start += len(words[0]) + 1
                 words = words[1:]
-            found.append(Detection("ADRES", start, match.end(2), 0.8, self.name, "street name with house number"))
+            found.append(Detection("ADRES", start, match.end(2), 0.9, self.name, "street name with house number"))
         for match in _ENGLISH.finditer(text):
-            found.append(Detection("ADRES", match.start(1), match.end(1), 0.75, self.name,
+            found.append(Detection("ADRES", match.start(1), match.end(1), 0.9, self.name,
                                    "house number with street name"))
         return found
 
 
-_TUSSEN_WORDS = frozenset("van de der den het ter ten te op in 't aan la le".split())
-_NOT_STREET_WORDS = frozenset(
-    "de het een in op aan van te naar bij via adres woont woon wonen wonend verhuisd verhuist gevestigd "
-    "staat ligt mijn zijn haar ons onze uw hun the at on in to from of lives live moved address".split()
-)
+_TUSSEN_WORDS = words("""
+van de der den het ter ten te op in 't aan la le
+""")
+_NOT_STREET_WORDS = words("""
+de het een in op aan van te naar bij via adres woont woon wonen wonend verhuisd verhuist gevestigd staat
+ligt mijn zijn haar ons onze uw hun the at on in to from of lives live moved address
+""")

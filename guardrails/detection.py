@@ -33,3 +33,8 @@ def has_context(text: str, start: int, end: int, words: tuple[str, ...], before:
     """True when one of ``words`` occurs (lower case) shortly before or after the span."""
     window = text[max(0, start - before):start].lower() + " " + text[end:end + after].lower()
     return any(word in window for word in words)
+
+
+def words(text: str) -> frozenset[str]:
+    """The whitespace-separated words of ``text``, for word lists written as text blocks."""
+    return frozenset(text.split())

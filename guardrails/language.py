@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import re
 
+from guardrails.detection import words
+
 _WORD = re.compile(r"[a-z']+")
-_ENGLISH = frozenset(
-    "the and of to is are was were be been this that these those with for from you your please would could should "
-    "which what who they them their there here have has had will shall not but about into our we he she his her "
-    "it its as at by an on or if my me i dear regards thanks thank".split()
-)
-_DUTCH = frozenset(
-    "de het een en van is zijn was waren dit dat deze die met voor uit je jij u uw graag zou kunnen moeten welke wat "
-    "wie zij hun er hier hebben heeft had zal niet maar over naar ons wij hij haar als bij op of mijn ik beste "
-    "groet groeten bedankt dank ook nog wordt worden door aan te om".split()
-)
+_ENGLISH = words("""
+the and of to is are was were be been this that these those with for from you your please would could
+should which what who they them their there here have has had will shall not but about into our we he
+she his her it its as at by an on or if my me i dear regards thanks thank
+""")
+_DUTCH = words("""
+de het een en van is zijn was waren dit dat deze die met voor uit je jij u uw graag zou kunnen moeten
+welke wat wie zij hun er hier hebben heeft had zal niet maar over naar ons wij hij haar als bij op of
+mijn ik beste groet groeten bedankt dank ook nog wordt worden door aan te om
+""")
 
 
 def english_share(text: str) -> float:
@@ -32,3 +34,27 @@ def english_share(text: str) -> float:
 def looks_english(text: str, minimum: float = 0.25) -> bool:
     """True when enough of the text's function words are English to be worth English NER."""
     return english_share(text) >= minimum
+
+
+_CAPITAL = re.compile(r"(?<![\w'’-])[A-Z][a-z'’]+")
+_SENTENCE_BREAK = re.compile(r"[.!?:;\n\"“(]\s*$")
+_STARTERS = _ENGLISH | _DUTCH | words("""
+can could would will shall may might must what how why when where who whom whose which please kindly schedule
+send write summarise summarize draft make give find check tell explain list translate draw create prepare do
+does did is are was were have has had if so yes no thanks hello hi also then next after before there here
+""")
+
+
+def unexplained_capitals(text: str, explained: list[tuple[int, int]]) -> bool:
+    """True when ``text`` has a capitalised word that no finding covers and that is not an ordinary sentence
+    opener: only then can English NER find a name the other recognizers missed."""
+    for match in _CAPITAL.finditer(text):
+        start, end = match.span()
+        if any(s <= start and end <= e for s, e in explained):
+            continue
+        before = text[max(0, start - 3):start]
+        sentence_start = start == 0 or bool(_SENTENCE_BREAK.search(before)) or not before.strip()
+        if sentence_start and match.group().lower() in _STARTERS:
+            continue
+        return True
+    return False

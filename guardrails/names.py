@@ -12,43 +12,57 @@ import re
 from dataclasses import dataclass, field
 from importlib import resources
 
-from guardrails.detection import Detection
+from guardrails.detection import Detection, words
 
 _TOKEN = re.compile(
     r"(?P<init>(?<![\w.])[A-Z]\.(?:[ ]?[A-Z]\.){0,3})"
-    r"|(?P<word>[^\W\d_](?:[\w'’]|-(?=[^\W\d_]))*)"
+    r"|(?P<word>['’]t(?!\w)|[^\W\d_](?:[\w'’]|-(?=[^\W\d_]))*)"
     r"|(?P<other>\S)"
 )
-_TUSSEN = frozenset("van von de der den het ter ten te in op 't ’t la le du da di del dos el al bin ibn vd v.d.".split())
-_TITLES = frozenset(
-    "dhr mevr mw mej mevrouw meneer heer mr mrs ms miss dr drs ir ing prof sir madam mx lady lord juffrouw".split()
-)
-_CONTEXT = frozenset(
-    "beste geachte dear hi hallo hello naam genaamd heet heten called named cliënt client aanvrager bewoner "
-    "burger inwoner patient patiënt mevrouw meneer collega colleague".split()
-)
+_TUSSEN = words("""
+van von de der den het ter ten te in op 't ’t la le du da di del dos el al bin ibn vd v.d.
+""")
+_TITLES = words("""
+dhr mevr mw mej mevrouw meneer heer mr mrs ms miss dr drs ir ing prof sir madam mx lady lord juffrouw
+""")
+_CONTEXT = words("""
+beste geachte dear hi hallo hello naam genaamd heet heten called named cliënt client aanvrager bewoner
+burger inwoner patient patiënt mevrouw meneer collega colleague wethouder burgemeester raadslid
+directeur medewerker
+""")
+# Place names that look like a tussenvoegsel and a surname.
+_PLACES = frozenset({"den haag", "den bosch", "den helder", "den ham", "den burg", "de bilt", "de lier", "de meern",
+                     "de koog", "de wolden", "ter apel", "ten boer", "ter aar", "de rijp", "den dungen"})
+_COMPANY_FORMS = frozenset({"B.V.", "N.V.", "V.O.F.", "C.V.", "U.A.", "E.V.", "B.A."})
+_PREPOSITIONS = frozenset({"in", "op"})  # tussenvoegsels only in "in 't Veld", "op de Beek"
 _SENTENCE_END = frozenset(".!?:;\"“”‘’'()[]#*-•>|/=")
-_NOT_NAME = frozenset("""
-gemeente gemeenten raad college ministerie minister ministers commissie autoriteit staat state rijk rijksoverheid
-overheid provincie waterschap unie europese europees europa nederland nederlandse nederlands algemene algemeen wet
-wetboek verordening besluit regeling kader algoritmekader register hof rechtbank kamer tweede eerste koninkrijk
-koning koningin burgemeester wethouder wethouders dienst bureau centrum instituut universiteit stichting vereniging
-bank belastingdienst politie toeslagen data ai impact assessment rights human fundamental protection officer act
-general regulation european commission union board council court ministry department office agency authority
-government city county national international center centre institute university foundation association company
-ltd inc bv nv group team project programma platform open source github google microsoft amazon apple chatgpt openai
-python januari februari maart april mei juni juli augustus september oktober november december maandag dinsdag
-woensdag donderdag vrijdag zaterdag zondag monday tuesday wednesday thursday friday saturday sunday january february
-march june july august october noord zuid oost west voorbeeld bsn iban kvk rijbewijs paspoort digid mijnoverheid
-vng ict it nl en the and of for with from to de het een ik wij u je jij hij zij ze we you he she they it this that
-these those my our your his her their dit dat deze die er hier daar ook maar als bij of om aan naar uit over door na
-tot voor met in op welke wat hoe waar wanneer waarom wie graag kun kunt kan wil wilt stuur schrijf maak geef zoek
-please can could would should will write send make give find check tel fax mail email e-mail telefoon adres
-postcode straat geboren born street road avenue lane meer zie see note let op bijlage annex artikel article
-hoofdstuk chapter paragraaf lid sectie section tabel table figuur figure versie version status
-""".split())
-_COMMON_ENDINGS = ("heid", "schap", "atie", "itie", "teit", "isme", "ische", "isch", "ieve", "ment", "ingen",
-                   "heden", "lijk", "lijke", "baar", "bare", "gegevens", "beleid", "systeem", "systemen", "tion",
+_NOT_NAME = words("""
+gemeente gemeenten raad college ministerie minister ministers commissie autoriteit staat state rijk
+rijksoverheid overheid provincie waterschap unie europese europees europa nederland nederlandse
+nederlands algemene algemeen wet wetboek verordening besluit regeling kader algoritmekader register hof
+rechtbank kamer tweede eerste koninkrijk burgemeester wethouder wethouders dienst bureau centrum
+instituut universiteit stichting vereniging bank belastingdienst politie toeslagen data ai impact zaken
+archief rekenkamer auditdienst algoritme algoritmes privacy public license licence creative commons
+model models risk risks survey baseline domein publiek nationaal nationale artificiële intelligentie
+informatiebeveiliging maatregel maatregelen vereiste vereisten toelichting risico risico's bronnen bron
+voorbeelden voorbeeld hulpmiddelen overzicht uitvoering output input assessment rights human fundamental
+protection officer act general regulation european commission union board council court ministry
+department office agency authority government city county national international center centre institute
+university foundation association company ltd inc bv nv group team project programma platform open
+source github google microsoft amazon apple chatgpt openai python januari februari maart april mei juni
+juli augustus september oktober november december maandag dinsdag woensdag donderdag vrijdag zaterdag
+zondag monday tuesday wednesday thursday friday saturday sunday january february march june july august
+october noord zuid oost west voorbeeld bsn iban kvk rijbewijs paspoort digid mijnoverheid vng ict it nl
+en the and of for with from to de het een ik wij u je jij hij zij ze we you he she they it this that
+these those my our your his her their dit dat deze die er hier daar ook maar als bij of om aan naar uit
+over door na tot voor met in op welke wat hoe waar wanneer waarom wie graag kun kunt kan wil wilt stuur
+schrijf maak geef zoek please can could would should will write send make give find check tel fax mail
+email e-mail telefoon adres postcode straat geboren born street road avenue lane meer zie see note let
+op bijlage annex artikel article hoofdstuk chapter paragraaf lid sectie section tabel table figuur
+figure versie version status
+""")
+_COMMON_ENDINGS = ("tie", "ties", "gie", "ief", "ële", "ische", "lse", "nse", "dse", "aal", "ale", "ige", "heid",
+                   "schap", "atie", "itie", "teit", "isme", "isch", "ieve", "ment", "ingen", "heden", "lijk", "lijke", "baar", "bare", "gegevens", "beleid", "systeem", "systemen", "tion",
                    "ness", "ity", "ology", "ence", "ance")
 
 
@@ -87,16 +101,21 @@ class NameDetector:
                 found.append(detection)
         return found
 
-    def _is_cap(self, token: _Token) -> bool:
+    def _is_cap(self, token: _Token, lenient: bool = False) -> bool:
         word = token.text
         if token.kind != "word" or len(word) < 2 or not word[0].isupper() or not word[1].islower():
             return False
         lower = word.lower()
         if lower in _NOT_NAME:
             return False
+        # "Riet-Bloemendaal", "Schuylenborch-van": parts after a hyphen are names or tussenvoegsels;
+        # "Wmo-aanvraag", "KvK-uittreksel" are words.
+        if any(not (part[:1].isupper() or part in _TUSSEN) for part in word.split("-")[1:]):
+            return False
         if lower in self.first_names or lower in self.surnames:
             return True
-        return not lower.endswith(_COMMON_ENDINGS)
+        # Common-noun endings only tell on long words ("Intelligentie"); short names end so too ("Lieve").
+        return lenient or len(lower) < 9 or not lower.endswith(_COMMON_ENDINGS)
 
     def _sentence_start(self, text: str, tokens: list[_Token], index: int) -> bool:
         if index == 0:
@@ -105,6 +124,15 @@ class NameDetector:
         if "\n" in text[previous.end:tokens[index].start]:
             return True
         return previous.kind == "other" and previous.text in _SENTENCE_END
+
+    def _is_tussen(self, tokens: list[_Token], index: int) -> bool:
+        token = tokens[index]
+        lower = token.text.lower()
+        if token.kind != "word" or lower not in _TUSSEN:
+            return False
+        if lower in _PREPOSITIONS:
+            return index + 1 < len(tokens) and tokens[index + 1].text.lower() in _TUSSEN
+        return True
 
     def _title_at(self, tokens: list[_Token], index: int) -> int:
         """How many tokens a title at ``index`` takes ("dhr.", "de heer", "Mrs"), or 0."""
@@ -130,17 +158,24 @@ class NameDetector:
         initials = False
         tussen = False
         k = j
-        if k < len(tokens) and tokens[k].kind == "init":
+        start_index = j
+        if k < len(tokens) and tokens[k].kind == "init" and tokens[k].text.replace(" ", "") not in _COMPANY_FORMS:
             parts.append(tokens[k])
             initials = True
             k += 1
         while k < len(tokens):
             m = k
-            while m < len(tokens) and tokens[m].kind == "word" and tokens[m].text.lower() in _TUSSEN and (
+            while m < len(tokens) and self._is_tussen(tokens, m) and (
                     tokens[m].text.islower() or not parts or m == j):
                 m += 1
-            if m < len(tokens) and self._is_cap(tokens[m]) and (m == k or parts or m > j):
+            if m < len(tokens) and k > j and "\n" in text[tokens[k - 1].end:tokens[m].start]:
+                break  # a name never runs across a line break
+            if m < len(tokens) and self._is_cap(tokens[m], lenient=bool(parts) and (
+                    m > k or parts[-1].text.lower() in self.first_names)) and (
+                    m == k or parts or m > j):
                 tussen = tussen or m > k
+                if not parts:
+                    start_index = m
                 parts.append(tokens[m])
                 k = m + 1
             else:
@@ -148,18 +183,28 @@ class NameDetector:
         caps = [p for p in parts if p.kind == "word"]
         if not caps:
             return None, max(i + 1, j if title else i + 1)
-        start_index = tokens.index(parts[0])
-        sentence_start = self._sentence_start(text, tokens, start_index) and not title
+
         lowers = [p.text.lower() for p in caps]
         known_first = lowers[0] in self.first_names
         known_surname = any(w.split("-")[0] in self.surnames for w in lowers[1:] or lowers) and (
             len(caps) > 1 or initials or title > 0)
+        # A capitalised tussenvoegsel opening the name belongs to it ("Van Dam"); a lowercase one may be a word.
+        lead = j if j < start_index and tokens[j].text[:1].isupper() and not initials else start_index
+        after_capital = lead > 0 and tokens[lead - 1].kind == "word" and tokens[lead - 1].text[:1].isupper() \
+            and tokens[lead - 1].end + 1 >= tokens[lead].start and not context
+        sentence_start = self._sentence_start(text, tokens, lead) and not title
         if title:
             score, why = 0.9, "title before a capitalised name"
         elif initials:
             score, why = 0.85, "initials before a capitalised name"
         elif len(caps) >= 2 and (known_first or known_surname):
             score, why = 0.85, "known first name or surname in a capitalised run"
+        elif lead < start_index and lowers[-1].split("-")[0] in self.surnames:
+            score, why = 0.8, "capitalised tussenvoegsel before a known surname"
+        elif lead < start_index and not after_capital and not sentence_start:
+            score, why = 0.7, "capitalised tussenvoegsel before a capitalised name"
+        elif after_capital:  # "Verordening Artificiële Intelligentie": part of a capitalised title
+            return None, k
         elif len(caps) >= 2 and tussen:
             score, why = 0.75, "capitalised words joined by a tussenvoegsel"
         elif len(caps) >= 2:
@@ -170,5 +215,7 @@ class NameDetector:
             score, why = 0.6, "capitalised word after a name context word"
         else:
             return None, k
-        first = parts[0] if not title else tokens[i]
+        first = tokens[i] if title else tokens[lead]
+        if not title and text[first.start:parts[-1].end].lower() in _PLACES:
+            return None, k
         return Detection("PERSOON", first.start, parts[-1].end, score, self.name, why), k

@@ -110,17 +110,19 @@ EMAIL = PatternRule(
 
 def _dutch_phone(value: str) -> bool:
     digits = _digits(value)
+    international = digits.startswith("0031") or value.lstrip("( ").startswith("+31")
     if digits.startswith("0031"):
         digits = digits[4:]
-    elif value.lstrip("( ").startswith("+31"):
+    elif international:
         digits = digits[2:]
     elif digits.startswith("0"):
-        digits = digits[1:]
+        return len(digits) == 10  # a domestic number is ten digits with its trunk zero
     else:
         return False
-    if digits.startswith("0"):  # "+31 (0)20 ..."
+    while digits.startswith("0"):  # "+31 (0)20 ..."; a doubled trunk zero is also seen in the wild
         digits = digits[1:]
-    return len(digits) == 9 and digits[0] != "0"
+    # After +31 a digit can be lost to a misplaced "(0)"; the country code is evidence enough.
+    return len(digits) == 9 or (international and len(digits) == 8)
 
 
 PHONE = PatternRule(
@@ -142,9 +144,14 @@ PHONE_INTL = PatternRule(
     0.6, lambda v: 8 <= len(_digits(v)) <= 15, context=("tel", "phone", "bel", "call"),
     explanation="international phone number",
 )
+POSTCODE_TOWN = PatternRule(
+    "POSTCODE", "PostcodeRecognizer",
+    re.compile(r"(?<![\w\-.,])([1-9]\d{3} ?[A-Z]{2})(?= {1,2}(?:'s-|[A-Z][a-zà-ÿ]))"),
+    0.9, explanation="Dutch postcode 9999 XX before a town name",
+)
 POSTCODE = PatternRule(
     "POSTCODE", "PostcodeRecognizer",
-    re.compile(r"(?<![\w\-.,])([1-9]\d{3} ?(?!SA|SD|SS)[A-Z]{2})(?![\w\-])"),
+    re.compile(r"(?<![\w\-.,])([1-9]\d{3} ?[A-Z]{2})(?![\w\-])"),
     0.6, context=("postcode", "adres", "woont", "wonend", "address", "zip"),
     explanation="Dutch postcode 9999 XX",
 )
@@ -206,5 +213,5 @@ GEBOORTEDATUM = PatternRule(
     context_score=0.85, needs_context=True, explanation="date with a birth context word",
 )
 
-ALL_RULES = [BSN, IBAN, EMAIL, PHONE, PHONE_14, PHONE_INTL, POSTCODE, KENTEKEN, PASPOORT, KVK, CREDITCARD, IP,
+ALL_RULES = [BSN, IBAN, EMAIL, PHONE, PHONE_14, PHONE_INTL, POSTCODE_TOWN, POSTCODE, KENTEKEN, PASPOORT, KVK, CREDITCARD, IP,
              GEBOORTEDATUM]

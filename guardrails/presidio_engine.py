@@ -4,29 +4,33 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 os.environ.setdefault("TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS", "")
 
-import spacy  # noqa: E402
-from presidio_analyzer import (  # noqa: E402
+import spacy
+from presidio_analyzer import (
     AnalysisExplanation,
     AnalyzerEngine,
     EntityRecognizer,
     RecognizerRegistry,
     RecognizerResult,
 )
-from presidio_analyzer.nlp_engine import NerModelConfiguration, NlpArtifacts, SpacyNlpEngine  # noqa: E402
-from presidio_analyzer.predefined_recognizers import SpacyRecognizer  # noqa: E402
+from presidio_analyzer.nlp_engine import NerModelConfiguration, NlpArtifacts, SpacyNlpEngine
+from presidio_analyzer.predefined_recognizers import SpacyRecognizer
 
-from guardrails.detection import Detection, Detector  # noqa: E402
+from guardrails.detection import Detection, Detector
+from guardrails.language import unexplained_capitals
 
 logger = logging.getLogger(__name__)
 
 ENGLISH_NER = "EnglishNerRecognizer"
-# spaCy's pipeline limit is one million characters; longer texts are analysed in pieces.
-MAX_PIECE = 100_000
+# Long texts are analysed in pieces: spaCy refuses over a million characters, and Presidio's handling of
+# results grows faster than linearly with their number.
+MAX_PIECE = 20_000
 
 
 class DetectorRecognizer(EntityRecognizer):
@@ -46,7 +50,7 @@ class DetectorRecognizer(EntityRecognizer):
         for found in self.detector.detect(text):
             if entities and found.type not in entities:
                 continue
-            explanation = AnalysisExplanation(recognizer=self.name, original_score=found.score,
+            explanation = AnalysisExplanation(recognizer=found.recognizer, original_score=found.score,
                                               textual_explanation=found.explanation)
             results.append(RecognizerResult(
                 found.type, found.start, found.end, found.score, analysis_explanation=explanation,
@@ -76,7 +80,8 @@ class PresidioEngine:
                                                       "PRODUCT", "LAW", "LANGUAGE", "WORK_OF_ART"])
         nlp_engine = SpacyNlpEngine(models=[{"lang_code": code, "model_name": code} for code in pipelines],
                                     ner_model_configuration=ner)
-        nlp_engine.nlp = pipelines  # loaded here, so Presidio never tries to download a model
+        # Loaded here, so that Presidio never tries to download a model.
+        nlp_engine.nlp = pipelines  # type: ignore[assignment]
         self.analyzer = AnalyzerEngine(registry=registry, nlp_engine=nlp_engine,
                                        supported_languages=list(pipelines), default_score_threshold=threshold)
         self.languages = tuple(pipelines)
@@ -90,16 +95,41 @@ class PresidioEngine:
         """Findings in ``text`` (Dutch detectors always, English NER when asked), split in pieces if long."""
         found: list[Detection] = []
         for offset, piece in _pieces(text):
-            languages = ["nl"] + (["en"] if english and "en" in self.languages else [])
-            for language in languages:
-                for result in self.analyze_raw(piece, language):
-                    explanation = result.analysis_explanation
-                    found.append(Detection(
-                        result.entity_type, result.start + offset, result.end + offset, float(result.score),
-                        result.recognition_metadata.get(RecognizerResult.RECOGNIZER_NAME_KEY, "presidio")
-                        if result.recognition_metadata else "presidio",
-                        explanation.textual_explanation or "" if explanation else ""))
+            dutch = [_detection(result, 0) for result in self.analyze_raw(piece, "nl")]
+            found += [replace(d, start=d.start + offset, end=d.end + offset) for d in dutch]
+            if english and "en" in self.languages:
+                # English NER is the costly part: run it only on sentences with a capitalised word that no
+                # other recognizer accounts for.
+                for start, end in _ner_windows(piece, [(d.start, d.end) for d in dutch]):
+                    found += [_detection(r, offset + start) for r in self.analyze_raw(piece[start:end], "en")]
         return found
+
+
+_SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?]+|\n|$)")
+
+
+def _ner_windows(text: str, covered: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The spans of ``text`` (runs of whole sentences) that English NER must read."""
+    windows: list[tuple[int, int]] = []
+    for match in _SENTENCE.finditer(text):
+        start, end = match.span()
+        inside = [(a - start, b - start) for a, b in covered if a < end and b > start]
+        if not unexplained_capitals(text[start:end], inside):
+            continue
+        if windows and windows[-1][1] >= start - 1:
+            windows[-1] = (windows[-1][0], end)
+        else:
+            windows.append((start, end))
+    return windows
+
+
+def _detection(result: RecognizerResult, offset: int) -> Detection:
+    """A Presidio result as a Detection, shifted by ``offset``."""
+    metadata = result.recognition_metadata or {}
+    explanation = result.analysis_explanation
+    return Detection(result.entity_type, result.start + offset, result.end + offset, float(result.score),
+                     metadata.get(RecognizerResult.RECOGNIZER_NAME_KEY, "presidio"),
+                     (explanation.textual_explanation or "") if explanation else "")
 
 
 def _pieces(text: str) -> list[tuple[int, str]]:
@@ -108,7 +138,11 @@ def _pieces(text: str) -> list[tuple[int, str]]:
     start = 0
     while len(text) - start > MAX_PIECE:
         end = start + MAX_PIECE
-        cut = max(text.rfind("\n", start + MAX_PIECE // 2, end), text.rfind(" ", end - 2000, end))
+        cut = text.rfind("\n", start + MAX_PIECE // 2, end)
+        if cut < 0:
+            cut = text.rfind(". ", start + MAX_PIECE // 2, end)
+        if cut < 0:
+            cut = text.rfind(" ", start + MAX_PIECE // 2, end)
         cut = cut + 1 if cut > start else end
         pieces.append((start, text[start:cut]))
         start = cut

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import logging
 import re
 from collections.abc import Callable, Iterable, Iterator
@@ -53,13 +54,33 @@ def _allow_pattern(terms: Iterable[str]) -> re.Pattern[str] | None:
     return re.compile(r"(?<!\w)(?:" + "|".join(parts) + r")(?!\w)", re.IGNORECASE)
 
 
+def _merge_same_type(detections: list[Detection]) -> list[Detection]:
+    """Overlapping findings of one type become their union, with the best score and its recognizer."""
+    merged: list[Detection] = []
+    for current in sorted(detections, key=lambda d: (d.type, d.start)):
+        last = merged[-1] if merged else None
+        if last is not None and last.type == current.type and current.start < last.end:
+            best = last if last.score >= current.score else current
+            merged[-1] = Detection(last.type, last.start, max(last.end, current.end), best.score,
+                                   best.recognizer, best.explanation)
+        else:
+            merged.append(current)
+    return merged
+
+
 def _select(detections: list[Detection]) -> list[Detection]:
-    """Non-overlapping findings: the highest score wins, then the longest span."""
+    """Non-overlapping findings: same-type overlaps are joined, then the highest score wins, then the longest."""
+    starts: list[int] = []  # kept spans, sorted and disjoint, so one neighbour check per side suffices
     kept: list[Detection] = []
-    for candidate in sorted(detections, key=lambda d: (-d.score, -(d.end - d.start), d.start)):
-        if all(candidate.end <= k.start or candidate.start >= k.end for k in kept):
-            kept.append(candidate)
-    return sorted(kept, key=lambda d: d.start)
+    for candidate in sorted(_merge_same_type(detections), key=lambda d: (-d.score, -(d.end - d.start), d.start)):
+        index = bisect.bisect_left(starts, candidate.start)
+        if index > 0 and kept[index - 1].end > candidate.start:
+            continue
+        if index < len(kept) and kept[index].start < candidate.end:
+            continue
+        starts.insert(index, candidate.start)
+        kept.insert(index, candidate)
+    return kept
 
 
 class _Pseudonymiser:

@@ -12,13 +12,13 @@ _CLOSE = "])}>"
 
 
 def _pattern(types: Iterable[str]) -> re.Pattern[str] | None:
-    """A regex matching "[BSN_1]", "BSN_1", "[bsn_1", "( BSN_1 )", "BSN-1" for the given types."""
+    """A regex matching "[BSN_1]", "BSN_1", "[bsn_1", "( BSN_1 )", "BSN-1", "[BSN 1]" for the given types."""
     names = sorted(types, key=len, reverse=True)
     if not names:
         return None
     alternation = "|".join(re.escape(name) for name in names)
     return re.compile(
-        r"(?P<open>[\[({<][ \t]*)?(?<![A-Za-z0-9_])(?P<type>" + alternation + r")[ \t]*[_\-][ \t]*(?P<number>\d+)(?!\d)"
+        r"(?P<open>[\[({<][ \t]*)?(?<![A-Za-z0-9_])(?P<type>" + alternation + r")[ \t]*[_\-]?[ \t]*(?P<number>\d+)(?!\d)"
         r"(?(open)(?:[ \t]*[\])}>]|(?![A-Za-z0-9_]))|(?![A-Za-z0-9_]))",
         re.IGNORECASE,
     )
@@ -42,9 +42,9 @@ def _pending_from(buffer: str, types: tuple[str, ...]) -> int:
     longest = max((len(t) for t in types), default=0) + 16
     for start in range(max(0, len(buffer) - longest), len(buffer)):
         ch = buffer[start]
-        if ch in _OPEN or (ch.isalpha() and (start == 0 or not buffer[start - 1].isalnum())):
-            if _could_continue(buffer[start:], types):
-                return start
+        starts = ch in _OPEN or (ch.isalpha() and (start == 0 or not buffer[start - 1].isalnum()))
+        if starts and _could_continue(buffer[start:], types):
+            return start
     return len(buffer)
 
 
@@ -58,7 +58,7 @@ def _could_continue(tail: str, types: tuple[str, ...]) -> bool:
             return True
         if upper.startswith(kind):
             after = rest[len(kind):]
-            if re.fullmatch(r"[ \t]*(?:[_\-][ \t]*\d*[ \t]*)?", after):
+            if re.fullmatch(r"[ \t]*[_\-]?[ \t]*\d*[ \t]*", after):
                 return True
     return False
 

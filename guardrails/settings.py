@@ -21,9 +21,11 @@ DEFAULT_ALLOW_LIST = [
 class PiiSettings(BaseModel):
     """Detection and pseudonymisation of personal data before text reaches the model."""
 
-    enabled: bool = Field(True, description="Redact personal data from everything the prompt is built from.")
+    enabled: bool = Field(
+        default=True, description="Redact personal data from everything the prompt is built from."
+    )
     redact_sources: bool = Field(
-        True, description="Also redact the retrieved chunks (policy documents can quote citizens)."
+        default=True, description="Also redact the retrieved chunks (policy documents can quote citizens)."
     )
     allow_list: list[str] = Field(
         default_factory=lambda: list(DEFAULT_ALLOW_LIST),
@@ -36,12 +38,12 @@ class PiiSettings(BaseModel):
         "English NER for text that looks English.",
     )
     score_threshold: float = Field(
-        0.5, ge=0.0, le=1.0, description="Findings scoring below this are not redacted."
+        default=0.5, ge=0.0, le=1.0, description="Findings scoring below this are not redacted."
     )
     english_model: str = Field(
-        "en-core-web-sm",
+        default="en-core-web-sm",
         description="Catalogue name or path of the spaCy English pipeline used for person names.",
     )
     max_chars: int = Field(
-        2_000_000, ge=1, description="Longest text accepted for redaction; longer input is refused."
+        default=2_000_000, ge=1, description="Longest text accepted for redaction; longer input is refused."
     )

@@ -20,7 +20,7 @@ def _key(kind: str, value: str) -> str:
 class Vault:
     """Placeholders of one conversation, numbered per type; the same value always gets the same placeholder."""
 
-    __slots__ = ("_lock", "_by_key", "_values", "_counts")
+    __slots__ = ("_by_key", "_counts", "_lock", "_values")
 
     def __init__(self) -> None:
         self._lock = threading.Lock()

@@ -3,6 +3,14 @@
 Crash safety: a document is registered as `indexing` before its first chunk is written and published
 (`ready`) only after its last, in one registry transaction that also retires the version it replaces.
 `recover()`, run at every start, removes whatever a killed process left half-way.
+
+Two indexes hold every chunk: the vector store (dense) and the lexical index (BM25). A document's chunks go
+into both before it is published and leave both before its registry row goes, so a crash between the two
+writes leaves a row that `recover()` finishes. `recover()` also compares the lexical index with the ready
+documents and rebuilds what is missing from the vector store's chunk texts (and drops what is extra), which
+repairs a lost, stale or older-version lexical index.
+
+Search (`mode`): `dense` (cosine), `lexical` (BM25) or `hybrid` (both, fused by weighted reciprocal rank).
 """
 
 from __future__ import annotations
@@ -15,16 +23,21 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from baken.errors import DocumentError, NotFound
-from baken.settings import IngestionSettings
+from baken.settings import IngestionSettings, RetrievalSettings
 from ingestion.chunker import chunk_document
 from ingestion.document import Chunk
 from ingestion.embedder import Embedder
+from ingestion.lexical import LexicalIndex, lexical_text
 from ingestion.parsers import parse
 from ingestion.registry import DocumentRecord, Registry, now
-from ingestion.store import VectorStore
+from ingestion.store import StoredHit, VectorStore
 
 logger = logging.getLogger(__name__)
 Progress = Callable[[int, int], None]
+# The "no source" thresholds per embedder, (min cosine, min BM25), calibrated on bench/questions.jsonl
+# over ../shared/corpus by `python -m bench.eval`; settings override them. Uncalibrated embedders get the last.
+CALIBRATED: dict[str, tuple[float, float]] = {"all-minilm-l6-v2": (0.66, 30.0)}
+UNCALIBRATED = (0.25, 30.0)
 
 
 @dataclass(frozen=True)
@@ -41,7 +54,12 @@ class IngestOutcome:
 
 @dataclass(frozen=True)
 class Hit:
-    """A retrieved chunk with its document and similarity score."""
+    """A retrieved chunk with its document and score; higher is better.
+
+    ``score`` depends on the search mode: dense, the cosine similarity (-1..1); lexical, the BM25 score
+    (0..); hybrid, the fused reciprocal-rank score scaled so that 1.0 means first in both retrievers.
+    ``cosine`` is the chunk's cosine similarity to the question when the dense retriever proposed it.
+    """
 
     chunk_id: str
     doc_id: str
@@ -51,18 +69,23 @@ class Hit:
     page: int | None
     score: float
     text: str
+    cosine: float | None = None
 
 
 class Index:
     """Documents in, chunks searchable; the one owner of registry, vector store and stored originals."""
 
     def __init__(self, embedder: Embedder, store: VectorStore, registry: Registry, files_dir: Path,
-                 settings: IngestionSettings) -> None:
+                 settings: IngestionSettings, lexical: LexicalIndex | None = None,
+                 retrieval: RetrievalSettings | None = None) -> None:
         self.embedder = embedder
         self._store = store
         self._registry = registry
         self._files = files_dir
         self._settings = settings
+        # Default beside the originals (DATA/documents -> DATA/index/lexical) so older wiring still gets one.
+        self._lexical = lexical or LexicalIndex(files_dir.parent / "index" / "lexical")
+        self.retrieval = retrieval or RetrievalSettings()
         self._files.mkdir(parents=True, exist_ok=True)
         self.recover()
 
@@ -93,20 +116,55 @@ class Index:
         """Chunks in the vector store."""
         return self._store.count()
 
-    def search(self, query: str, k: int, min_score: float) -> list[Hit]:
-        """The ``k`` best chunks of ready documents scoring at least ``min_score``."""
-        vector = self.embedder.embed_query(query)
+    def search(self, query: str, k: int, min_score: float | None = None, mode: str | None = None) -> list[Hit]:
+        """The ``k`` best chunks of ready documents, or none when the question is not relevant enough.
+
+        ``min_score`` is a cosine similarity. Dense mode keeps the chunks that reach it. Hybrid mode asks
+        it of the question as a whole: the question has no source unless its best dense chunk reaches it
+        or its best BM25 match reaches the ``min_lexical_score`` setting; if it has, the fused top ``k`` are
+        returned whatever their own cosine (a good BM25 match may have a low one). Lexical mode (for
+        evaluation) ignores it. ``min_score`` None (and the settings) default to the embedder's calibrated
+        thresholds (`CALIBRATED`); ``mode`` defaults to the retrieval setting.
+        """
+        mode = mode or self.retrieval.mode
+        min_score, min_lexical = self.thresholds(min_score)
         ready = self._registry.ready_ids()
-        hits = []
-        for stored in self._store.query(vector, k * 3):
-            meta = stored.metadata
-            if meta.get("doc_id") not in ready or stored.score < min_score:
-                continue
-            hits.append(Hit(chunk_id=stored.id, doc_id=str(meta["doc_id"]), source=str(meta.get("source", "")),
-                            title=str(meta.get("title", "")), heading=str(meta.get("heading", "")),
-                            page=int(meta.get("page") or 0) or None, score=round(stored.score, 4),
-                            text=stored.text))
-        return hits[:k]
+        wanted = max(k, self.retrieval.candidates)
+        dense: list[StoredHit] = []
+        if mode in ("dense", "hybrid"):
+            vector = self.embedder.embed_query(query)
+            dense = [s for s in self._store.query(vector, wanted * 2) if s.metadata.get("doc_id") in ready][:wanted]
+        if mode == "dense":
+            return [_hit(s, s.score, s.score) for s in dense if s.score >= min_score][:k]
+        lexical = self._lexical.search(query, wanted, ready)
+        if mode == "lexical":
+            scores = {h.chunk_id: h.score for h in lexical[:k]}
+            return [_hit(s, scores[s.id], None) for s in self._store.get(list(scores))]
+        if not (dense and dense[0].score >= min_score or lexical and lexical[0].score >= min_lexical):
+            return []
+        return self._fuse(dense, [h.chunk_id for h in lexical], k)
+
+    def thresholds(self, min_score: float | None = None) -> tuple[float, float]:
+        """The (cosine, BM25) relevance thresholds in force: the argument or settings, else the calibrated ones."""
+        calibrated = CALIBRATED.get(self.embedder.name, UNCALIBRATED)
+        cosine = min_score if min_score is not None else self.retrieval.min_score
+        lexical = self.retrieval.min_lexical_score
+        return (calibrated[0] if cosine is None else cosine, calibrated[1] if lexical is None else lexical)
+
+    def _fuse(self, dense: list[StoredHit], lexical: list[str], k: int) -> list[Hit]:
+        """Weighted reciprocal rank fusion, scaled so that first in both lists scores 1.0."""
+        rrf, weight = self.retrieval.rrf_k, self.retrieval.lexical_weight
+        fused: dict[str, float] = {}
+        for rank, stored in enumerate(dense, start=1):
+            fused[stored.id] = fused.get(stored.id, 0.0) + 1.0 / (rrf + rank)
+        for rank, chunk_id in enumerate(lexical, start=1):
+            fused[chunk_id] = fused.get(chunk_id, 0.0) + weight / (rrf + rank)
+        best = sorted(fused, key=lambda i: -fused[i])[:k]
+        top = (1.0 + weight) / (rrf + 1)
+        known = {s.id: s for s in dense}
+        missing = {s.id: s for s in self._store.get([i for i in best if i not in known])}
+        return [_hit(known.get(i) or missing[i], fused[i] / top, known[i].score if i in known else None)
+                for i in best if i in known or i in missing]
 
     # --- writing ---------------------------------------------------------------------------------------
 
@@ -145,6 +203,8 @@ class Index:
         try:
             self._write_original(stored_name, data)
             self._add_chunks(chunks, source, progress)
+            self._lexical.add_document(doc_id, [c.id for c in chunks],
+                                       [lexical_text(c.text, c.title, c.heading) for c in chunks])
             for old in self._registry.publish(doc_id, len(chunks)):
                 self._purge(old)
         except BaseException:
@@ -163,12 +223,29 @@ class Index:
         return record
 
     def recover(self) -> int:
-        """Remove documents a killed process left `indexing` or `deleting`; returns how many."""
+        """Remove documents a killed process left `indexing` or `deleting`, then bring the lexical index in
+        step with the ready documents; returns how many documents were removed or repaired."""
         unfinished = self._registry.unfinished()
         for record in unfinished:
             logger.warning("removing half-indexed document %s (%s)", record.doc_id[:12], record.source)
             self._purge(record.doc_id)
-        return len(unfinished)
+        return len(unfinished) + self._sync_lexical()
+
+    def _sync_lexical(self) -> int:
+        """Drop lexical entries of documents that are not ready; rebuild missing ones from the vector store."""
+        ready, held = self._registry.ready_ids(), self._lexical.doc_ids()
+        for doc_id in held - ready:
+            logger.warning("lexical index: dropping %s, which is not a ready document", doc_id[:12])
+            self._lexical.remove_document(doc_id)
+        missing = ready - held
+        for doc_id in sorted(missing):
+            chunks = self._store.document_chunks(doc_id)
+            self._lexical.add_document(doc_id, [c.id for c in chunks],
+                                       [lexical_text(c.text, str(c.metadata.get("title", "")),
+                                                     str(c.metadata.get("heading", ""))) for c in chunks])
+        if missing:
+            logger.warning("lexical index: rebuilt %d documents from the vector store", len(missing))
+        return len(held - ready) + len(missing)
 
     def _check_size(self, size: int) -> None:
         limit = self._settings.max_file_mb * 1024 * 1024
@@ -197,9 +274,18 @@ class Index:
         """Chunks, stored file, then the registry row: the row goes last so a crash here is retried."""
         record = self._registry.get(doc_id)
         self._store.delete_document(doc_id)
+        self._lexical.remove_document(doc_id)
         if record is not None and record.stored_path:
             still_used = any(d.stored_path == record.stored_path and d.doc_id != doc_id
                              for d in self._registry.list(None))
             if not still_used:
                 (self._files / record.stored_path).unlink(missing_ok=True)
         self._registry.remove(doc_id)
+
+
+def _hit(stored: StoredHit, score: float, cosine: float | None) -> Hit:
+    meta = stored.metadata
+    return Hit(chunk_id=stored.id, doc_id=str(meta["doc_id"]), source=str(meta.get("source", "")),
+               title=str(meta.get("title", "")), heading=str(meta.get("heading", "")),
+               page=int(meta.get("page") or 0) or None, score=round(score, 4), text=stored.text,
+               cosine=None if cosine is None else round(cosine, 4))

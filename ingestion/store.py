@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
+from urllib.parse import urlsplit
 
 from baken.errors import BackendUnavailable
 
@@ -37,6 +38,14 @@ class VectorStore(Protocol):
         """The ``k`` nearest chunks by cosine similarity, best first."""
         ...
 
+    def get(self, ids: Sequence[str]) -> list[StoredHit]:
+        """The chunks with these ids (score 0.0), in the order asked; unknown ids are left out."""
+        ...
+
+    def document_chunks(self, doc_id: str) -> list[StoredHit]:
+        """Every chunk whose metadata ``doc_id`` matches (score 0.0), by ``ordinal``."""
+        ...
+
     def delete_document(self, doc_id: str) -> None:
         """Remove every chunk whose metadata ``doc_id`` matches."""
         ...
@@ -47,23 +56,47 @@ class VectorStore(Protocol):
 
 
 class ChromaStore:
-    """Embedded Chroma (PersistentClient) with cosine space; telemetry off and no embedding function of its own."""
+    """Chroma with cosine space, embedded (PersistentClient at ``path``) or on a Chroma server (``connect``);
+    telemetry off and no embedding function of its own."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path | None = None, *, url: str | None = None, token: str | None = None,
+                 collection: str = COLLECTION) -> None:
         import chromadb
         from chromadb.config import Settings as ChromaSettings
 
-        path.mkdir(parents=True, exist_ok=True)
+        if path is None and url is None:
+            raise ValueError("ChromaStore needs a path or a url")
+        chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+        where = url or str(path)
         try:
-            self._client = chromadb.PersistentClient(
-                path=str(path), settings=ChromaSettings(anonymized_telemetry=False, allow_reset=False)
-            )
+            if url is not None:
+                parts = urlsplit(url if "://" in url else f"http://{url}")
+                self._client = chromadb.HttpClient(
+                    host=parts.hostname or "127.0.0.1", ssl=parts.scheme == "https",
+                    port=parts.port or (443 if parts.scheme == "https" else 8000),
+                    headers={"Authorization": f"Bearer {token}"} if token else None,
+                    settings=chroma_settings)
+            elif path is not None:
+                path.mkdir(parents=True, exist_ok=True)
+                self._client = chromadb.PersistentClient(path=str(path), settings=chroma_settings)
             self._collection = self._client.get_or_create_collection(
-                COLLECTION, embedding_function=None, configuration={"hnsw": {"space": "cosine"}}
+                collection, embedding_function=None, configuration={"hnsw": {"space": "cosine"}}
             )
             self._max_batch = int(self._client.get_max_batch_size())
-        except Exception as exc:  # chromadb raises many types when its files are unusable
-            raise BackendUnavailable(f"cannot open the index at {path}: {exc}") from exc
+        except Exception as exc:  # chromadb raises many types (ValueError too) when its files or server fail
+            raise BackendUnavailable(f"cannot open the index at {where}: {exc}") from exc
+
+    @classmethod
+    def connect(cls, url: str, *, token: str | None = None, collection: str = COLLECTION) -> ChromaStore:
+        """A store on a Chroma server (``chroma run``), e.g. ``http://chroma:8000``; shared by every process."""
+        return cls(url=url, token=token, collection=collection)
+
+    def check(self) -> None:
+        """Raise BackendUnavailable when the index cannot be reached (for /readyz)."""
+        try:
+            self._client.heartbeat()
+        except Exception as exc:  # connection errors of the HTTP client, or a closed embedded system
+            raise BackendUnavailable(f"the index does not answer: {exc}") from exc
 
     def add(self, ids: Sequence[str], vectors: Sequence[Sequence[float]], texts: Sequence[str],
             metadatas: Sequence[dict[str, Any]]) -> None:
@@ -85,6 +118,22 @@ class ChromaStore:
             for i, d, t, m in zip(result["ids"][0], result["distances"][0], result["documents"][0],
                                   result["metadatas"][0])
         ]
+
+    def get(self, ids: Sequence[str]) -> list[StoredHit]:
+        """The chunks with these ids, in the order asked."""
+        if not ids:
+            return []
+        result = self._collection.get(ids=list(ids), include=["documents", "metadatas"])
+        found = {i: StoredHit(id=i, score=0.0, text=t or "", metadata=dict(m or {}))
+                 for i, t, m in zip(result["ids"], result["documents"], result["metadatas"])}
+        return [found[i] for i in ids if i in found]
+
+    def document_chunks(self, doc_id: str) -> list[StoredHit]:
+        """A document's chunks, by ordinal."""
+        result = self._collection.get(where={"doc_id": doc_id}, include=["documents", "metadatas"])
+        hits = [StoredHit(id=i, score=0.0, text=t or "", metadata=dict(m or {}))
+                for i, t, m in zip(result["ids"], result["documents"], result["metadatas"])]
+        return sorted(hits, key=lambda h: int(h.metadata.get("ordinal") or 0))
 
     def delete_document(self, doc_id: str) -> None:
         """Remove a document's chunks."""
@@ -116,6 +165,17 @@ class FakeStore:
 
         scored = sorted(((cosine(v), i, t, m) for i, (v, t, m) in self._rows.items()), reverse=True)[:k]
         return [StoredHit(id=i, score=s, text=t, metadata=m) for s, i, t, m in scored]
+
+    def get(self, ids: Sequence[str]) -> list[StoredHit]:
+        """The chunks with these ids, in the order asked."""
+        return [StoredHit(id=i, score=0.0, text=self._rows[i][1], metadata=dict(self._rows[i][2]))
+                for i in ids if i in self._rows]
+
+    def document_chunks(self, doc_id: str) -> list[StoredHit]:
+        """A document's chunks, by ordinal."""
+        hits = [StoredHit(id=i, score=0.0, text=t, metadata=dict(m))
+                for i, (_, t, m) in self._rows.items() if m.get("doc_id") == doc_id]
+        return sorted(hits, key=lambda h: int(h.metadata.get("ordinal") or 0))
 
     def delete_document(self, doc_id: str) -> None:
         """Remove a document's chunks."""

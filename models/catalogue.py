@@ -17,6 +17,12 @@ class ModelSpec:
     ``member`` is the file or directory inside the package's wheel; it is provisioned to
     ``MODELS_DIR/<name>/<file>``. For a directory, ``sha256`` is the digest of its manifest
     (see ``models.provision.tree_sha256``).
+
+    ``query_prefix`` / ``passage_prefix`` (embedders only) are put before every question / chunk before it is
+    embedded, for models trained that way: E5 models want ``"query: "`` and ``"passage: "``, BGE wants
+    ``"Represent this sentence for searching relevant passages: "`` on queries only; MiniLM wants none. A model
+    given by path has no catalogue entry: set ``BAKEN_EMBEDDINGS__QUERY_PREFIX`` / ``__PASSAGE_PREFIX``, which
+    also override these. Changing a passage prefix changes every vector: re-index after it.
     """
 
     name: str

@@ -58,3 +58,11 @@ def small_index_dir(tmp_path_factory: pytest.TempPathFactory, embedder, models_d
         outcome = index.ingest_file(path)
         assert outcome.status == "new", outcome
     return data
+
+
+@pytest.fixture(scope="session")
+def redactor(models_dir: Path):  # noqa: ANN201
+    """The real personal-data guardrail (Presidio, Dutch and English recognizers), built once."""
+    from baken.wiring import build_redactor
+
+    return build_redactor(Settings(models_dir=models_dir))

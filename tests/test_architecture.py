@@ -26,6 +26,13 @@ ADAPTERS = {  # third-party library -> the one module that may import it
     "pypdf": "ingestion/parsers.py",
     "docx": "ingestion/parsers.py",
     "presidio_analyzer": "guardrails/presidio_engine.py",
+    "spacy": "guardrails/presidio_engine.py",
+    "cryptography": "assistant/audit/signing.py",
+    "psycopg": "assistant/audit/postgres_store.py",
+    "httpx": "assistant/openai_llm.py",
+    "prometheus_client": "assistant/metrics.py",
+    "bm25s": "ingestion/lexical.py",
+    "Stemmer": "ingestion/lexical.py",
 }
 
 
@@ -61,7 +68,8 @@ def test_dependencies_point_one_way() -> None:
 def test_nothing_imports_the_cli_or_web() -> None:
     offenders = [f"{path} imports {name}" for path, imports in modules().items() for name in imports
                  if (name.startswith("baken.cli") and not path.startswith("baken/cli/"))
-                 or (name.split(".")[0] == "web" and not path.startswith(("web/", "baken/cli/")))]
+                 or (name.split(".")[0] == "web" and name != "web.settings"
+                     and not path.startswith(("web/", "baken/cli/")))]
     assert offenders == []
 
 

@@ -20,8 +20,18 @@ SALT_BYTES = 32
 def canonical_json(value: Any) -> bytes:
     """The one byte form of a JSON value that is hashed and stored."""
     return json.dumps(
-        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False, default=_scalar
     ).encode("utf-8")
+
+
+def _scalar(value: Any) -> Any:
+    """Numpy-style scalars (a retriever's float32 score) become plain numbers; anything else is refused."""
+    item = getattr(value, "item", None)
+    if callable(item):
+        plain = item()
+        if isinstance(plain, (bool, int, float, str)):
+            return plain
+    raise TypeError(f"{type(value).__name__} is not JSON: the audit log takes plain JSON values only")
 
 
 def record_hash(record_bytes: bytes) -> bytes:

@@ -36,7 +36,7 @@ class Checkpoint:
         path.write_bytes(canonical_json(self.to_dict()) + b"\n")
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "Checkpoint":
+    def from_dict(cls, data: dict[str, Any]) -> Checkpoint:
         """Read a checkpoint file's JSON object."""
         try:
             body = data["checkpoint"]
@@ -49,7 +49,7 @@ class Checkpoint:
                             "`baken audit checkpoint --output FILE`") from exc
 
     @classmethod
-    def read(cls, path: Path) -> "Checkpoint":
+    def read(cls, path: Path) -> Checkpoint:
         """Read a checkpoint file."""
         try:
             return cls.from_dict(json.loads(path.read_text(encoding="utf-8")))

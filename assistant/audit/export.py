@@ -37,10 +37,8 @@ def record_matches(record: dict[str, Any], query: RecordQuery) -> bool:
             ids |= {source.get("doc_id"), source.get("content_hash")}
         if query.document not in ids:
             return False
-    if query.redaction_type is not None:
-        if query.redaction_type not in {r.get("type") for r in record.get("baken.redactions") or []}:
-            return False
-    return True
+    types = {r.get("type") for r in record.get("baken.redactions") or []}
+    return query.redaction_type is None or query.redaction_type in types
 
 
 def write_jsonl(rows: Iterable[StoredRecord], out: IO[str], query: RecordQuery) -> int:

@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import os
 import secrets
+from collections.abc import Callable
 from pathlib import Path
 
 from assistant.audit.signing import Ed25519Signer, generate_private_pem
@@ -25,7 +26,7 @@ class AuditKeys:
         self._pseudonym_key = pseudonym_key
 
     @classmethod
-    def load_or_create(cls, key_dir: Path) -> "AuditKeys":
+    def load_or_create(cls, key_dir: Path) -> AuditKeys:
         """Read the keys from `key_dir`, creating any that is missing (and the public key file beside it)."""
         try:
             key_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -44,7 +45,7 @@ class AuditKeys:
         return hmac.new(self._pseudonym_key, user_id.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
-def _read_or_create(path: Path, make) -> bytes:  # type: ignore[no-untyped-def]
+def _read_or_create(path: Path, make: Callable[[], bytes]) -> bytes:
     """Read `path`, or create it atomically (0600) with `make()`; two processes racing get the same key."""
     if path.exists():
         return path.read_bytes()

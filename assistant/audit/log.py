@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Self
 
 from assistant.audit.checkpoint import Checkpoint, signed_body
 from assistant.audit.export import write_csv, write_jsonl
@@ -21,7 +21,7 @@ from assistant.audit.retention import PurgeResult, format_time, oldest_cutoff, p
 from assistant.audit.settings import AuditSettings
 from assistant.audit.sqlite_store import SQLiteAuditStore
 from assistant.audit.store import AuditStore, Hold, RecordQuery, StoredRecord
-from assistant.audit.verify import VerifyResult, purge_coverage, verify_records
+from assistant.audit.verify import VerifyResult, verify_records
 from baken.errors import AuditError, NotFound, UserError
 
 logger = logging.getLogger(__name__)
@@ -30,7 +30,7 @@ SYSTEM_ACTOR = "baken-system"
 
 
 def _utc_now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def _as_time(value: datetime | str | None) -> str | None:
@@ -39,12 +39,12 @@ def _as_time(value: datetime | str | None) -> str | None:
         return None
     if isinstance(value, str):
         try:
-            value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+            value = datetime.fromisoformat(value)
         except ValueError as exc:
             raise UserError(f"not an ISO-8601 date or time: {value!r} (e.g. 2026-01-31 or 2026-01-31T12:00)") \
                 from exc
     if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
+        value = value.replace(tzinfo=UTC)
     return format_time(value)
 
 
@@ -59,7 +59,7 @@ class AuditLog:
         self._clock = clock
 
     @classmethod
-    def open(cls, settings: AuditSettings, data_dir: Path) -> "AuditLog":
+    def open(cls, settings: AuditSettings, data_dir: Path) -> AuditLog:
         """The log in the SQLite file and key directory that `settings` name under `data_dir`."""
         keys = AuditKeys.load_or_create(settings.keys_path(data_dir))
         store = SQLiteAuditStore(settings.database_path(data_dir), durable=settings.durable,
@@ -94,7 +94,7 @@ class AuditLog:
         except (ValueError, TypeError) as exc:  # not JSON, reserved field, NaN...
             raise AuditError(f"the audit record for {action} cannot be written: {exc}") from exc
         if written.seq % self.settings.checkpoint_every == 0:
-            self._sign_and_store(written.seq, written.head)
+            self._auto_checkpoint(written)
         return written.seq
 
     def append_turn(self, *, actor: str, role: str, record: dict[str, Any], content: dict[str, Any],
@@ -133,6 +133,14 @@ class AuditLog:
         self.store.add_checkpoint(checkpoint)
         return checkpoint
 
+    def _auto_checkpoint(self, written: PreparedRecord) -> None:
+        """The periodic checkpoint; the record is already safely written, so a failure here only warns."""
+        try:
+            self._sign_and_store(written.seq, written.head)
+        except AuditError as exc:
+            logger.warning("audit checkpoint at seq %d not stored (the next one will cover it): %s",
+                           written.seq, exc)
+
     def checkpoint(self) -> Checkpoint:
         """Sign the current head now (on demand); store and return the checkpoint."""
         last = self.store.last()
@@ -159,10 +167,9 @@ class AuditLog:
         if checkpoint is not None:
             checkpoints.append(Checkpoint.read(checkpoint))
         signer = self.keys.signer
-        coverage = purge_coverage(self.store.find(RecordQuery(action=PURGE_ACTION), limit=1 << 30))
         result = verify_records(self.store.records(), checkpoints,
-                                lambda cp: signer.verify(bytes.fromhex(cp.signature), cp.body())
-                                if _is_hex(cp.signature) else False, coverage)
+                                lambda cp: _is_hex(cp.signature) and signer.verify(bytes.fromhex(cp.signature),
+                                                                                   cp.body()))
         self._log_reader("audit.verify", auditor, role,
                          {"checkpoint_file": checkpoint is not None, "records": result.records,
                           "first_bad_seq": result.first_bad_seq}, outcome="intact" if result.ok else "broken")
@@ -212,7 +219,11 @@ class AuditLog:
         holds = self.store.holds()
         plan = plan_purge(self.store.retention_rows(oldest_cutoff(self.settings, moment)), holds,
                           self.settings, moment)
-        if dry_run:
+        if dry_run:  # a reading of the log like any other, so it is logged too (but destroys nothing)
+            self.append("audit.purge_preview", actor=actor, role=role, outcome="ok", record={
+                "baken.purge.content_count": len(plan.content_seqs),
+                "baken.purge.metadata_count": len(plan.metadata_seqs),
+                "baken.purge.held_count": len(plan.held_seqs)})
             return PurgeResult(plan.content_seqs, plan.metadata_seqs, plan.held_seqs, None, dry_run=True)
         attributes = {
             "baken.purge.content_seqs": seq_ranges(plan.content_seqs),
@@ -233,8 +244,8 @@ class AuditLog:
         written = self.store.purge(plan.content_seqs, plan.metadata_seqs, prepare)
         logger.info("audit purge: content of %d records, metadata of %d, %d held",
                     len(plan.content_seqs), len(plan.metadata_seqs), len(plan.held_seqs))
-        if written.seq % self.settings.checkpoint_every == 0:
-            self._sign_and_store(written.seq, written.head)
+        # Verification trusts a purge record only under a signed checkpoint, so sign one at once.
+        self._sign_and_store(written.seq, written.head)
         return PurgeResult(plan.content_seqs, plan.metadata_seqs, plan.held_seqs, written.seq)
 
     def add_hold(self, *, reason: str, actor: str, conversation_id: str | None = None,
@@ -264,6 +275,14 @@ class AuditLog:
     def close(self) -> None:
         """Close the store."""
         self.store.close()
+
+    def __enter__(self) -> Self:
+        """Use the log in a `with` block; it is closed at the end."""
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        """Close the log."""
+        self.close()
 
 
 def _is_hex(text: str) -> bool:

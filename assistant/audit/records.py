@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import os
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from assistant.audit.chain import SALT_BYTES, canonical_json, commitment, next_head, record_hash
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from assistant.audit.records import PURGE_ACTION
 from assistant.audit.settings import AuditSettings
@@ -41,7 +41,7 @@ def cutoff(now: datetime, days: int) -> str:
 
 def format_time(moment: datetime) -> str:
     """The log's time format: UTC, microseconds, `Z`."""
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def oldest_cutoff(settings: AuditSettings, now: datetime) -> str:

@@ -4,28 +4,28 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 
 class AuditSettings(BaseModel):
     """Where the audit log lives, how often it is signed and how long its records are kept."""
 
     path: Path | None = Field(
-        None, description="The SQLite audit database; defaults to DATA_DIR/audit/audit.sqlite3."
+        default=None, description="The SQLite audit database; defaults to DATA_DIR/audit/audit.sqlite3."
     )
     key_dir: Path | None = Field(
-        None,
+        default=None,
         description="Directory of the Ed25519 signing key and the HMAC pseudonym key, outside the database; "
         "defaults to DATA_DIR/keys. Back it up separately from the database.",
     )
     checkpoint_every: int = Field(
-        100, ge=1, description="Sign a checkpoint of the chain head automatically every this many records."
+        default=100, ge=1, description="Sign a checkpoint of the chain head automatically every this many records."
     )
     content_retention_days: int = Field(
-        365, ge=1, description="Days the redacted question, answer and chunk text are kept before purge."
+        default=365, ge=1, description="Days the redacted question, answer and chunk text are kept before purge."
     )
     metadata_retention_days: int = Field(
-        2555,
+        default=2555,
         ge=183,
         description="Days record metadata is kept before purge (EU AI Act: at least six months); the hash of a "
         "purged record stays so that the chain still verifies.",
@@ -36,11 +36,19 @@ class AuditSettings(BaseModel):
         "document, auth, user, audit), overriding metadata_retention_days; e.g. {\"auth\": 365}.",
     )
     durable: bool = Field(
-        True, description="fsync every append (SQLite synchronous=FULL); off only for benchmarks and tests."
+        default=True, description="fsync every append (SQLite synchronous=FULL); off only for benchmarks and tests."
     )
     busy_timeout_ms: int = Field(
-        10_000, ge=0, description="How long an append waits for another writer before it fails."
+        default=10_000, ge=0, description="How long an append waits for another writer before it fails."
     )
+
+    @field_validator("retention_days_by_kind")
+    @classmethod
+    def _at_least_six_months(cls, value: dict[str, int]) -> dict[str, int]:
+        short = {kind: days for kind, days in value.items() if days < 183}
+        if short:
+            raise ValueError(f"metadata must be kept at least 183 days (EU AI Act); too short: {short}")
+        return value
 
     def database_path(self, data_dir: Path) -> Path:
         """The database file, resolved against the data directory."""

@@ -14,8 +14,9 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+from typing import Any, TypeVar
 
 from assistant.audit.checkpoint import Checkpoint
 from assistant.audit.records import PreparedRecord, Preparer
@@ -92,9 +93,10 @@ BEGIN SELECT RAISE(ABORT, 'audit checkpoints cannot be deleted'); END;
 _COLUMNS = "r.seq, r.time, r.action, r.record_json, r.record_hash, r.head, c.content_json, c.salt"
 _FROM = "records r LEFT JOIN content c ON c.seq = r.seq"
 _CHUNK = 5000
+T = TypeVar("T")
 
 
-def _stored(row: tuple) -> StoredRecord:  # type: ignore[type-arg]
+def _stored(row: tuple[Any, ...]) -> StoredRecord:
     return StoredRecord(seq=row[0], time=row[1], action=row[2], record_json=row[3], record_hash=bytes(row[4]),
                         head=bytes(row[5]), content_json=row[6], salt=None if row[7] is None else bytes(row[7]))
 
@@ -127,7 +129,7 @@ class SQLiteAuditStore:
         conn.execute("PRAGMA foreign_keys = ON")
         return conn
 
-    def _write(self, work):  # type: ignore[no-untyped-def]
+    def _write(self, work: Callable[[sqlite3.Connection], T]) -> T:
         """Run `work(conn)` in one BEGIN IMMEDIATE transaction; any failure rolls back and is an AuditError."""
         with self._lock:
             try:
@@ -143,7 +145,7 @@ class SQLiteAuditStore:
             except sqlite3.Error as exc:
                 raise AuditError(f"cannot write the audit log {self.path}: {exc}") from exc
 
-    def _read(self, sql: str, params: tuple = ()) -> list[tuple]:  # type: ignore[type-arg]
+    def _read(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         with self._lock:
             try:
                 return self._conn.execute(sql, params).fetchall()
@@ -211,7 +213,8 @@ class SQLiteAuditStore:
 
     def find(self, query: RecordQuery, limit: int = 100, offset: int = 0) -> list[StoredRecord]:
         """Records matching every filter of `query`, newest first."""
-        where, params = ["1 = 1"], []
+        where: list[str] = ["1 = 1"]
+        params: list[Any] = []
         for column, value in (("r.actor", query.actor), ("r.action", query.action),
                               ("r.outcome", query.outcome), ("r.conversation_id", query.conversation_id)):
             if value is not None:
@@ -283,10 +286,10 @@ class SQLiteAuditStore:
     def add_hold(self, conversation_id: str | None, seq_from: int | None, seq_to: int | None, reason: str,
                  created: str, created_by: str) -> int:
         """Store a legal hold; returns its id."""
-        return self._write(lambda conn: conn.execute(
+        return int(self._write(lambda conn: conn.execute(
             "INSERT INTO holds (conversation_id, seq_from, seq_to, reason, created, created_by)"
             " VALUES (?, ?, ?, ?, ?, ?)", (conversation_id, seq_from, seq_to, reason, created, created_by),
-        ).lastrowid)
+        ).lastrowid or 0))
 
     def remove_hold(self, hold_id: int) -> bool:
         """Lift a legal hold; False when there was none with that id."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from assistant.audit.chain import GENESIS_HEAD, commitment, next_head, record_hash
 from assistant.audit.checkpoint import Checkpoint
@@ -26,102 +27,104 @@ class VerifyResult:
 
 
 @dataclass
-class PurgeCoverage:
-    """The sequence ranges that purge records say were purged: missing data there is expected."""
+class _Walk:
+    """State of one walk: where we are, and data found missing that a later purge record must account for."""
 
-    content: list[list[int]] = field(default_factory=list)
-    metadata: list[list[int]] = field(default_factory=list)
+    prev: bytes = GENESIS_HEAD
+    expected: int = 1
+    signed_up_to: int = 0  # the highest checkpoint seq: purge records after it are not trusted
+    last_good_checkpoint: int = 0
+    # seq -> (kind, reason): content or metadata absent; forgiven when a later purge record names the seq
+    unexplained: dict[int, tuple[str, str]] = field(default_factory=dict)
 
-    def add(self, record: dict) -> None:  # type: ignore[type-arg]
-        """Take the ranges of one purge record."""
-        self.content += record.get("baken.purge.content_seqs", [])
-        self.metadata += record.get("baken.purge.metadata_seqs", [])
+    def explain(self, purge: dict[str, Any]) -> None:
+        """Forgive what a verified purge record says it purged (only seqs before it, and only when a signed
+        checkpoint covers the purge record: purge always signs one, and a forger cannot)."""
+        if purge["seq"] > self.signed_up_to:
+            return
+        for seq in [s for s in self.unexplained if s < purge["seq"]]:
+            kind = self.unexplained[seq][0]
+            if in_ranges(seq, purge.get(f"baken.purge.{kind}_seqs", [])):
+                del self.unexplained[seq]
 
 
 def verify_records(
-    rows: Iterable[StoredRecord],
-    checkpoints: list[Checkpoint],
-    signature_ok: Callable[[Checkpoint], bool],
-    coverage: PurgeCoverage,
+    rows: Iterable[StoredRecord], checkpoints: list[Checkpoint], signature_ok: Callable[[Checkpoint], bool]
 ) -> VerifyResult:
     """Check every row against its predecessor and every checkpoint; stop at the first fault."""
+    total = len(checkpoints)
     for cp in checkpoints:
         if not signature_ok(cp):
-            return VerifyResult(False, 0, 0, len(checkpoints), cp.seq,
+            return VerifyResult(False, 0, 0, total, cp.seq,
                                 f"the checkpoint at seq {cp.seq} has a bad signature (or another key's)")
     by_seq: dict[int, list[Checkpoint]] = {}
     for cp in checkpoints:
         by_seq.setdefault(cp.seq, []).append(cp)
-    prev, expected, count, last_good_cp = GENESIS_HEAD, 1, 0, 0
+    walk = _Walk(signed_up_to=max((cp.seq for cp in checkpoints), default=0))
     for row in rows:
-        fault = _check_row(row, expected, prev, coverage)
+        fault = _check_row(row, walk)
         if fault is None:
-            for cp in by_seq.get(row.seq, []):
-                if cp.head != row.head.hex():
-                    return VerifyResult(
-                        False, count, expected - 1, len(checkpoints), last_good_cp + 1,
-                        f"the chain was rewritten: the head at seq {row.seq} differs from its signed checkpoint;"
-                        f" the first changed record lies in seqs {last_good_cp + 1}..{row.seq}")
-                last_good_cp = row.seq
+            fault = _check_checkpoints(row, by_seq.get(row.seq, []), walk)
         if fault is not None:
-            return VerifyResult(False, count, expected - 1, len(checkpoints), fault[0], fault[1])
-        prev, expected, count = row.head, expected + 1, count + 1
-    last_seq = expected - 1
+            return VerifyResult(False, walk.expected - 1, walk.expected - 1, total, *fault)
+        walk.prev, walk.expected = row.head, walk.expected + 1
+    last_seq = walk.expected - 1
+    if walk.unexplained:
+        seq = min(walk.unexplained)
+        return VerifyResult(False, last_seq, last_seq, total, seq, walk.unexplained[seq][1])
     beyond = [cp.seq for cp in checkpoints if cp.seq > last_seq]
     if beyond:
-        return VerifyResult(False, count, last_seq, len(checkpoints), last_seq + 1,
+        return VerifyResult(False, last_seq, last_seq, total, last_seq + 1,
                             f"the log was truncated: it ends at seq {last_seq} but a signed checkpoint covers "
                             f"seq {max(beyond)}")
-    notes = () if checkpoints else ("no signed checkpoint: a rewrite of the whole chain would go unnoticed",)
     covered = max((cp.seq for cp in checkpoints), default=0)
-    if checkpoints and covered < last_seq:
+    notes: tuple[str, ...] = ()
+    if not checkpoints and last_seq:
+        notes = ("no signed checkpoint yet: a rewrite of the whole chain would go unnoticed",)
+    elif covered < last_seq:
         notes = (f"records {covered + 1}..{last_seq} come after the last signed checkpoint",)
-    return VerifyResult(True, count, last_seq, len(checkpoints), notes=notes)
+    return VerifyResult(True, last_seq, last_seq, total, notes=notes)
 
 
-def _check_row(row: StoredRecord, expected: int, prev: bytes,
-               coverage: PurgeCoverage) -> tuple[int, str] | None:
-    """The (seq, reason) of the fault in one row, or None."""
-    if row.seq != expected:
-        return expected, f"record {expected} is missing (deleted); the next record is {row.seq}"
+def _check_checkpoints(row: StoredRecord, checkpoints: list[Checkpoint], walk: _Walk) -> tuple[int, str] | None:
+    for cp in checkpoints:
+        if cp.head != row.head.hex():
+            first = walk.last_good_checkpoint + 1
+            return first, (f"the chain was rewritten: the head at seq {row.seq} differs from its signed checkpoint;"
+                           f" the first changed record lies in seqs {first}..{row.seq}")
+        walk.last_good_checkpoint = row.seq
+    return None
+
+
+def _check_row(row: StoredRecord, walk: _Walk) -> tuple[int, str] | None:
+    """The (seq, reason) of the fault in one row, or None; absent data is noted in `walk` for later."""
+    seq = row.seq
+    if seq != walk.expected:
+        return walk.expected, f"record {walk.expected} is missing (deleted); the next record is {seq}"
     if row.record_json is None:
-        if not in_ranges(row.seq, coverage.metadata):
-            return row.seq, f"record {row.seq} lost its metadata without a purge record saying so"
         if row.content_json is not None:
-            return row.seq, f"record {row.seq} has content but its metadata was purged"
+            return seq, f"record {seq} has content but its metadata was purged"
+        walk.unexplained[seq] = ("metadata", f"record {seq} lost its metadata without a signed purge record saying so")
     else:
         try:
             record = json.loads(row.record_json)
             claimed = record["seq"]
         except (ValueError, KeyError, TypeError):
-            return row.seq, f"record {row.seq} is not a valid record"
-        if claimed != row.seq:
-            return row.seq, f"record {row.seq} says it is record {claimed}: records were inserted or reordered"
+            return seq, f"record {seq} is not a valid record"
+        if claimed != seq:
+            return seq, f"record {seq} says it is record {claimed}: records were inserted or reordered"
         if record_hash(row.record_json.encode("utf-8")) != row.record_hash:
-            return row.seq, f"record {row.seq} was modified: its hash does not match"
+            return seq, f"record {seq} was modified: its hash does not match"
         promised = record.get("content_commitment")
         if row.content_json is not None:
             if promised is None or row.salt is None or \
                     commitment(row.salt, row.content_json.encode("utf-8")).hex() != promised:
-                return row.seq, f"the content of record {row.seq} was modified: its commitment does not match"
-        elif promised is not None and not in_ranges(row.seq, coverage.content):
-            return row.seq, f"the content of record {row.seq} is missing without a purge record saying so"
-    if next_head(prev, row.record_hash) != row.head:
-        return row.seq, (f"the chain breaks at record {row.seq}: its head does not follow from the record before"
-                         " (a record was changed, removed, inserted or reordered)")
+                return seq, f"the content of record {seq} was modified: its commitment does not match"
+        elif promised is not None:
+            walk.unexplained[seq] = ("content", f"the content of record {seq} is missing without a signed purge record")
+    if next_head(walk.prev, row.record_hash) != row.head:
+        return seq, (f"the chain breaks at record {seq}: its head does not follow from the record before"
+                     " (a record was changed, removed, inserted or reordered)")
+    if row.record_json is not None and record.get("action") == PURGE_ACTION:
+        walk.explain(record)
     return None
-
-
-def purge_coverage(purge_records: Iterable[StoredRecord]) -> PurgeCoverage:
-    """Collect the ranges of the purge records (their own integrity is checked by the chain walk)."""
-    coverage = PurgeCoverage()
-    for row in purge_records:
-        if row.record_json is None:
-            continue
-        try:
-            record = json.loads(row.record_json)
-        except ValueError:
-            continue
-        if record.get("action") == PURGE_ACTION:
-            coverage.add(record)
-    return coverage

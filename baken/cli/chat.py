@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import sys
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from baken.errors import BakenError, UserError
 from baken.settings import Settings
+
+if TYPE_CHECKING:
+    from assistant.turn import Actor
 
 DEMO_PACKAGE = "baken.demo"
 
@@ -28,6 +33,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def demo_corpus() -> Path:
     """The folder of the demo documents shipped with Baken."""
     return Path(str(resources.files(DEMO_PACKAGE)))
+
+
+def cli_actor() -> Actor:
+    """The person at the terminal: the operating-system user, as an employee (pseudonymised in the log)."""
+    from assistant.turn import Actor
+
+    return Actor(user_id=f"os:{getpass.getuser()}", role="medewerker")
 
 
 def result_json(result) -> dict:  # noqa: ANN001 (TurnResult)
@@ -55,9 +67,9 @@ def run_ask(args: argparse.Namespace, settings: Settings) -> int:
     assistant = build_assistant(settings)
     question = " ".join(args.question)
     if args.json:
-        print(json.dumps(result_json(assistant.ask(question)), ensure_ascii=False, indent=2))
+        print(json.dumps(result_json(assistant.ask(question, actor=cli_actor())), ensure_ascii=False, indent=2))
         return 0
-    result = assistant.ask(question, on_token=lambda t: print(t, end="", flush=True))
+    result = assistant.ask(question, actor=cli_actor(), on_token=lambda t: print(t, end="", flush=True))
     print()
     _print_sources(result)
     return 0
@@ -71,7 +83,7 @@ def run_chat(args: argparse.Namespace, settings: Settings) -> int:
     index = build_index(settings)
     if not index.documents() and not args.no_demo:
         print("Eerste start: de demodocumenten van Gemeente Voorbeeld worden geïndexeerd…")
-        ingest_paths(index, [demo_corpus()])
+        ingest_paths(index, sorted(demo_corpus().glob("*.md")))
     print("Baken laadt het taalmodel…", flush=True)
     assistant = build_assistant(settings, index=index)
     print(f"Baken is klaar ({len(index.documents())} documenten). Stel een vraag; /nieuw begint een nieuw "
@@ -92,7 +104,8 @@ def run_chat(args: argparse.Namespace, settings: Settings) -> int:
         if not question:
             continue
         try:
-            result = assistant.ask(question, conversation, on_token=lambda t: print(t, end="", flush=True))
+            result = assistant.ask(question, conversation, cli_actor(),
+                                   on_token=lambda t: print(t, end="", flush=True))
         except UserError as exc:
             print(f"baken: {exc}", file=sys.stderr)
             continue

@@ -8,6 +8,7 @@ import io
 import json
 import subprocess
 import sys
+from datetime import UTC
 from pathlib import Path
 
 import pytest
@@ -93,15 +94,15 @@ def test_a_filtered_export_carries_stubs_and_still_verifies(log: AuditLog) -> No
     assert ["record" in line for line in lines] == [False, False, True, True]
     assert b"doc-a" not in data
     assert "2 with data" in verifier.verify_export(data, checkpoint, log.public_key_pem())
-    assert "1 with data" in verifier.verify_export(_export(log, document="doc-a", since="2000-01-01T00:00"),
-                                                   checkpoint, log.public_key_pem()) or True
+    by_document = _export(log, document="doc-a", since="2000-01-01T00:00")
+    assert "2 with data" in verifier.verify_export(by_document, checkpoint, log.public_key_pem())
 
 
 def test_an_export_after_a_purge_still_verifies(log: AuditLog) -> None:
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime, timedelta
 
     append_turns(log, 4)
-    log.purge(datetime.now(timezone.utc) + timedelta(days=3000))
+    log.purge(datetime.now(UTC) + timedelta(days=3000))
     checkpoint = log.checkpoint().to_dict()
     data = _export(log)
     assert b"content" not in data.split(b"\n")[0]
@@ -115,9 +116,9 @@ def test_the_verifier_command_exits_zero_then_one_after_an_edit(exported, tmp_pa
     (tmp_path / "public.pem").write_bytes(public_pem)
     command = [sys.executable, str(VERIFIER_PATH), str(tmp_path / "audit.jsonl"), "--checkpoint",
                str(tmp_path / "checkpoint.json"), "--public-key", str(tmp_path / "public.pem")]
-    assert subprocess.run(command, capture_output=True, cwd=tmp_path).returncode == 0
+    assert subprocess.run(command, capture_output=True, cwd=tmp_path, check=False).returncode == 0
     (tmp_path / "audit.jsonl").write_bytes(data.replace(b"Antwoord 1", b"Antwoord 7"))
-    failed = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path)
+    failed = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path, check=False)
     assert failed.returncode == 1 and "line 2 (seq 2)" in failed.stderr and "content" in failed.stderr
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -14,7 +14,7 @@ from baken.errors import UserError
 
 from .conftest import append_turns
 
-NOW = datetime.now(timezone.utc)
+NOW = datetime.now(UTC)
 AFTER_CONTENT = NOW + timedelta(days=400)  # content (365 days) expired, metadata (2555 days) not
 AFTER_ALL = NOW + timedelta(days=3000)
 
@@ -99,8 +99,18 @@ def test_retention_can_differ_per_kind(tmp_path: Path) -> None:
     log.close()
 
 
-def test_a_dry_run_destroys_nothing_and_writes_no_purge_record(log: AuditLog) -> None:
+def test_a_dry_run_destroys_nothing_and_is_logged_as_a_preview(log: AuditLog) -> None:
     append_turns(log, 2)
     result = log.purge(AFTER_ALL, dry_run=True)
     assert result.dry_run and result.metadata_seqs == [1, 2] and result.record_seq is None
-    assert log.get(1).content_json is not None and log.store.last()[0] == 2  # type: ignore[index]
+    assert log.get(1).content_json is not None
+    assert [r.action for r in log.search()] == ["audit.purge_preview", "conversation.turn", "conversation.turn"]
+
+
+def test_purged_metadata_leaves_no_bytes_in_the_database_files(log: AuditLog, settings: AuditSettings) -> None:
+    append_turns(log, 3, conversation_id="conv-unique-4711", doc_id="doc-unique-0815", actor="erik")
+    values = ["conv-unique-4711", "doc-unique-0815", log.pseudonym("erik")]
+    assert len(find_in_files(settings.path.parent, values)) >= 3  # type: ignore[union-attr]
+    log.purge(AFTER_ALL)
+    assert_not_in_files(settings.path.parent, values)  # type: ignore[union-attr]
+    assert log.verify().ok

@@ -34,8 +34,8 @@ def test_the_database_is_in_wal_mode_and_private(store: SQLiteAuditStore) -> Non
     "UPDATE records SET outcome = 'refused' WHERE seq = 2",
     "UPDATE records SET record_json = NULL WHERE seq = 2",
     "DELETE FROM records WHERE seq = 3",
-    "INSERT INTO records SELECT 2, time, action, actor, conversation_id, outcome, record_json, record_hash, head"
-    " FROM records WHERE seq = 1",
+    ("INSERT INTO records SELECT 2, time, action, actor, conversation_id, outcome, record_json, record_hash,"
+     " head FROM records WHERE seq = 1"),
     "UPDATE content SET content_json = '{}' WHERE seq = 1",
     "DELETE FROM content WHERE seq = 1",
 ])

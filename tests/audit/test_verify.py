@@ -63,8 +63,8 @@ TAMPERINGS: list[tuple[str, Callable[[sqlite3.Connection], None], str]] = [
     ("insert a record", _insert, "inserted or reordered"),
     ("reorder records", _reorder, "inserted or reordered"),
     ("edit content", _edit_content, "content of record 7 was modified"),
-    ("delete content outside purge", _delete_content, "without a purge record"),
-    ("blank metadata outside purge", _forge_metadata_purge, "without a purge record"),
+    ("delete content outside purge", _delete_content, "without a signed purge record"),
+    ("blank metadata outside purge", _forge_metadata_purge, "without a signed purge record"),
 ]
 
 
@@ -139,3 +139,16 @@ def test_an_untouched_log_verifies_with_its_checkpoints(log: AuditLog, cli) -> N
 def test_an_empty_log_verifies(log: AuditLog) -> None:
     result = log.verify()
     assert result.ok and result.records == 0
+
+
+def test_a_forged_purge_record_does_not_excuse_deleted_content(log: AuditLog) -> None:
+    from assistant.audit.records import prepare_record
+
+    append_turns(log, 6)  # checkpoint at 5
+    with tampering(log.store.path) as conn:  # type: ignore[attr-defined]
+        conn.execute("DELETE FROM content WHERE seq = 2")
+    forged = {"baken.purge.content_seqs": [[2, 2]], "baken.purge.metadata_seqs": []}
+    log.store.append(lambda seq, head: prepare_record(seq, head, time=log.now(), action="audit.purge",
+                                                      actor="x", role="system", attributes=forged))
+    result = log.verify()
+    assert not result.ok and result.first_bad_seq == 2 and "signed purge record" in result.reason

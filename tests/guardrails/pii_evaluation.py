@@ -9,11 +9,12 @@ from __future__ import annotations
 import random
 import re
 from dataclasses import dataclass
-from pathlib import Path
 
 from faker import Faker
 
-CORPUS = Path("/work/shared/corpus/algoritmekader")
+from tests.paths import CORPUS as SHARED_CORPUS
+
+CORPUS = SHARED_CORPUS / "algoritmekader"
 PAGE_CHARS = 3000
 
 
@@ -50,10 +51,10 @@ _EN = [
     "I spoke with {PERSOON} yesterday about the permit for {ADRES_NL}.",
     "Send the decision to {EMAIL} and copy {PERSOON}.",
 ]
-_MONTHS_NL = "januari februari maart april mei juni juli augustus september oktober november december".split()
+_MONTHS_NL = ["januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september", "oktober", "november", "december"]
 
 
-def samples(count: int = 240, seed: int = 2026) -> list[Sample]:
+def samples(count: int = 400, seed: int = 2026) -> list[Sample]:
     """``count`` sentences, half Dutch and half English, deterministic for a seed."""
     nl, en = Faker("nl_NL"), Faker("en_US")
     nl.seed_instance(seed)

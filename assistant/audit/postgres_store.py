@@ -1,0 +1,325 @@
+"""The PostgreSQL adapter of the audit store (the only module that imports psycopg), for several Baken
+processes sharing one audit log.
+
+Every write transaction first takes a transaction-scoped advisory lock (one per schema), then reads the last
+(seq, head): appends from any number of processes are serialised into one gap-free chain. The lock is
+released by COMMIT or ROLLBACK, so a process that dies mid-append leaves neither a gap nor a held lock.
+Triggers refuse UPDATE and DELETE outside the retention purge, as in the SQLite store.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, TypeVar
+
+import psycopg
+from psycopg import sql
+
+from assistant.audit.checkpoint import Checkpoint
+from assistant.audit.records import PreparedRecord, Preparer
+from assistant.audit.store import Hold, RecordQuery, RetentionRow, StoredRecord
+from baken.errors import AuditError
+
+LOCK_NAMESPACE = 0x42414B  # "BAK": the first key of pg_advisory_xact_lock(int, int); the second is the schema's
+_CHUNK = 5000
+T = TypeVar("T")
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS records (
+    seq BIGINT PRIMARY KEY,
+    time TEXT NOT NULL,
+    action TEXT NOT NULL,
+    actor TEXT,
+    conversation_id TEXT,
+    outcome TEXT,
+    record_json TEXT,
+    record_hash BYTEA NOT NULL,
+    head BYTEA NOT NULL
+);
+CREATE INDEX IF NOT EXISTS records_time ON records(time);
+CREATE INDEX IF NOT EXISTS records_actor ON records(actor, time);
+CREATE INDEX IF NOT EXISTS records_conversation ON records(conversation_id);
+CREATE TABLE IF NOT EXISTS content (
+    seq BIGINT PRIMARY KEY REFERENCES records(seq),
+    salt BYTEA NOT NULL,
+    content_json TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS checkpoints (
+    seq BIGINT PRIMARY KEY,
+    head TEXT NOT NULL,
+    time TEXT NOT NULL,
+    key_id TEXT NOT NULL,
+    signature TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS holds (
+    id BIGSERIAL PRIMARY KEY,
+    conversation_id TEXT,
+    seq_from BIGINT,
+    seq_to BIGINT,
+    reason TEXT NOT NULL,
+    created TEXT NOT NULL,
+    created_by TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS purge_authorisation (seq BIGINT PRIMARY KEY);
+
+CREATE OR REPLACE FUNCTION baken_records_guard() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP = 'INSERT' THEN
+    IF NEW.seq IS DISTINCT FROM (SELECT COALESCE(MAX(seq), 0) + 1 FROM records) THEN
+      RAISE EXCEPTION 'audit records are appended in sequence only';
+    END IF;
+    RETURN NEW;
+  ELSIF TG_OP = 'DELETE' THEN
+    RAISE EXCEPTION 'audit records cannot be deleted';
+  END IF;
+  IF NEW.seq IS DISTINCT FROM OLD.seq OR NEW.time IS DISTINCT FROM OLD.time
+     OR NEW.action IS DISTINCT FROM OLD.action OR NEW.record_hash IS DISTINCT FROM OLD.record_hash
+     OR NEW.head IS DISTINCT FROM OLD.head OR NEW.record_json IS NOT NULL OR NEW.actor IS NOT NULL
+     OR NEW.conversation_id IS NOT NULL OR NEW.outcome IS NOT NULL
+     OR NOT EXISTS (SELECT 1 FROM purge_authorisation WHERE seq = OLD.seq) THEN
+    RAISE EXCEPTION 'audit records cannot be changed outside retention purge';
+  END IF;
+  RETURN NEW;
+END $$;
+
+CREATE OR REPLACE FUNCTION baken_content_guard() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP = 'UPDATE' THEN
+    RAISE EXCEPTION 'audit content cannot be changed';
+  END IF;
+  IF NOT EXISTS (SELECT 1 FROM purge_authorisation WHERE seq = OLD.seq) THEN
+    RAISE EXCEPTION 'audit content can only be destroyed by retention purge';
+  END IF;
+  RETURN OLD;
+END $$;
+
+CREATE OR REPLACE FUNCTION baken_checkpoints_guard() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  RAISE EXCEPTION 'audit checkpoints cannot be changed or deleted';
+END $$;
+
+DROP TRIGGER IF EXISTS records_guard ON records;
+CREATE TRIGGER records_guard BEFORE INSERT OR UPDATE OR DELETE ON records
+  FOR EACH ROW EXECUTE FUNCTION baken_records_guard();
+DROP TRIGGER IF EXISTS content_guard ON content;
+CREATE TRIGGER content_guard BEFORE UPDATE OR DELETE ON content
+  FOR EACH ROW EXECUTE FUNCTION baken_content_guard();
+DROP TRIGGER IF EXISTS checkpoints_guard ON checkpoints;
+CREATE TRIGGER checkpoints_guard BEFORE UPDATE OR DELETE ON checkpoints
+  FOR EACH ROW EXECUTE FUNCTION baken_checkpoints_guard();
+"""
+
+_COLUMNS = "r.seq, r.time, r.action, r.record_json, r.record_hash, r.head, c.content_json, c.salt"
+_FROM = "records r LEFT JOIN content c ON c.seq = r.seq"
+_SOURCES = ("(CASE WHEN jsonb_typeof(r.record_json::jsonb -> 'baken.sources') = 'array'"
+            " THEN r.record_json::jsonb -> 'baken.sources' ELSE '[]'::jsonb END)")
+_REDACTIONS = _SOURCES.replace("baken.sources", "baken.redactions")
+
+
+def _stored(row: tuple[Any, ...]) -> StoredRecord:
+    return StoredRecord(seq=row[0], time=row[1], action=row[2], record_json=row[3], record_hash=bytes(row[4]),
+                        head=bytes(row[5]), content_json=row[6], salt=None if row[7] is None else bytes(row[7]))
+
+
+class PostgresAuditStore:
+    """Audit records in one PostgreSQL schema, shared by every Baken process that points at it."""
+
+    def __init__(self, dsn: str, *, schema: str = "baken_audit", connect_timeout_s: int = 10) -> None:
+        self.dsn, self.schema = dsn, schema
+        self._connect_timeout = connect_timeout_s
+        self._lock = threading.Lock()
+        try:
+            self._conn = self._connect()
+            with self._lock, self._conn.transaction():
+                self._conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
+                self._conn.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(schema)))
+                self._conn.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", (LOCK_NAMESPACE, schema))
+                self._conn.execute(SCHEMA)  # type: ignore[arg-type]  # a constant, no user input
+        except psycopg.Error as exc:
+            raise AuditError(f"cannot open the audit log in PostgreSQL ({self._where()}): {exc}") from exc
+
+    def _where(self) -> str:
+        """Host, port and database of the DSN, without its password."""
+        try:
+            info = psycopg.conninfo.conninfo_to_dict(self.dsn)
+        except psycopg.Error:
+            return "an invalid DSN"
+        return f"{info.get('host', 'localhost')}:{info.get('port', 5432)}/{info.get('dbname', '')} {self.schema}"
+
+    def _connect(self) -> psycopg.Connection[Any]:
+        # autocommit: every statement runs inside an explicit `transaction()` block (or BEGIN), never an
+        # implicit one left open between calls.
+        return psycopg.connect(self.dsn, connect_timeout=self._connect_timeout, autocommit=True,
+                               options=f"-c search_path={self.schema}")
+
+    def _write(self, work: Callable[[psycopg.Connection[Any]], T]) -> T:
+        """Run `work(conn)` in one transaction holding the schema's advisory lock; failures roll back."""
+        with self._lock:
+            try:
+                with self._conn.transaction():
+                    self._conn.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))",
+                                       (LOCK_NAMESPACE, self.schema))
+                    return work(self._conn)
+            except psycopg.Error as exc:
+                raise AuditError(f"cannot write the audit log ({self._where()}): {exc}") from exc
+
+    def _read(self, query: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        with self._lock:
+            try:
+                with self._conn.transaction():
+                    return self._conn.execute(query, params).fetchall()  # type: ignore[arg-type]
+            except psycopg.Error as exc:
+                raise AuditError(f"cannot read the audit log ({self._where()}): {exc}") from exc
+
+    @staticmethod
+    def _insert(conn: psycopg.Connection[Any], prepare: Preparer) -> PreparedRecord:
+        row = conn.execute("SELECT seq, head FROM records ORDER BY seq DESC LIMIT 1").fetchone()
+        seq, head = (row[0], bytes(row[1])) if row else (0, bytes(32))
+        rec = prepare(seq + 1, head)
+        conn.execute(
+            "INSERT INTO records (seq, time, action, actor, conversation_id, outcome, record_json, record_hash,"
+            " head) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            (rec.seq, rec.time, rec.action, rec.actor, rec.conversation_id, rec.outcome, rec.record_json,
+             rec.record_hash, rec.head),
+        )
+        if rec.content_json is not None:
+            conn.execute("INSERT INTO content (seq, salt, content_json) VALUES (%s, %s, %s)",
+                         (rec.seq, rec.salt, rec.content_json))
+        return rec
+
+    def append(self, prepare: Preparer) -> PreparedRecord:
+        """Append one record under the advisory lock."""
+        return self._write(lambda conn: self._insert(conn, prepare))
+
+    def append_many(self, preparers: Iterable[Preparer]) -> list[PreparedRecord]:
+        """Append several records in one transaction."""
+        return self._write(lambda conn: [self._insert(conn, p) for p in preparers])
+
+    def last(self) -> tuple[int, bytes] | None:
+        """The last (seq, head), or None for an empty log."""
+        rows = self._read("SELECT seq, head FROM records ORDER BY seq DESC LIMIT 1")
+        return (rows[0][0], bytes(rows[0][1])) if rows else None
+
+    def records(self, first: int = 1, last: int | None = None) -> Iterator[StoredRecord]:
+        """Records in order from one REPEATABLE READ snapshot, on a connection of their own."""
+        try:
+            conn = self._connect()
+        except psycopg.Error as exc:
+            raise AuditError(f"cannot read the audit log ({self._where()}): {exc}") from exc
+        try:
+            conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            after, upper = first - 1, last if last is not None else (1 << 62)
+            while True:
+                rows = conn.execute(
+                    f"SELECT {_COLUMNS} FROM {_FROM} WHERE r.seq > %s AND r.seq <= %s ORDER BY r.seq LIMIT %s",
+                    (after, upper, _CHUNK),
+                ).fetchall()
+                if not rows:
+                    break
+                yield from (_stored(row) for row in rows)
+                after = rows[-1][0]
+        except psycopg.Error as exc:
+            raise AuditError(f"cannot read the audit log ({self._where()}): {exc}") from exc
+        finally:
+            conn.close()
+
+    def get(self, seq: int) -> StoredRecord | None:
+        """One record with its content, or None."""
+        rows = self._read(f"SELECT {_COLUMNS} FROM {_FROM} WHERE r.seq = %s", (seq,))
+        return _stored(rows[0]) if rows else None
+
+    def find(self, query: RecordQuery, limit: int = 100, offset: int = 0) -> list[StoredRecord]:
+        """Records matching every filter of `query`, newest first."""
+        where: list[str] = ["TRUE"]
+        params: list[Any] = []
+        for column, value in (("r.actor", query.actor), ("r.action", query.action),
+                              ("r.outcome", query.outcome), ("r.conversation_id", query.conversation_id)):
+            if value is not None:
+                where.append(f"{column} = %s")
+                params.append(value)
+        if query.since is not None:
+            where.append("r.time >= %s")
+            params.append(query.since)
+        if query.until is not None:
+            where.append("r.time < %s")
+            params.append(query.until)
+        if query.document is not None:
+            where.append("((r.record_json::jsonb ->> 'baken.document.id') = %s"
+                         " OR (r.record_json::jsonb ->> 'baken.document.sha256') = %s"
+                         f" OR EXISTS (SELECT 1 FROM jsonb_array_elements({_SOURCES}) s"
+                         " WHERE s ->> 'doc_id' = %s OR s ->> 'content_hash' = %s))")
+            params += [query.document] * 4
+        if query.redaction_type is not None:
+            where.append(f"EXISTS (SELECT 1 FROM jsonb_array_elements({_REDACTIONS}) x WHERE x ->> 'type' = %s)")
+            params.append(query.redaction_type)
+        statement = (f"SELECT {_COLUMNS} FROM {_FROM} WHERE {' AND '.join(where)} ORDER BY r.seq DESC"
+                     " LIMIT %s OFFSET %s")
+        return [_stored(row) for row in self._read(statement, (*params, limit, offset))]
+
+    def add_checkpoint(self, checkpoint: Checkpoint) -> None:
+        """Store a signed checkpoint; a second one for the same seq is ignored."""
+        self._write(lambda conn: conn.execute(
+            "INSERT INTO checkpoints (seq, head, time, key_id, signature) VALUES (%s, %s, %s, %s, %s)"
+            " ON CONFLICT (seq) DO NOTHING",
+            (checkpoint.seq, checkpoint.head, checkpoint.time, checkpoint.key_id, checkpoint.signature),
+        ))
+
+    def checkpoints(self) -> list[Checkpoint]:
+        """Every stored checkpoint, by seq."""
+        rows = self._read("SELECT seq, head, time, key_id, signature FROM checkpoints ORDER BY seq")
+        return [Checkpoint(seq=r[0], head=r[1], time=r[2], key_id=r[3], signature=r[4]) for r in rows]
+
+    def retention_rows(self, before: str) -> Iterator[RetentionRow]:
+        """Records older than `before` that still hold content or metadata."""
+        rows = self._read(
+            "SELECT r.seq, r.time, r.action, r.conversation_id, c.seq IS NOT NULL, r.record_json IS NOT NULL"
+            f" FROM {_FROM} WHERE r.time < %s AND (c.seq IS NOT NULL OR r.record_json IS NOT NULL)"
+            " ORDER BY r.seq",
+            (before,),
+        )
+        for row in rows:
+            yield RetentionRow(seq=row[0], time=row[1], action=row[2], conversation_id=row[3],
+                               has_content=bool(row[4]), has_metadata=bool(row[5]))
+
+    def purge(self, content_seqs: list[int], metadata_seqs: list[int], prepare: Preparer) -> PreparedRecord:
+        """Destroy content and metadata under a purge authorisation and append the purge record, atomically."""
+        def work(conn: psycopg.Connection[Any]) -> PreparedRecord:
+            touched = [(s,) for s in sorted(set(content_seqs) | set(metadata_seqs))]
+            with conn.cursor() as cur:
+                cur.executemany("INSERT INTO purge_authorisation (seq) VALUES (%s)", touched)
+                cur.executemany("DELETE FROM content WHERE seq = %s", touched)
+                cur.executemany(
+                    "UPDATE records SET record_json = NULL, actor = NULL, conversation_id = NULL, outcome = NULL"
+                    " WHERE seq = %s", [(s,) for s in metadata_seqs])
+                cur.execute("DELETE FROM purge_authorisation")
+            return self._insert(conn, prepare)
+
+        return self._write(work)
+
+    def add_hold(self, conversation_id: str | None, seq_from: int | None, seq_to: int | None, reason: str,
+                 created: str, created_by: str) -> int:
+        """Store a legal hold; returns its id."""
+        def work(conn: psycopg.Connection[Any]) -> int:
+            row = conn.execute(
+                "INSERT INTO holds (conversation_id, seq_from, seq_to, reason, created, created_by)"
+                " VALUES (%s, %s, %s, %s, %s, %s) RETURNING id",
+                (conversation_id, seq_from, seq_to, reason, created, created_by)).fetchone()
+            return int(row[0]) if row else 0
+
+        return self._write(work)
+
+    def remove_hold(self, hold_id: int) -> bool:
+        """Lift a legal hold; False when there was none with that id."""
+        return bool(self._write(lambda conn: conn.execute("DELETE FROM holds WHERE id = %s", (hold_id,)).rowcount))
+
+    def holds(self) -> list[Hold]:
+        """Every legal hold in force."""
+        rows = self._read("SELECT id, conversation_id, seq_from, seq_to, reason, created, created_by FROM holds"
+                          " ORDER BY id")
+        return [Hold(*row) for row in rows]
+
+    def close(self) -> None:
+        """Close the connection."""
+        with self._lock:
+            self._conn.close()

@@ -1,0 +1,254 @@
+"""Evaluation of retrieval and grounding on the shared corpus: hit@1, hit@5 and MRR for dense, BM25 and hybrid,
+the calibrated "no source" threshold, and the share of answers with a valid citation (real SmolLM2).
+
+Run from the repository root: `.venv/bin/python -m bench.eval [--answers N]`. Writes bench/results/eval.json.
+The indexed corpus is cached under data/bench/<key>/ (key: corpus files and chunking/embedding settings).
+"""
+
+from __future__ import annotations
+
+import os
+
+for _name, _value in (("HF_HUB_OFFLINE", "1"), ("TRANSFORMERS_OFFLINE", "1"), ("TOKENIZERS_PARALLELISM", "false"),
+                      ("ANONYMIZED_TELEMETRY", "False"), ("TRANSFORMERS_VERBOSITY", "error")):
+    os.environ.setdefault(_name, _value)
+
+import argparse
+import hashlib
+import json
+import logging
+import statistics
+import sys
+import time
+from pathlib import Path
+
+from baken.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = Path(os.environ.get("BAKEN_SHARED_DIR", ROOT.parent / "shared"))
+CORPUS = SHARED / "corpus"
+QUESTIONS = ROOT / "bench" / "questions.jsonl"
+RESULTS = ROOT / "bench" / "results" / "eval.json"
+CACHE = ROOT / "data" / "bench"
+MODES = ("dense", "lexical", "hybrid")
+
+
+def corpus_files() -> list[Path]:
+    """Every document of the shared corpus (its README excluded), in a stable order."""
+    return sorted(p for p in CORPUS.rglob("*") if p.is_file() and p.name != "README.md")
+
+
+def bench_settings(data_dir: Path | None = None) -> Settings:
+    """Settings for the evaluation: the environment's, with the shared provisioned models."""
+    base = Settings()
+    models = base.models_dir or Path(os.environ.get("BAKEN_MODELS_DIR", ROOT / "data" / "models"))
+    return base.model_copy(update={"data_dir": data_dir or base.data_dir, "models_dir": models})
+
+
+def cache_dir(settings: Settings) -> Path:
+    """The cached index for this corpus and these chunking/embedding settings."""
+    digest = hashlib.sha256()
+    for path in corpus_files():
+        digest.update(f"{path.relative_to(CORPUS)}:{path.stat().st_size}\n".encode())
+    digest.update(f"{settings.embeddings.model}|{settings.embeddings.query_prefix}|"
+                  f"{settings.embeddings.passage_prefix}|{settings.ingestion.chunk_tokens}|"
+                  f"{settings.ingestion.chunk_overlap}".encode())
+    return CACHE / digest.hexdigest()[:16]
+
+
+def build_corpus_index(settings: Settings, embedder=None):
+    """The index over the whole corpus, built once and reused (ingest is idempotent, so a killed build resumes)."""
+    from baken.wiring import build_index
+
+    index = build_index(settings, embedder)
+    marker = settings.data_dir / "complete"
+    if marker.exists():
+        return index
+    started = time.perf_counter()
+    files = corpus_files()
+    for i, path in enumerate(files, start=1):
+        outcome = index.ingest_file(path)
+        if outcome.status == "failed":
+            print(f"  skipped {path.name}: {outcome.error}", file=sys.stderr)
+        if i % 25 == 0:
+            print(f"  indexed {i}/{len(files)} files, {index.chunk_count()} chunks", file=sys.stderr)
+    marker.write_text(f"{index.chunk_count()} chunks in {time.perf_counter() - started:.0f} s\n")
+    return index
+
+
+def load_questions(path: Path = QUESTIONS) -> list[dict]:
+    """The question set: id, question, documents (file names that answer it; empty = unanswerable)."""
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def rank_of(hits: list, documents: list[str]) -> int | None:
+    """1-based rank of the first hit from one of ``documents``, or None."""
+    for rank, hit in enumerate(hits, start=1):
+        if Path(hit.source).name in documents:
+            return rank
+    return None
+
+
+def retrieval_metrics(index, questions: list[dict], mode: str, depth: int = 10) -> dict:
+    """hit@1, hit@5 and MRR@depth over the answerable questions, plus the ranks and latency per question."""
+    ranks, millis = {}, []
+    for q in questions:
+        if not q["documents"]:
+            continue
+        started = time.perf_counter()
+        hits = index.search(q["question"], depth, -1.0, mode=mode)
+        millis.append((time.perf_counter() - started) * 1000)
+        ranks[q["id"]] = rank_of(hits, q["documents"])
+    n = len(ranks)
+    return {
+        "hit@1": round(sum(r == 1 for r in ranks.values()) / n, 3),
+        "hit@5": round(sum(r is not None and r <= 5 for r in ranks.values()) / n, 3),
+        "mrr": round(sum(1 / r for r in ranks.values() if r) / n, 3),
+        "median_ms": round(statistics.median(millis), 1),
+        "ranks": ranks,
+    }
+
+
+def calibrate(index, questions: list[dict], min_kept: float = 0.9) -> dict:
+    """The "no source" thresholds of hybrid search: a question has a source if its best dense cosine reaches
+    one cut or its best BM25 score the other. Chosen to best separate the answerable questions from the
+    unanswerable ones (balanced accuracy) while keeping at least ``min_kept`` of the answerable ones."""
+    features = {}
+    for q in questions:
+        dense = index.search(q["question"], 1, -1.0, mode="dense")
+        lexical = index.search(q["question"], 1, -1.0, mode="lexical")
+        features[q["id"]] = (dense[0].score if dense else -1.0, lexical[0].score if lexical else 0.0)
+    answerable = [features[q["id"]] for q in questions if q["documents"]]
+    unanswerable = [features[q["id"]] for q in questions if not q["documents"]]
+
+    def rates(cosine: float, bm25: float) -> tuple[float, float]:
+        passes = [c >= cosine or b >= bm25 for c, b in answerable]
+        refusals = [not (c >= cosine or b >= bm25) for c, b in unanswerable]
+        return sum(passes) / len(passes), (sum(refusals) / len(refusals) if refusals else 1.0)
+
+    cosines = sorted({round(c, 2) for c, _ in features.values()} | {round(x / 100, 2) for x in range(0, 90, 2)})
+    bm25s = sorted({float(round(b)) for _, b in features.values()} | {float("inf")})
+    scored = []
+    for cosine in cosines:
+        for bm25 in bm25s:
+            kept, refused = rates(cosine, bm25)
+            if kept >= min_kept:
+                scored.append(((kept + refused) / 2, kept, -cosine, -bm25, cosine, bm25, refused))
+    accuracy, kept, _, _, cosine, bm25, refused = max(scored)
+    in_force = index.thresholds()
+    kept_now, refused_now = rates(*in_force)
+    return {"min_score": cosine, "min_lexical_score": bm25, "balanced_accuracy": round(accuracy, 3),
+            "answerable_kept": round(kept, 3), "unanswerable_refused": round(refused, 3),
+            "in_force": {"min_score": in_force[0], "min_lexical_score": in_force[1],
+                         "answerable_kept": round(kept_now, 3), "unanswerable_refused": round(refused_now, 3)},
+            "features": {k: [round(c, 3), round(b, 2)] for k, (c, b) in features.items()}}
+
+
+def sweep(index, questions: list[dict]) -> list[dict]:
+    """Hybrid variants (RRF constant, BM25 weight, candidates), to choose the defaults by measurement."""
+    original = index.retrieval
+    rows = []
+    try:
+        for rrf_k in (10, 30, 60):
+            for weight in (0.5, 1.0, 1.5, 2.0):
+                for candidates in (30, 60):
+                    index.retrieval = original.model_copy(update={"rrf_k": rrf_k, "lexical_weight": weight,
+                                                                  "candidates": candidates})
+                    m = retrieval_metrics(index, questions, "hybrid")
+                    rows.append({"rrf_k": rrf_k, "lexical_weight": weight, "candidates": candidates,
+                                 **{k: m[k] for k in ("hit@1", "hit@5", "mrr")}})
+    finally:
+        index.retrieval = original
+    return rows
+
+
+def answer_quality(index, questions: list[dict], settings: Settings, count: int) -> dict:
+    """Ask the real LLM ``count`` answerable questions; share with a valid citation, and with one of the right
+    document (grounded with assistant.citations.ground)."""
+    from assistant.citations import ground
+    from baken.wiring import build_assistant, build_llm
+
+    assistant = build_assistant(settings, index=index, llm=build_llm(settings))
+    rows = []
+    for q in [q for q in questions if q["documents"]][:count]:
+        started = time.perf_counter()
+        result = assistant.ask(q["question"])
+        grounded = ground(result.answer, len(result.sources), result.language)
+        right = [s.n for s in result.sources if Path(s.document).name in q["documents"]]
+        rows.append({"id": q["id"], "outcome": result.outcome, "cited": grounded.cited, "invalid": grounded.invalid,
+                     "supported": grounded.supported, "right_source_given": bool(right),
+                     "right_source_cited": bool(set(grounded.cited) & set(right)),
+                     "seconds": round(time.perf_counter() - started, 1)})
+    n = len(rows) or 1
+    return {"questions": len(rows),
+            "valid_citation": round(sum(r["supported"] for r in rows) / n, 3),
+            "right_source_cited": round(sum(r["right_source_cited"] for r in rows) / n, 3),
+            "any_invalid_citation": round(sum(bool(r["invalid"]) for r in rows) / n, 3),
+            "no_source": round(sum(r["outcome"] == "no_source" for r in rows) / n, 3),
+            "median_seconds": statistics.median([r["seconds"] for r in rows]) if rows else 0.0,
+            "rows": rows}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Build (or reuse) the corpus index, evaluate, print a table and write the results."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--answers", type=int, default=20,
+                        help="answerable questions to ask the real LLM (about 5-10 s each; 0 skips)")
+    parser.add_argument("--no-sweep", action="store_true", help="skip the fusion-parameter sweep")
+    parser.add_argument("--build-only", action="store_true", help="only build the cached index")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING)
+    logging.getLogger("bm25s").setLevel(logging.WARNING)
+    settings = bench_settings(cache_dir(bench_settings()))
+    index = build_corpus_index(settings)
+    if args.build_only:
+        print(f"index: {settings.data_dir} ({index.chunk_count()} chunks)")
+        return 0
+    questions = load_questions()
+    answerable = sum(bool(q["documents"]) for q in questions)
+    results: dict = {"corpus_chunks": index.chunk_count(), "questions": answerable,
+                     "unanswerable": len(questions) - answerable, "embedder": settings.embeddings.model,
+                     "retrieval": settings.retrieval.model_dump(), "modes": {}}
+    for mode in MODES:
+        results["modes"][mode] = retrieval_metrics(index, questions, mode)
+    if not args.no_sweep:
+        results["sweep"] = sweep(index, questions)
+    results["calibration"] = calibrate(index, questions)
+    if args.answers:
+        calibration = results["calibration"]
+        answer_settings = settings.model_copy(update={"retrieval": settings.retrieval.model_copy(
+            update={"min_score": calibration["min_score"], "min_lexical_score": calibration["min_lexical_score"]})})
+        results["answers"] = answer_quality(index, questions, answer_settings, args.answers)
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    print_table(results)
+    return 0
+
+
+def print_table(results: dict) -> None:
+    """The figures, as a table."""
+    print(f"{results['questions']} answerable + {results['unanswerable']} unanswerable questions, "
+          f"{results['corpus_chunks']} chunks, embedder {results['embedder']}")
+    print(f"{'mode':<8} {'hit@1':>6} {'hit@5':>6} {'MRR':>6} {'ms':>7}")
+    for mode, m in results["modes"].items():
+        print(f"{mode:<8} {m['hit@1']:>6.3f} {m['hit@5']:>6.3f} {m['mrr']:>6.3f} {m['median_ms']:>7.1f}")
+    if results.get("sweep"):
+        best = max(results["sweep"], key=lambda r: (r["hit@5"], r["mrr"]))
+        print(f"best fusion in sweep: {best}")
+    c, f = results["calibration"], results["calibration"]["in_force"]
+    print(f"no-source thresholds calibrated: cosine {c['min_score']:.2f} or BM25 {c['min_lexical_score']:g} —"
+          f" answerable kept {c['answerable_kept']:.2f}, unanswerable refused {c['unanswerable_refused']:.2f}")
+    print(f"  in force (settings / ingestion.index.CALIBRATED): cosine {f['min_score']:.2f} or BM25"
+          f" {f['min_lexical_score']:g} — answerable kept {f['answerable_kept']:.2f}, unanswerable refused"
+          f" {f['unanswerable_refused']:.2f}")
+    if "answers" in results:
+        a = results["answers"]
+        print(f"answers ({a['questions']}): valid citation {a['valid_citation']:.2f}, right source cited "
+              f"{a['right_source_cited']:.2f}, some invalid citation {a['any_invalid_citation']:.2f}, "
+              f"refused as no-source {a['no_source']:.2f}, "
+              f"median {a['median_seconds']} s")
+    print(f"written to {RESULTS.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,99 @@
+"""The VectorStore contract of test_store.py, run against a Chroma server (`chroma run`) on a loopback port."""
+
+from __future__ import annotations
+
+import inspect
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from baken.errors import BackendUnavailable
+from ingestion.store import ChromaStore
+from tests.ingestion import test_store as contract
+
+# Every contract test that takes the `store` fixture runs here too, on the server-backed store below.
+for _name, _test in vars(contract).items():
+    if _name.startswith("test_") and "store" in inspect.signature(_test).parameters:
+        globals()[_name] = _test
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class ChromaServer:
+    """`chroma run` on a loopback port, persisting under a temporary directory."""
+
+    def __init__(self, path: Path) -> None:
+        self.path, self.port = path, free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        chroma = shutil.which("chroma", path=str(Path(sys.executable).parent)) or shutil.which("chroma")
+        if chroma is None:
+            pytest.fail("the `chroma` command is missing (it ships in the chromadb wheel: reinstall chromadb)")
+        log = (self.path.parent / "chroma.log").open("ab")
+        self.process = subprocess.Popen([chroma, "run", "--path", str(self.path), "--host", "127.0.0.1",
+                                         "--port", str(self.port)], stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                pytest.fail(f"chroma run exited: {(self.path.parent / 'chroma.log').read_text()[-2000:]}")
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
+                    return
+            except OSError:
+                time.sleep(0.1)
+        pytest.fail("chroma run did not listen within 30 s")
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(10)
+
+
+@pytest.fixture(scope="module")
+def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChromaServer]:
+    """One Chroma server for the module."""
+    server = ChromaServer(tmp_path_factory.mktemp("chroma-server") / "data")
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def store(chroma_server: ChromaServer) -> ChromaStore:
+    """A server-backed store in a collection of its own, so tests sharing the server do not see each other."""
+    return ChromaStore.connect(chroma_server.url, collection=f"t{uuid.uuid4().hex}")
+
+
+def test_two_clients_of_one_server_share_the_index(chroma_server: ChromaServer) -> None:
+    name = f"t{uuid.uuid4().hex}"
+    writer, reader = ChromaStore.connect(chroma_server.url, collection=name), ChromaStore.connect(
+        chroma_server.url, collection=name)
+    contract._add(writer, "a", [[1.0, 0.0], [0.0, 1.0]])
+    assert reader.count() == 2
+    assert [h.id for h in reader.query([1.0, 0.0], k=1)] == ["a-0"]
+    reader.check()
+
+
+def test_a_server_that_is_down_is_backend_unavailable_with_its_url() -> None:
+    url = f"http://127.0.0.1:{free_port()}"
+    started = time.monotonic()
+    with pytest.raises(BackendUnavailable, match=f"cannot open the index at {url}"):
+        ChromaStore.connect(url)
+    assert time.monotonic() - started < 10

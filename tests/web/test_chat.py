@@ -1,0 +1,162 @@
+"""The employee's chat: streamed answers, linked citations, escaping, history per user, feedback, queue."""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+
+from litestar.testing import TestClient
+
+from assistant.llm import FakeLLM
+from assistant.turn import Actor
+from baken.wiring import Services
+from web.chat import ChatRunner
+from web.history import History
+
+
+def _ask(client: TestClient, csrf: str, question: str, conversation_id: str = "") -> tuple[str, str]:
+    response = client.post("/chat/ask", data={"question": question, "conversation_id": conversation_id,
+                                              "csrf_token": csrf}, headers={"HX-Request": "true"})
+    assert response.status_code == 200, response.text
+    turn = re.search(r'id="turn-([0-9a-f-]+)"', response.text).group(1)
+    conversation = re.search(r'name="conversation_id" value="([0-9a-f-]+)" hx-swap-oob', response.text).group(1)
+    return turn, conversation
+
+
+def _events(client: TestClient, turn: str) -> list[tuple[str, str]]:
+    text = client.get(f"/chat/turns/{turn}/stream").text
+    events = []
+    for block in text.strip().split("\r\n\r\n" if "\r\n" in text else "\n\n"):
+        lines = block.splitlines()
+        event = next((line[7:] for line in lines if line.startswith("event: ")), "message")
+        data = "\n".join(line[6:] for line in lines if line.startswith("data: "))
+        events.append((event, data))
+    return events
+
+
+def test_the_answer_streams_token_by_token_and_ends_with_linked_citations(login) -> None:  # noqa: ANN001
+    client, csrf = login("medewerker")
+    turn, _ = _ask(client, csrf, "Wat kost een parkeervergunning?")
+    events = _events(client, turn)
+    tokens = [data for event, data in events if event == "token"]
+    assert len(tokens) > 3 and "".join(re.sub("</?span>", "", t) for t in tokens).startswith("Een parkeervergunning")
+    kind, done = events[-1]
+    assert kind == "done"
+    assert f'href="/chat/turns/{turn}/sources/1"' in done and "(geciteerd)" in done and "Parkeren" in done
+    assert 'name="rating"' in done
+
+
+def test_a_citation_opens_the_chunk_title_and_a_download_of_the_original(login) -> None:  # noqa: ANN001
+    client, csrf = login("medewerker")
+    turn, _ = _ask(client, csrf, "Wat kost een parkeervergunning?")
+    _events(client, turn)
+    page = client.get(f"/chat/turns/{turn}/sources/1")
+    assert "Parkeren" in page.text and "veertig euro per jaar" in page.text
+    link = re.search(r'href="(/documents/[0-9a-f]{64}/original)"', page.text).group(1)
+    download = client.get(link)
+    assert download.status_code == 200 and b"veertig euro per jaar" in download.content
+    assert download.headers["content-type"] == "application/octet-stream"
+    assert download.headers["content-disposition"].startswith("attachment")
+
+
+def test_html_from_the_model_is_shown_as_text(login, services: Services) -> None:  # noqa: ANN001
+    services.assistant.llm = FakeLLM('<script>alert(1)</script> <img src=x onerror="x()"> [1]')
+    client, csrf = login("medewerker")
+    turn, _ = _ask(client, csrf, "Wat kost een parkeervergunning?")
+    stream = client.get(f"/chat/turns/{turn}/stream").text
+    assert "<script>" not in stream and "<img" not in stream
+    assert "&lt;script&gt;" in stream
+    page = client.get(client.get("/chat").text and f"/chat/{re.search(r'/chat/([0-9a-f-]{36})', client.get('/chat').text).group(1)}")
+    assert "<script>alert" not in page.text and "&lt;script&gt;alert(1)" in page.text
+
+
+def test_history_is_per_user(login) -> None:  # noqa: ANN001
+    client, csrf = login("medewerker")
+    turn, conversation = _ask(client, csrf, "Wat kost een parkeervergunning?")
+    _events(client, turn)
+    second, same_conversation = _ask(client, csrf, "En per maand?", conversation)
+    _events(client, second)
+    assert same_conversation == conversation
+    page = client.get(f"/chat/{conversation}").text
+    assert "Wat kost een parkeervergunning?" in page and "En per maand?" in page
+    assert f'href="/chat/{conversation}"' in client.get("/chat").text
+    other, _ = login("informatiebeheerder")
+    assert other.get(f"/chat/{conversation}").status_code == 404
+    assert other.get(f"/chat/turns/{turn}/sources/1").status_code == 404
+    assert conversation not in other.get("/chat").text
+
+
+def test_feedback_goes_into_the_audit_log_with_the_turn_it_rates(login, services: Services) -> None:  # noqa: ANN001
+    client, csrf = login("medewerker")
+    turn, conversation = _ask(client, csrf, "Wat kost een parkeervergunning?")
+    _events(client, turn)
+    response = client.post(f"/chat/turns/{turn}/feedback", headers={"HX-Request": "true"},
+                           data={"csrf_token": csrf, "rating": "not_useful", "comment": "te kort"})
+    assert response.status_code == 200 and "Bedankt" in response.text
+    [record] = services.audit.search(action="feedback.given")
+    turn_record = services.audit.search(action="conversation.turn")[0]
+    meta = json.loads(record.record_json)
+    assert meta["baken.feedback.rating"] == "not_useful" and meta["baken.feedback.turn_seq"] == turn_record.seq
+    assert meta["conversation_id"] == conversation
+    assert json.loads(services.audit.get(record.seq).content_json)["comment"] == "te kort"
+    assert "Bedankt" in client.get(f"/chat/{conversation}").text
+
+
+def test_a_bad_rating_is_refused(login) -> None:  # noqa: ANN001
+    client, csrf = login("medewerker")
+    turn, _ = _ask(client, csrf, "Wat kost een parkeervergunning?")
+    _events(client, turn)
+    assert client.post(f"/chat/turns/{turn}/feedback", data={"csrf_token": csrf, "rating": "geweldig"},
+                       headers={"HX-Request": "true"}).status_code == 400
+
+
+def test_an_empty_question_is_refused(login) -> None:  # noqa: ANN001
+    client, csrf = login("medewerker")
+    assert client.post("/chat/ask", data={"question": "   ", "csrf_token": csrf}).status_code == 400
+
+
+def test_a_waiting_question_knows_its_place_in_the_queue(tmp_path, services: Services) -> None:  # noqa: ANN001
+    from web.db import Database
+
+    release = threading.Event()
+
+    class SlowLLM(FakeLLM):
+        def stream(self, messages, params):  # noqa: ANN001, ANN201
+            release.wait(5)
+            yield from super().stream(messages, params)
+
+    services.assistant.llm = SlowLLM()
+    history = History(Database(tmp_path / "w.sqlite3"))
+    runner = ChatRunner(services.assistant, history)
+    conversation = history.start("u", "q")
+    turns = [history.add_turn("u", conversation, "Wat kost een parkeervergunning?") for _ in range(3)]
+    streams = [runner.submit(t.id, t.question, conversation, Actor("u")) for t in turns]
+    while not streams[0].started:
+        pass
+    assert [runner.position(t.id) for t in turns] == [0, 1, 2]
+    release.set()
+    while streams[-1].finished is None:
+        pass
+    assert [runner.position(t.id) for t in turns] == [0, 0, 0]
+    assert [e for e, _ in streams[2].events][-1] == "done"
+    runner.close()
+
+
+def test_the_stream_shows_the_queue_place_while_waiting(login, services: Services) -> None:  # noqa: ANN001
+    release = threading.Event()
+
+    class SlowLLM(FakeLLM):
+        def stream(self, messages, params):  # noqa: ANN001, ANN201
+            release.wait(5)
+            yield from super().stream(messages, params)
+
+    services.assistant.llm = SlowLLM()
+    client, csrf = login("medewerker")
+    first, _ = _ask(client, csrf, "Wat kost een parkeervergunning?")
+    second, _ = _ask(client, csrf, "Wat kost een parkeervergunning?")
+    threading.Timer(0.5, release.set).start()
+    events = _events(client, second)
+    statuses = [data for event, data in events if event == "status"]
+    assert any("nummer 1 in de rij" in s for s in statuses), statuses
+    assert events[-1][0] == "done"

@@ -1,0 +1,133 @@
+"""The information manager's documents: streamed upload with a size limit, background indexing, safe names,
+list and search, delete, re-index, and the audit events of each."""
+
+from __future__ import annotations
+
+import time
+from urllib.parse import quote
+
+import pytest
+from litestar.testing import TestClient
+
+from baken.wiring import Services
+from web.indexing import clean_filename
+
+
+def _upload(client: TestClient, csrf: str, name: str, body: bytes) -> object:
+    return client.put("/documents/upload", content=body,
+                      headers={"X-CSRF-Token": csrf, "X-File-Name": quote(name),
+                               "Content-Type": "application/octet-stream"})
+
+
+def _wait_for_jobs(client: TestClient, seconds: float = 10) -> str:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        html = client.get("/documents/jobs").text
+        if "in de wachtrij" not in html and "indexeren" not in html and "bezig" not in html:
+            return html
+        time.sleep(0.05)
+    raise AssertionError("indexing did not finish")
+
+
+def test_an_upload_is_indexed_in_the_background_and_listed(login, services: Services) -> None:  # noqa: ANN001
+    client, csrf = login("informatiebeheerder")
+    response = _upload(client, csrf, "afval.md", "# Afvalinzameling\n\nDe groene bak gaat elke week.\n".encode())
+    assert response.status_code == 202 and response.json()["name"] == "afval.md"
+    assert "klaar: toegevoegd" in _wait_for_jobs(client)
+    assert "Afvalinzameling" in client.get("/documents").text
+    assert any(d.title == "Afvalinzameling" for d in services.index.documents())
+    [event] = services.audit.search(action="document.upload")
+    assert event.record_json and '"outcome":"ok"' in event.record_json
+
+
+def test_two_uploads_at_once_both_index(login, services: Services) -> None:  # noqa: ANN001
+    import threading
+
+    client, csrf = login("informatiebeheerder")
+    bodies = {f"doc{i}.md": f"# Onderwerp {i}\n\nTekst over onderwerp {i}.\n".encode() for i in range(2)}
+    threads = [threading.Thread(target=_upload, args=(client, csrf, name, body)) for name, body in bodies.items()]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    _wait_for_jobs(client)
+    titles = {d.title for d in services.index.documents()}
+    assert {"Onderwerp 0", "Onderwerp 1"} <= titles
+
+
+def test_an_upload_over_the_limit_is_refused_before_it_is_read(login, app) -> None:  # noqa: ANN001
+    client, csrf = login("informatiebeheerder")
+    app.state.baken.max_upload_bytes = 1000
+    response = _upload(client, csrf, "groot.md", b"x" * 1001)
+    assert response.status_code == 413 and "te groot" in response.json()["message"]
+    assert list(app.state.baken.indexer._spool.iterdir()) == []  # noqa: SLF001
+
+
+def test_an_upload_without_a_length_is_cut_off_while_streaming(login, app) -> None:  # noqa: ANN001
+    client, csrf = login("informatiebeheerder")
+    app.state.baken.max_upload_bytes = 1000
+
+    def chunks():  # noqa: ANN202 (a body without Content-Length)
+        for _ in range(10):
+            yield b"x" * 500
+
+    response = client.put("/documents/upload", content=chunks(), headers={"X-CSRF-Token": csrf, "X-File-Name": "a"})
+    assert response.status_code == 413
+    assert list(app.state.baken.indexer._spool.iterdir()) == []  # noqa: SLF001
+
+
+@pytest.mark.parametrize(("raw", "safe"), [
+    ("../../etc/passwd", "passwd"),
+    ("..\\..\\windows\\win.ini", "win.ini"),
+    ("nota\x00\x1b[31m.md", "nota_31m.md"),
+    ("<script>alert(1)</script>.md", "script_.md"),
+    ("", "document"),
+    ("....", "document"),
+])
+def test_file_names_are_made_safe(raw: str, safe: str) -> None:
+    assert clean_filename(raw) == safe
+
+
+def test_a_hostile_file_name_is_stored_and_shown_safely(login, services: Services) -> None:  # noqa: ANN001
+    client, csrf = login("informatiebeheerder")
+    response = _upload(client, csrf, "../../etc/passwd", b"# Wachtwoorden\n\n<script>alert(1)</script> geen.\n")
+    assert response.status_code == 202 and response.json()["name"] == "passwd"
+    _wait_for_jobs(client)
+    record = next(d for d in services.index.documents() if d.title == "Wachtwoorden")
+    assert record.name == "passwd" and "/" not in record.stored_path
+    assert services.index.original(record.doc_id).resolve().is_relative_to(services.settings.data_dir.resolve())
+    page = client.get("/documents").text
+    assert "<script>alert(1)" not in page
+
+
+def test_the_type_is_sniffed_from_content_not_the_name(login, services: Services) -> None:  # noqa: ANN001
+    client, csrf = login("informatiebeheerder")
+    _upload(client, csrf, "rapport.pdf", b"This is plain text pretending to be a PDF.\n")
+    _upload(client, csrf, "leeg.md", b"\x00\x01\x02\x03" * 10)
+    html = _wait_for_jobs(client)
+    assert "mislukt" in html
+
+
+def test_an_empty_upload_is_refused(login) -> None:  # noqa: ANN001
+    client, csrf = login("informatiebeheerder")
+    assert _upload(client, csrf, "leeg.md", b"").status_code == 400
+
+
+def test_search_delete_and_reindex(login, services: Services) -> None:  # noqa: ANN001
+    client, csrf = login("informatiebeheerder")
+    _upload(client, csrf, "afval.md", b"# Afvalinzameling\n\nDe groene bak.\n")
+    _wait_for_jobs(client)
+    listed = client.get("/documents/list?q=afval").text
+    assert "Afvalinzameling" in listed and "Parkeren" not in listed
+    doc = next(d for d in services.index.documents() if d.title == "Afvalinzameling")
+    jobs = client.post(f"/documents/{doc.doc_id}/reindex", data={"csrf_token": csrf},
+                       headers={"HX-Request": "true"})
+    assert jobs.status_code == 200
+    _wait_for_jobs(client)
+    assert any(d.doc_id == doc.doc_id for d in services.index.documents())
+    after = client.post(f"/documents/{doc.doc_id}/delete", data={"csrf_token": csrf},
+                        headers={"HX-Request": "true"})
+    assert after.status_code == 200 and "Afvalinzameling" not in after.text and "Parkeren" in after.text
+    assert all(d.doc_id != doc.doc_id for d in services.index.documents())
+    assert services.audit.search(action="document.delete") and services.audit.search(action="document.reindex")
+    assert client.post(f"/documents/{doc.doc_id}/delete", data={"csrf_token": csrf}).status_code == 404

@@ -1,0 +1,132 @@
+"""Logging in and out, rate limiting, CSRF, expired sessions, the first administrator, the users command."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from litestar.testing import TestClient
+
+from baken.cli.main import main
+from baken.settings import Settings
+from tests.web.conftest import BASE_URL, PASSWORD, csrf_of, log_in
+from web.app import build_accounts
+from web.auth import SESSION_COOKIE
+from web.setup import ensure_first_admin
+
+
+def _login(client: TestClient, name: str, password: str, next_path: str = "/") -> object:
+    token = csrf_of(client.get("/login").text)
+    return client.post("/login", data={"name": name, "password": password, "csrf_token": token, "next": next_path},
+                       follow_redirects=False)
+
+
+def test_login_sends_each_role_to_its_start_page(app, anonymous: TestClient) -> None:  # noqa: ANN001
+    response = _login(anonymous, "auditor", PASSWORD)
+    assert response.status_code == 303 and response.headers["location"] == "/audit"
+    cookie = response.headers["set-cookie"]
+    assert SESSION_COOKIE in cookie and "HttpOnly" in cookie and "Secure" in cookie and "SameSite=lax" in cookie
+
+
+def test_the_session_cookie_holds_only_a_random_token_whose_hash_is_stored(app, anonymous: TestClient,  # noqa: ANN001
+                                                                           web_settings_: Settings) -> None:
+    _login(anonymous, "medewerker", PASSWORD)
+    token = anonymous.cookies[SESSION_COOKIE]
+    assert len(token) >= 40 and "medewerker" not in token
+    raw = (web_settings_.data_dir / "web" / "web.sqlite3").read_bytes()
+    assert token.encode() not in raw
+
+
+def test_wrong_password_is_refused_without_saying_which_part_was_wrong(app, anonymous: TestClient) -> None:  # noqa: ANN001
+    for name in ("medewerker", "niemand"):
+        response = _login(anonymous, name, "wrong password!!")
+        assert response.status_code == 401 and "Gebruikersnaam of wachtwoord klopt niet" in response.text
+
+
+def test_after_five_failures_even_the_right_password_waits(app, anonymous: TestClient) -> None:  # noqa: ANN001
+    for _ in range(5):
+        _login(anonymous, "medewerker", "wrong password!!")
+    response = _login(anonymous, "medewerker", PASSWORD)
+    assert response.status_code == 429 and "Te veel mislukte pogingen" in response.text
+
+
+def test_login_without_its_csrf_token_is_refused(app, anonymous: TestClient) -> None:  # noqa: ANN001
+    anonymous.get("/login")
+    response = anonymous.post("/login", data={"name": "medewerker", "password": PASSWORD, "csrf_token": "forged"})
+    assert response.status_code == 403
+
+
+def test_state_changing_requests_need_the_sessions_csrf_token(login) -> None:  # noqa: ANN001
+    client, csrf = login("medewerker")
+    question = {"question": "Wat kost parkeren?"}
+    assert client.post("/chat/ask", data=question, follow_redirects=False).status_code == 403
+    assert client.post("/chat/ask", data=question | {"csrf_token": "x" * 43}, follow_redirects=False).status_code == 403
+    assert client.post("/chat/ask", data=question, headers={"X-CSRF-Token": csrf},
+                       follow_redirects=False).status_code == 303
+    assert client.post("/chat/ask", data=question | {"csrf_token": csrf}, follow_redirects=False).status_code == 303
+
+
+def test_logout_ends_the_session_on_the_server(login) -> None:  # noqa: ANN001
+    client, csrf = login("medewerker")
+    token = client.cookies[SESSION_COOKIE]
+    assert client.post("/logout", data={"csrf_token": csrf}, follow_redirects=False).status_code == 303
+    replay = TestClient(client.app, base_url=BASE_URL, cookies={SESSION_COOKIE: token})
+    assert replay.get("/chat", follow_redirects=False).headers["location"].startswith("/login")
+
+
+def test_an_expired_session_leads_to_the_login_page_and_back(app, login, web_settings_: Settings) -> None:  # noqa: ANN001
+    client, _ = login("medewerker")
+    with build_accounts(web_settings_)._db.connect() as conn:  # noqa: SLF001
+        conn.execute("UPDATE sessions SET expires = ?", (time.time() - 1,))
+    response = client.get("/chat?x=1", follow_redirects=False)
+    assert response.status_code == 303 and response.headers["location"] == "/login?next=/chat%3Fx%3D1&expired=1"
+    assert "Uw sessie is verlopen" in client.get(response.headers["location"]).text
+    htmx = client.get("/documents/jobs", headers={"HX-Request": "true"}, follow_redirects=False)
+    assert htmx.status_code == 401 and htmx.headers["HX-Redirect"].startswith("/login")
+    assert _login(client, "medewerker", PASSWORD, "/chat?x=1").headers["location"] == "/chat?x=1"
+
+
+def test_login_never_redirects_to_another_site(app, anonymous: TestClient) -> None:  # noqa: ANN001
+    for target in ("https://evil.example/", "//evil.example/", "/\\evil.example"):
+        assert _login(anonymous, "medewerker", PASSWORD, target).headers["location"] == "/chat"
+
+
+def test_a_disabled_account_loses_its_sessions(app, login, web_settings_: Settings) -> None:  # noqa: ANN001
+    client, _ = login("medewerker")
+    accounts = build_accounts(web_settings_)
+    target = next(u for u in accounts.users() if u.name == "medewerker")
+    admin, csrf = login("beheerder")
+    admin.post(f"/admin/users/{target.id}/active", data={"csrf_token": csrf, "active": "0"})
+    assert client.get("/chat", follow_redirects=False).status_code == 303
+    assert _login(TestClient(app, base_url=BASE_URL), "medewerker", PASSWORD).status_code == 401
+
+
+def test_passwords_are_stored_as_argon2id_hashes(app, web_settings_: Settings) -> None:  # noqa: ANN001
+    with build_accounts(web_settings_)._db.connect() as conn:  # noqa: SLF001
+        hashes = [r[0] for r in conn.execute("SELECT password_hash FROM users")]
+    assert hashes and all(h.startswith("$argon2id$") for h in hashes)
+
+
+def test_first_admin_takes_the_password_from_the_environment_once(tmp_path: Path) -> None:
+    settings, said = Settings(data_dir=tmp_path), []
+    assert ensure_first_admin(settings, {"BAKEN_ADMIN_PASSWORD": "een lang geheim wachtwoord"}, said.append)
+    assert not ensure_first_admin(settings, {}, said.append)
+    assert len(said) == 1 and "een lang geheim" not in said[0]
+    assert build_accounts(settings).authenticate("admin", "een lang geheim wachtwoord").role == "beheerder"
+
+
+def test_first_admin_without_a_password_gets_one_printed_once(tmp_path: Path) -> None:
+    settings, said = Settings(data_dir=tmp_path), []
+    ensure_first_admin(settings, {}, said.append)
+    password = said[0].rsplit(" ", 1)[1]
+    assert build_accounts(settings).authenticate("admin", password) is not None
+
+
+def test_users_command_adds_and_lists_accounts(tmp_path: Path, monkeypatch, capsys) -> None:  # noqa: ANN001
+    monkeypatch.setenv("BAKEN_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("NIEUW_WACHTWOORD", "nog een lang wachtwoord")
+    assert main(["users", "add", "jan", "--role", "auditor", "--password-env", "NIEUW_WACHTWOORD"]) == 0
+    assert main(["users", "add", "jan", "--role", "auditor", "--password-env", "NIEUW_WACHTWOORD"]) == 2
+    assert main(["users", "add", "piet", "--role", "auditor", "--password-env", "ONBEKEND"]) == 2
+    assert main(["users", "list"]) == 0
+    assert "jan\tauditor\tactief" in capsys.readouterr().out

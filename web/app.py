@@ -1,0 +1,131 @@
+"""The Litestar application: `create_app(settings)` is the one place the web front end is assembled."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from litestar import Litestar, Request, Response
+from litestar.contrib.jinja import JinjaTemplateEngine
+from litestar.exceptions import (HTTPException, NotAuthorizedException, NotFoundException,
+                                 PermissionDeniedException)
+from litestar.datastructures import State
+from litestar.middleware import DefineMiddleware
+from litestar.static_files import create_static_files_router
+from litestar.template.config import TemplateConfig
+
+from baken.errors import BakenError, NotFound, UserError
+from baken.settings import Settings
+from baken.wiring import Services
+from web.accounts import Accounts
+from web.auth import SecurityMiddleware
+from web.chat import ChatRunner
+from web.context import WebContext, build_environment, language, render
+from web.db import Database
+from web.history import History
+from web.i18n import MESSAGES, translator
+from web.indexing import Indexer, IndexJob
+from web.routes import audit, chat, documents, session, users
+from web.settings import web_settings
+
+logger = logging.getLogger(__name__)
+STATIC = Path(__file__).parent / "static"
+
+
+def web_database(settings: Settings) -> Database:
+    """The web's SQLite file (accounts, sessions, conversations) under the data directory."""
+    return Database(settings.data_dir / "web" / "web.sqlite3")
+
+
+def build_accounts(settings: Settings) -> Accounts:
+    """The account and session store, as configured."""
+    web = web_settings(settings)
+    return Accounts(web_database(settings), web.session_minutes * 60, web.login_attempts,
+                    web.login_window_minutes * 60)
+
+
+def create_app(settings: Settings, services: Services | None = None) -> Litestar:
+    """The web application over ``services`` (built from settings when not given)."""
+    owns_services = services is None
+    if services is None:
+        from baken.wiring import build_services
+
+        services = build_services(settings)
+    web = web_settings(settings)
+    db = web_database(settings)
+    accounts = Accounts(db, web.session_minutes * 60, web.login_attempts, web.login_window_minutes * 60)
+    history = History(db)
+    max_mb = web.max_upload_mb or settings.ingestion.max_file_mb
+    context = WebContext(services=services, web=web, accounts=accounts, history=history,
+                         chat=ChatRunner(services.assistant, history),
+                         indexer=Indexer(services.index, settings.data_dir / "web" / "uploads",
+                                         on_finished=lambda job: _log_indexed(services, job)),
+                         max_upload_bytes=max_mb * 1024 * 1024)
+
+    def shutdown() -> None:
+        context.chat.close()
+        context.indexer.close()
+        if owns_services:
+            services.close()
+
+    return Litestar(
+        route_handlers=[*session.ROUTES, *chat.ROUTES, *documents.ROUTES, *audit.ROUTES, *users.ROUTES,
+                        create_static_files_router(path="/static", directories=[STATIC], include_in_schema=False)],
+        middleware=[DefineMiddleware(SecurityMiddleware, accounts=accounts)],
+        template_config=TemplateConfig(instance=JinjaTemplateEngine.from_environment(build_environment())),
+        exception_handlers={NotAuthorizedException: _not_authorized, PermissionDeniedException: _forbidden,
+                            NotFoundException: _not_found, NotFound: _not_found, UserError: _bad_request,
+                            BakenError: _unavailable, HTTPException: _http_error},
+        state=State({"baken": context}),
+        openapi_config=None,
+        on_shutdown=[shutdown],
+        request_max_body_size=1024 * 1024,
+    )
+
+
+def _log_indexed(services: Services, job: IndexJob) -> None:
+    """Each finished upload or re-index is a document event in the audit log."""
+    if services.audit is None:
+        return
+    services.audit.append_document_event(
+        f"document.{job.kind}", actor=job.actor_id, role=job.actor_role, doc_id=job.doc_id or "",
+        sha256=job.doc_id or "", outcome="ok" if job.status == "done" else "failed",
+        details={"baken.document.name": job.name, "baken.document.result": job.result or job.error})
+
+
+def _page_error(request: Request[Any, Any, Any], status: int, title: str, message: str) -> Response[Any]:
+    if request.headers.get("hx-request") == "true":
+        return Response(content=message, status_code=status, media_type="text/plain")
+    t = translator(language(request))
+    return render(request, "pages/error.html", status, title=title,
+                  message=t(message) if message in MESSAGES else message)
+
+
+def _not_authorized(request: Request[Any, Any, Any], _: Exception) -> Response[Any]:
+    return session.login_redirect(request)
+
+
+def _forbidden(request: Request[Any, Any, Any], _: Exception) -> Response[Any]:
+    return _page_error(request, 403, "error.forbidden", "error.forbidden_text")
+
+
+def _not_found(request: Request[Any, Any, Any], _: Exception) -> Response[Any]:
+    return _page_error(request, 404, "error.not_found", "error.not_found_text")
+
+
+def _bad_request(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    return _page_error(request, 400, "error.bad_request", str(exc))
+
+
+def _unavailable(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    logger.error("request failed: %s", type(exc).__name__)
+    return _page_error(request, 503, "error.unavailable", "error.unavailable_text")
+
+
+def _http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    if exc.status_code == 404:
+        return _not_found(request, exc)
+    if exc.status_code >= 500:
+        logger.error("request failed: %s", exc.detail)
+    return Response(content=str(exc.detail), status_code=exc.status_code, media_type="text/plain")

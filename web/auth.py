@@ -1,0 +1,164 @@
+"""Who may do what: roles -> permissions, the route guards, and the middleware that loads the session,
+checks CSRF on every state-changing request and adds the security headers."""
+
+from __future__ import annotations
+
+import hmac
+from typing import Any
+from urllib.parse import parse_qs
+
+from litestar.connection import ASGIConnection
+from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
+from litestar.handlers.base import BaseRouteHandler
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+from web.accounts import Accounts, Session
+
+SESSION_COOKIE = "baken_session"
+LOGIN_CSRF_COOKIE = "baken_login_csrf"
+LANGUAGE_COOKIE = "baken_lang"
+CSRF_HEADER = "x-csrf-token"
+CSRF_FIELD = "csrf_token"
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+MAX_FORM_BYTES = 1024 * 1024
+
+PERMISSIONS: dict[str, set[str]] = {
+    "chat": {"medewerker", "informatiebeheerder"},
+    "documents": {"informatiebeheerder"},
+    "sources": {"medewerker", "informatiebeheerder", "auditor"},
+    "audit": {"auditor"},
+    "users": {"beheerder"},
+}
+HOME = {"medewerker": "/chat", "informatiebeheerder": "/documents", "auditor": "/audit", "beheerder": "/admin/users"}
+
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
+       "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'")
+SECURITY_HEADERS = [
+    (b"content-security-policy", CSP.encode()),
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"same-origin"),
+    (b"cross-origin-opener-policy", b"same-origin"),
+    (b"cross-origin-resource-policy", b"same-origin"),
+    (b"permissions-policy", b"camera=(), microphone=(), geolocation=(), interest-cohort=()"),
+]
+
+
+def allowed(role: str | None, permission: str) -> bool:
+    """True when ``role`` has ``permission``."""
+    return role is not None and role in PERMISSIONS[permission]
+
+
+def current_session(connection: ASGIConnection[Any, Any, Any, Any]) -> Session | None:
+    """The session the middleware loaded for this request."""
+    return connection.scope.get("state", {}).get("session")
+
+
+def requires(permission: str):  # noqa: ANN201 (a Litestar guard)
+    """A guard: anonymous -> 401 (shown as a redirect to the login page), wrong role -> 403."""
+
+    def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+        session = current_session(connection)
+        if session is None:
+            raise NotAuthorizedException()
+        if not allowed(session.user.role, permission):
+            raise PermissionDeniedException()
+
+    return guard
+
+
+def logged_in(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """A guard: any logged-in user."""
+    if current_session(connection) is None:
+        raise NotAuthorizedException()
+
+
+def _cookie(scope: Scope, name: str) -> str | None:
+    for key, value in scope.get("headers", []):
+        if key == b"cookie":
+            for part in value.decode("latin-1").split(";"):
+                k, _, v = part.strip().partition("=")
+                if k == name:
+                    return v
+    return None
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", []):
+        if key == name:
+            return value.decode("latin-1")
+    return None
+
+
+class SecurityMiddleware:
+    """Loads the session from its cookie, refuses state-changing requests without the right CSRF token, and
+    adds the security headers (strict CSP, no framing, no sniffing) to every response."""
+
+    def __init__(self, app: ASGIApp, accounts: Accounts) -> None:
+        self.app = app
+        self.accounts = accounts
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        session = self.accounts.session(_cookie(scope, SESSION_COOKIE))
+        scope.setdefault("state", {})["session"] = session
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                present = {k.lower() for k, _ in headers}
+                headers += [(k, v) for k, v in SECURITY_HEADERS if k not in present]
+                if b"cache-control" not in present:
+                    headers.append((b"cache-control", b"no-store"))
+                message["headers"] = headers
+            await send(message)
+
+        if scope["method"] not in SAFE_METHODS:
+            expected = session.csrf if session else _cookie(scope, LOGIN_CSRF_COOKIE) if scope["path"] == "/login" \
+                else None
+            if expected is not None:
+                given = _header(scope, CSRF_HEADER.encode())
+                if given is None:
+                    given, receive = await _form_field(scope, receive, CSRF_FIELD)
+                if not given or not hmac.compare_digest(given, expected):
+                    await _refuse(send_with_headers)
+                    return
+            elif scope["path"] == "/login":
+                await _refuse(send_with_headers)
+                return
+        await self.app(scope, receive, send_with_headers)
+
+
+async def _form_field(scope: Scope, receive: Receive, field: str) -> tuple[str | None, Receive]:
+    """Read a url-encoded form to find ``field``, and hand the body on to the app unchanged."""
+    content_type = (_header(scope, b"content-type") or "").split(";")[0].strip().lower()
+    if content_type != "application/x-www-form-urlencoded":
+        return None, receive
+    body, more = b"", True
+    while more:
+        message = await receive()
+        body += message.get("body", b"")
+        more = message.get("more_body", False)
+        if len(body) > MAX_FORM_BYTES:
+            return None, receive
+    replayed = False
+
+    async def replay() -> Message:
+        nonlocal replayed
+        if not replayed:
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    values = parse_qs(body.decode("utf-8", "replace")).get(field)
+    return (values[0] if values else None), replay
+
+
+async def _refuse(send: Send) -> None:
+    body = b"CSRF token missing or wrong: reload the page and try again."
+    await send({"type": "http.response.start", "status": 403,
+                "headers": [(b"content-type", b"text/plain; charset=utf-8"),
+                            (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,102 @@
+"""What every request handler needs: the services, the web stores and workers, and page rendering."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from litestar import Request
+from litestar.response import Template
+from markupsafe import Markup, escape
+
+from baken.wiring import Services
+from web.accounts import Accounts, Session
+from web.auth import LANGUAGE_COOKIE, allowed, current_session
+from web.chat import ChatRunner
+from web.history import History
+from web.i18n import pick_language, translator
+from web.indexing import Indexer
+from web.settings import WebSettings
+
+TEMPLATES = Path(__file__).parent / "templates"
+_CITATION = re.compile(r"\[(\d{1,2})\]")
+
+
+@dataclass
+class WebContext:
+    """The web front end's state, built once in create_app and kept in app.state."""
+
+    services: Services
+    web: WebSettings
+    accounts: Accounts
+    history: History
+    chat: ChatRunner
+    indexer: Indexer
+    max_upload_bytes: int
+
+    @property
+    def audit(self) -> Any | None:
+        """The audit log, when one is wired in."""
+        return self.services.audit
+
+
+def ctx(request: Request[Any, Any, Any]) -> WebContext:
+    """The WebContext of the app serving ``request``."""
+    return request.app.state.baken
+
+
+def session_of(request: Request[Any, Any, Any]) -> Session:
+    """The session of a request that passed a guard (so there is one)."""
+    session = current_session(request)
+    assert session is not None  # noqa: S101 (guards run first)
+    return session
+
+
+def language(request: Request[Any, Any, Any]) -> str:
+    """The interface language of this request."""
+    return pick_language(request.cookies.get(LANGUAGE_COOKIE), request.headers.get("accept-language"),
+                         ctx(request).web.language)
+
+
+def is_htmx(request: Request[Any, Any, Any]) -> bool:
+    """True for a request htmx made (it wants a partial, not a page)."""
+    return request.headers.get("hx-request") == "true"
+
+
+def cite(answer: str, turn_id: str, sources: list[dict[str, Any]]) -> Markup:
+    """The answer as escaped text in which each [n] that names a source links to that source."""
+    known = {int(s["n"]) for s in sources}
+
+    def link(match: re.Match[str]) -> str:
+        n = int(match.group(1))
+        if n not in known:
+            return match.group(0)
+        return f'<a class="citation" href="/chat/turns/{turn_id}/sources/{n}" ' \
+               f'hx-get="/chat/turns/{turn_id}/sources/{n}" hx-target="#source-panel">[{n}]</a>'
+
+    return Markup(_CITATION.sub(link, str(escape(answer))))
+
+
+def build_environment() -> Environment:
+    """The Jinja environment: autoescaping on for every template, the `cite` filter."""
+    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(default=True),
+                      trim_blocks=True, lstrip_blocks=True)
+    env.filters["cite"] = cite
+    return env
+
+
+def render(request: Request[Any, Any, Any], template: str, status_code: int = 200, **values: Any) -> Template:
+    """A page or partial with the common context: language, `t`, user, CSRF token, permissions."""
+    lang = language(request)
+    session = current_session(request)
+    role = session.user.role if session else None
+    context = {
+        "lang": lang, "other_lang": "en" if lang == "nl" else "nl", "t": translator(lang),
+        "user": session.user if session else None, "csrf": session.csrf if session else "",
+        "can": lambda permission: allowed(role, permission), "path": request.url.path,
+    }
+    context.update(values)
+    return Template(template_name=template, context=context, status_code=status_code)

@@ -1,0 +1,1 @@
+"""The web's controllers, one module per area."""

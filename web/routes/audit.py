@@ -1,0 +1,122 @@
+"""The auditor's pages: filter the log, open one record with its content, export, verify the chain.
+Every read passes `auditor=`, so the log records the auditor's own actions."""
+
+from __future__ import annotations
+
+import io
+import json
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlencode
+
+from litestar import Request, get
+from litestar.exceptions import NotFoundException
+from litestar.response import Response, Template
+
+from baken.errors import NotFound, UserError
+from web.auth import requires
+from web.context import ctx, render, session_of
+
+AUDIT = [requires("audit")]
+FILTERS = ("since", "until", "actor", "document", "action", "outcome", "redaction_type", "conversation_id")
+ACTIONS = ("conversation.turn", "feedback.given", "document.upload", "document.reindex", "document.delete",
+           "auth.login", "auth.login_failed", "auth.logout", "user.change", "audit.search", "audit.view",
+           "audit.export", "audit.verify", "audit.purge")
+PAGE = 50
+
+
+def _filters(request: Request[Any, Any, Any]) -> dict[str, str]:
+    return {k: request.query_params.get(k, "").strip()[:128] for k in FILTERS}
+
+
+def _until(value: str) -> str | None:
+    """A date filled in as "until" includes that whole day."""
+    if len(value) == 10:
+        return value + "T23:59:59.999999"
+    return value or None
+
+
+def _unavailable(request: Request[Any, Any, Any]) -> Template:
+    return render(request, "pages/audit.html", section="audit", available=False)
+
+
+@get("/audit", guards=AUDIT, sync_to_thread=True)
+def audit_page(request: Request[Any, Any, Any], offset: int = 0) -> Template:
+    """The filter form and the matching records, newest first."""
+    context, user = ctx(request), session_of(request).user
+    if context.audit is None:
+        return _unavailable(request)
+    f = _filters(request)
+    records, error = [], None
+    try:
+        found = context.audit.search(since=f["since"] or None, until=_until(f["until"]), actor=f["actor"] or None,
+                                     action=f["action"] or None, outcome=f["outcome"] or None,
+                                     document=f["document"] or None, redaction_type=f["redaction_type"] or None,
+                                     conversation_id=f["conversation_id"] or None, limit=PAGE,
+                                     offset=max(offset, 0), auditor=user.id)
+        records = [_summary(r) for r in found]
+    except UserError as exc:
+        error = str(exc)
+    query = urlencode({k: v for k, v in f.items() if v})
+    return render(request, "pages/audit.html", section="audit", available=True, f=f, records=records,
+                  error=error, query=query, actions=ACTIONS, offset=max(offset, 0), limit=PAGE)
+
+
+def _summary(record: Any) -> dict[str, Any]:
+    meta = json.loads(record.record_json) if record.record_json else {}
+    return {"seq": record.seq, "time": record.time, "action": record.action, "actor": meta.get("actor"),
+            "role": meta.get("role"), "outcome": meta.get("outcome")}
+
+
+@get("/audit/verify", guards=AUDIT, sync_to_thread=True)
+def verify(request: Request[Any, Any, Any]) -> Template:
+    """Walk the whole chain and show whether it is intact (the check itself is logged)."""
+    context = ctx(request)
+    if context.audit is None:
+        return _unavailable(request)
+    result = context.audit.verify(auditor=session_of(request).user.id)
+    return render(request, "partials/verify.html", result=result)
+
+
+@get("/audit/records/{seq:int}", guards=AUDIT, sync_to_thread=True)
+def record(request: Request[Any, Any, Any], seq: int) -> Template:
+    """One record: metadata, the (redacted) content with its sources, the redaction manifest."""
+    context = ctx(request)
+    if context.audit is None:
+        return _unavailable(request)
+    try:
+        found = context.audit.get(seq, auditor=session_of(request).user.id)
+    except NotFound as exc:
+        raise NotFoundException() from exc
+    meta = json.loads(found.record_json) if found.record_json else {}
+    content = json.loads(found.content_json) if found.content_json else {}
+    sources = content.get("sources") or content.get("chunks") or []
+    redactions = {k: v for k, v in {**meta, **content}.items() if "redact" in k or "finding" in k or "pii" in k}
+    return render(request, "pages/audit_record.html", section="audit", record=found, meta=meta,
+                  content=content if isinstance(content, dict) else {},
+                  content_sources=[s for s in sources if isinstance(s, dict)],
+                  redactions=json.dumps(redactions, indent=2, ensure_ascii=False) if redactions else "",
+                  raw_record=json.dumps(meta, indent=2, ensure_ascii=False),
+                  raw_content=json.dumps(content, indent=2, ensure_ascii=False) if content else "")
+
+
+@get("/audit/export", guards=AUDIT, sync_to_thread=True)
+def export(request: Request[Any, Any, Any], format: str = "jsonl") -> Response[bytes]:
+    """The log as verifiable JSONL or flat CSV, with the date, actor and document filters (logged)."""
+    context = ctx(request)
+    if context.audit is None:
+        raise NotFoundException()
+    if format not in ("jsonl", "csv"):
+        format = "jsonl"
+    f = _filters(request)
+    out = io.StringIO()
+    context.audit.export(out, format, since=f["since"] or None, until=_until(f["until"]),
+                         actor=f["actor"] or None, document=f["document"] or None,
+                         auditor=session_of(request).user.id)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    media = "application/x-ndjson" if format == "jsonl" else "text/csv"
+    return Response(out.getvalue().encode("utf-8"), media_type=media,
+                    headers={"Content-Disposition": f'attachment; filename="baken-audit-{stamp}.{format}"'})
+
+
+ROUTES = [audit_page, verify, record, export]

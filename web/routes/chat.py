@@ -1,0 +1,197 @@
+"""The employee's chat: ask, stream the answer (SSE), open a cited source, give feedback, see history."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+from litestar import Request, get, post
+from litestar.exceptions import NotFoundException
+from litestar.response import Redirect, Response, ServerSentEvent, Template
+from litestar.response.sse import ServerSentEventMessage
+from markupsafe import escape
+
+from assistant.turn import Actor
+from baken.errors import NotFound
+from web.auth import requires
+from web.context import ctx, is_htmx, language, render, session_of
+from web.history import StoredTurn
+from web.i18n import translator
+from web.routes.session import Form
+
+logger = logging.getLogger(__name__)
+CHAT = [requires("chat")]
+STREAM_LIMIT_SECONDS = 900
+POLL_SECONDS = 0.05
+
+
+def _turn_view(turn: StoredTurn) -> dict[str, Any]:
+    return {"id": turn.id, "conversation_id": turn.conversation_id, "question": turn.question,
+            "answer": turn.answer, "sources": turn.sources, "outcome": turn.outcome, "feedback": turn.feedback}
+
+
+def _chat_page(request: Request[Any, Any, Any], conversation_id: str | None) -> Template:
+    context, user = ctx(request), session_of(request).user
+    turns = context.history.turns(user.id, conversation_id) if conversation_id else []
+    return render(request, "pages/chat.html", section="chat", conversation_id=conversation_id,
+                  conversations=context.history.conversations(user.id), turns=[_turn_view(t) for t in turns])
+
+
+@get("/chat", guards=CHAT, sync_to_thread=True)
+def chat_page(request: Request[Any, Any, Any]) -> Template:
+    """A new conversation, with the user's earlier conversations beside it."""
+    return _chat_page(request, None)
+
+
+@get("/chat/{conversation_id:str}", guards=CHAT, sync_to_thread=True)
+def conversation_page(request: Request[Any, Any, Any], conversation_id: str) -> Template:
+    """One of the user's conversations."""
+    if not ctx(request).history.owns(session_of(request).user.id, conversation_id):
+        raise NotFoundException()
+    return _chat_page(request, conversation_id)
+
+
+@post("/chat/ask", guards=CHAT, sync_to_thread=True)
+def ask(request: Request[Any, Any, Any], data: Form) -> Template | Redirect:
+    """Queue a question; htmx gets the turn that streams its answer, a plain form the conversation page."""
+    context, user = ctx(request), session_of(request).user
+    question = " ".join((data.get("question") or "").split())
+    conversation_id = data.get("conversation_id") or ""
+    if not question:
+        return render(request, "pages/error.html", 400, title="error.bad_request",
+                      message=translator(language(request))("error.question_refused"))
+    if not conversation_id or not context.history.owns(user.id, conversation_id):
+        conversation_id = context.history.start(user.id, question)
+    turn = context.history.add_turn(user.id, conversation_id, question)
+    context.chat.submit(turn.id, question, conversation_id, Actor(user.id, user.role))
+    if not is_htmx(request):
+        return Redirect(f"/chat/{conversation_id}", status_code=303)
+    return render(request, "partials/turn_live.html", turn=_turn_view(turn))
+
+
+@get("/chat/turns/{turn_id:str}/stream", guards=CHAT)
+async def stream(request: Request[Any, Any, Any], turn_id: str) -> ServerSentEvent:
+    """The answer as server-sent events: `status` (queue place), `token` (escaped text), then `done`
+    (the finished turn, with linked citations, sources and the feedback form)."""
+    context, user = ctx(request), session_of(request).user
+    stored = await asyncio.to_thread(context.history.turn, user.id, turn_id)
+    if stored is None:
+        raise NotFoundException()
+    t = translator(language(request))
+    csrf = session_of(request).csrf
+    env = request.app.template_engine.engine  # type: ignore[union-attr]
+
+    def finished_html() -> str:
+        turn = context.history.turn(user.id, turn_id)
+        assert turn is not None  # noqa: S101
+        return env.get_template("partials/turn.html").render(turn=_turn_view(turn), t=t, csrf=csrf)
+
+    async def events() -> AsyncIterator[ServerSentEventMessage]:
+        live = context.chat.stream(turn_id)
+        if live is None:  # finished long ago, or before a restart: send what is stored
+            yield ServerSentEventMessage(event="done", data=await asyncio.to_thread(finished_html))
+            return
+        sent, last_position, cleared, deadline = 0, -1, False, time.monotonic() + STREAM_LIMIT_SECONDS
+        while time.monotonic() < deadline:
+            events_now = live.events[sent:]
+            for event, data in events_now:
+                if event == "token":
+                    if not cleared:
+                        cleared = True
+                        yield ServerSentEventMessage(event="status", data="")
+                    yield ServerSentEventMessage(event="token", data=f"<span>{escape(data)}</span>")
+                elif event == "error":
+                    yield ServerSentEventMessage(event="status", data=str(escape(t(data))))
+                elif event == "done":
+                    yield ServerSentEventMessage(event="done", data=await asyncio.to_thread(finished_html))
+                    return
+            sent += len(events_now)
+            if not events_now:
+                position = context.chat.position(turn_id)
+                if position != last_position and not cleared:
+                    last_position = position
+                    text = t("chat.queue", n=position) if position > 0 else t("chat.writing")
+                    yield ServerSentEventMessage(event="status", data=str(escape(text)))
+                await asyncio.sleep(POLL_SECONDS)
+
+    return ServerSentEvent(events(), headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+
+
+@get("/chat/turns/{turn_id:str}/sources/{n:int}", guards=[requires("sources")], sync_to_thread=True)
+def source(request: Request[Any, Any, Any], turn_id: str, n: int) -> Template:
+    """A cited source: its chunk text, document title, page, and a link to download the original."""
+    context, user = ctx(request), session_of(request).user
+    turn = context.history.turn(user.id, turn_id)
+    found = next((s for s in turn.sources if int(s["n"]) == n), None) if turn else None
+    if turn is None or found is None:
+        raise NotFoundException()
+    try:
+        context.services.index.original(found["doc_id"])
+        downloadable = True
+    except NotFound:
+        downloadable = False
+    template = "partials/source.html" if is_htmx(request) else "pages/source.html"
+    return render(request, template, section="chat", source=found, downloadable=downloadable,
+                  conversation_id=turn.conversation_id)
+
+
+@post("/chat/turns/{turn_id:str}/feedback", guards=CHAT, sync_to_thread=True)
+def feedback(request: Request[Any, Any, Any], turn_id: str, data: Form) -> Template | Redirect:
+    """Useful / not useful, with an optional comment, into the audit log."""
+    context, session = ctx(request), session_of(request)
+    turn = context.history.turn(session.user.id, turn_id)
+    rating = data.get("rating")
+    if turn is None:
+        raise NotFoundException()
+    if rating not in ("useful", "not_useful"):
+        return render(request, "partials/feedback_form.html", 400, turn=_turn_view(turn))
+    comment = (data.get("comment") or "").strip()[:1000] or None
+    if context.audit is not None:
+        context.audit.append_feedback(actor=session.user.id, role=session.user.role,
+                                      conversation_id=turn.conversation_id,
+                                      turn_seq=_turn_seq(context.audit, turn), rating=rating, comment=comment)
+    context.history.set_feedback(turn_id, rating)
+    if not is_htmx(request):
+        return Redirect(f"/chat/{turn.conversation_id}", status_code=303)
+    return render(request, "partials/feedback_done.html")
+
+
+def _turn_seq(audit: Any, turn: StoredTurn) -> int:
+    """The audit seq of the turn record with this turn's event id (0 when the log has none)."""
+    if not turn.event_id:
+        return 0
+    for record in audit.search(conversation_id=turn.conversation_id, action="conversation.turn", limit=200):
+        try:
+            if record.record_json and json.loads(record.record_json).get("event_id") == turn.event_id:
+                return int(record.seq)
+        except ValueError:
+            continue
+    return 0
+
+
+@get("/documents/{doc_id:str}/original", guards=[requires("sources")], sync_to_thread=True)
+def original(request: Request[Any, Any, Any], doc_id: str) -> Response[bytes]:
+    """The stored original of a document, always as a download (never rendered in our origin)."""
+    from web.indexing import clean_filename
+
+    index = ctx(request).services.index
+    try:
+        record = index.find(doc_id) if len(doc_id) == 64 else None
+        path = index.original(doc_id) if record else None
+    except NotFound:
+        record = path = None
+    if record is None or path is None or not path.exists():
+        raise NotFoundException()
+    name = clean_filename(record.name)
+    from urllib.parse import quote
+
+    return Response(path.read_bytes(), media_type="application/octet-stream",
+                    headers={"Content-Disposition": f"attachment; filename=\"{quote(name)}\"; "
+                                                    f"filename*=UTF-8''{quote(name)}"})
+
+
+ROUTES = [chat_page, conversation_page, ask, stream, source, feedback, original]

@@ -1,0 +1,126 @@
+"""Login, logout, language choice, the start page and /healthz."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+from urllib.parse import quote
+
+from litestar import Request, get, post
+from litestar.datastructures import Cookie
+from litestar.enums import RequestEncodingType
+from litestar.params import Body
+from litestar.response import Redirect, Response, Template
+from typing_extensions import Annotated
+
+from web.auth import HOME, LANGUAGE_COOKIE, LOGIN_CSRF_COOKIE, SESSION_COOKIE, current_session
+from web.context import ctx, render
+
+Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
+
+
+def safe_next(target: str | None) -> str:
+    """A local path to go to after login; anything else (another site, `//host`) becomes `/`."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    return target
+
+
+def client_address(request: Request[Any, Any, Any]) -> str:
+    """The client's address, for rate limiting and the audit log."""
+    return request.client.host if request.client else "unknown"
+
+
+def _audit_auth(request: Request[Any, Any, Any], action: str, actor: str, role: str, outcome: str) -> None:
+    audit = ctx(request).audit
+    if audit is not None:
+        audit.append_auth_event(action, actor=actor, role=role, outcome=outcome, origin=client_address(request))
+
+
+@get("/healthz", sync_to_thread=False)
+def healthz() -> dict[str, str]:
+    """Liveness: the process answers."""
+    return {"status": "ok"}
+
+
+@get("/", sync_to_thread=False)
+def home(request: Request[Any, Any, Any]) -> Redirect:
+    """The start page of the user's role, or the login page."""
+    session = current_session(request)
+    return Redirect(HOME[session.user.role] if session else "/login", status_code=303)
+
+
+@get("/login", sync_to_thread=False)
+def login_page(request: Request[Any, Any, Any], next: str = "/", expired: bool = False) -> Template | Redirect:
+    """The login form (with its own CSRF token, as there is no session yet)."""
+    if current_session(request) is not None:
+        return Redirect(safe_next(next), status_code=303)
+    return _login_form(request, next=safe_next(next), expired=expired)
+
+
+def _login_form(request: Request[Any, Any, Any], status_code: int = 200, **values: Any) -> Template:
+    token = request.cookies.get(LOGIN_CSRF_COOKIE) or secrets.token_urlsafe(32)
+    response = render(request, "pages/login.html", status_code, login_csrf=token,
+                      **{"name": "", "next": "/", "expired": False, "error": None} | values)
+    response.cookies.append(Cookie(key=LOGIN_CSRF_COOKIE, value=token, httponly=True, samesite="strict", path="/login",
+                                   secure=ctx(request).web.secure_cookies))
+    return response
+
+
+@post("/login", sync_to_thread=True)
+def login(request: Request[Any, Any, Any], data: Form) -> Template | Redirect:
+    """Check the password (rate limited per name and per address), start a session, log the attempt."""
+    context = ctx(request)
+    name, password = (data.get("name") or "").strip()[:64], data.get("password") or ""
+    keys = (f"name:{name.lower()}", f"addr:{client_address(request)}")
+    target = safe_next(data.get("next"))
+    if context.accounts.login_blocked(*keys):
+        _audit_auth(request, "auth.login_failed", f"name:{name.lower()}", "unknown", "rate_limited")
+        return _login_form(request, 429, name=name, next=target, error="login.blocked")
+    user = context.accounts.authenticate(name, password)
+    if user is None:
+        context.accounts.record_failure(*keys)
+        _audit_auth(request, "auth.login_failed", f"name:{name.lower()}", "unknown", "denied")
+        return _login_form(request, 401, name=name, next=target, error="login.failed")
+    context.accounts.clear_failures(keys[0])
+    token = context.accounts.start_session(user)
+    _audit_auth(request, "auth.login", user.id, user.role, "ok")
+    response = Redirect(target if target != "/" else HOME[user.role], status_code=303)
+    response.cookies.append(Cookie(key=SESSION_COOKIE, value=token, httponly=True, samesite="lax", path="/",
+                                   secure=context.web.secure_cookies))
+    response.cookies.append(Cookie(key=LOGIN_CSRF_COOKIE, value="", max_age=0, path="/login"))
+    return response
+
+
+@post("/logout", sync_to_thread=True)
+def logout(request: Request[Any, Any, Any]) -> Redirect:
+    """End the session (server side too) and go to the login page."""
+    session = current_session(request)
+    if session is not None:
+        ctx(request).accounts.end_session(request.cookies.get(SESSION_COOKIE))
+        _audit_auth(request, "auth.logout", session.user.id, session.user.role, "ok")
+    response = Redirect("/login", status_code=303)
+    response.cookies.append(Cookie(key=SESSION_COOKIE, value="", max_age=0, path="/"))
+    return response
+
+
+@get("/language/{code:str}", sync_to_thread=False)
+def set_language(code: str, next: str = "/") -> Response[None]:
+    """Switch the interface language (a preference cookie) and go back."""
+    response: Response[None] = Redirect(safe_next(next), status_code=303)
+    if code in ("nl", "en"):
+        response.cookies.append(Cookie(key=LANGUAGE_COOKIE, value=code, max_age=365 * 86400, samesite="lax", path="/"))
+    return response
+
+
+def login_redirect(request: Request[Any, Any, Any]) -> Response[Any]:
+    """Where an anonymous (or expired) request goes: the login page, back here afterwards."""
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    expired = "&expired=1" if request.cookies.get(SESSION_COOKIE) else ""
+    location = f"/login?next={quote(target)}{expired}"
+    if request.headers.get("hx-request") == "true":
+        return Response(content="", status_code=401, headers={"HX-Redirect": location})
+    return Redirect(location, status_code=303)
+
+
+ROUTES = [healthz, home, login_page, login, logout, set_language]

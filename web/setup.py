@@ -1,0 +1,34 @@
+"""First start: the first administrator account, with its password from the environment or printed once."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Callable, Mapping
+
+from baken.settings import Settings
+from web.app import build_accounts
+from web.settings import web_settings
+
+
+def ensure_first_admin(settings: Settings, environ: Mapping[str, str] | None = None,
+                       say: Callable[[str], None] = print) -> bool:
+    """Create the `beheerder` account when there are no accounts yet; returns True when it was created.
+
+    The password comes from the variable named by `web.admin_password_env` (BAKEN_ADMIN_PASSWORD); when that
+    is unset, a random one is generated and shown once through ``say`` (it is stored only as an argon2id hash).
+    """
+    web = web_settings(settings)
+    accounts = build_accounts(settings)
+    if accounts.users():
+        return False
+    environ = os.environ if environ is None else environ
+    password = environ.get(web.admin_password_env)
+    accounts.add_user(web.admin_name, "beheerder", password or (generated := secrets.token_urlsafe(15)))
+    if password:
+        say(f"Baken: administrator account {web.admin_name!r} created with the password from "
+            f"${web.admin_password_env}.")
+    else:
+        say(f"Baken: administrator account {web.admin_name!r} created. Its password, shown only this once: "
+            f"{generated}")
+    return True

@@ -1,0 +1,93 @@
+/* Baken's own script: upload with progress bars, and small chat conveniences. No inline script (CSP). */
+(function () {
+  "use strict";
+
+  function csrfToken() {
+    var headers = document.body.getAttribute("hx-headers");
+    try { return JSON.parse(headers)["X-CSRF-Token"]; } catch (e) { return ""; }
+  }
+
+  function uploadOne(form, file, list) {
+    var item = document.createElement("li");
+    var label = document.createElement("span");
+    label.textContent = file.name + " ";
+    var bar = document.createElement("progress");
+    bar.max = 100; bar.value = 0;
+    bar.setAttribute("aria-label", file.name);
+    var status = document.createElement("span");
+    item.appendChild(label); item.appendChild(bar); item.appendChild(status);
+    list.appendChild(item);
+    var max = parseInt(form.dataset.maxBytes, 10);
+    if (file.size > max) {
+      bar.remove();
+      status.textContent = form.dataset.tooLarge;
+      status.className = "error";
+      return Promise.resolve();
+    }
+    return new Promise(function (resolve) {
+      var xhr = new XMLHttpRequest();
+      xhr.open("PUT", "/documents/upload");
+      xhr.setRequestHeader("X-CSRF-Token", csrfToken());
+      xhr.setRequestHeader("X-File-Name", encodeURIComponent(file.name));
+      xhr.setRequestHeader("Content-Type", "application/octet-stream");
+      xhr.upload.onprogress = function (e) {
+        if (e.lengthComputable) { bar.value = Math.round(100 * e.loaded / e.total); }
+      };
+      xhr.onload = function () {
+        var message = "";
+        try { message = JSON.parse(xhr.responseText).message || ""; } catch (e) { message = ""; }
+        if (xhr.status >= 200 && xhr.status < 300) {
+          bar.value = 100;
+          status.textContent = " " + (message || form.dataset.sent);
+        } else {
+          status.textContent = " " + (message || form.dataset.failed);
+          status.className = "error";
+        }
+        resolve();
+      };
+      xhr.onerror = function () {
+        status.textContent = " " + form.dataset.failed;
+        status.className = "error";
+        resolve();
+      };
+      xhr.send(file);
+    });
+  }
+
+  function setUpUpload() {
+    var form = document.getElementById("upload-form");
+    if (!form) { return; }
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var input = document.getElementById("files");
+      var list = document.getElementById("upload-progress");
+      var files = Array.prototype.slice.call(input.files);
+      list.textContent = "";
+      Promise.all(files.map(function (f) { return uploadOne(form, f, list); })).then(function () {
+        input.value = "";
+        if (window.htmx) { window.htmx.trigger("#jobs", "refresh"); }
+      });
+      if (window.htmx) { window.htmx.trigger("#jobs", "refresh"); }
+    });
+  }
+
+  function setUpChat() {
+    var form = document.getElementById("ask-form");
+    if (!form) { return; }
+    var question = document.getElementById("question");
+    form.addEventListener("htmx:afterRequest", function (event) {
+      if (event.detail.successful) { question.value = ""; question.focus(); }
+    });
+    question.addEventListener("keydown", function (event) {
+      if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+        event.preventDefault();
+        if (question.value.trim()) { form.requestSubmit(); }
+      }
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    setUpUpload();
+    setUpChat();
+  });
+})();
