@@ -62,7 +62,8 @@ op bijlage annex artikel article hoofdstuk chapter paragraaf lid sectie section 
 figure versie version status
 """)
 _COMMON_ENDINGS = ("tie", "ties", "gie", "ief", "ële", "ische", "lse", "nse", "dse", "aal", "ale", "ige", "heid",
-                   "schap", "atie", "itie", "teit", "isme", "isch", "ieve", "ment", "ingen", "heden", "lijk", "lijke", "baar", "bare", "gegevens", "beleid", "systeem", "systemen", "tion",
+                   "schap", "atie", "itie", "teit", "isme", "isch", "ieve", "ment", "ingen", "heden",
+                   "lijk", "lijke", "baar", "bare", "gegevens", "beleid", "systeem", "systemen", "tion",
                    "ness", "ity", "ology", "ence", "ance")
 
 

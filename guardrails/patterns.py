@@ -127,7 +127,8 @@ def _dutch_phone(value: str) -> bool:
 
 PHONE = PatternRule(
     "TELEFOON", "DutchPhoneRecognizer",
-    re.compile(r"(?<![\w+])((?:\+31|0031)[ \-]?(?:\(0\)[ \-]?)?\(?\d[\d \-().]{7,14}\d|\(0\d{1,3}\)[ \-]?\d[\d \-]{4,9}\d"
+    re.compile(r"(?<![\w+])((?:\+31|0031)[ \-]?(?:\(0\)[ \-]?)?\(?\d[\d \-().]{7,14}\d"
+               r"|\(0\d{1,3}\)[ \-]?\d[\d \-]{4,9}\d"
                r"|0\d[\d \-.]{7,12}\d)(?![\w])"),
     0.75, _dutch_phone, context=("tel", "telefoon", "bel", "mobiel", "phone", "nummer", "call"),
     explanation="Dutch phone number (06, +31, 0031, 0xx)",
@@ -213,5 +214,5 @@ GEBOORTEDATUM = PatternRule(
     context_score=0.85, needs_context=True, explanation="date with a birth context word",
 )
 
-ALL_RULES = [BSN, IBAN, EMAIL, PHONE, PHONE_14, PHONE_INTL, POSTCODE_TOWN, POSTCODE, KENTEKEN, PASPOORT, KVK, CREDITCARD, IP,
-             GEBOORTEDATUM]
+ALL_RULES = [BSN, IBAN, EMAIL, PHONE, PHONE_14, PHONE_INTL, POSTCODE_TOWN, POSTCODE, KENTEKEN, PASPOORT, KVK,
+             CREDITCARD, IP, GEBOORTEDATUM]

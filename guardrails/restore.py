@@ -18,7 +18,8 @@ def _pattern(types: Iterable[str]) -> re.Pattern[str] | None:
         return None
     alternation = "|".join(re.escape(name) for name in names)
     return re.compile(
-        r"(?P<open>[\[({<][ \t]*)?(?<![A-Za-z0-9_])(?P<type>" + alternation + r")[ \t]*[_\-]?[ \t]*(?P<number>\d+)(?!\d)"
+        r"(?P<open>[\[({<][ \t]*)?(?<![A-Za-z0-9_])(?P<type>" + alternation + r")"
+        r"[ \t]*[_\-]?[ \t]*(?P<number>\d+)(?!\d)"
         r"(?(open)(?:[ \t]*[\])}>]|(?![A-Za-z0-9_]))|(?![A-Za-z0-9_]))",
         re.IGNORECASE,
     )

@@ -60,10 +60,16 @@ class AuditLog:
 
     @classmethod
     def open(cls, settings: AuditSettings, data_dir: Path) -> AuditLog:
-        """The log in the SQLite file and key directory that `settings` name under `data_dir`."""
+        """The log in PostgreSQL when `settings.dsn` is set, else in the SQLite file under `data_dir`."""
         keys = AuditKeys.load_or_create(settings.keys_path(data_dir))
-        store = SQLiteAuditStore(settings.database_path(data_dir), durable=settings.durable,
-                                 busy_timeout_ms=settings.busy_timeout_ms)
+        store: AuditStore
+        if settings.dsn is not None:
+            from assistant.audit.postgres_store import PostgresAuditStore
+
+            store = PostgresAuditStore(settings.dsn.get_secret_value(), schema=settings.pg_schema)
+        else:
+            store = SQLiteAuditStore(settings.database_path(data_dir), durable=settings.durable,
+                                     busy_timeout_ms=settings.busy_timeout_ms)
         return cls(store, keys, settings)
 
     def pseudonym(self, user_id: str) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator
 
 
 class AuditSettings(BaseModel):
@@ -13,6 +13,11 @@ class AuditSettings(BaseModel):
     path: Path | None = Field(
         default=None, description="The SQLite audit database; defaults to DATA_DIR/audit/audit.sqlite3."
     )
+    dsn: SecretStr | None = Field(
+        default=None, description="PostgreSQL connection string (needs the `postgres` extra); when set, the log "
+        "lives there instead of SQLite, shared by every Baken process.",
+    )
+    pg_schema: str = Field(default="baken_audit", description="PostgreSQL schema that holds the audit tables.")
     key_dir: Path | None = Field(
         default=None,
         description="Directory of the Ed25519 signing key and the HMAC pseudonym key, outside the database; "

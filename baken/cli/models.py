@@ -21,7 +21,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _configured(settings: Settings) -> list[tuple[str, str]]:
-    return [(settings.llm.model, "llm"), (settings.embeddings.model, "embedder")]
+    configured = [(settings.llm.model, "llm"), (settings.embeddings.model, "embedder")]
+    if settings.pii.enabled and "en" in settings.pii.languages:
+        configured.append((settings.pii.english_model, "spacy"))
+    return configured
 
 
 def run_list(args: argparse.Namespace, settings: Settings) -> int:
@@ -36,7 +39,7 @@ def run_list(args: argparse.Namespace, settings: Settings) -> int:
     for name, kind in _configured(settings):
         if name not in CATALOGUE:
             print(f"*{name} ({kind}, by path)")
-    print("* = configured (BAKEN_LLM__MODEL, BAKEN_EMBEDDINGS__MODEL)")
+    print("* = configured (BAKEN_LLM__MODEL, BAKEN_EMBEDDINGS__MODEL, BAKEN_PII__ENGLISH_MODEL)")
     return 0
 
 

@@ -138,3 +138,15 @@ def test_an_unreachable_server_is_an_audit_error_without_the_password() -> None:
         PostgresAuditStore(dsn, connect_timeout_s=2)
     assert "geheim" not in str(caught.value)
 
+
+
+def test_settings_with_a_dsn_put_the_log_in_postgresql(postgres_dsn: str, schema: str, tmp_path) -> None:  # noqa: ANN001
+    from assistant.audit import AuditLog, AuditSettings
+
+    log = AuditLog.open(AuditSettings(dsn=postgres_dsn, pg_schema=schema), tmp_path)
+    try:
+        assert isinstance(log.store, PostgresAuditStore)
+        log.append("conversation.turn", actor="u1", role="medewerker", record={"x": 1})
+        assert log.verify().ok and not (tmp_path / "audit").exists()
+    finally:
+        log.close()

@@ -91,3 +91,17 @@ def test_ask_json_works_with_no_network(small_index_dir: Path, models_dir: Path)
     assert set(answer) >= {"answer", "sources", "model"} and answer["model"] == "smollm2-135m-instruct"
     assert any("4-owk-04-logging" in s["document"] for s in answer["sources"])
     assert set(answer["sources"][0]) >= {"n", "document", "title", "page", "heading", "score", "text"}
+
+
+@pytest.mark.slow
+def test_chat_indexes_the_demo_corpus_on_first_start_and_answers(tmp_path: Path, models_dir: Path) -> None:
+    """The terminal chat, as `make run` started it before the web UI: first start indexes the demo corpus."""
+    environment = {**os.environ, "BAKEN_DATA_DIR": str(tmp_path / "data"), "BAKEN_MODELS_DIR": str(models_dir),
+                   "BAKEN_LLM__MAX_TOKENS": "48"}
+    baken = Path(sys.executable).parent / "baken"
+    process = subprocess.run([str(baken), "chat"], input="Hoeveel dagen per week mag ik thuiswerken?\n/stop\n",
+                             capture_output=True, text=True, env=environment, cwd=REPO, timeout=600)
+    assert process.returncode == 0, process.stderr[-2000:]
+    assert "5 documents indexed" in process.stdout
+    assert "Baken is klaar (5 documenten)" in process.stdout
+    assert "thuiswerkbeleid.md" in process.stdout  # the sources list of the answer

@@ -51,7 +51,8 @@ _EN = [
     "I spoke with {PERSOON} yesterday about the permit for {ADRES_NL}.",
     "Send the decision to {EMAIL} and copy {PERSOON}.",
 ]
-_MONTHS_NL = ["januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september", "oktober", "november", "december"]
+_MONTHS_NL = ["januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september", "oktober",
+              "november", "december"]
 
 
 def samples(count: int = 400, seed: int = 2026) -> list[Sample]:

@@ -75,7 +75,8 @@ def test_english_name_the_lists_miss_is_found_by_english_ner(redactor):
 def test_english_ner_is_skipped_when_no_capitalised_word_is_unexplained(redactor, monkeypatch):
     calls = []
     analyze_raw = redactor.engine.analyze_raw
-    monkeypatch.setattr(redactor.engine, "analyze_raw", lambda text, lang: calls.append(lang) or analyze_raw(text, lang))
+    monkeypatch.setattr(redactor.engine, "analyze_raw",
+                        lambda text, language: calls.append(language) or analyze_raw(text, language))
     redactor.redact("Can you summarise the policy on remote work? Please list the main obligations.", Vault())
     assert calls == ["nl"]
 

@@ -93,8 +93,8 @@ def test_a_hostile_file_name_is_stored_and_shown_safely(login, services: Service
     response = _upload(client, csrf, "../../etc/passwd", b"# Wachtwoorden\n\n<script>alert(1)</script> geen.\n")
     assert response.status_code == 202 and response.json()["name"] == "passwd"
     _wait_for_jobs(client)
-    record = next(d for d in services.index.documents() if d.title == "Wachtwoorden")
-    assert record.name == "passwd" and "/" not in record.stored_path
+    record = next(d for d in services.index.documents() if d.name == "passwd")
+    assert record.source == "upload:passwd" and "/" not in record.stored_path
     assert services.index.original(record.doc_id).resolve().is_relative_to(services.settings.data_dir.resolve())
     page = client.get("/documents").text
     assert "<script>alert(1)" not in page

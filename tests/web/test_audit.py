@@ -1,0 +1,80 @@
+"""The auditor's pages: filter, open one interaction, export, verify; the auditor's reads are logged too."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+
+from baken.wiring import Services
+from tests.web.test_chat import _ask, _events
+
+
+def _one_turn(login) -> tuple[str, str]:  # noqa: ANN001
+    client, csrf = login("medewerker")
+    turn, conversation = _ask(client, csrf, "Wat kost een parkeervergunning?")
+    _events(client, turn)
+    return turn, conversation
+
+
+def test_the_auditor_finds_a_turn_and_opens_it_with_its_sources(login, services: Services) -> None:  # noqa: ANN001
+    _, conversation = _one_turn(login)
+    auditor, _ = login("auditor")
+    page = auditor.get("/audit?action=conversation.turn").text
+    seq = re.search(r'href="/audit/records/(\d+)"', page).group(1)
+    assert "conversation.turn" in page and "answered" in page
+    record = auditor.get(f"/audit/records/{seq}").text
+    assert "Wat kost een parkeervergunning?" in record and conversation in record
+    assert "Parkeren" in record and "veertig euro per jaar" in record
+    assert auditor.get("/audit/records/99999").status_code == 404
+
+
+def test_filters_by_date_actor_document_and_outcome(login, services: Services) -> None:  # noqa: ANN001
+    _one_turn(login)
+    auditor, _ = login("auditor")
+    today = services.audit.now()[:10]
+    assert "conversation.turn" in auditor.get(f"/audit?since={today}&until={today}&action=conversation.turn").text
+    assert "Geen records gevonden" in auditor.get("/audit?since=2001-01-01&until=2001-01-02").text
+    assert "Geen records gevonden" in auditor.get("/audit?action=conversation.turn&outcome=error").text
+    actor = json.loads(services.audit.search(action="conversation.turn")[0].record_json)["actor"]
+    assert "conversation.turn" in auditor.get(f"/audit?actor={actor}&action=conversation.turn").text
+    doc = services.index.documents()[0].doc_id
+    assert "conversation.turn" in auditor.get(f"/audit?document={doc}").text
+    assert auditor.get("/audit?since=niet-een-datum").status_code == 200
+
+
+def test_exports_jsonl_and_csv_and_logs_the_export(login, services: Services) -> None:  # noqa: ANN001
+    _one_turn(login)
+    auditor, _ = login("auditor")
+    jsonl = auditor.get("/audit/export?format=jsonl")
+    assert jsonl.status_code == 200 and "attachment" in jsonl.headers["content-disposition"]
+    lines = [json.loads(line) for line in jsonl.text.splitlines()]
+    assert lines and all("record_hash" in line for line in lines)
+    rows = list(csv.reader(io.StringIO(auditor.get("/audit/export?format=csv").text)))
+    assert len(rows) > 1
+    assert len(services.audit.search(action="audit.export")) == 2
+
+
+def test_verification_shows_an_intact_chain_and_is_logged(login, services: Services) -> None:  # noqa: ANN001
+    _one_turn(login)
+    auditor, _ = login("auditor")
+    assert "De keten is intact" in auditor.get("/audit/verify", headers={"HX-Request": "true"}).text
+    assert services.audit.search(action="audit.verify")
+
+
+def test_the_auditors_own_reading_is_logged(login, services: Services) -> None:  # noqa: ANN001
+    auditor, _ = login("auditor")
+    auditor.get("/audit")
+    auditor.get("/audit/records/1")
+    actions = {r.action for r in services.audit.search(limit=50)}
+    assert {"audit.search", "audit.view", "auth.login"} <= actions
+
+
+def test_without_an_audit_log_the_page_says_so(login, services: Services) -> None:  # noqa: ANN001
+    services.audit, saved = None, services.audit
+    try:
+        auditor, _ = login("auditor")
+        assert "niet ingeschakeld" in auditor.get("/audit").text
+    finally:
+        services.audit = saved

@@ -1,0 +1,82 @@
+"""Every page: translations complete in Dutch and English, strict CSP and security headers, no inline script
+or style, escaping, vendored assets."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from web.accounts import ROLES
+from web.i18n import MESSAGES, translator
+
+WEB = Path(__file__).resolve().parents[2] / "web"
+PAGES = {"medewerker": ["/chat"], "informatiebeheerder": ["/documents", "/chat"], "auditor": ["/audit"],
+         "beheerder": ["/admin/users"]}
+
+
+def test_every_key_the_templates_use_is_translated() -> None:
+    used = set()
+    for template in (WEB / "templates").rglob("*.html"):
+        used |= set(re.findall(r"""\bt\(\s*["']([a-z_]+\.[a-z_]+)["']""", template.read_text(encoding="utf-8")))
+    for module in WEB.rglob("*.py"):
+        used |= {k for k in re.findall(r"""["']([a-z]+\.[a-z_]+)["']""", module.read_text(encoding="utf-8"))
+                 if k.split(".")[0] in {"login", "error", "chat", "docs", "job", "users", "feedback"}}
+    used |= {f"job.done_{result}" for result in ("new", "replaced", "unchanged", "None")}
+    used |= {f"role.{role}" for role in ROLES} | {f"outcome.{o}" for o in ("error", "refused", "pending")}
+    assert used - {"job.done_", "feedback.given"} - set(MESSAGES) == set()
+    assert all(nl and en for nl, en in MESSAGES.values())
+
+
+def test_the_translator_fills_placeholders_in_both_languages() -> None:
+    assert translator("nl")("chat.queue", n=2) == "Het taalmodel is bezig. U bent nummer 2 in de rij."
+    assert translator("en")("chat.queue", n=2) == "The language model is busy. You are number 2 in the queue."
+
+
+def test_dutch_is_the_default_and_english_is_one_click_away(login) -> None:  # noqa: ANN001
+    client, _ = login("medewerker")
+    assert '<html lang="nl">' in client.get("/chat").text
+    client.get("/language/en?next=/chat")
+    page = client.get("/chat").text
+    assert '<html lang="en">' in page and "Ask a question" in page and "Stel een vraag" not in page
+
+
+@pytest.mark.parametrize("role", list(PAGES))
+def test_pages_carry_a_strict_csp_and_security_headers(login, role: str) -> None:  # noqa: ANN001
+    client, _ = login(role)
+    for path in PAGES[role]:
+        response = client.get(path)
+        csp = response.headers["content-security-policy"]
+        assert "script-src 'self'" in csp and "unsafe-inline" not in csp and "unsafe-eval" not in csp
+        assert "frame-ancestors 'none'" in csp
+        assert response.headers["x-content-type-options"] == "nosniff"
+        assert response.headers["x-frame-options"] == "DENY"
+        assert response.headers["cache-control"] == "no-store"
+
+
+def test_templates_have_no_inline_script_style_or_event_handler() -> None:
+    for template in (WEB / "templates").rglob("*.html"):
+        text = template.read_text(encoding="utf-8")
+        assert not re.search(r"<script(?![^>]*\bsrc=)", text), template
+        assert "<style" not in text and " style=" not in text, template
+        assert not re.search(r"\son[a-z]+=", text), template
+        assert "hx-on" not in text and "js:" not in text, template
+
+
+def test_vendored_htmx_and_its_sse_extension_are_served_with_their_licences(anonymous) -> None:  # noqa: ANN001
+    for name in ("htmx-2.0.11.min.js", "htmx-ext-sse-2.2.4.min.js"):
+        response = anonymous.get(f"/static/vendor/{name}")
+        assert response.status_code == 200 and len(response.content) > 1000
+    assert (WEB / "static/vendor/htmx.LICENSE").exists() and (WEB / "static/vendor/htmx-ext-sse.LICENSE").exists()
+
+
+def test_healthz_answers_without_a_login(anonymous) -> None:  # noqa: ANN001
+    assert anonymous.get("/healthz").json() == {"status": "ok"}
+
+
+def test_a_document_title_with_html_is_shown_as_text(login, services) -> None:  # noqa: ANN001
+    client, csrf = login("informatiebeheerder")
+    services.index.ingest_bytes(b"<img src=x onerror=alert(1)> Titel\n\nTekst.\n", "x.txt", "upload:x.txt")
+    page = client.get("/documents").text
+    assert "<img src=x" not in page and "&lt;img src=x onerror=alert(1)&gt; Titel" in page
