@@ -4,12 +4,14 @@
 VENV := .venv
 BAKEN := $(VENV)/bin/baken
 
-run:            ## set up (first time) and start Baken on the demo corpus
+run:            ## set up (first time) and start the web server on the demo corpus (http://127.0.0.1:8000)
 	scripts/bootstrap
-	$(BAKEN) chat
+	$(BAKEN) serve
 
 test:           ## set up what the tests need and run them all
 	scripts/bootstrap test
+	scripts/browser-deps
+	scripts/postgres-test-server >/dev/null && scripts/postgres-test-server stop
 	$(VENV)/bin/python -m pytest
 
 test-fast:      ## the tests that need no real model

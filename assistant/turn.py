@@ -154,6 +154,11 @@ class Assistant:
         self._vault_factory = vault_factory
         self._redact_sources = redact_sources
 
+    @property
+    def redactor(self) -> Redactor:
+        """The guardrail this assistant redacts with (for other text the user sends, such as feedback)."""
+        return self._redactor
+
     def new_conversation(self) -> Conversation:
         """A conversation with an empty history and vault."""
         return Conversation(id=str(uuid.uuid4()), vault=self._vault_factory())

@@ -68,13 +68,13 @@ class RetrievalSettings(BaseModel):
         None, ge=-1.0, le=1.0,
         description="Cosine similarity from which a chunk is relevant; None takes the value calibrated for the"
                     " embedder (ingestion.index.CALIBRATED; 0.25 for an uncalibrated one). Dense mode drops chunks"
-                    " under it; hybrid mode finds no source only if the best chunk is under it and the best BM25"
-                    " score is under min_lexical_score. Calibrate with `python -m bench.eval`.",
+                    " under it; hybrid mode finds no source only if the best chunk is under it and no top BM25"
+                    " match covers min_coverage of the question. Calibrate with `python -m bench.eval`.",
     )
-    min_lexical_score: float | None = Field(
-        None, ge=0.0,
-        description="BM25 score of the best lexical match from which a question has a source in hybrid mode even"
-                    " when no chunk reaches min_score; None takes the calibrated value (30 when uncalibrated).",
+    min_coverage: float | None = Field(
+        None, ge=0.0, le=1.0,
+        description="Share of a question's words (IDF-weighted, stemmed) that one of its top BM25 matches must"
+                    " contain for it to have a source in hybrid mode; None takes the calibrated value.",
     )
     mode: str = Field(
         "hybrid", pattern="^(dense|lexical|hybrid)$",

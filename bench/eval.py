@@ -111,37 +111,35 @@ def retrieval_metrics(index, questions: list[dict], mode: str, depth: int = 10) 
 
 def calibrate(index, questions: list[dict], min_kept: float = 0.9) -> dict:
     """The "no source" thresholds of hybrid search: a question has a source if its best dense cosine reaches
-    one cut or its best BM25 score the other. Chosen to best separate the answerable questions from the
-    unanswerable ones (balanced accuracy) while keeping at least ``min_kept`` of the answerable ones."""
-    features = {}
-    for q in questions:
-        dense = index.search(q["question"], 1, -1.0, mode="dense")
-        lexical = index.search(q["question"], 1, -1.0, mode="lexical")
-        features[q["id"]] = (dense[0].score if dense else -1.0, lexical[0].score if lexical else 0.0)
+    one cut or one of its top BM25 matches covers the other share of it. Chosen to best separate the
+    answerable questions from the unanswerable ones (balanced accuracy) keeping >= ``min_kept`` answerable."""
+    features = {q["id"]: index.relevance(q["question"]) for q in questions}
     answerable = [features[q["id"]] for q in questions if q["documents"]]
     unanswerable = [features[q["id"]] for q in questions if not q["documents"]]
 
-    def rates(cosine: float, bm25: float) -> tuple[float, float]:
-        passes = [c >= cosine or b >= bm25 for c, b in answerable]
-        refusals = [not (c >= cosine or b >= bm25) for c, b in unanswerable]
+    def rates(cosine: float, coverage: float) -> tuple[float, float]:
+        passes = [c >= cosine or v >= coverage for c, v in answerable]
+        refusals = [not (c >= cosine or v >= coverage) for c, v in unanswerable]
         return sum(passes) / len(passes), (sum(refusals) / len(refusals) if refusals else 1.0)
 
-    cosines = sorted({round(c, 2) for c, _ in features.values()} | {round(x / 100, 2) for x in range(0, 90, 2)})
-    bm25s = sorted({float(round(b)) for _, b in features.values()} | {float("inf")})
+    cosines = sorted({round(c, 2) for c, _ in features.values()} | {round(x / 100, 2) for x in range(0, 100, 2)}
+                     | {2.0})
+    coverages = sorted({round(v, 2) for _, v in features.values()} | {round(x / 20, 2) for x in range(21)}
+                       | {2.0})
     scored = []
     for cosine in cosines:
-        for bm25 in bm25s:
-            kept, refused = rates(cosine, bm25)
+        for coverage in coverages:
+            kept, refused = rates(cosine, coverage)
             if kept >= min_kept:
-                scored.append(((kept + refused) / 2, kept, -cosine, -bm25, cosine, bm25, refused))
-    accuracy, kept, _, _, cosine, bm25, refused = max(scored)
+                scored.append(((kept + refused) / 2, kept, -coverage, -cosine, cosine, coverage, refused))
+    accuracy, kept, _, _, cosine, coverage, refused = max(scored)
     in_force = index.thresholds()
     kept_now, refused_now = rates(*in_force)
-    return {"min_score": cosine, "min_lexical_score": bm25, "balanced_accuracy": round(accuracy, 3),
+    return {"min_score": cosine, "min_coverage": coverage, "balanced_accuracy": round(accuracy, 3),
             "answerable_kept": round(kept, 3), "unanswerable_refused": round(refused, 3),
-            "in_force": {"min_score": in_force[0], "min_lexical_score": in_force[1],
+            "in_force": {"min_score": in_force[0], "min_coverage": in_force[1],
                          "answerable_kept": round(kept_now, 3), "unanswerable_refused": round(refused_now, 3)},
-            "features": {k: [round(c, 3), round(b, 2)] for k, (c, b) in features.items()}}
+            "features": {k: [round(c, 3), round(v, 3)] for k, (c, v) in features.items()}}
 
 
 def sweep(index, questions: list[dict]) -> list[dict]:
@@ -217,7 +215,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.answers:
         calibration = results["calibration"]
         answer_settings = settings.model_copy(update={"retrieval": settings.retrieval.model_copy(
-            update={"min_score": calibration["min_score"], "min_lexical_score": calibration["min_lexical_score"]})})
+            update={"min_score": calibration["min_score"], "min_coverage": calibration["min_coverage"]})})
         results["answers"] = answer_quality(index, questions, answer_settings, args.answers)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
@@ -236,10 +234,10 @@ def print_table(results: dict) -> None:
         best = max(results["sweep"], key=lambda r: (r["hit@5"], r["mrr"]))
         print(f"best fusion in sweep: {best}")
     c, f = results["calibration"], results["calibration"]["in_force"]
-    print(f"no-source thresholds calibrated: cosine {c['min_score']:.2f} or BM25 {c['min_lexical_score']:g} —"
+    print(f"no-source thresholds calibrated: cosine {c['min_score']:.2f} or coverage {c['min_coverage']:.2f} —"
           f" answerable kept {c['answerable_kept']:.2f}, unanswerable refused {c['unanswerable_refused']:.2f}")
-    print(f"  in force (settings / ingestion.index.CALIBRATED): cosine {f['min_score']:.2f} or BM25"
-          f" {f['min_lexical_score']:g} — answerable kept {f['answerable_kept']:.2f}, unanswerable refused"
+    print(f"  in force (settings / ingestion.index.CALIBRATED): cosine {f['min_score']:.2f} or coverage"
+          f" {f['min_coverage']:.2f} — answerable kept {f['answerable_kept']:.2f}, unanswerable refused"
           f" {f['unanswerable_refused']:.2f}")
     if "answers" in results:
         a = results["answers"]

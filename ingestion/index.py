@@ -27,17 +27,18 @@ from baken.settings import IngestionSettings, RetrievalSettings
 from ingestion.chunker import chunk_document
 from ingestion.document import Chunk
 from ingestion.embedder import Embedder
-from ingestion.lexical import LexicalIndex, lexical_text
+from ingestion.lexical import LexicalHit, LexicalIndex, lexical_text
 from ingestion.parsers import parse
 from ingestion.registry import DocumentRecord, Registry, now
 from ingestion.store import StoredHit, VectorStore
 
 logger = logging.getLogger(__name__)
 Progress = Callable[[int, int], None]
-# The "no source" thresholds per embedder, (min cosine, min BM25), calibrated on bench/questions.jsonl
-# over ../shared/corpus by `python -m bench.eval`; settings override them. Uncalibrated embedders get the last.
-CALIBRATED: dict[str, tuple[float, float]] = {"all-minilm-l6-v2": (0.66, 30.0)}
-UNCALIBRATED = (0.25, 30.0)
+# The "no source" thresholds per embedder, (min cosine, min lexical coverage), calibrated on
+# bench/questions.jsonl over ../shared/corpus by `python -m bench.eval`; settings override them.
+CALIBRATED: dict[str, tuple[float, float]] = {"all-minilm-l6-v2": (0.66, 0.37)}
+UNCALIBRATED = (0.25, 0.5)
+COVERAGE_HITS = 5  # lexical hits whose coverage counts
 
 
 @dataclass(frozen=True)
@@ -112,6 +113,14 @@ class Index:
             raise NotFound(f"no stored file for document {doc_id}")
         return self._files / record.stored_path
 
+    def check(self) -> None:
+        """Raise BackendUnavailable if the vector store cannot be reached (for readiness probes)."""
+        check = getattr(self._store, "check", None)
+        if check is not None:
+            check()
+        else:
+            self._store.count()
+
     def chunk_count(self) -> int:
         """Chunks in the vector store."""
         return self._store.count()
@@ -121,13 +130,13 @@ class Index:
 
         ``min_score`` is a cosine similarity. Dense mode keeps the chunks that reach it. Hybrid mode asks
         it of the question as a whole: the question has no source unless its best dense chunk reaches it
-        or its best BM25 match reaches the ``min_lexical_score`` setting; if it has, the fused top ``k`` are
-        returned whatever their own cosine (a good BM25 match may have a low one). Lexical mode (for
+        or one of its best BM25 matches covers at least ``min_coverage`` of it (IDF-weighted share of its
+        words); if it has, the fused top ``k`` are returned whatever their own cosine. Lexical mode (for
         evaluation) ignores it. ``min_score`` None (and the settings) default to the embedder's calibrated
         thresholds (`CALIBRATED`); ``mode`` defaults to the retrieval setting.
         """
         mode = mode or self.retrieval.mode
-        min_score, min_lexical = self.thresholds(min_score)
+        min_score, min_coverage = self.thresholds(min_score)
         ready = self._registry.ready_ids()
         wanted = max(k, self.retrieval.candidates)
         dense: list[StoredHit] = []
@@ -140,16 +149,23 @@ class Index:
         if mode == "lexical":
             scores = {h.chunk_id: h.score for h in lexical[:k]}
             return [_hit(s, scores[s.id], None) for s in self._store.get(list(scores))]
-        if not (dense and dense[0].score >= min_score or lexical and lexical[0].score >= min_lexical):
+        if not (dense and dense[0].score >= min_score or _coverage(lexical) >= min_coverage):
             return []
         return self._fuse(dense, [h.chunk_id for h in lexical], k)
 
     def thresholds(self, min_score: float | None = None) -> tuple[float, float]:
-        """The (cosine, BM25) relevance thresholds in force: the argument or settings, else the calibrated ones."""
+        """The (cosine, coverage) relevance thresholds in force: the argument or settings, else calibrated."""
         calibrated = CALIBRATED.get(self.embedder.name, UNCALIBRATED)
         cosine = min_score if min_score is not None else self.retrieval.min_score
-        lexical = self.retrieval.min_lexical_score
-        return (calibrated[0] if cosine is None else cosine, calibrated[1] if lexical is None else lexical)
+        coverage = self.retrieval.min_coverage
+        return (calibrated[0] if cosine is None else cosine, calibrated[1] if coverage is None else coverage)
+
+    def relevance(self, query: str) -> tuple[float, float]:
+        """The two "has a source" signals of a question: best dense cosine and best lexical coverage."""
+        ready = self._registry.ready_ids()
+        dense = [s for s in self._store.query(self.embedder.embed_query(query), self.retrieval.candidates * 2)
+                 if s.metadata.get("doc_id") in ready]
+        return (dense[0].score if dense else -1.0), _coverage(self._lexical.search(query, COVERAGE_HITS, ready))
 
     def _fuse(self, dense: list[StoredHit], lexical: list[str], k: int) -> list[Hit]:
         """Weighted reciprocal rank fusion, scaled so that first in both lists scores 1.0."""
@@ -289,3 +305,8 @@ def _hit(stored: StoredHit, score: float, cosine: float | None) -> Hit:
                title=str(meta.get("title", "")), heading=str(meta.get("heading", "")),
                page=int(meta.get("page") or 0) or None, score=round(score, 4), text=stored.text,
                cosine=None if cosine is None else round(cosine, 4))
+
+
+def _coverage(lexical: list[LexicalHit]) -> float:
+    """The best share of the question that one of its top lexical hits covers."""
+    return max((h.coverage for h in lexical[:COVERAGE_HITS]), default=0.0)

@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 import re
 import threading
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,11 +34,16 @@ GRAM, GRAM_MIN_WORD = 4, 7  # character n-grams of words at least this long
 
 @dataclass(frozen=True)
 class LexicalHit:
-    """A chunk matched by BM25: its id, its document and its BM25 score."""
+    """A chunk matched by BM25: its id, its document, its BM25 score, and the share of the question it covers.
+
+    ``coverage`` (0..1) is the IDF-weighted share of the question's words found (stemmed) in the chunk. Unlike
+    the BM25 score it does not grow with the corpus, so it serves as a "has the question a source" signal.
+    """
 
     chunk_id: str
     doc_id: str
     score: float
+    coverage: float = 0.0
 
 
 def lexical_text(text: str, title: str, heading: str) -> str:
@@ -76,6 +82,13 @@ class Tokenizer:
             stems = self._stemmers["nl"].stemWords(words) + self._stemmers["en"].stemWords(words)
         return list(dict.fromkeys(stems + _grams(words)))
 
+    def query_words(self, text: str) -> list[set[str]]:
+        """Per distinct content word of a question, its stems in both languages."""
+        words = list(dict.fromkeys(self.words(text)))
+        with self._lock:
+            dutch, english = self._stemmers["nl"].stemWords(words), self._stemmers["en"].stemWords(words)
+        return [{d, e} for d, e in zip(dutch, english)]
+
 
 def _grams(words: list[str]) -> list[str]:
     """Character n-grams of the long words, marked with '#' so they never equal a stem."""
@@ -94,6 +107,8 @@ class LexicalIndex:
         self._docs: dict[str, list[tuple[str, list[str]]]] = {}  # doc_id -> [(chunk_id, stems)]
         self._model: Any = None
         self._rows: list[tuple[str, str]] = []  # (chunk_id, doc_id) per BM25 row
+        self._stems: list[list[str]] = []  # the tokens per BM25 row
+        self._postings: Any = None  # chunks per token id: its document frequency
         self._load()
 
     # --- reading ---------------------------------------------------------------------------------------
@@ -108,13 +123,17 @@ class LexicalIndex:
         with self._lock:
             return sum(len(chunks) for chunks in self._docs.values())
 
-    def search(self, query: str, k: int, allowed: set[str] | None = None) -> list[LexicalHit]:
-        """The ``k`` best chunks by BM25 (score > 0), best first; only documents in ``allowed`` when given."""
+    def search(self, query: str, k: int, allowed: set[str] | None = None, covered: int = 5) -> list[LexicalHit]:
+        """The ``k`` best chunks by BM25 (score > 0), best first; only documents in ``allowed`` when given.
+
+        ``coverage`` is computed for the first ``covered`` hits only (it is 0.0 on the others), for speed.
+        """
         import numpy as np
 
         tokens = self._tokenizer.query(query)
         with self._lock:
             model, rows = self._built()
+            stems, postings = self._stems, self._postings
         if model is None or not tokens:
             return []
         ids = model.get_tokens_ids(tokens)
@@ -127,7 +146,14 @@ class LexicalIndex:
         take = min(k, len(rows))
         top = np.argpartition(-scores, take - 1)[:take]
         top = top[np.argsort(-scores[top], kind="stable")]
-        return [LexicalHit(rows[i][0], rows[i][1], float(scores[i])) for i in top if scores[i] > 0]
+        words = self._tokenizer.query_words(query)
+        def df(token: str) -> int | None:
+            index = model.vocab_dict.get(token)
+            return int(postings[index]) if index is not None and index < len(postings) else None
+
+        return [LexicalHit(rows[i][0], rows[i][1], float(scores[i]),
+                           _coverage(words, set(stems[i]), df, len(rows)) if rank < covered else 0.0)
+                for rank, i in enumerate(top) if scores[i] > 0]
 
     # --- writing ---------------------------------------------------------------------------------------
 
@@ -157,6 +183,9 @@ class LexicalIndex:
     def _built(self) -> tuple[Any, list[tuple[str, str]]]:
         if self._model is None and self._docs:
             import bm25s
+            import numpy as np
+
+            logging.getLogger("bm25s").setLevel(logging.WARNING)  # it logs every index build at DEBUG
 
             rows, corpus = [], []
             for doc_id in sorted(self._docs):
@@ -165,7 +194,8 @@ class LexicalIndex:
                     corpus.append(stems)
             model = bm25s.BM25(k1=self._k1, b=self._b)
             model.index(corpus, show_progress=False)
-            self._model, self._rows = model, rows
+            self._model, self._rows, self._stems = model, rows, corpus
+            self._postings = np.diff(model.scores["indptr"])
         return self._model, self._rows
 
     def _write(self, doc_id: str, chunks: Iterable[tuple[str, list[str]]]) -> None:
@@ -190,3 +220,18 @@ class LexicalIndex:
             except (OSError, ValueError, KeyError, TypeError) as exc:
                 logger.warning("lexical index: ignoring %s (%s); it will be rebuilt", path.name, exc)
                 path.unlink(missing_ok=True)
+
+
+def _coverage(words: list[set[str]], chunk: set[str], df: Callable[[str], int | None], total: int) -> float:
+    """IDF-weighted share of the question's words that occur (in either language's stem) in the chunk."""
+    def idf(count: int) -> float:
+        return math.log(1 + (total - count + 0.5) / (count + 0.5))
+
+    found = weight = 0.0
+    for stems in words:
+        seen = [idf(count) for count in map(df, stems) if count is not None]
+        w = max(seen) if seen else idf(0)  # a word the corpus never uses weighs most
+        weight += w
+        if stems & chunk:
+            found += w
+    return round(found / weight, 4) if weight else 0.0

@@ -11,6 +11,7 @@ import secrets
 import time
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -21,7 +22,7 @@ from web.db import Database
 ROLES = ("medewerker", "informatiebeheerder", "auditor", "beheerder")
 MIN_PASSWORD = 12
 # argon2id cost; empty means argon2-cffi's defaults (RFC 9106 low-memory profile: t=3, m=64 MiB, p=4).
-HASHING: dict[str, int] = {}
+HASHING: dict[str, Any] = {}
 
 
 @dataclass(frozen=True)

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import logging
+import time
 from pathlib import Path
 from typing import Any
 
 from litestar import Litestar, Request, Response
-from litestar.contrib.jinja import JinjaTemplateEngine
-from litestar.exceptions import (HTTPException, NotAuthorizedException, NotFoundException,
-                                 PermissionDeniedException)
 from litestar.datastructures import State
+from litestar.exceptions import (
+    HTTPException,
+    NotAuthorizedException,
+    NotFoundException,
+    PermissionDeniedException,
+)
 from litestar.middleware import DefineMiddleware
+from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
@@ -19,14 +24,14 @@ from baken.errors import BakenError, NotFound, UserError
 from baken.settings import Settings
 from baken.wiring import Services
 from web.accounts import Accounts
-from web.auth import SecurityMiddleware
+from web.auth import SecurityMiddleware, add_security_headers
 from web.chat import ChatRunner
 from web.context import WebContext, build_environment, language, render
 from web.db import Database
 from web.history import History
 from web.i18n import MESSAGES, translator
 from web.indexing import Indexer, IndexJob
-from web.routes import audit, chat, documents, session, users
+from web.routes import audit, chat, documents, health, session, users
 from web.settings import web_settings
 
 logger = logging.getLogger(__name__)
@@ -63,6 +68,10 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
                                          on_finished=lambda job: _log_indexed(services, job)),
                          max_upload_bytes=max_mb * 1024 * 1024)
 
+    observed = services.extras.get("metrics")
+    if observed is not None:
+        observed.watch_ingestion(context.indexer.jobs)
+
     def shutdown() -> None:
         context.chat.close()
         context.indexer.close()
@@ -70,9 +79,11 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
             services.close()
 
     return Litestar(
-        route_handlers=[*session.ROUTES, *chat.ROUTES, *documents.ROUTES, *audit.ROUTES, *users.ROUTES,
+        route_handlers=[*session.ROUTES, *health.ROUTES, *chat.ROUTES, *documents.ROUTES, *audit.ROUTES, *users.ROUTES,
                         create_static_files_router(path="/static", directories=[STATIC], include_in_schema=False)],
-        middleware=[DefineMiddleware(SecurityMiddleware, accounts=accounts)],
+        middleware=[DefineMiddleware(health.RequestMetrics, metrics=observed),
+                    DefineMiddleware(SecurityMiddleware, accounts=accounts)],
+        before_send=[add_security_headers],
         template_config=TemplateConfig(instance=JinjaTemplateEngine.from_environment(build_environment())),
         exception_handlers={NotAuthorizedException: _not_authorized, PermissionDeniedException: _forbidden,
                             NotFoundException: _not_found, NotFound: _not_found, UserError: _bad_request,
@@ -85,7 +96,11 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
 
 
 def _log_indexed(services: Services, job: IndexJob) -> None:
-    """Each finished upload or re-index is a document event in the audit log."""
+    """Each finished upload or re-index is counted, and is a document event in the audit log."""
+    observed = services.extras.get("metrics")
+    if observed is not None:
+        observed.observe_ingestion(job.result or "failed", job.total if job.status == "done" else 0,
+                                   time.time() - job.created)
     if services.audit is None:
         return
     services.audit.append_document_event(

@@ -12,6 +12,8 @@ from litestar.exceptions import NotAuthorizedException, PermissionDeniedExceptio
 from litestar.handlers.base import BaseRouteHandler
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
+RawMessage = dict[str, Any]  # ASGI messages built and read here by hand
+
 from web.accounts import Accounts, Session
 
 SESSION_COOKIE = "baken_session"
@@ -54,7 +56,7 @@ def current_session(connection: ASGIConnection[Any, Any, Any, Any]) -> Session |
     return connection.scope.get("state", {}).get("session")
 
 
-def requires(permission: str):  # noqa: ANN201 (a Litestar guard)
+def requires(permission: str):
     """A guard: anonymous -> 401 (shown as a redirect to the login page), wrong role -> 403."""
 
     def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
@@ -90,9 +92,19 @@ def _header(scope: Scope, name: bytes) -> str | None:
     return None
 
 
+async def add_security_headers(message: Message, scope: Scope) -> None:
+    """A `before_send` hook: strict CSP, no framing, no sniffing, no caching on every response (404s too)."""
+    if message["type"] == "http.response.start":
+        headers = list(message.get("headers", []))
+        present = {bytes(k).lower() for k, _ in headers}
+        headers += [(k, v) for k, v in SECURITY_HEADERS if k not in present]
+        if b"cache-control" not in present:
+            headers.append((b"cache-control", b"no-store"))
+        message["headers"] = headers
+
+
 class SecurityMiddleware:
-    """Loads the session from its cookie, refuses state-changing requests without the right CSRF token, and
-    adds the security headers (strict CSP, no framing, no sniffing) to every response."""
+    """Loads the session from its cookie and refuses state-changing requests without the right CSRF token."""
 
     def __init__(self, app: ASGIApp, accounts: Accounts) -> None:
         self.app = app
@@ -105,17 +117,7 @@ class SecurityMiddleware:
         session = self.accounts.session(_cookie(scope, SESSION_COOKIE))
         scope.setdefault("state", {})["session"] = session
 
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = list(message.get("headers", []))
-                present = {k.lower() for k, _ in headers}
-                headers += [(k, v) for k, v in SECURITY_HEADERS if k not in present]
-                if b"cache-control" not in present:
-                    headers.append((b"cache-control", b"no-store"))
-                message["headers"] = headers
-            await send(message)
-
-        if scope["method"] not in SAFE_METHODS:
+        if scope["method"] not in SAFE_METHODS:  # type: ignore[typeddict-item]
             expected = session.csrf if session else _cookie(scope, LOGIN_CSRF_COOKIE) if scope["path"] == "/login" \
                 else None
             if expected is not None:
@@ -123,15 +125,15 @@ class SecurityMiddleware:
                 if given is None:
                     given, receive = await _form_field(scope, receive, CSRF_FIELD)
                 if not given or not hmac.compare_digest(given, expected):
-                    await _refuse(send_with_headers)
+                    await _refuse(send)
                     return
             elif scope["path"] == "/login":
-                await _refuse(send_with_headers)
+                await _refuse(send)
                 return
-        await self.app(scope, receive, send_with_headers)
+        await self.app(scope, receive, send)
 
 
-async def _form_field(scope: Scope, receive: Receive, field: str) -> tuple[str | None, Receive]:
+async def _form_field(scope: Scope, receive: Any, field: str) -> tuple[str | None, Any]:
     """Read a url-encoded form to find ``field``, and hand the body on to the app unchanged."""
     content_type = (_header(scope, b"content-type") or "").split(";")[0].strip().lower()
     if content_type != "application/x-www-form-urlencoded":
@@ -139,13 +141,13 @@ async def _form_field(scope: Scope, receive: Receive, field: str) -> tuple[str |
     body, more = b"", True
     while more:
         message = await receive()
-        body += message.get("body", b"")
-        more = message.get("more_body", False)
+        body += bytes(message.get("body", b""))  # type: ignore[arg-type]
+        more = bool(message.get("more_body", False))
         if len(body) > MAX_FORM_BYTES:
             return None, receive
     replayed = False
 
-    async def replay() -> Message:
+    async def replay() -> Any:
         nonlocal replayed
         if not replayed:
             replayed = True
@@ -156,7 +158,7 @@ async def _form_field(scope: Scope, receive: Receive, field: str) -> tuple[str |
     return (values[0] if values else None), replay
 
 
-async def _refuse(send: Send) -> None:
+async def _refuse(send: Any) -> None:
     body = b"CSRF token missing or wrong: reload the page and try again."
     await send({"type": "http.response.start", "status": 403,
                 "headers": [(b"content-type", b"text/plain; charset=utf-8"),

@@ -97,7 +97,7 @@ class ChatRunner:
             job.stream.started = True
             try:
                 self._answer(job)
-            except Exception:  # noqa: BLE001 (the worker must survive any one turn)
+            except Exception:
                 logger.exception("chat turn %s failed", job.turn_id)
                 job.stream.push("error", "error.turn_failed")
             finally:

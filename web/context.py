@@ -51,7 +51,7 @@ def ctx(request: Request[Any, Any, Any]) -> WebContext:
 def session_of(request: Request[Any, Any, Any]) -> Session:
     """The session of a request that passed a guard (so there is one)."""
     session = current_session(request)
-    assert session is not None  # noqa: S101 (guards run first)
+    assert session is not None
     return session
 
 
@@ -80,11 +80,17 @@ def cite(answer: str, turn_id: str, sources: list[dict[str, Any]]) -> Markup:
     return Markup(_CITATION.sub(link, str(escape(answer))))
 
 
+def document_name(source: str) -> str:
+    """What users see of a document's source key: its file name, never a server path."""
+    return re.split(r"[\\/]", source.removeprefix("upload:"))[-1]
+
+
 def build_environment() -> Environment:
     """The Jinja environment: autoescaping on for every template, the `cite` filter."""
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(default=True),
                       trim_blocks=True, lstrip_blocks=True)
     env.filters["cite"] = cite
+    env.filters["document_name"] = document_name
     return env
 
 

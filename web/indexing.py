@@ -119,7 +119,7 @@ class Indexer:
                 else:
                     job.status, job.result, job.doc_id = "done", outcome.status, outcome.doc_id
                     job.done = job.total = max(job.total, outcome.chunks)
-            except Exception as exc:  # noqa: BLE001 (the worker must survive any one document)
+            except Exception as exc:
                 logger.exception("indexing job %s failed", job.id)
                 job.status, job.error = "failed", type(exc).__name__
             finally:
@@ -127,7 +127,7 @@ class Indexer:
             if self._on_finished is not None:
                 try:
                     self._on_finished(job)
-                except Exception:  # noqa: BLE001
+                except Exception:
                     logger.exception("after indexing job %s", job.id)
 
     def _ingest(self, job: IndexJob, spooled: Path) -> IngestOutcome:

@@ -1,4 +1,4 @@
-"""Settings of the web front end; the lead's `Settings` holds them as `web` (env `BAKEN_WEB__...`)."""
+"""Settings of the web front end; `Settings` holds them as `web` (env `BAKEN_WEB__...`)."""
 
 from __future__ import annotations
 
@@ -10,32 +10,36 @@ from pydantic import BaseModel, Field
 class WebSettings(BaseModel):
     """Where the server listens, how sessions and logins behave, and the interface language."""
 
-    host: str = Field("127.0.0.1", description="Address `baken serve` listens on; localhost only by default.")
-    port: int = Field(8000, ge=1, le=65535, description="Port `baken serve` listens on.")
+    host: str = Field(default="127.0.0.1", description="Address `baken serve` listens on; localhost only by default.")
+    port: int = Field(default=8000, ge=1, le=65535, description="Port `baken serve` listens on.")
     session_minutes: int = Field(
-        480, ge=1, description="Minutes a session stays valid without activity; after that the user logs in again."
+        default=480, ge=1,
+        description="Minutes a session stays valid without activity; after that the user logs in again.",
     )
     secure_cookies: bool = Field(
-        True, description="Send cookies with the Secure flag (browsers accept it on http://localhost too); "
-        "switch off only behind a plain-http proxy on another host name."
+        default=True,
+        description="Send cookies with the Secure flag (browsers accept it on http://localhost and 127.0.0.1 too); "
+        "switch off only behind a plain-http proxy on another host name.",
     )
     max_upload_mb: int | None = Field(
-        None, ge=1, description="Largest upload in MB; defaults to the ingestion limit (BAKEN_INGESTION__MAX_FILE_MB)."
+        default=None, ge=1,
+        description="Largest upload in MB; defaults to the ingestion limit (BAKEN_INGESTION__MAX_FILE_MB).",
     )
     login_attempts: int = Field(
-        5, ge=1, description="Failed logins allowed per user name and per client address within login_window_minutes."
+        default=5, ge=1,
+        description="Failed logins allowed per user name and per client address within login_window_minutes.",
     )
-    login_window_minutes: int = Field(15, ge=1, description="Window over which failed logins are counted.")
+    login_window_minutes: int = Field(default=15, ge=1, description="Window over which failed logins are counted.")
     admin_password_env: str = Field(
-        "BAKEN_ADMIN_PASSWORD",
+        default="BAKEN_ADMIN_PASSWORD",
         description="Environment variable that holds the first administrator's password; when it is unset the "
         "password is generated and printed once.",
     )
-    admin_name: str = Field("admin", description="User name of the first administrator account.")
-    language: str = Field("nl", pattern="^(nl|en)$", description="Default interface language: nl or en.")
+    admin_name: str = Field(default="admin", description="User name of the first administrator account.")
+    language: str = Field(default="nl", pattern="^(nl|en)$", description="Default interface language: nl or en.")
 
 
 def web_settings(settings: Any) -> WebSettings:
-    """The web section of the settings, or the defaults until Settings has one."""
+    """The web section of the settings, or the defaults when Settings has none."""
     found = getattr(settings, "web", None)
     return found if isinstance(found, WebSettings) else WebSettings()

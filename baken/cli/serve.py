@@ -49,7 +49,7 @@ def run_serve(args: argparse.Namespace, settings: Settings) -> int:
     services = build_services(settings)
     if not services.index.documents() and not args.no_demo:
         print("Eerste start: de demodocumenten van Gemeente Voorbeeld worden geïndexeerd…", flush=True)
-        ingest_paths(services.index, [demo_corpus()])
+        ingest_paths(services.index, sorted(demo_corpus().glob("*.md")))
     print(f"Baken draait op http://{host}:{port}/ (Ctrl-C stopt)", flush=True)
     uvicorn.run(create_app(settings, services), host=host, port=port, log_level="warning",
                 proxy_headers=False, server_header=False)

@@ -73,7 +73,8 @@ def test_hybrid_returns_nothing_when_no_chunk_is_similar_enough(tmp_path: Path) 
     index = _open(tmp_path)
     index.ingest_bytes(PARKING.encode(), "parkeren.md", "parkeren.md")
     assert index.search("Hoe laat vertrekt de veerboot naar Texel?", 4, 0.25) == []
-    assert index.search("parkeervergunning", 4, 0.99) == []
+    index.retrieval = RetrievalSettings(min_coverage=1.0)
+    assert index.search("parkeervergunning voor een fiets", 4, 0.99) == []
 
 
 def test_crash_after_the_vector_write_is_repaired_at_the_next_start(tmp_path: Path) -> None:
@@ -142,15 +143,17 @@ def test_thresholds_default_to_the_embedders_calibration_and_settings_override_t
     assert index.thresholds() == UNCALIBRATED  # the fake embedder was never calibrated
     index.embedder.name = "all-minilm-l6-v2"
     assert index.thresholds() == CALIBRATED["all-minilm-l6-v2"]
-    index.retrieval = RetrievalSettings(min_score=0.5, min_lexical_score=12.0)
-    assert index.thresholds() == (0.5, 12.0) and index.thresholds(0.1) == (0.1, 12.0)
+    index.retrieval = RetrievalSettings(min_score=0.5, min_coverage=0.2)
+    assert index.thresholds() == (0.5, 0.2) and index.thresholds(0.1) == (0.1, 0.2)
 
 
-def test_a_strong_lexical_match_gives_a_source_when_no_chunk_is_similar_enough(tmp_path: Path) -> None:
+def test_a_lexical_match_covering_the_question_gives_a_source_when_no_chunk_is_similar_enough(
+        tmp_path: Path) -> None:
     index = _open(tmp_path)
     index.ingest_bytes(LOGS.encode(), "logs.md", "logs.md")
     index.ingest_bytes(PARKING.encode(), "parkeren.md", "parkeren.md")
-    index.retrieval = RetrievalSettings(min_score=0.99, min_lexical_score=0.1)
-    assert [h.title for h in index.search("logbestand", 1)] == ["Logbestanden"]
-    index.retrieval = RetrievalSettings(min_score=0.99, min_lexical_score=100.0)
-    assert index.search("logbestand", 1) == []
+    index.retrieval = RetrievalSettings(min_score=0.99, min_coverage=0.6)
+    assert index.relevance("Worden de logbestanden bewaard?")[1] == pytest.approx(1.0)
+    assert [h.title for h in index.search("Worden de logbestanden bewaard?", 1)] == ["Logbestanden"]
+    assert index.relevance("Worden de logbestanden van de hondenbelasting bewaard?")[1] < 0.6
+    assert index.search("Worden de logbestanden van de hondenbelasting bewaard?", 1) == []

@@ -87,3 +87,10 @@ def test_a_compound_matches_through_its_parts(tmp_path: Path) -> None:
     index.add_document("a", ["a-0"], ["Richt een formeel proces in voor codewijzigingen."])
     index.add_document("b", ["b-0"], ["Maak een back-up van de omgeving."])
     assert index.search("Wie keurt aanpassingen aan de programmacode goed?", 2)[0].chunk_id == "a-0"
+
+
+def test_coverage_is_the_idf_weighted_share_of_the_question_found_in_the_chunk(tmp_path: Path) -> None:
+    index = _index(tmp_path)
+    assert index.search("logbestanden bewaard", 1)[0].coverage == 1.0
+    partial = index.search("logbestanden hondenbelasting", 1)[0]
+    assert partial.chunk_id == "nl-1" and 0.0 < partial.coverage < 0.5  # the unknown word weighs most

@@ -10,8 +10,9 @@ import pytest
 from litestar.testing import TestClient
 
 from assistant.audit import AuditLog, AuditSettings
+from assistant.journal import AuditJournal
 from assistant.llm import FakeLLM
-from assistant.turn import Actor, Assistant, NoRedaction, TurnResult
+from assistant.turn import Assistant, NoRedaction
 from baken.settings import Settings
 from baken.wiring import Services
 from ingestion.embedder import FakeEmbedder
@@ -23,23 +24,6 @@ from web.app import build_accounts, create_app
 ROLES = ("medewerker", "informatiebeheerder", "auditor", "beheerder")
 PASSWORD = "correct horse battery staple"
 BASE_URL = "https://testserver.local"  # cookies are Secure by default
-
-
-class AuditJournal:
-    """Writes each turn to the audit log (a stand-in until the lead wires the real journal)."""
-
-    def __init__(self, audit: AuditLog) -> None:
-        self.audit = audit
-
-    def record_turn(self, result: TurnResult, actor: Actor) -> None:
-        """One conversation.turn record with the turn's event id, content and sources."""
-        self.audit.append_turn(
-            actor=actor.user_id, role=actor.role, conversation_id=result.conversation_id, outcome=result.outcome,
-            record={"event_id": result.event_id, "baken.model": result.model,
-                    "baken.documents": sorted({s.doc_id for s in result.sources})},
-            content={"question": result.redacted_question, "answer": result.redacted_answer,
-                     "sources": [{"n": s.n, "doc_id": s.doc_id, "title": s.title, "page": s.page, "text": s.text}
-                                 for s in result.sources]})
 
 
 def fake_services(data: Path, answer: str = "Een parkeervergunning kost veertig euro [1].") -> Services:
@@ -81,7 +65,7 @@ def services(web_settings_: Settings) -> Iterator[Services]:
 
 
 @pytest.fixture
-def app(web_settings_: Settings, services: Services):  # noqa: ANN201
+def app(web_settings_: Settings, services: Services):
     """The web app, with one account per role (named after the role)."""
     accounts = build_accounts(web_settings_)
     for role in ROLES:
@@ -90,7 +74,7 @@ def app(web_settings_: Settings, services: Services):  # noqa: ANN201
 
 
 @pytest.fixture
-def anonymous(app) -> TestClient:  # noqa: ANN001
+def anonymous(app) -> TestClient:
     """A client that has not logged in."""
     return TestClient(app, base_url=BASE_URL)
 
@@ -112,7 +96,7 @@ def log_in(client: TestClient, name: str, password: str = PASSWORD) -> str:
 
 
 @pytest.fixture
-def login(app):  # noqa: ANN001, ANN201
+def login(app):
     """login(role) -> (client, csrf): a client logged in with that role."""
 
     def make(role: str) -> tuple[TestClient, str]:

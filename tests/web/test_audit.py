@@ -11,14 +11,14 @@ from baken.wiring import Services
 from tests.web.test_chat import _ask, _events
 
 
-def _one_turn(login) -> tuple[str, str]:  # noqa: ANN001
+def _one_turn(login) -> tuple[str, str]:
     client, csrf = login("medewerker")
     turn, conversation = _ask(client, csrf, "Wat kost een parkeervergunning?")
     _events(client, turn)
     return turn, conversation
 
 
-def test_the_auditor_finds_a_turn_and_opens_it_with_its_sources(login, services: Services) -> None:  # noqa: ANN001
+def test_the_auditor_finds_a_turn_and_opens_it_with_its_sources(login, services: Services) -> None:
     _, conversation = _one_turn(login)
     auditor, _ = login("auditor")
     page = auditor.get("/audit?action=conversation.turn").text
@@ -30,7 +30,7 @@ def test_the_auditor_finds_a_turn_and_opens_it_with_its_sources(login, services:
     assert auditor.get("/audit/records/99999").status_code == 404
 
 
-def test_filters_by_date_actor_document_and_outcome(login, services: Services) -> None:  # noqa: ANN001
+def test_filters_by_date_actor_document_and_outcome(login, services: Services) -> None:
     _one_turn(login)
     auditor, _ = login("auditor")
     today = services.audit.now()[:10]
@@ -44,7 +44,7 @@ def test_filters_by_date_actor_document_and_outcome(login, services: Services) -
     assert auditor.get("/audit?since=niet-een-datum").status_code == 200
 
 
-def test_exports_jsonl_and_csv_and_logs_the_export(login, services: Services) -> None:  # noqa: ANN001
+def test_exports_jsonl_and_csv_and_logs_the_export(login, services: Services) -> None:
     _one_turn(login)
     auditor, _ = login("auditor")
     jsonl = auditor.get("/audit/export?format=jsonl")
@@ -56,14 +56,14 @@ def test_exports_jsonl_and_csv_and_logs_the_export(login, services: Services) ->
     assert len(services.audit.search(action="audit.export")) == 2
 
 
-def test_verification_shows_an_intact_chain_and_is_logged(login, services: Services) -> None:  # noqa: ANN001
+def test_verification_shows_an_intact_chain_and_is_logged(login, services: Services) -> None:
     _one_turn(login)
     auditor, _ = login("auditor")
     assert "De keten is intact" in auditor.get("/audit/verify", headers={"HX-Request": "true"}).text
     assert services.audit.search(action="audit.verify")
 
 
-def test_the_auditors_own_reading_is_logged(login, services: Services) -> None:  # noqa: ANN001
+def test_the_auditors_own_reading_is_logged(login, services: Services) -> None:
     auditor, _ = login("auditor")
     auditor.get("/audit")
     auditor.get("/audit/records/1")
@@ -71,7 +71,7 @@ def test_the_auditors_own_reading_is_logged(login, services: Services) -> None: 
     assert {"audit.search", "audit.view", "auth.login"} <= actions
 
 
-def test_without_an_audit_log_the_page_says_so(login, services: Services) -> None:  # noqa: ANN001
+def test_without_an_audit_log_the_page_says_so(login, services: Services) -> None:
     services.audit, saved = None, services.audit
     try:
         auditor, _ = login("auditor")

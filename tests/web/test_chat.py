@@ -35,7 +35,7 @@ def _events(client: TestClient, turn: str) -> list[tuple[str, str]]:
     return events
 
 
-def test_the_answer_streams_token_by_token_and_ends_with_linked_citations(login) -> None:  # noqa: ANN001
+def test_the_answer_streams_token_by_token_and_ends_with_linked_citations(login) -> None:
     client, csrf = login("medewerker")
     turn, _ = _ask(client, csrf, "Wat kost een parkeervergunning?")
     events = _events(client, turn)
@@ -47,12 +47,13 @@ def test_the_answer_streams_token_by_token_and_ends_with_linked_citations(login)
     assert 'name="rating"' in done
 
 
-def test_a_citation_opens_the_chunk_title_and_a_download_of_the_original(login) -> None:  # noqa: ANN001
+def test_a_citation_opens_the_chunk_title_and_a_download_of_the_original(login) -> None:
     client, csrf = login("medewerker")
     turn, _ = _ask(client, csrf, "Wat kost een parkeervergunning?")
     _events(client, turn)
     page = client.get(f"/chat/turns/{turn}/sources/1")
     assert "Parkeren" in page.text and "veertig euro per jaar" in page.text
+    assert "parkeren.md" in page.text and "/parkeren.md" not in page.text  # never a server path
     link = re.search(r'href="(/documents/[0-9a-f]{64}/original)"', page.text).group(1)
     download = client.get(link)
     assert download.status_code == 200 and b"veertig euro per jaar" in download.content
@@ -60,7 +61,7 @@ def test_a_citation_opens_the_chunk_title_and_a_download_of_the_original(login) 
     assert download.headers["content-disposition"].startswith("attachment")
 
 
-def test_html_from_the_model_is_shown_as_text(login, services: Services) -> None:  # noqa: ANN001
+def test_html_from_the_model_is_shown_as_text(login, services: Services) -> None:
     services.assistant.llm = FakeLLM('<script>alert(1)</script> <img src=x onerror="x()"> [1]')
     client, csrf = login("medewerker")
     turn, _ = _ask(client, csrf, "Wat kost een parkeervergunning?")
@@ -71,7 +72,7 @@ def test_html_from_the_model_is_shown_as_text(login, services: Services) -> None
     assert "<script>alert" not in page.text and "&lt;script&gt;alert(1)" in page.text
 
 
-def test_history_is_per_user(login) -> None:  # noqa: ANN001
+def test_history_is_per_user(login) -> None:
     client, csrf = login("medewerker")
     turn, conversation = _ask(client, csrf, "Wat kost een parkeervergunning?")
     _events(client, turn)
@@ -87,7 +88,7 @@ def test_history_is_per_user(login) -> None:  # noqa: ANN001
     assert conversation not in other.get("/chat").text
 
 
-def test_feedback_goes_into_the_audit_log_with_the_turn_it_rates(login, services: Services) -> None:  # noqa: ANN001
+def test_feedback_goes_into_the_audit_log_with_the_turn_it_rates(login, services: Services) -> None:
     client, csrf = login("medewerker")
     turn, conversation = _ask(client, csrf, "Wat kost een parkeervergunning?")
     _events(client, turn)
@@ -103,7 +104,7 @@ def test_feedback_goes_into_the_audit_log_with_the_turn_it_rates(login, services
     assert "Bedankt" in client.get(f"/chat/{conversation}").text
 
 
-def test_a_bad_rating_is_refused(login) -> None:  # noqa: ANN001
+def test_a_bad_rating_is_refused(login) -> None:
     client, csrf = login("medewerker")
     turn, _ = _ask(client, csrf, "Wat kost een parkeervergunning?")
     _events(client, turn)
@@ -111,18 +112,18 @@ def test_a_bad_rating_is_refused(login) -> None:  # noqa: ANN001
                        headers={"HX-Request": "true"}).status_code == 400
 
 
-def test_an_empty_question_is_refused(login) -> None:  # noqa: ANN001
+def test_an_empty_question_is_refused(login) -> None:
     client, csrf = login("medewerker")
     assert client.post("/chat/ask", data={"question": "   ", "csrf_token": csrf}).status_code == 400
 
 
-def test_a_waiting_question_knows_its_place_in_the_queue(tmp_path, services: Services) -> None:  # noqa: ANN001
+def test_a_waiting_question_knows_its_place_in_the_queue(tmp_path, services: Services) -> None:
     from web.db import Database
 
     release = threading.Event()
 
     class SlowLLM(FakeLLM):
-        def stream(self, messages, params):  # noqa: ANN001, ANN201
+        def stream(self, messages, params):
             release.wait(5)
             yield from super().stream(messages, params)
 
@@ -143,20 +144,58 @@ def test_a_waiting_question_knows_its_place_in_the_queue(tmp_path, services: Ser
     runner.close()
 
 
-def test_the_stream_shows_the_queue_place_while_waiting(login, services: Services) -> None:  # noqa: ANN001
+def test_the_stream_shows_the_queue_place_while_waiting(login, services: Services) -> None:
     release = threading.Event()
 
     class SlowLLM(FakeLLM):
-        def stream(self, messages, params):  # noqa: ANN001, ANN201
+        def stream(self, messages, params):
             release.wait(5)
             yield from super().stream(messages, params)
 
     services.assistant.llm = SlowLLM()
     client, csrf = login("medewerker")
-    first, _ = _ask(client, csrf, "Wat kost een parkeervergunning?")
+    _first, _ = _ask(client, csrf, "Wat kost een parkeervergunning?")
     second, _ = _ask(client, csrf, "Wat kost een parkeervergunning?")
     threading.Timer(0.5, release.set).start()
     events = _events(client, second)
     statuses = [data for event, data in events if event == "status"]
     assert any("nummer 1 in de rij" in s for s in statuses), statuses
     assert events[-1][0] == "done"
+
+
+def test_a_feedback_comment_is_redacted_before_it_reaches_the_audit_log(login, services: Services) -> None:
+    class Masking:
+        def redact(self, text, vault):
+            from assistant.turn import NoRedaction
+
+            return NoRedaction().redact(text.replace("Jan Jansen", "<PERSOON_1>"), vault)
+
+        def restore_stream(self, tokens, vault):
+            return iter(tokens)
+
+    services.assistant._redactor = Masking()
+    client, csrf = login("medewerker")
+    turn, _ = _ask(client, csrf, "Wat kost een parkeervergunning?")
+    _events(client, turn)
+    client.post(f"/chat/turns/{turn}/feedback", headers={"HX-Request": "true"},
+                data={"csrf_token": csrf, "rating": "useful", "comment": "Jan Jansen vond het goed"})
+    [record] = services.audit.search(action="feedback.given")
+    assert json.loads(services.audit.get(record.seq).content_json)["comment"] == "<PERSOON_1> vond het goed"
+
+
+def test_reopening_a_conversation_while_its_answer_is_written_resumes_the_stream(login, services: Services) -> None:
+    release = threading.Event()
+
+    class SlowLLM(FakeLLM):
+        def stream(self, messages, params):
+            release.wait(5)
+            yield from super().stream(messages, params)
+
+    services.assistant.llm = SlowLLM()
+    client, csrf = login("medewerker")
+    turn, conversation = _ask(client, csrf, "Wat kost een parkeervergunning?")
+    page = client.get(f"/chat/{conversation}").text
+    assert f'sse-connect="/chat/turns/{turn}/stream"' in page and page.count('id="conversation-id"') == 1
+    release.set()
+    assert _events(client, turn)[-1][0] == "done"
+    assert "sse-connect" not in client.get(f"/chat/{conversation}").text

@@ -29,6 +29,8 @@ def same(status: int) -> dict[str, int]:
 # (method, path template, expected). {turn}, {conversation} belong to the medewerker; others see 404 for them.
 TABLE = [
     ("GET", "/healthz", same(200)),
+    ("GET", "/readyz", same(200)),
+    ("GET", "/metrics", same(404)),  # the fake services have no metrics; see test_pages
     ("GET", "/", same(303)),
     ("GET", "/login", expect(200, **dict.fromkeys(ROLES, 303))),
     ("GET", "/language/{code}", same(303)),
@@ -45,7 +47,7 @@ TABLE = [
     ("GET", "/documents/jobs", expect(303, informatiebeheerder=200)),
     ("PUT", "/documents/upload", expect(303, informatiebeheerder=202)),
     ("POST", "/documents/{doc}/reindex", expect(303, informatiebeheerder=303)),
-    ("POST", "/documents/{doc}/delete", expect(303, informatiebeheerder=303)),
+    ("POST", "/documents/{doomed}/delete", expect(303, informatiebeheerder=303)),
     ("GET", "/audit", expect(303, auditor=200)),
     ("GET", "/audit/verify", expect(303, auditor=200)),
     ("GET", "/audit/records/{seq}", expect(303, auditor=200)),
@@ -82,9 +84,11 @@ class World:
         self.conversation = re.search(r'name="conversation_id" value="([0-9a-f-]+)"', response.text).group(1)
         client.get(f"/chat/turns/{self.turn}/stream")  # waits for the answer
         self.doc = self.services.index.documents()[0].doc_id
+        self.doomed = self.services.index.ingest_bytes(b"# Weg\n\nDit document wordt verwijderd.\n", "weg.md",
+                                                       "upload:weg.md").doc_id
 
     def path(self, template: str) -> str:
-        return template.format(conversation=self.conversation, turn=self.turn, n=1, doc=self.doc, seq=1,
+        return template.format(conversation=self.conversation, turn=self.turn, n=1, doc=self.doc, doomed=self.doomed, seq=1,
                                user=self.target_user.id, code="en")
 
     def close(self) -> None:

@@ -9,7 +9,7 @@ from litestar.testing import TestClient
 
 from baken.cli.main import main
 from baken.settings import Settings
-from tests.web.conftest import BASE_URL, PASSWORD, csrf_of, log_in
+from tests.web.conftest import BASE_URL, PASSWORD, csrf_of
 from web.app import build_accounts
 from web.auth import SESSION_COOKIE
 from web.setup import ensure_first_admin
@@ -21,14 +21,14 @@ def _login(client: TestClient, name: str, password: str, next_path: str = "/") -
                        follow_redirects=False)
 
 
-def test_login_sends_each_role_to_its_start_page(app, anonymous: TestClient) -> None:  # noqa: ANN001
+def test_login_sends_each_role_to_its_start_page(app, anonymous: TestClient) -> None:
     response = _login(anonymous, "auditor", PASSWORD)
     assert response.status_code == 303 and response.headers["location"] == "/audit"
     cookie = response.headers["set-cookie"]
     assert SESSION_COOKIE in cookie and "HttpOnly" in cookie and "Secure" in cookie and "SameSite=lax" in cookie
 
 
-def test_the_session_cookie_holds_only_a_random_token_whose_hash_is_stored(app, anonymous: TestClient,  # noqa: ANN001
+def test_the_session_cookie_holds_only_a_random_token_whose_hash_is_stored(app, anonymous: TestClient,
                                                                            web_settings_: Settings) -> None:
     _login(anonymous, "medewerker", PASSWORD)
     token = anonymous.cookies[SESSION_COOKIE]
@@ -37,26 +37,26 @@ def test_the_session_cookie_holds_only_a_random_token_whose_hash_is_stored(app, 
     assert token.encode() not in raw
 
 
-def test_wrong_password_is_refused_without_saying_which_part_was_wrong(app, anonymous: TestClient) -> None:  # noqa: ANN001
+def test_wrong_password_is_refused_without_saying_which_part_was_wrong(app, anonymous: TestClient) -> None:
     for name in ("medewerker", "niemand"):
         response = _login(anonymous, name, "wrong password!!")
         assert response.status_code == 401 and "Gebruikersnaam of wachtwoord klopt niet" in response.text
 
 
-def test_after_five_failures_even_the_right_password_waits(app, anonymous: TestClient) -> None:  # noqa: ANN001
+def test_after_five_failures_even_the_right_password_waits(app, anonymous: TestClient) -> None:
     for _ in range(5):
         _login(anonymous, "medewerker", "wrong password!!")
     response = _login(anonymous, "medewerker", PASSWORD)
     assert response.status_code == 429 and "Te veel mislukte pogingen" in response.text
 
 
-def test_login_without_its_csrf_token_is_refused(app, anonymous: TestClient) -> None:  # noqa: ANN001
+def test_login_without_its_csrf_token_is_refused(app, anonymous: TestClient) -> None:
     anonymous.get("/login")
     response = anonymous.post("/login", data={"name": "medewerker", "password": PASSWORD, "csrf_token": "forged"})
     assert response.status_code == 403
 
 
-def test_state_changing_requests_need_the_sessions_csrf_token(login) -> None:  # noqa: ANN001
+def test_state_changing_requests_need_the_sessions_csrf_token(login) -> None:
     client, csrf = login("medewerker")
     question = {"question": "Wat kost parkeren?"}
     assert client.post("/chat/ask", data=question, follow_redirects=False).status_code == 403
@@ -66,7 +66,7 @@ def test_state_changing_requests_need_the_sessions_csrf_token(login) -> None:  #
     assert client.post("/chat/ask", data=question | {"csrf_token": csrf}, follow_redirects=False).status_code == 303
 
 
-def test_logout_ends_the_session_on_the_server(login) -> None:  # noqa: ANN001
+def test_logout_ends_the_session_on_the_server(login) -> None:
     client, csrf = login("medewerker")
     token = client.cookies[SESSION_COOKIE]
     assert client.post("/logout", data={"csrf_token": csrf}, follow_redirects=False).status_code == 303
@@ -74,9 +74,9 @@ def test_logout_ends_the_session_on_the_server(login) -> None:  # noqa: ANN001
     assert replay.get("/chat", follow_redirects=False).headers["location"].startswith("/login")
 
 
-def test_an_expired_session_leads_to_the_login_page_and_back(app, login, web_settings_: Settings) -> None:  # noqa: ANN001
+def test_an_expired_session_leads_to_the_login_page_and_back(app, login, web_settings_: Settings) -> None:
     client, _ = login("medewerker")
-    with build_accounts(web_settings_)._db.connect() as conn:  # noqa: SLF001
+    with build_accounts(web_settings_)._db.connect() as conn:
         conn.execute("UPDATE sessions SET expires = ?", (time.time() - 1,))
     response = client.get("/chat?x=1", follow_redirects=False)
     assert response.status_code == 303 and response.headers["location"] == "/login?next=/chat%3Fx%3D1&expired=1"
@@ -86,12 +86,12 @@ def test_an_expired_session_leads_to_the_login_page_and_back(app, login, web_set
     assert _login(client, "medewerker", PASSWORD, "/chat?x=1").headers["location"] == "/chat?x=1"
 
 
-def test_login_never_redirects_to_another_site(app, anonymous: TestClient) -> None:  # noqa: ANN001
+def test_login_never_redirects_to_another_site(app, anonymous: TestClient) -> None:
     for target in ("https://evil.example/", "//evil.example/", "/\\evil.example"):
         assert _login(anonymous, "medewerker", PASSWORD, target).headers["location"] == "/chat"
 
 
-def test_a_disabled_account_loses_its_sessions(app, login, web_settings_: Settings) -> None:  # noqa: ANN001
+def test_a_disabled_account_loses_its_sessions(app, login, web_settings_: Settings) -> None:
     client, _ = login("medewerker")
     accounts = build_accounts(web_settings_)
     target = next(u for u in accounts.users() if u.name == "medewerker")
@@ -101,8 +101,8 @@ def test_a_disabled_account_loses_its_sessions(app, login, web_settings_: Settin
     assert _login(TestClient(app, base_url=BASE_URL), "medewerker", PASSWORD).status_code == 401
 
 
-def test_passwords_are_stored_as_argon2id_hashes(app, web_settings_: Settings) -> None:  # noqa: ANN001
-    with build_accounts(web_settings_)._db.connect() as conn:  # noqa: SLF001
+def test_passwords_are_stored_as_argon2id_hashes(app, web_settings_: Settings) -> None:
+    with build_accounts(web_settings_)._db.connect() as conn:
         hashes = [r[0] for r in conn.execute("SELECT password_hash FROM users")]
     assert hashes and all(h.startswith("$argon2id$") for h in hashes)
 
@@ -122,7 +122,7 @@ def test_first_admin_without_a_password_gets_one_printed_once(tmp_path: Path) ->
     assert build_accounts(settings).authenticate("admin", password) is not None
 
 
-def test_users_command_adds_and_lists_accounts(tmp_path: Path, monkeypatch, capsys) -> None:  # noqa: ANN001
+def test_users_command_adds_and_lists_accounts(tmp_path: Path, monkeypatch, capsys) -> None:
     monkeypatch.setenv("BAKEN_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("NIEUW_WACHTWOORD", "nog een lang wachtwoord")
     assert main(["users", "add", "jan", "--role", "auditor", "--password-env", "NIEUW_WACHTWOORD"]) == 0
@@ -130,3 +130,26 @@ def test_users_command_adds_and_lists_accounts(tmp_path: Path, monkeypatch, caps
     assert main(["users", "add", "piet", "--role", "auditor", "--password-env", "ONBEKEND"]) == 2
     assert main(["users", "list"]) == 0
     assert "jan\tauditor\tactief" in capsys.readouterr().out
+
+
+def test_serve_creates_the_admin_indexes_the_demo_corpus_and_starts_uvicorn(tmp_path: Path, monkeypatch,
+                                                                              capsys) -> None:
+    import uvicorn
+
+    import baken.wiring
+    from tests.web.conftest import fake_services
+
+    data = tmp_path / "data"
+    data.mkdir()
+    services = fake_services(data)
+    for document in services.index.documents():  # an empty index gets the demo corpus
+        services.index.delete(document.doc_id)
+    started = {}
+    monkeypatch.setenv("BAKEN_DATA_DIR", str(data))
+    monkeypatch.setattr(baken.wiring, "build_services", lambda settings: services)
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: started.update(kw, app=app))
+    assert main(["serve", "--port", "8123"]) == 0
+    assert started["host"] == "127.0.0.1" and started["port"] == 8123
+    out = capsys.readouterr().out
+    assert "administrator account 'admin' created" in out and "http://127.0.0.1:8123/" in out
+    assert len(services.index.documents()) == 5

@@ -11,6 +11,7 @@ from urllib.parse import urlencode
 
 from litestar import Request, get
 from litestar.exceptions import NotFoundException
+from litestar.params import FromPath, FromQuery
 from litestar.response import Response, Template
 
 from baken.errors import NotFound, UserError
@@ -41,7 +42,7 @@ def _unavailable(request: Request[Any, Any, Any]) -> Template:
 
 
 @get("/audit", guards=AUDIT, sync_to_thread=True)
-def audit_page(request: Request[Any, Any, Any], offset: int = 0) -> Template:
+def audit_page(request: Request[Any, Any, Any], offset: FromQuery[int] = 0) -> Template:
     """The filter form and the matching records, newest first."""
     context, user = ctx(request), session_of(request).user
     if context.audit is None:
@@ -79,7 +80,7 @@ def verify(request: Request[Any, Any, Any]) -> Template:
 
 
 @get("/audit/records/{seq:int}", guards=AUDIT, sync_to_thread=True)
-def record(request: Request[Any, Any, Any], seq: int) -> Template:
+def record(request: Request[Any, Any, Any], seq: FromPath[int]) -> Template:
     """One record: metadata, the (redacted) content with its sources, the redaction manifest."""
     context = ctx(request)
     if context.audit is None:
@@ -90,18 +91,27 @@ def record(request: Request[Any, Any, Any], seq: int) -> Template:
         raise NotFoundException() from exc
     meta = json.loads(found.record_json) if found.record_json else {}
     content = json.loads(found.content_json) if found.content_json else {}
-    sources = content.get("sources") or content.get("chunks") or []
-    redactions = {k: v for k, v in {**meta, **content}.items() if "redact" in k or "finding" in k or "pii" in k}
+    redactions = {k: v for k, v in meta.items() if "redact" in k or "finding" in k or "pii" in k}
     return render(request, "pages/audit_record.html", section="audit", record=found, meta=meta,
                   content=content if isinstance(content, dict) else {},
-                  content_sources=[s for s in sources if isinstance(s, dict)],
+                  content_sources=_sources(context, meta, content),
                   redactions=json.dumps(redactions, indent=2, ensure_ascii=False) if redactions else "",
                   raw_record=json.dumps(meta, indent=2, ensure_ascii=False),
                   raw_content=json.dumps(content, indent=2, ensure_ascii=False) if content else "")
 
 
+def _sources(context: Any, meta: dict[str, Any], content: dict[str, Any]) -> list[dict[str, Any]]:
+    """The turn's sources (from the record) with the text the model saw (from the content), by position."""
+    listed = [s for s in meta.get("baken.sources") or [] if isinstance(s, dict)]
+    texts = content.get("chunks") or []
+    titles = {d.doc_id: d.title for d in context.services.index.documents()} if listed else {}
+    return [{**s, "title": titles.get(str(s.get("doc_id")), ""),
+             "text": texts[i] if i < len(texts) and isinstance(texts[i], str) else ""}
+            for i, s in enumerate(listed)]
+
+
 @get("/audit/export", guards=AUDIT, sync_to_thread=True)
-def export(request: Request[Any, Any, Any], format: str = "jsonl") -> Response[bytes]:
+def export(request: Request[Any, Any, Any], format: FromQuery[str] = "jsonl") -> Response[bytes]:
     """The log as verifiable JSONL or flat CSV, with the date, actor and document filters (logged)."""
     context = ctx(request)
     if context.audit is None:

@@ -11,6 +11,7 @@ from typing import Any
 
 from litestar import Request, get, post
 from litestar.exceptions import NotFoundException
+from litestar.params import FromPath
 from litestar.response import Redirect, Response, ServerSentEvent, Template
 from litestar.response.sse import ServerSentEventMessage
 from markupsafe import escape
@@ -37,8 +38,12 @@ def _turn_view(turn: StoredTurn) -> dict[str, Any]:
 def _chat_page(request: Request[Any, Any, Any], conversation_id: str | None) -> Template:
     context, user = ctx(request), session_of(request).user
     turns = context.history.turns(user.id, conversation_id) if conversation_id else []
+    views = [_turn_view(t) for t in turns]
+    for view in views:  # an answer still being written streams on when the page is opened again
+        live = context.chat.stream(view["id"]) if view["outcome"] == "pending" else None
+        view["live"] = live is not None and live.finished is None
     return render(request, "pages/chat.html", section="chat", conversation_id=conversation_id,
-                  conversations=context.history.conversations(user.id), turns=[_turn_view(t) for t in turns])
+                  conversations=context.history.conversations(user.id), turns=views)
 
 
 @get("/chat", guards=CHAT, sync_to_thread=True)
@@ -48,7 +53,7 @@ def chat_page(request: Request[Any, Any, Any]) -> Template:
 
 
 @get("/chat/{conversation_id:str}", guards=CHAT, sync_to_thread=True)
-def conversation_page(request: Request[Any, Any, Any], conversation_id: str) -> Template:
+def conversation_page(request: Request[Any, Any, Any], conversation_id: FromPath[str]) -> Template:
     """One of the user's conversations."""
     if not ctx(request).history.owns(session_of(request).user.id, conversation_id):
         raise NotFoundException()
@@ -70,11 +75,12 @@ def ask(request: Request[Any, Any, Any], data: Form) -> Template | Redirect:
     context.chat.submit(turn.id, question, conversation_id, Actor(user.id, user.role))
     if not is_htmx(request):
         return Redirect(f"/chat/{conversation_id}", status_code=303)
-    return render(request, "partials/turn_live.html", turn=_turn_view(turn))
+    return render(request, "partials/turn_live.html", turn=_turn_view(turn), conversation_id=conversation_id,
+                  conversations=context.history.conversations(user.id))
 
 
 @get("/chat/turns/{turn_id:str}/stream", guards=CHAT)
-async def stream(request: Request[Any, Any, Any], turn_id: str) -> ServerSentEvent:
+async def stream(request: Request[Any, Any, Any], turn_id: FromPath[str]) -> ServerSentEvent:
     """The answer as server-sent events: `status` (queue place), `token` (escaped text), then `done`
     (the finished turn, with linked citations, sources and the feedback form)."""
     context, user = ctx(request), session_of(request).user
@@ -87,7 +93,7 @@ async def stream(request: Request[Any, Any, Any], turn_id: str) -> ServerSentEve
 
     def finished_html() -> str:
         turn = context.history.turn(user.id, turn_id)
-        assert turn is not None  # noqa: S101
+        assert turn is not None
         return env.get_template("partials/turn.html").render(turn=_turn_view(turn), t=t, csrf=csrf)
 
     async def events() -> AsyncIterator[ServerSentEventMessage]:
@@ -122,7 +128,7 @@ async def stream(request: Request[Any, Any, Any], turn_id: str) -> ServerSentEve
 
 
 @get("/chat/turns/{turn_id:str}/sources/{n:int}", guards=[requires("sources")], sync_to_thread=True)
-def source(request: Request[Any, Any, Any], turn_id: str, n: int) -> Template:
+def source(request: Request[Any, Any, Any], turn_id: FromPath[str], n: FromPath[int]) -> Template:
     """A cited source: its chunk text, document title, page, and a link to download the original."""
     context, user = ctx(request), session_of(request).user
     turn = context.history.turn(user.id, turn_id)
@@ -140,7 +146,7 @@ def source(request: Request[Any, Any, Any], turn_id: str, n: int) -> Template:
 
 
 @post("/chat/turns/{turn_id:str}/feedback", guards=CHAT, sync_to_thread=True)
-def feedback(request: Request[Any, Any, Any], turn_id: str, data: Form) -> Template | Redirect:
+def feedback(request: Request[Any, Any, Any], turn_id: FromPath[str], data: Form) -> Template | Redirect:
     """Useful / not useful, with an optional comment, into the audit log."""
     context, session = ctx(request), session_of(request)
     turn = context.history.turn(session.user.id, turn_id)
@@ -149,7 +155,7 @@ def feedback(request: Request[Any, Any, Any], turn_id: str, data: Form) -> Templ
         raise NotFoundException()
     if rating not in ("useful", "not_useful"):
         return render(request, "partials/feedback_form.html", 400, turn=_turn_view(turn))
-    comment = (data.get("comment") or "").strip()[:1000] or None
+    comment = _redacted(context, (data.get("comment") or "").strip()[:1000]) or None
     if context.audit is not None:
         context.audit.append_feedback(actor=session.user.id, role=session.user.role,
                                       conversation_id=turn.conversation_id,
@@ -158,6 +164,21 @@ def feedback(request: Request[Any, Any, Any], turn_id: str, data: Form) -> Templ
     if not is_htmx(request):
         return Redirect(f"/chat/{turn.conversation_id}", status_code=303)
     return render(request, "partials/feedback_done.html")
+
+
+def _redacted(context: Any, text: str) -> str:
+    """Free text for the audit log with personal data replaced, by the assistant's own redactor.
+
+    The Assistant does not expose its redactor yet, hence the private attribute; without one the text
+    is kept out of the log altogether (fail closed).
+    """
+    if not text:
+        return text
+    assistant = context.services.assistant
+    redactor = getattr(assistant, "redactor", None)
+    if redactor is None:
+        return ""
+    return str(redactor.redact(text, assistant.new_conversation().vault).text)
 
 
 def _turn_seq(audit: Any, turn: StoredTurn) -> int:
@@ -174,7 +195,7 @@ def _turn_seq(audit: Any, turn: StoredTurn) -> int:
 
 
 @get("/documents/{doc_id:str}/original", guards=[requires("sources")], sync_to_thread=True)
-def original(request: Request[Any, Any, Any], doc_id: str) -> Response[bytes]:
+def original(request: Request[Any, Any, Any], doc_id: FromPath[str]) -> Response[bytes]:
     """The stored original of a document, always as a download (never rendered in our origin)."""
     from web.indexing import clean_filename
 

@@ -9,6 +9,7 @@ from urllib.parse import unquote
 
 from litestar import Request, get, post, put
 from litestar.exceptions import NotFoundException
+from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Response, Template
 
 from baken.errors import NotFound
@@ -37,7 +38,7 @@ def _jobs_view(context: WebContext) -> dict[str, Any]:
 
 
 @get("/documents", guards=DOCS, sync_to_thread=True)
-def documents_page(request: Request[Any, Any, Any], q: str = "") -> Template:
+def documents_page(request: Request[Any, Any, Any], q: FromQuery[str] = "") -> Template:
     """Upload form, indexing status and the searchable list of documents."""
     context = ctx(request)
     return render(request, "pages/documents.html", section="documents", q=q[:200],
@@ -46,13 +47,13 @@ def documents_page(request: Request[Any, Any, Any], q: str = "") -> Template:
 
 
 @get("/documents/list", guards=DOCS, sync_to_thread=True)
-def documents_list(request: Request[Any, Any, Any], q: str = "") -> Template:
+def documents_list(request: Request[Any, Any, Any], q: FromQuery[str] = "") -> Template:
     """The list of documents matching a search (an htmx partial)."""
     return render(request, "partials/documents.html", documents=_matching(ctx(request), q[:200]))
 
 
 @get("/documents/jobs", guards=DOCS, sync_to_thread=False)
-def jobs(request: Request[Any, Any, Any], was_busy: str = "") -> Template:
+def jobs(request: Request[Any, Any, Any], was_busy: FromQuery[str] = "") -> Template:
     """Indexing status per document (an htmx partial that polls itself while something is indexing)."""
     view = _jobs_view(ctx(request))
     response = render(request, "partials/jobs.html", **view)
@@ -107,7 +108,7 @@ class _TooLarge(Exception):
 
 
 @post("/documents/{doc_id:str}/delete", guards=DOCS, sync_to_thread=True)
-def delete(request: Request[Any, Any, Any], doc_id: str, q: str = "") -> Template | Redirect:
+def delete(request: Request[Any, Any, Any], doc_id: FromPath[str], q: FromQuery[str] = "") -> Template | Redirect:
     """Remove a document and its chunks; answers with the refreshed list."""
     context, session = ctx(request), session_of(request)
     try:
@@ -125,7 +126,7 @@ def delete(request: Request[Any, Any, Any], doc_id: str, q: str = "") -> Templat
 
 
 @post("/documents/{doc_id:str}/reindex", guards=DOCS, sync_to_thread=True)
-def reindex(request: Request[Any, Any, Any], doc_id: str) -> Template | Redirect:
+def reindex(request: Request[Any, Any, Any], doc_id: FromPath[str]) -> Template | Redirect:
     """Index a document again from its stored original, in the background; answers with the job list."""
     context, session = ctx(request), session_of(request)
     try:

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import secrets
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import quote
 
 from litestar import Request, get, post
 from litestar.datastructures import Cookie
 from litestar.enums import RequestEncodingType
-from litestar.params import Body
+from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect, Response, Template
-from typing_extensions import Annotated
 
 from web.auth import HOME, LANGUAGE_COOKIE, LOGIN_CSRF_COOKIE, SESSION_COOKIE, current_session
 from web.context import ctx, render
@@ -51,7 +50,8 @@ def home(request: Request[Any, Any, Any]) -> Redirect:
 
 
 @get("/login", sync_to_thread=False)
-def login_page(request: Request[Any, Any, Any], next: str = "/", expired: bool = False) -> Template | Redirect:
+def login_page(request: Request[Any, Any, Any], next: FromQuery[str] = "/",
+               expired: FromQuery[bool] = False) -> Template | Redirect:
     """The login form (with its own CSRF token, as there is no session yet)."""
     if current_session(request) is not None:
         return Redirect(safe_next(next), status_code=303)
@@ -105,7 +105,7 @@ def logout(request: Request[Any, Any, Any]) -> Redirect:
 
 
 @get("/language/{code:str}", sync_to_thread=False)
-def set_language(code: str, next: str = "/") -> Response[None]:
+def set_language(code: FromPath[str], next: FromQuery[str] = "/") -> Response[None]:
     """Switch the interface language (a preference cookie) and go back."""
     response: Response[None] = Redirect(safe_next(next), status_code=303)
     if code in ("nl", "en"):

@@ -6,6 +6,7 @@ from typing import Any
 
 from litestar import Request, get, post
 from litestar.exceptions import NotFoundException
+from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from baken.errors import UserError
@@ -45,7 +46,7 @@ def add_user(request: Request[Any, Any, Any], data: Form) -> Template:
 
 
 @post("/admin/users/{user_id:str}/active", guards=USERS, sync_to_thread=True)
-def set_active(request: Request[Any, Any, Any], user_id: str, data: Form) -> Redirect:
+def set_active(request: Request[Any, Any, Any], user_id: FromPath[str], data: Form) -> Redirect:
     """Enable or disable an account (disabling ends its sessions); the change is logged."""
     context, admin = ctx(request), session_of(request).user
     target = context.accounts.user(user_id)

@@ -1,0 +1,327 @@
+"""Ingestion: documents and chunks per second through `Index.ingest_file`, beside raw `SentenceTransformer.encode`
+plus raw chroma `collection.add` on the same chunks; and faster embedding backends exported locally from the
+packaged model (ONNX Runtime fp32 / int8, OpenVINO), with their speed and dense hit@5 on bench/eval.py's questions.
+
+    .venv/bin/python -m bench.ingest [--docs 20] [--repeats 2] [--no-backends]
+
+Baken and raw runs alternate (B, R, R, B, ...), each into a fresh directory. The ONNX model is exported here with
+`torch.onnx` (mean pooling and normalisation inside the graph) and quantised with onnxruntime's dynamic int8
+quantiser; `onnx` and `openvino` are not Baken dependencies, so they are looked for in data/bench/pydeps
+(`pip install --no-deps --target data/bench/pydeps onnx ml_dtypes openvino openvino-telemetry`). The hit@5
+comparison needs bench/eval.py's cached corpus index (`python -m bench.eval --build-only`); without it it is
+skipped. Writes bench/results/ingest.json. Target (issue 8): Baken/raw throughput ratio >= 0.9.
+"""
+
+from __future__ import annotations
+
+from bench.common import CACHE, Stopwatch, bench_settings, fmt, report, summary  # sets the offline env
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+RATIO_TARGET = 0.9
+PYDEPS = CACHE / "pydeps"
+ONNX_DIR = CACHE / "onnx-all-minilm-l6-v2"
+QUALITY_BACKENDS = ("torch (Baken)", "onnxruntime int8", "openvino int8")  # corpus re-embedding is slow
+
+
+def corpus_files(count: int) -> list[Path]:
+    """``count`` Markdown documents of the algoritmekader corpus, spread over it, in a stable order."""
+    from tests.paths import CORPUS
+
+    files = sorted(p for p in (CORPUS / "algoritmekader").glob("*.md") if not p.name.startswith("LICENSE"))
+    step = max(1, len(files) // count)
+    return files[::step][:count]
+
+
+def chunks_of(files: list[Path], embedder: Any, settings: Any) -> list[Any]:
+    """The chunks Baken makes of ``files`` (same parser, chunker and settings as `Index.ingest_bytes`)."""
+    import hashlib
+
+    from ingestion.chunker import chunk_document
+    from ingestion.parsers import parse
+
+    chunks = []
+    for path in files:
+        data = path.read_bytes()
+        chunks += chunk_document(parse(data, path.name), hashlib.sha256(data).hexdigest(), embedder.count_tokens,
+                                 min(settings.ingestion.chunk_tokens, embedder.max_tokens - 2),
+                                 settings.ingestion.chunk_overlap)
+    return chunks
+
+
+def baken_ingest(files: list[Path], embedder: Any, workdir: Path) -> dict[str, float]:
+    """`Index.ingest_file` for every file into a fresh index: seconds, documents, chunks."""
+    from baken.wiring import build_index
+
+    index = build_index(bench_settings(workdir), embedder)
+    clock, cpu = Stopwatch(), time.process_time()
+    outcomes = [index.ingest_file(path) for path in files]
+    seconds, cpu = clock.ms() / 1000, time.process_time() - cpu
+    failed = [o.source for o in outcomes if o.status == "failed"]
+    if failed:
+        raise RuntimeError(f"ingestion failed for {failed}")
+    return {"seconds": seconds, "cpu_seconds": cpu, "docs": len(files), "chunks": index.chunk_count()}
+
+
+def raw_ingest(chunks: list[Any], model: Any, batch_size: int, workdir: Path) -> dict[str, float]:
+    """Raw `SentenceTransformer.encode` and chroma `collection.add` of the same chunks into a fresh collection."""
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    client = chromadb.PersistentClient(path=str(workdir / "chroma"), settings=ChromaSettings(anonymized_telemetry=False))
+    collection = client.get_or_create_collection("raw", embedding_function=None,
+                                                 configuration={"hnsw": {"space": "cosine"}})
+    clock, cpu = Stopwatch(), time.process_time()
+    vectors = model.encode([c.embed_text for c in chunks], batch_size=batch_size, normalize_embeddings=True,
+                           convert_to_numpy=True, show_progress_bar=False)
+    collection.add(ids=[c.id for c in chunks], embeddings=vectors, documents=[c.text for c in chunks],
+                   metadatas=[{"doc_id": c.doc_id, "ordinal": c.ordinal, "title": c.title} for c in chunks])
+    seconds, cpu = clock.ms() / 1000, time.process_time() - cpu
+    return {"seconds": seconds, "cpu_seconds": cpu, "chunks": collection.count()}
+
+
+# --- other embedding backends --------------------------------------------------------------------------------
+
+def export_onnx(model: Any, target: Path) -> dict[str, Path]:
+    """fp32 and int8 ONNX files of ``model`` (a SentenceTransformer): transformer + mean pooling + normalise."""
+    import torch
+
+    fp32, int8 = target / "model.onnx", target / "model_int8.onnx"
+    if fp32.exists() and int8.exists():
+        return {"fp32": fp32, "int8": int8}
+    target.mkdir(parents=True, exist_ok=True)
+
+    class Embedding(torch.nn.Module):
+        def __init__(self, transformer: Any) -> None:
+            super().__init__()
+            self.transformer = transformer
+
+        def forward(self, input_ids: Any, attention_mask: Any, token_type_ids: Any) -> Any:
+            hidden = self.transformer(input_ids=input_ids, attention_mask=attention_mask,
+                                      token_type_ids=token_type_ids).last_hidden_state
+            mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+            pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+            return torch.nn.functional.normalize(pooled, p=2, dim=1)
+
+    sample = model.tokenizer(["een zin", "nog een wat langere zin"], padding=True, return_tensors="pt")
+    names = ["input_ids", "attention_mask", "token_type_ids"]
+    axes = {n: {0: "batch", 1: "tokens"} for n in names} | {"embedding": {0: "batch"}}
+    torch.onnx.export(Embedding(model[0].auto_model).eval(), tuple(sample[n] for n in names), str(fp32),
+                      input_names=names, output_names=["embedding"], dynamic_axes=axes, opset_version=17,
+                      dynamo=False)
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    quantize_dynamic(str(fp32), str(int8), weight_type=QuantType.QInt8, per_channel=True)
+    return {"fp32": fp32, "int8": int8}
+
+
+class GraphEncoder:
+    """Sentence vectors from an exported graph, on ONNX Runtime or OpenVINO, with the model's own tokenizer."""
+
+    def __init__(self, path: Path, tokenizer: Any, runtime: str, max_length: int) -> None:
+        import numpy as np
+
+        self._np, self._tokenizer, self._max = np, tokenizer, max_length
+        if runtime == "onnxruntime":
+            import onnxruntime as ort
+
+            session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+            self._run = lambda feed: session.run(None, feed)[0]
+        else:
+            import openvino as ov
+
+            compiled = ov.Core().compile_model(str(path), "CPU")
+            self._run = lambda feed: compiled(feed)[0]
+
+    def encode(self, texts: list[str], batch_size: int = 32) -> Any:
+        """Normalised vectors, one row per text."""
+        np, out = self._np, []
+        for start in range(0, len(texts), batch_size):
+            enc = self._tokenizer(texts[start:start + batch_size], padding=True, truncation=True,
+                                  max_length=self._max, return_tensors="np")
+            out.append(self._run({k: enc[k].astype(np.int64) for k in ("input_ids", "attention_mask",
+                                                                         "token_type_ids")}))
+        return np.concatenate(out)
+
+
+def backends(model: Any) -> dict[str, Any]:
+    """name -> encoder with ``encode(texts, batch_size)``: torch (Baken's) and whatever can be built offline."""
+    if PYDEPS.exists() and str(PYDEPS) not in sys.path:
+        sys.path.append(str(PYDEPS))
+    found: dict[str, Any] = {"torch (Baken)": _TorchEncoder(model)}
+    try:
+        files = export_onnx(model, ONNX_DIR)
+    except ImportError as exc:
+        print(f"ONNX export skipped: {exc} (see the module docstring)", file=sys.stderr)
+        return found
+    limit = int(model.max_seq_length or 256)
+    found["onnxruntime fp32"] = GraphEncoder(files["fp32"], model.tokenizer, "onnxruntime", limit)
+    found["onnxruntime int8"] = GraphEncoder(files["int8"], model.tokenizer, "onnxruntime", limit)
+    try:
+        found["openvino fp32"] = GraphEncoder(files["fp32"], model.tokenizer, "openvino", limit)
+        found["openvino int8"] = GraphEncoder(files["int8"], model.tokenizer, "openvino", limit)
+    except ImportError as exc:
+        print(f"OpenVINO skipped: {exc}", file=sys.stderr)
+    return found
+
+
+class _TorchEncoder:
+    def __init__(self, model: Any) -> None:
+        self._model = model
+
+    def encode(self, texts: list[str], batch_size: int = 32) -> Any:
+        return self._model.encode(texts, batch_size=batch_size, normalize_embeddings=True, convert_to_numpy=True,
+                                  show_progress_bar=False)
+
+
+def dense_hit_at_5(encoders: dict[str, Any]) -> dict[str, Any]:
+    """Dense hit@5 of each encoder on bench/eval.py's questions over its cached corpus index (exact search)."""
+    import numpy as np
+
+    from bench.eval import bench_settings as eval_settings
+    from bench.eval import cache_dir, load_questions
+    from ingestion.chunker import _header
+    from ingestion.store import ChromaStore
+
+    where = cache_dir(eval_settings())
+    if not (where / "complete").exists():
+        return {"skipped": f"no cached corpus index at {where}: run `python -m bench.eval --build-only`"}
+    store = ChromaStore(where / "index" / "chroma")
+    stored = store._collection.get(include=["documents", "metadatas", "embeddings"])  # noqa: SLF001
+    meta = stored["metadatas"]
+    texts = [f"{_header(str(m.get('title', '')), str(m.get('heading', '')), int(m.get('page') or 0) or None)}\n{t}"
+             for t, m in zip(stored["documents"], meta)]
+    names = np.array([Path(str(m.get("source", ""))).name for m in meta])
+    questions = [q for q in load_questions() if q["documents"]]
+    results: dict[str, Any] = {"chunks": len(texts), "questions": len(questions)}
+    reference = None
+    for name, encoder in encoders.items():
+        if name not in QUALITY_BACKENDS:
+            continue
+        cached = ONNX_DIR / f"corpus-{name.replace(' ', '-')}-{len(texts)}.npy"
+        clock = Stopwatch()
+        if name.startswith("torch"):
+            matrix = np.asarray(stored["embeddings"], dtype=np.float32)
+        elif cached.exists():
+            matrix = np.load(cached)
+        else:
+            matrix = encoder.encode(texts)
+            np.save(cached, matrix)
+        seconds = clock.ms() / 1000
+        queries = encoder.encode([q["question"] for q in questions])
+        hits = 0
+        for q, vector in zip(questions, queries):
+            top = np.argsort(-(matrix @ vector))[:5]
+            hits += any(n in q["documents"] for n in names[top])
+        row = {"hit@5": round(hits / len(questions), 3)}
+        if reference is None:
+            reference = matrix
+        else:
+            row["cosine_to_torch"] = round(float(np.mean(np.sum(matrix * reference, axis=1))), 4)
+            row["corpus_seconds"] = round(seconds, 1)
+        results[name] = row
+    return results
+
+
+def measure_backends(model: Any, texts: list[str], batch_size: int, repeats: int, quality: bool) -> dict[str, Any]:
+    """Chunks per second of each backend on ``texts`` (best and median of ``repeats``) and, optionally, hit@5."""
+    encoders = backends(model)
+    speed: dict[str, Any] = {}
+    for name, encoder in encoders.items():
+        encoder.encode(texts[:batch_size], batch_size)  # warm-up
+        seconds = []
+        for _ in range(repeats):
+            started = time.perf_counter()
+            encoder.encode(texts, batch_size)
+            seconds.append(time.perf_counter() - started)
+        speed[name] = {"chunks_per_s": round(len(texts) / summary(seconds)["median"], 1),
+                       "seconds": summary(seconds)}
+    return {"speed": speed, "quality": dense_hit_at_5(encoders) if quality else {"skipped": "--no-quality"}}
+
+
+def run(docs: int = 20, repeats: int = 2, with_backends: bool = True, quality: bool = True) -> dict[str, Any]:
+    """Measure; returns the results."""
+    from baken.wiring import build_embedder
+
+    CACHE.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="ingest-", dir=CACHE) as tmp:
+        settings = bench_settings(Path(tmp) / "settings")
+        embedder = build_embedder(settings)
+        model = embedder._model  # noqa: SLF001 (the raw SentenceTransformer Baken wraps)
+        files = corpus_files(docs)
+        chunks = chunks_of(files, embedder, settings)
+        model.encode([c.embed_text for c in chunks[:8]], show_progress_bar=False)  # warm-up
+        baken, raw = [], []
+        for r in range(repeats):
+            for side in (("baken", "raw") if r % 2 == 0 else ("raw", "baken")):
+                workdir = Path(tmp) / f"{side}-{r}"
+                if side == "baken":
+                    baken.append(baken_ingest(files, embedder, workdir))
+                else:
+                    raw.append(raw_ingest(chunks, model, settings.embeddings.batch_size, workdir))
+        if baken[0]["chunks"] != len(chunks):
+            raise RuntimeError(f"Baken made {baken[0]['chunks']} chunks, the raw side {len(chunks)}")
+        out: dict[str, Any] = {"docs": len(files), "chunks": len(chunks), "repeats": repeats,
+                               "files": [p.name for p in files]}
+        for name, rows in (("baken", baken), ("raw", raw)):
+            seconds = summary([row["seconds"] for row in rows])
+            out[name] = {"seconds": seconds, "cpu_seconds": summary([row["cpu_seconds"] for row in rows]),
+                         "docs_per_s": round(len(files) / seconds["median"], 2),
+                         "chunks_per_s": round(len(chunks) / seconds["median"], 1)}
+        out["ratio"] = round(out["baken"]["chunks_per_s"] / out["raw"]["chunks_per_s"], 3)
+        out["cpu_ratio"] = round(out["raw"]["cpu_seconds"]["median"] / out["baken"]["cpu_seconds"]["median"], 3)
+        out["target"] = {"ratio": RATIO_TARGET, "met": out["ratio"] >= RATIO_TARGET}
+        if with_backends:
+            out["backends"] = measure_backends(model, [c.embed_text for c in chunks], settings.embeddings.batch_size,
+                                               repeats, quality)
+    return out
+
+
+HEADERS = ["ingestion", "docs/s", "chunks/s", "median s (wall / CPU)", "ratio (wall / CPU)", "hit@5 (dense)",
+           "target"]
+
+
+def rows_of(out: dict[str, Any]) -> list[list[Any]]:
+    """The table rows."""
+    rows: list[list[Any]] = [
+        [f"Baken Index.ingest_file ({out['docs']} docs, {out['chunks']} chunks)", out["baken"]["docs_per_s"],
+         out["baken"]["chunks_per_s"], _pair(out["baken"]["seconds"]["median"], out["baken"]["cpu_seconds"]["median"]),
+         _pair(out["ratio"], out["cpu_ratio"]), "", out["target"]["met"]],
+        ["raw encode + collection.add", out["raw"]["docs_per_s"], out["raw"]["chunks_per_s"],
+         _pair(out["raw"]["seconds"]["median"], out["raw"]["cpu_seconds"]["median"]), 1.0, "", ""],
+    ]
+    backends_out = out.get("backends", {})
+    torch_speed = backends_out.get("speed", {}).get("torch (Baken)", {}).get("chunks_per_s")
+    quality = backends_out.get("quality", {})
+    for name, row in backends_out.get("speed", {}).items():
+        hit = quality.get(name, {}).get("hit@5", "–")
+        rows.append([f"embed only: {name}", "", row["chunks_per_s"], row["seconds"]["median"],
+                     round(row["chunks_per_s"] / torch_speed, 2) if torch_speed else "", hit, ""])
+    return rows
+
+
+def _pair(a: float, b: float) -> str:
+    return f"{fmt(a)} / {fmt(b)}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark, print the table and write bench/results/ingest.json."""
+    parser = argparse.ArgumentParser(prog="python -m bench.ingest", description=__doc__.splitlines()[0])
+    parser.add_argument("--docs", type=int, default=20)
+    parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--no-backends", action="store_true", help="skip the ONNX/OpenVINO comparison")
+    parser.add_argument("--no-quality", action="store_true", help="skip the hit@5 comparison of the backends")
+    args = parser.parse_args(argv)
+    out = run(args.docs, args.repeats, not args.no_backends, not args.no_quality)
+    report("ingest", "Ingestion (Baken beside raw encode + add; embedding backends)", HEADERS, rows_of(out), out)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
+

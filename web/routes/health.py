@@ -1,0 +1,88 @@
+"""Operations: /readyz (can this process answer questions now?) and /metrics (Prometheus), plus the
+middleware that counts HTTP requests by route template."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from litestar import Request, get
+from litestar.response import Response
+from litestar.types import ASGIApp, Receive, Scope, Send
+
+from web.context import ctx
+
+logger = logging.getLogger(__name__)
+
+
+def _checks(services: Any) -> dict[str, str]:
+    """Each backend's state: "ok", or the error's type (never its text: it may hold a URL with a secret)."""
+    probes = {
+        "llm": getattr(services.assistant.llm, "check", None),
+        "index": services.index.check,
+        "audit": getattr(getattr(services.audit, "store", None), "last", None),
+    }
+    results = {}
+    for name, probe in probes.items():
+        if probe is None:
+            results[name] = "ok" if name != "audit" else "absent"
+            continue
+        try:
+            probe()
+            results[name] = "ok"
+        except Exception as exc:  # noqa: BLE001 (any failure means not ready)
+            logger.warning("readiness: %s failed: %s", name, type(exc).__name__)
+            results[name] = type(exc).__name__
+    return results
+
+
+@get("/readyz", sync_to_thread=True)
+def readyz(request: Request[Any, Any, Any]) -> Response[dict[str, Any]]:
+    """200 when the model, the index and the audit store answer; 503 (with which one failed) otherwise."""
+    checks = _checks(ctx(request).services)
+    ready = all(v == "ok" for v in checks.values())
+    return Response({"status": "ready" if ready else "unavailable", "checks": checks},
+                    status_code=200 if ready else 503)
+
+
+@get("/metrics", sync_to_thread=False)
+def metrics(request: Request[Any, Any, Any]) -> Response[bytes]:
+    """Prometheus text format: turns, latency, tokens per second, queue depth, requests, ingestion."""
+    found = ctx(request).services.extras.get("metrics")
+    if found is None:
+        return Response(b"", status_code=404, media_type="text/plain")
+    body, content_type = found.render()
+    return Response(body, media_type=content_type)
+
+
+class RequestMetrics:
+    """Counts each request by method, route template (never the raw path) and status, with its duration."""
+
+    def __init__(self, app: ASGIApp, metrics: Any) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or self.metrics is None:
+            await self.app(scope, receive, send)
+            return
+        started, status = time.perf_counter(), [500]
+
+        async def watch(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                status[0] = int(message["status"])
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watch)
+        finally:
+            route = str(scope.get("path_template") or "unmatched")
+            try:
+                self.metrics.observe_request(str(scope.get("method", "")), route, status[0],
+                                             time.perf_counter() - started)
+            except Exception:
+                logger.exception("cannot observe request metrics")
+
+
+ROUTES = [readyz, metrics]
