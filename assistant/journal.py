@@ -39,6 +39,8 @@ def turn_record(result: TurnResult) -> tuple[dict[str, Any], dict[str, Any]]:
         "baken.ttft_ms": result.timings_ms.get("first_token"),
         "baken.total_ms": result.timings_ms.get("total"),
         "baken.timings_ms": dict(result.timings_ms),
+        "baken.grounded": result.supported,
+        "baken.invalid_citations": list(result.invalid_citations),
         "error.type": result.error,
     }
     content = {"question": result.redacted_question, "answer": result.redacted_answer,

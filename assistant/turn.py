@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from assistant.citations import cited_numbers
+from assistant.citations import UNSUPPORTED, ground
 from assistant.llm import LLM, GenerationParams, Message
 from assistant.prompt import STOP, TEMPLATE_VERSION, PromptSource, build_prompt
 from baken.errors import BakenError, UserError
@@ -113,6 +113,8 @@ class TurnResult:
     timings_ms: dict[str, float] = field(default_factory=dict)
     error: str | None = None
     audit_seq: int | None = None
+    supported: bool = True  # the answer cites at least one given source
+    invalid_citations: list[int] = field(default_factory=list)  # [n] that named no given source (removed)
     template_version: str = TEMPLATE_VERSION
 
 
@@ -234,8 +236,13 @@ class Assistant:
                 on_token(piece)
         clock.lap("generate")
         result.completion_tokens = len(raw)
-        result.redacted_answer, result.answer = "".join(raw).strip(), "".join(shown).strip()
-        cited = cited_numbers(result.redacted_answer, len(prompt.sources))
+        grounded = ground("".join(shown).strip(), len(prompt.sources), result.language)
+        result.answer = grounded.text
+        result.redacted_answer = ground("".join(raw).strip(), len(prompt.sources), result.language).text
+        result.supported, result.invalid_citations = grounded.supported, grounded.invalid
+        cited = grounded.cited
+        if on_token and not grounded.supported:
+            on_token("\n\n" + UNSUPPORTED.get(result.language, UNSUPPORTED["nl"]))
         result.sources = [SourceRef(s.n, h.doc_id, h.chunk_id, h.source, h.title, h.page, h.heading, h.score,
                                     h.text, s.n in cited)
                           for s, h in zip(prompt.sources, hits)]

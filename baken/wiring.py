@@ -42,8 +42,11 @@ def build_index(settings: Settings, embedder: Embedder | None = None) -> Index:
     store = (ChromaStore.connect(where.url, collection=where.collection,
                                  token=where.token.get_secret_value() if where.token else None)
              if where.url else ChromaStore(data / "index" / "chroma", collection=where.collection))
-    return Index(embedder or build_embedder(settings), store,
-                 Registry(data / "index" / "documents.sqlite3"), data / "documents", settings.ingestion)
+    from ingestion.lexical import LexicalIndex
+
+    return Index(embedder or build_embedder(settings), store, Registry(data / "index" / "documents.sqlite3"),
+                 data / "documents", settings.ingestion, lexical=LexicalIndex(data / "index" / "lexical"),
+                 retrieval=settings.retrieval)
 
 
 def build_llm(settings: Settings) -> LLM:

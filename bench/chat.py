@@ -29,8 +29,10 @@ QUESTIONS = [
     "Welke regels gelden voor privacy en gegevensbescherming bij algoritmes?",
     "Wat zijn de risico's van generatieve AI voor de overheid?",
     "Hoe houd je rekening met duurzaamheid bij het gebruik van AI?",
-    "Which compliance questions does the GenAI FAQ answer?",
-]
+    "What must be logged when an algorithm is used?",
+    "Welke maatregelen helpen tegen bias en discriminatie in algoritmes?",
+    "Wat staat er in de FAQ over generatieve AI en compliance?",
+]  # the chat bench uses the first five that find a source (a no-source turn never calls the model)
 PASSWORD = "bench-password-123"
 TOTAL_RATIO_TARGET, PRE_FIRST_TOKEN_TARGET_MS = 1.05, 150.0
 
@@ -227,7 +229,7 @@ def build(data_dir: Path, max_tokens: int, reset: bool = True, **sections: Any) 
 
 
 def run(repeats: int = 2, max_tokens: int = 64, http: bool = True, questions: Sequence[str] = QUESTIONS,
-        data_dir: Path | None = None) -> dict[str, Any]:
+        data_dir: Path | None = None, count: int = 5) -> dict[str, Any]:
     """Measure; returns the results dict (also what is written as JSON)."""
     CACHE.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="chat-", dir=data_dir or CACHE) as tmp:
@@ -240,9 +242,11 @@ def run(repeats: int = 2, max_tokens: int = 64, http: bool = True, questions: Se
         prompts = {}
         llm.dry = True  # capture each question's final prompt without generating
         for question in questions:
-            services.assistant.ask(question)
-            prompts[question] = llm.calls[-1]
+            calls = len(llm.calls)
+            if services.assistant.ask(question).outcome == "answered" and len(llm.calls) > calls:
+                prompts[question] = llm.calls[-1]
         llm.dry = False
+        questions = list(prompts)[:count]
         runs: dict[str, list[dict[str, float]]] = {m: [] for m in modes}
         pairs: list[dict[str, float]] = []
         stages: dict[str, list[float]] = {}
@@ -289,6 +293,7 @@ def run(repeats: int = 2, max_tokens: int = 64, http: bool = True, questions: Se
                 server.__exit__()
             services.close()
         out = analyse(runs, pairs, stages, load_s, max_tokens, repeats, len(questions))
+        out["questions_used"] = questions
         out["identical_prompt_share"] = sum(same_prompt) / max(1, len(same_prompt))
         out["prompt_tokens"] = summary(prompt_tokens)
         out["http_first_token_ms"] = {k: summary(v) for k, v in http_parts.items()}
