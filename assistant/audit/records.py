@@ -90,3 +90,25 @@ def seq_ranges(seqs: list[int]) -> list[list[int]]:
 def in_ranges(seq: int, ranges: list[list[int]]) -> bool:
     """True when `seq` lies in one of the inclusive ranges."""
     return any(first <= seq <= last for first, last in ranges)
+
+
+def insert_next(conn: Any, prepare: Preparer, mark: str) -> PreparedRecord:
+    """Append the record after the last one on a DB-API connection (inside the caller's write transaction).
+
+    ``mark`` is the driver's parameter placeholder (`?` for sqlite3, `%s` for psycopg); both stores share this
+    one statement set so their chains cannot drift apart.
+    """
+    row = conn.execute("SELECT seq, head FROM records ORDER BY seq DESC LIMIT 1").fetchone()
+    seq, head = (row[0], bytes(row[1])) if row else (0, bytes(32))
+    rec = prepare(seq + 1, head)
+    marks = ", ".join([mark] * 9)
+    conn.execute(
+        "INSERT INTO records (seq, time, action, actor, conversation_id, outcome, record_json, record_hash,"
+        f" head) VALUES ({marks})",
+        (rec.seq, rec.time, rec.action, rec.actor, rec.conversation_id, rec.outcome, rec.record_json,
+         rec.record_hash, rec.head),
+    )
+    if rec.content_json is not None:
+        conn.execute(f"INSERT INTO content (seq, salt, content_json) VALUES ({mark}, {mark}, {mark})",
+                     (rec.seq, rec.salt, rec.content_json))
+    return rec

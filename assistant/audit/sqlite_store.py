@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from assistant.audit.checkpoint import Checkpoint
-from assistant.audit.records import PreparedRecord, Preparer
+from assistant.audit.records import PreparedRecord, Preparer, insert_next
 from assistant.audit.store import Hold, RecordQuery, RetentionRow, StoredRecord
 from baken.errors import AuditError
 
@@ -154,19 +154,7 @@ class SQLiteAuditStore:
 
     @staticmethod
     def _insert(conn: sqlite3.Connection, prepare: Preparer) -> PreparedRecord:
-        row = conn.execute("SELECT seq, head FROM records ORDER BY seq DESC LIMIT 1").fetchone()
-        seq, head = (row[0], bytes(row[1])) if row else (0, bytes(32))
-        rec = prepare(seq + 1, head)
-        conn.execute(
-            "INSERT INTO records (seq, time, action, actor, conversation_id, outcome, record_json, record_hash,"
-            " head) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (rec.seq, rec.time, rec.action, rec.actor, rec.conversation_id, rec.outcome, rec.record_json,
-             rec.record_hash, rec.head),
-        )
-        if rec.content_json is not None:
-            conn.execute("INSERT INTO content (seq, salt, content_json) VALUES (?, ?, ?)",
-                         (rec.seq, rec.salt, rec.content_json))
-        return rec
+        return insert_next(conn, prepare, "?")
 
     def append(self, prepare: Preparer) -> PreparedRecord:
         """Append one record in its own exclusive transaction."""
