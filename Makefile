@@ -17,6 +17,9 @@ test:           ## set up what the tests need and run them all
 test-fast:      ## the tests that need no real model
 	$(VENV)/bin/python -m pytest -m "not slow"
 
+bench:          ## every benchmark, one combined table (about 10 minutes once data/bench/ is cached)
+	$(VENV)/bin/python -m bench.run_all
+
 lint:
 	$(VENV)/bin/ruff check .
 

@@ -11,6 +11,7 @@ for _name, _value in (("HF_HUB_OFFLINE", "1"), ("TRANSFORMERS_OFFLINE", "1"), ("
     os.environ.setdefault(_name, _value)
 
 import json
+import math
 import platform
 import statistics
 import time
@@ -73,7 +74,7 @@ def fmt(value: Any) -> str:
     if isinstance(value, bool):
         return "met" if value else "MISSED"
     if isinstance(value, float):
-        if value != value:
+        if math.isnan(value):
             return "–"
         return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.2f}" if abs(value) >= 1 else f"{value:.3f}"
     return str(value)

@@ -12,8 +12,6 @@ Target (issue 8): tokens/s at every level >= 0.95 x one chat's; zero errors; eve
 
 from __future__ import annotations
 
-from bench.common import CACHE, Stopwatch, report, summary  # sets the offline env
-
 import argparse
 import tempfile
 import threading
@@ -21,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.chat import QUESTIONS, InProcessServer, WebClient, add_users, build
+from bench.common import CACHE, Stopwatch, report, summary  # sets the offline env
 
 RATIO_TARGET = 0.95
 
@@ -61,14 +60,14 @@ def level(url: str, clients: list[WebClient], turns_each: int) -> dict[str, Any]
             "errors": [r["error"] for r in results if r.get("error")]}
 
 
-def run(levels: tuple[int, ...] = (1, 2, 4, 8), max_tokens: int = 64) -> dict[str, Any]:
+def run(levels: tuple[int, ...] = (1, 2, 4, 8), max_tokens: int = 64, n_threads: int = 0) -> dict[str, Any]:
     """Measure every level; returns the results."""
     CACHE.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="concurrency-", dir=CACHE) as tmp:
-        settings, services, _ = build(Path(tmp), max_tokens, reset=True)
+        settings, services, _ = build(Path(tmp), max_tokens, reset=True, n_threads=n_threads)
         names = [f"bench-{n}" for n in range(max(levels))]
         add_users(settings, names)
-        out: dict[str, Any] = {"max_tokens": max_tokens, "levels": {}}
+        out: dict[str, Any] = {"max_tokens": max_tokens, "n_threads": settings.threads, "levels": {}}
         try:
             with InProcessServer(settings, services) as server:
                 clients = [WebClient(server.url, name) for name in names]
@@ -108,9 +107,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.concurrency", description=__doc__.splitlines()[0])
     parser.add_argument("--levels", type=int, nargs="+", default=[1, 2, 4, 8])
     parser.add_argument("--max-tokens", type=int, default=64)
+    parser.add_argument("--threads", type=int, default=0, help="llama.cpp threads (default 0: the setting's default)")
     args = parser.parse_args(argv)
-    out = run(tuple(args.levels), args.max_tokens)
-    report("concurrency", f"Concurrency over HTTP (max_tokens {out['max_tokens']})", HEADERS, rows_of(out), out)
+    out = run(tuple(args.levels), args.max_tokens, args.threads)
+    report("concurrency", f"Concurrency over HTTP (max_tokens {out['max_tokens']}, llama.cpp threads "
+           f"{out['n_threads']})", HEADERS, rows_of(out), out)
     return 0
 
 

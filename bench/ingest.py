@@ -14,14 +14,14 @@ skipped. Writes bench/results/ingest.json. Target (issue 8): Baken/raw throughpu
 
 from __future__ import annotations
 
-from bench.common import CACHE, Stopwatch, bench_settings, fmt, report, summary  # sets the offline env
-
 import argparse
 import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+from bench.common import CACHE, Stopwatch, bench_settings, fmt, report, summary  # sets the offline env
 
 RATIO_TARGET = 0.9
 PYDEPS = CACHE / "pydeps"
@@ -192,7 +192,7 @@ def dense_hit_at_5(encoders: dict[str, Any]) -> dict[str, Any]:
     if not (where / "complete").exists():
         return {"skipped": f"no cached corpus index at {where}: run `python -m bench.eval --build-only`"}
     store = ChromaStore(where / "index" / "chroma")
-    stored = store._collection.get(include=["documents", "metadatas", "embeddings"])  # noqa: SLF001
+    stored = store._collection.get(include=["documents", "metadatas", "embeddings"])
     meta = stored["metadatas"]
     texts = [f"{_header(str(m.get('title', '')), str(m.get('heading', '')), int(m.get('page') or 0) or None)}\n{t}"
              for t, m in zip(stored["documents"], meta)]
@@ -252,7 +252,7 @@ def run(docs: int = 20, repeats: int = 2, with_backends: bool = True, quality: b
     with tempfile.TemporaryDirectory(prefix="ingest-", dir=CACHE) as tmp:
         settings = bench_settings(Path(tmp) / "settings")
         embedder = build_embedder(settings)
-        model = embedder._model  # noqa: SLF001 (the raw SentenceTransformer Baken wraps)
+        model = embedder._model
         files = corpus_files(docs)
         clock = Stopwatch()
         chunks = chunks_of(files, embedder, settings)

@@ -11,8 +11,6 @@ measures the usual start-up. Writes bench/results/memory.json.
 
 from __future__ import annotations
 
-from bench.common import CACHE, ROOT, MODELS_DIR, Stopwatch, report  # sets the offline env
-
 import argparse
 import os
 import signal
@@ -24,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.chat import PASSWORD, WebClient, free_port
+from bench.common import CACHE, MODELS_DIR, ROOT, Stopwatch, report  # sets the offline env
 
 QUESTIONS = ["Hoeveel dagen per week mag ik thuiswerken?", "Hoe lang bewaren we e-mail?",
              "Mag ik ChatGPT gebruiken voor mijn werk?", "Hoe dien ik een klacht in?",

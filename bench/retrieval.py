@@ -12,13 +12,13 @@ bench/results/retrieval.json. Targets (issue 8): recall@10 >= 0.95; p50 <= 20 ms
 
 from __future__ import annotations
 
-from bench.common import CACHE, Stopwatch, report, summary  # sets the offline env
-
 import argparse
 import shutil
 import time
 from pathlib import Path
 from typing import Any
+
+from bench.common import CACHE, Stopwatch, report, summary  # sets the offline env
 
 DIM, K, SEED = 384, 10, 8
 RECALL_TARGET, P50_TARGET_MS = 0.95, 20.0
@@ -67,7 +67,7 @@ def measure(count: int, queries: int, workdir: Path) -> dict[str, Any]:
     store, build_s = build_store(count, data, workdir / f"retrieval-{count}")
     store.query(asked[0].tolist(), K)  # the first query loads the HNSW index
     open_ms = opened.ms()
-    collection = store._collection  # noqa: SLF001 (the raw chroma collection Baken wraps)
+    collection = store._collection
     exact_ids = []
     numpy_ms, store_ms, raw_ms, deep_ms, count_ms, recall = [], [], [], [], [], []
     for vector in asked:

@@ -9,13 +9,13 @@ vector Chroma store, the ONNX export and its corpus vectors); the first run buil
 
 from __future__ import annotations
 
-from bench.common import RESULTS, ROOT, Stopwatch, fmt, table, write_results  # sets the offline env
-
 import argparse
 import json
 import subprocess
 import sys
 from typing import Any
+
+from bench.common import RESULTS, ROOT, Stopwatch, fmt, table, write_results  # sets the offline env
 
 # name -> extra arguments; run in this order (the heavy model benches first, cheap ones after)
 BENCHES: dict[str, list[str]] = {
@@ -64,7 +64,8 @@ def summarise(results: dict[str, dict[str, Any] | None]) -> list[list[Any]]:
             rows.append(["ingest", f"embedding {name} (chunks/s{', dense hit@5' if hit is not None else ''})",
                          row["chunks_per_s"] if hit is None else f"{fmt(row['chunks_per_s'])}, {fmt(hit)}",
                          base if hit is None else f"{fmt(base)}, {fmt(quality.get('torch (Baken)', {}).get('hit@5'))}",
-                         round(row["chunks_per_s"] / base, 2) if base else "", "hit@5 within 0.01", ""])
+                         round(row["chunks_per_s"] / base, 2) if base else "",
+                         "" if hit is None else "hit@5 within 0.01", ""])
     if r := results.get("retrieval"):
         for size, s in r["sizes"].items():
             rows.append(["retrieval", f"query p50 at {int(size):,} chunks (ms), recall@10 {fmt(s['recall_at_10'])}",
@@ -78,8 +79,9 @@ def summarise(results: dict[str, dict[str, Any] | None]) -> list[list[Any]]:
                      round(a["ratio_median"], 3), "", ""])
     if c := results.get("concurrency"):
         for n, lv in c["levels"].items():
-            rows.append(["concurrency", f"{n} chats: tokens/s; TTFT p95 {fmt(lv['ttft_ms']['p95'])} ms; "
-                         f"errors {len(lv['errors'])}; audited {lv['audited']}/{lv['turns']}", lv["tokens_per_s"],
+            rows.append(["concurrency", (f"{n} chats: tokens/s; TTFT p95 {fmt(lv['ttft_ms']['p95'])} ms; "
+                                         f"errors {len(lv['errors'])}; audited {lv['audited']}/{lv['turns']}"),
+                         lv["tokens_per_s"],
                          c["levels"][next(iter(c["levels"]))]["tokens_per_s"], lv["ratio"], "ratio >= 0.95",
                          lv["ratio"] >= 0.95 and not lv["errors"] and lv["audited"] == lv["turns"]])
     if m := results.get("memory"):

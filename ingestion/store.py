@@ -108,10 +108,9 @@ class ChromaStore:
 
     def query(self, vector: Sequence[float], k: int) -> list[StoredHit]:
         """The ``k`` nearest chunks; Chroma's cosine distance is turned into similarity."""
-        count = self._collection.count()
-        if count == 0:
-            return []
-        result = self._collection.query(query_embeddings=[list(vector)], n_results=min(k, count),
+        # No count() first: it scans the collection (~6 ms at 100,000 chunks, measured in bench.retrieval);
+        # chromadb >= 1.0 returns fewer results, or none, when k exceeds what it holds.
+        result = self._collection.query(query_embeddings=[list(vector)], n_results=k,
                                         include=["documents", "metadatas", "distances"])
         return [
             StoredHit(id=i, score=1.0 - float(d), text=t or "", metadata=dict(m or {}))

@@ -15,7 +15,7 @@ from tests.paths import CORPUS
 
 
 @pytest.fixture
-def fake_services(tmp_path: Path):  # noqa: ANN201
+def fake_services(tmp_path: Path):
     """Settings and services on a fake embedder and a recording fake LLM, with one small document indexed."""
     from assistant.llm import FakeLLM
     from assistant.turn import NoRedaction
@@ -25,7 +25,7 @@ def fake_services(tmp_path: Path):  # noqa: ANN201
     settings = common.bench_settings(tmp_path / "data", llm={"max_tokens": 16, "temperature": 0.0})
     llm = chat.RecordingLLM(FakeLLM(), reset=False)
     services = build_services(settings, embedder=FakeEmbedder(), llm=llm, redactor=NoRedaction())
-    services.index.ingest_file(sorted((CORPUS / "algoritmekader").glob("onderwerpen_*.md"))[0])
+    services.index.ingest_file(min((CORPUS / "algoritmekader").glob("onderwerpen_*.md")))
     yield settings, services, llm
     services.close()
 
@@ -39,8 +39,8 @@ def test_common_table_and_summary_have_the_expected_shape(tmp_path: Path, monkey
     assert json.loads(path.read_text())["value"] == 1
 
 
-def test_chat_turns_through_the_api_and_http_are_timed_and_the_prompt_recorded(fake_services) -> None:  # noqa: ANN001
-    settings, services, llm = fake_services
+def test_chat_turns_through_the_api_and_http_are_timed_and_the_prompt_recorded(fake_services) -> None:
+    settings, services, _ = fake_services
     measured, result = chat.api_turn(services.assistant, chat.QUESTIONS[0])
     assert measured["total_ms"] >= measured["ttft_ms"] > 0 and result.outcome in ("answered", "no_source")
     chat.add_users(settings, ["smoke"])
@@ -54,7 +54,7 @@ def test_chat_turns_through_the_api_and_http_are_timed_and_the_prompt_recorded(f
 
 
 @pytest.mark.slow
-def test_raw_completion_counts_tokens_on_the_real_model(llm) -> None:  # noqa: ANN001
+def test_raw_completion_counts_tokens_on_the_real_model(llm) -> None:
     from assistant.llm import GenerationParams
 
     recording = chat.RecordingLLM(llm)
@@ -62,7 +62,7 @@ def test_raw_completion_counts_tokens_on_the_real_model(llm) -> None:  # noqa: A
     assert 0 < got["tokens"] <= 4 and got["total_ms"] >= got["ttft_ms"]
 
 
-def test_concurrency_level_counts_tokens_and_audited_turns(fake_services) -> None:  # noqa: ANN001
+def test_concurrency_level_counts_tokens_and_audited_turns(fake_services) -> None:
     settings, services, _ = fake_services
     chat.add_users(settings, ["c0", "c1"])
     before = concurrency.audited_turns(services)

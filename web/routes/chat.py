@@ -28,6 +28,7 @@ logger = logging.getLogger(__name__)
 CHAT = [requires("chat")]
 STREAM_LIMIT_SECONDS = 900
 POLL_SECONDS = 0.05
+QUEUED_POLL_SECONDS = 1.0  # a queued turn only needs its place refreshed; fast polls steal llama.cpp's CPU
 
 
 def _turn_view(turn: StoredTurn) -> dict[str, Any]:
@@ -122,7 +123,7 @@ async def stream(request: Request[Any, Any, Any], turn_id: FromPath[str]) -> Ser
                     last_position = position
                     text = t("chat.queue", n=position) if position > 0 else t("chat.writing")
                     yield ServerSentEventMessage(event="status", data=str(escape(text)))
-                await asyncio.sleep(POLL_SECONDS)
+                await asyncio.sleep(QUEUED_POLL_SECONDS if last_position and last_position > 0 else POLL_SECONDS)
 
     return ServerSentEvent(events(), headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
 
