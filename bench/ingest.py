@@ -55,12 +55,12 @@ def chunks_of(files: list[Path], embedder: Any, settings: Any) -> list[Any]:
 
 
 def baken_ingest(files: list[Path], embedder: Any, workdir: Path) -> dict[str, float]:
-    """`Index.ingest_file` for every file into a fresh index: seconds, documents, chunks."""
+    """`Index.ingest_files` (what `baken ingest` runs) into a fresh index: seconds, documents, chunks."""
     from baken.wiring import build_index
 
     index = build_index(bench_settings(workdir), embedder)
     clock, cpu = Stopwatch(), time.process_time()
-    outcomes = [index.ingest_file(path) for path in files]
+    outcomes = index.ingest_files(files)
     seconds, cpu = clock.ms() / 1000, time.process_time() - cpu
     failed = [o.source for o in outcomes if o.status == "failed"]
     if failed:
@@ -292,7 +292,7 @@ HEADERS = ["ingestion", "docs/s", "chunks/s", "median s (wall / CPU)", "ratio (w
 def rows_of(out: dict[str, Any]) -> list[list[Any]]:
     """The table rows."""
     rows: list[list[Any]] = [
-        [f"Baken Index.ingest_file ({out['docs']} docs, {out['chunks']} chunks)", out["baken"]["docs_per_s"],
+        [f"Baken Index.ingest_files ({out['docs']} docs, {out['chunks']} chunks)", out["baken"]["docs_per_s"],
          out["baken"]["chunks_per_s"], _pair(out["baken"]["seconds"]["median"], out["baken"]["cpu_seconds"]["median"]),
          _pair(out["ratio"], out["cpu_ratio"]), "", out["target"]["met"]],
         ["raw encode + collection.add", out["raw"]["docs_per_s"], out["raw"]["chunks_per_s"],

@@ -57,15 +57,18 @@ def ingest_paths(index, paths: list[Path], quiet: bool = False) -> int:  # noqa:
     chunks = 0
     bar = tqdm(total=len(files), unit="doc", disable=quiet or len(files) < 2, file=sys.stderr,
                dynamic_ncols=True)
-    for file in files:
-        bar.set_postfix_str(file.name[:40], refresh=False)
-        outcome = index.ingest_file(file)
+
+    def done(file: Path, outcome) -> None:  # noqa: ANN001 (IngestOutcome)
+        nonlocal chunks
         counts[outcome.status] += 1
         if outcome.status == "failed":
             tqdm.write(f"baken: {file}: {outcome.error}", file=sys.stderr)
         elif outcome.status != "unchanged":
             chunks += outcome.chunks
+        bar.set_postfix_str(file.name[:40], refresh=False)
         bar.update(1)
+
+    index.ingest_files(files, on_done=done)
     bar.close()
     seconds = time.perf_counter() - started
     print(f"{counts['new'] + counts['replaced']} documents indexed ({counts['new']} new, {counts['replaced']} "

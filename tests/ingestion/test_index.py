@@ -128,3 +128,20 @@ def test_process_killed_mid_ingest_leaves_no_half_indexed_document(tmp_path: Pat
     index = Index(FakeEmbedder(), store, registry, tmp_path / "files", IngestionSettings(chunk_tokens=40))
     assert store.count() == 0 and registry.list(None) == []
     assert index.ingest_file(document).status == "new"
+
+
+def test_ingesting_many_files_embeds_across_files_and_isolates_failures(tmp_path: Path) -> None:
+    index = make_index(tmp_path, chunk_tokens=40, chunk_overlap=0)
+    calls: list[int] = []
+    embed = index.embedder.embed_passages
+    index.embedder.embed_passages = lambda texts: calls.append(len(texts)) or embed(texts)  # type: ignore[method-assign]
+    files = [write(tmp_path / f"d{i}.txt", f"Titel {i}\n\n" + f"Zin {i} over beleid. " * 30) for i in range(3)]
+    files.insert(1, write(tmp_path / "leeg.txt", ""))
+    files.append(write(tmp_path / "kopie.txt", files[0].read_text()))
+    seen: list[str] = []
+    outcomes = index.ingest_files(files, on_done=lambda path, outcome: seen.append(path.name))
+    assert [o.status for o in outcomes] == ["new", "failed", "new", "new", "unchanged"]
+    assert len(calls) == 1 and calls[0] == sum(o.chunks for o in outcomes[:4])
+    assert sorted(seen) == sorted(f.name for f in files)
+    assert len(index.documents()) == 3 and index.chunk_count() == calls[0]
+    assert index.search("Zin 2 beleid", 1, -1.0, mode="dense")[0].title == "Titel 2"  # vectors stayed aligned
