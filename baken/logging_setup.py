@@ -48,6 +48,10 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False, default=str)
 
 
+NOISY_LIBRARIES = ("presidio-analyzer", "httpx", "httpcore", "bm25s", "chromadb", "sentence_transformers",
+                   "transformers", "urllib3", "uvicorn.access")
+
+
 def configure_logging(settings: LogSettings | None = None, stream: TextIO | None = None) -> None:
     """Route every logger to one stderr handler in the chosen format; replaces handlers set by libraries."""
     settings = settings or LogSettings(format="text", level="INFO")
@@ -57,4 +61,9 @@ def configure_logging(settings: LogSettings | None = None, stream: TextIO | None
     else:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     logging.basicConfig(level=settings.level, handlers=[handler], force=True)
+    for chatty in NOISY_LIBRARIES:  # they log every request or analysis at INFO; ours say what matters
+        library = logging.getLogger(chatty)
+        library.handlers.clear()
+        library.propagate = True
+        library.setLevel(max(logging.WARNING, logging.getLevelName(settings.level)))
     logging.captureWarnings(True)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import sys
 from collections.abc import Sequence
@@ -40,12 +39,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run one `baken` command; returns (and exits with) its status."""
     _offline_environment()
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from pydantic import ValidationError
+
+    from baken.logging_setup import configure_logging
     from baken.settings import Settings
 
     try:
-        status = args.handler(args, Settings())
+        settings = Settings()
+    except ValidationError as exc:
+        problems = "; ".join(f"BAKEN_{'__'.join(str(p).upper() for p in e['loc'])}: {e['msg']}"
+                             for e in exc.errors())
+        print(f"baken: invalid setting: {problems}", file=sys.stderr)
+        return _exit(2, argv)
+    # Servers log at the configured level (INFO by default); one-shot commands only say what went wrong.
+    level = "DEBUG" if args.verbose else (settings.log.level if args.command == "serve" else "WARNING")
+    configure_logging(settings.log.model_copy(update={"level": level}))
+    try:
+        status = args.handler(args, settings)
     except UserError as exc:
         print(f"baken: {exc}", file=sys.stderr)
         status = 2
@@ -55,6 +65,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("baken: interrupted", file=sys.stderr)
         status = 130
+    return _exit(status, argv)
+
+
+def _exit(status: int, argv: Sequence[str] | None) -> int:
     if argv is None:
         sys.exit(status)
     return status

@@ -105,3 +105,10 @@ def test_chat_indexes_the_demo_corpus_on_first_start_and_answers(tmp_path: Path,
     assert "5 documents indexed" in process.stdout
     assert "Baken is klaar (5 documenten)" in process.stdout
     assert "thuiswerkbeleid.md" in process.stdout  # the sources list of the answer
+
+
+def test_an_invalid_setting_is_one_clear_line(monkeypatch, capsys) -> None:  # noqa: ANN001
+    monkeypatch.setenv("BAKEN_LLM__N_CTX", "veel")
+    assert main(["models", "list"]) == 2
+    assert capsys.readouterr().err.strip() == ("baken: invalid setting: BAKEN_LLM__N_CTX: Input should be a valid "
+                                               "integer, unable to parse string as an integer")
