@@ -230,15 +230,23 @@ class Assistant:
                 yield piece
 
         shown: list[str] = []
+        looped = False
         for piece in self._redactor.restore_stream(generated(), vault):
             shown.append(piece)
             if on_token:
                 on_token(piece)
+            if "\n" in piece and _repeats_a_line("".join(shown)):
+                looped = True  # small models loop; a repeated line ends the answer (and frees the model)
+                break
         clock.lap("generate")
         result.completion_tokens = len(raw)
-        grounded = ground("".join(shown).strip(), len(prompt.sources), result.language)
+        answer, redacted = "".join(shown), "".join(raw)
+        if looped:  # drop the unfinished line that started after the repeat
+            answer, redacted = answer[:answer.rfind("\n")], redacted[:redacted.rfind("\n")]
+        grounded = ground(_without_repeated_lines(answer), len(prompt.sources), result.language)
         result.answer = grounded.text
-        result.redacted_answer = ground("".join(raw).strip(), len(prompt.sources), result.language).text
+        result.redacted_answer = ground(_without_repeated_lines(redacted), len(prompt.sources),
+                                        result.language).text
         result.supported, result.invalid_citations = grounded.supported, grounded.invalid
         cited = grounded.cited
         if on_token and not grounded.supported:
@@ -254,6 +262,25 @@ class Assistant:
         redaction = self._redactor.redact(hit.text, vault)
         result.source_findings += redaction.findings
         return redaction.text
+
+
+def _repeats_a_line(text: str) -> bool:
+    """True when the last finished line of ``text`` (of some length) already occurred earlier."""
+    lines = [line.strip() for line in text.split("\n")[:-1]]
+    return len(lines) > 1 and len(lines[-1]) >= 20 and lines[-1] in lines[:-1]
+
+
+def _without_repeated_lines(text: str) -> str:
+    """The text with every repeat of an earlier line (of some length) left out."""
+    seen: set[str] = set()
+    kept = []
+    for line in text.strip().split("\n"):
+        key = line.strip()
+        if len(key) >= 20 and key in seen:
+            continue
+        seen.add(key)
+        kept.append(line)
+    return "\n".join(kept).strip()
 
 
 class _Clock:

@@ -108,3 +108,11 @@ def test_real_llm_streams_and_counts_tokens(llm) -> None:  # noqa: ANN001
 
     pieces = list(llm.stream([{"role": "user", "content": "Say hello."}], GenerationParams(max_tokens=8)))
     assert 1 <= len(pieces) <= 8 and llm.count_tokens("hallo wereld") >= 2
+
+
+def test_a_looping_model_is_stopped_and_its_repeats_removed(tmp_path: Path) -> None:
+    line = "Een parkeervergunning kost veertig euro per jaar [1]."
+    llm = FakeLLM("\n".join([line, "Dat staat in de regeling.", line, line, line]))
+    result = fake_assistant(tmp_path, llm).ask("Wat kost een parkeervergunning?")
+    assert result.answer == f"{line}\nDat staat in de regeling."
+    assert result.completion_tokens < len(llm.answer.split(" "))  # generation stopped early
