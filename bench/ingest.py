@@ -149,14 +149,29 @@ class GraphEncoder:
         return np.concatenate(out)
 
 
+def _ensure_pydeps() -> None:
+    """Install the exporter's packages (not Baken dependencies) beside the bench caches on first use."""
+    if (PYDEPS / "onnx").exists():
+        return
+    import subprocess
+
+    print("bench.ingest: installing onnx and openvino into data/bench/pydeps (first run only)", file=sys.stderr)
+    result = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target",
+                             str(PYDEPS), "onnx", "ml_dtypes", "openvino", "openvino-telemetry"],
+                            capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        print(f"bench.ingest: could not install them: {result.stderr.strip()[-300:]}", file=sys.stderr)
+
+
 def backends(model: Any) -> dict[str, Any]:
     """name -> encoder with ``encode(texts, batch_size)``: torch (Baken's) and whatever can be built offline."""
+    _ensure_pydeps()
     if PYDEPS.exists() and str(PYDEPS) not in sys.path:
         sys.path.append(str(PYDEPS))
     found: dict[str, Any] = {"torch (Baken)": _TorchEncoder(model)}
     try:
         files = export_onnx(model, ONNX_DIR)
-    except ImportError as exc:
+    except Exception as exc:  # noqa: BLE001 (torch raises OnnxExporterError, not ImportError, without onnx)
         print(f"ONNX export skipped: {exc} (see the module docstring)", file=sys.stderr)
         return found
     limit = int(model.max_seq_length or 256)
