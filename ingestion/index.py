@@ -150,6 +150,9 @@ class Index:
         mode = mode or self.retrieval.mode
         min_score, min_coverage = self.thresholds(min_score)
         ready = self._registry.ready_ids()
+        missing = ready - self._lexical.doc_ids()
+        if missing:  # published by another process that shares this data directory
+            self._catch_up_lexical(missing)
         wanted = max(k, self.retrieval.candidates)
         dense: list[StoredHit] = []
         if mode in ("dense", "hybrid"):
@@ -310,6 +313,17 @@ class Index:
             self._purge(record.doc_id)
         return len(unfinished) + self._sync_lexical()
 
+    def _catch_up_lexical(self, missing: set[str]) -> None:
+        """Load documents another process added to the shared lexical directory; rebuild any it lacks."""
+        for doc_id in sorted(missing - self._lexical.load_documents(missing)):
+            self._rebuild_lexical(doc_id)
+
+    def _rebuild_lexical(self, doc_id: str) -> None:
+        chunks = self._store.document_chunks(doc_id)
+        self._lexical.add_document(doc_id, [c.id for c in chunks],
+                                   [lexical_text(c.text, str(c.metadata.get("title", "")),
+                                                 str(c.metadata.get("heading", ""))) for c in chunks])
+
     def _sync_lexical(self) -> int:
         """Drop lexical entries of documents that are not ready; rebuild missing ones from the vector store."""
         ready, held = self._registry.ready_ids(), self._lexical.doc_ids()
@@ -318,10 +332,7 @@ class Index:
             self._lexical.remove_document(doc_id)
         missing = ready - held
         for doc_id in sorted(missing):
-            chunks = self._store.document_chunks(doc_id)
-            self._lexical.add_document(doc_id, [c.id for c in chunks],
-                                       [lexical_text(c.text, str(c.metadata.get("title", "")),
-                                                     str(c.metadata.get("heading", ""))) for c in chunks])
+            self._rebuild_lexical(doc_id)
         if missing:
             logger.warning("lexical index: rebuilt %d documents from the vector store", len(missing))
         return len(held - ready) + len(missing)

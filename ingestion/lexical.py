@@ -172,6 +172,22 @@ class LexicalIndex:
             self._model = None
         logger.debug("lexical index: %s, %d chunks %s", doc_id[:12], len(chunks), languages)
 
+    def load_documents(self, doc_ids: Iterable[str]) -> set[str]:
+        """Read documents that another process sharing this directory wrote; returns those found."""
+        found: dict[str, list[tuple[str, list[str]]]] = {}
+        for doc_id in doc_ids:
+            try:
+                payload = json.loads((self._dir / f"{doc_id}.json").read_text(encoding="utf-8"))
+                if payload.get("version") == VERSION:
+                    found[doc_id] = [(str(c), list(st)) for c, st in payload["chunks"]]
+            except (OSError, ValueError, KeyError, TypeError):
+                continue  # not written (yet), or unreadable: the caller rebuilds it
+        if found:
+            with self._lock:
+                self._docs.update(found)
+                self._model = None
+        return set(found)
+
     def remove_document(self, doc_id: str) -> None:
         """Forget one document (no error if it is not there)."""
         (self._dir / f"{doc_id}.json").unlink(missing_ok=True)

@@ -9,7 +9,9 @@ from __future__ import annotations
 import sqlite3
 import threading
 from dataclasses import dataclass
-from datetime import UTC, datetime
+import os
+import socket
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 SCHEMA = """
@@ -26,7 +28,15 @@ CREATE TABLE IF NOT EXISTS documents (
     ingested_at TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS documents_source ON documents(source);
+-- Which process is indexing a document, so that another process sharing this registry does not take its
+-- work in progress for a crashed one.
+CREATE TABLE IF NOT EXISTS owners (
+    doc_id TEXT PRIMARY KEY,
+    host   TEXT NOT NULL,
+    pid    INTEGER NOT NULL
+);
 """
+STALE_ELSEWHERE = timedelta(hours=1)  # an unfinished document owned by another host is abandoned after this
 
 
 @dataclass(frozen=True)
@@ -82,6 +92,8 @@ class Registry:
             self._db.execute("INSERT OR REPLACE INTO documents VALUES (?,?,?,?,?,?,?,?,?,?)",
                              (record.doc_id, record.source, record.name, record.title, record.kind, record.size,
                               record.chunks, "indexing", record.stored_path, record.ingested_at))
+            self._db.execute("INSERT OR REPLACE INTO owners VALUES (?, ?, ?)",
+                             (record.doc_id, socket.gethostname(), os.getpid()))
 
     def publish(self, doc_id: str, chunks: int) -> list[str]:
         """Make ``doc_id`` ready and mark older versions of the same source `deleting`, atomically; return those."""
@@ -96,6 +108,7 @@ class Registry:
                                  " AND status = 'ready'", (source, doc_id))
                 self._db.execute("UPDATE documents SET status = 'ready', chunks = ?, ingested_at = ?"
                                  " WHERE doc_id = ?", (chunks, now(), doc_id))
+                self._db.execute("DELETE FROM owners WHERE doc_id = ?", (doc_id,))
                 self._db.execute("COMMIT")
             except BaseException:
                 self._db.execute("ROLLBACK")
@@ -111,17 +124,36 @@ class Registry:
         """Forget a document whose chunks are gone."""
         with self._lock:
             self._db.execute("DELETE FROM documents WHERE doc_id = ?", (doc_id,))
+            self._db.execute("DELETE FROM owners WHERE doc_id = ?", (doc_id,))
 
     def unfinished(self) -> list[DocumentRecord]:
-        """Rows left `indexing` or `deleting` by a process that stopped half-way."""
+        """Rows left `indexing` or `deleting` by a process that stopped half-way (not by one still at work)."""
         with self._lock:
-            rows = self._db.execute("SELECT * FROM documents WHERE status != 'ready'").fetchall()
-        return [DocumentRecord(*r) for r in rows]
+            rows = self._db.execute("SELECT d.*, o.host, o.pid FROM documents d LEFT JOIN owners o"
+                                    " ON o.doc_id = d.doc_id WHERE d.status != 'ready'").fetchall()
+        return [DocumentRecord(*r[:-2]) for r in rows if _abandoned(r[7], r[9], r[-2], r[-1])]
 
     def close(self) -> None:
         """Close the database."""
         with self._lock:
             self._db.close()
+
+
+def _abandoned(status: str, ingested_at: str, host: str | None, pid: int | None) -> bool:
+    """Whether an unfinished row's owner is gone: a dead process here, or silence elsewhere for an hour."""
+    if status != "indexing" or host is None or pid is None:
+        return True  # deleting is idempotent: finishing another process's deletion twice does no harm
+    if host == socket.gethostname():
+        if pid == os.getpid():
+            return True  # this process is starting: nothing of its own can be in progress
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        except PermissionError:
+            return False
+        return False
+    return datetime.now(UTC) - datetime.fromisoformat(ingested_at) > STALE_ELSEWHERE
 
 
 def now() -> str:

@@ -145,3 +145,39 @@ def test_ingesting_many_files_embeds_across_files_and_isolates_failures(tmp_path
     assert sorted(seen) == sorted(f.name for f in files)
     assert len(index.documents()) == 3 and index.chunk_count() == calls[0]
     assert index.search("Zin 2 beleid", 1, -1.0, mode="dense")[0].title == "Titel 2"  # vectors stayed aligned
+
+
+def test_a_document_published_by_another_process_is_found_lexically_without_a_restart(tmp_path: Path) -> None:
+    """Two Index objects over one data directory and one store stand for two processes."""
+    from ingestion.lexical import LexicalIndex
+
+    store = FakeStore()
+
+    def process() -> Index:
+        return Index(FakeEmbedder(), store, Registry(tmp_path / "registry.sqlite3"), tmp_path / "files",
+                     IngestionSettings(), lexical=LexicalIndex(tmp_path / "lexical"))
+
+    reader, writer = process(), process()
+    writer.ingest_file(write(tmp_path / "a.md", "# Grofvuil\n\nGrofvuil wordt op dinsdag opgehaald."))
+    hits = reader.search("grofvuil dinsdag", 3, mode="lexical")
+    assert hits and hits[0].title == "Grofvuil"
+
+
+def test_another_live_process_work_in_progress_is_not_taken_for_a_crash(tmp_path: Path) -> None:
+    """A document another process is indexing right now (a live pid) survives this process's start-up."""
+    import subprocess as sp
+
+    from ingestion.registry import DocumentRecord, now
+
+    registry = Registry(tmp_path / "registry.sqlite3")
+    registry.begin(DocumentRecord("b" * 64, "b.md", "b.md", "B", "markdown", 1, 1, "indexing", None, now()))
+    sleeper = sp.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        registry._db.execute("UPDATE owners SET pid = ?", (sleeper.pid,))
+        make_index(tmp_path)  # runs recover()
+        assert [r.status for r in registry.list(None)] == ["indexing"]
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+    make_index(tmp_path)
+    assert registry.list(None) == []
