@@ -219,19 +219,8 @@ class PostgresAuditStore:
 
     def find(self, query: RecordQuery, limit: int = 100, offset: int = 0) -> list[StoredRecord]:
         """Records matching every filter of `query`, newest first."""
-        where: list[str] = ["TRUE"]
-        params: list[Any] = []
-        for column, value in (("r.actor", query.actor), ("r.action", query.action),
-                              ("r.outcome", query.outcome), ("r.conversation_id", query.conversation_id)):
-            if value is not None:
-                where.append(f"{column} = %s")
-                params.append(value)
-        if query.since is not None:
-            where.append("r.time >= %s")
-            params.append(query.since)
-        if query.until is not None:
-            where.append("r.time < %s")
-            params.append(query.until)
+        where, params = query.column_filters("%s")
+        where.insert(0, "TRUE")
         if query.document is not None:
             where.append("((r.record_json::jsonb ->> 'baken.document.id') = %s"
                          " OR (r.record_json::jsonb ->> 'baken.document.sha256') = %s"

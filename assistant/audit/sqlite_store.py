@@ -201,19 +201,8 @@ class SQLiteAuditStore:
 
     def find(self, query: RecordQuery, limit: int = 100, offset: int = 0) -> list[StoredRecord]:
         """Records matching every filter of `query`, newest first."""
-        where: list[str] = ["1 = 1"]
-        params: list[Any] = []
-        for column, value in (("r.actor", query.actor), ("r.action", query.action),
-                              ("r.outcome", query.outcome), ("r.conversation_id", query.conversation_id)):
-            if value is not None:
-                where.append(f"{column} = ?")
-                params.append(value)
-        if query.since is not None:
-            where.append("r.time >= ?")
-            params.append(query.since)
-        if query.until is not None:
-            where.append("r.time < ?")
-            params.append(query.until)
+        where, params = query.column_filters("?")
+        where.insert(0, "1 = 1")
         if query.document is not None:
             where.append(
                 "(json_extract(r.record_json, '$.\"baken.document.id\"') = ?"

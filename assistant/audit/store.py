@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from assistant.audit.checkpoint import Checkpoint
 from assistant.audit.records import PreparedRecord, Preparer
@@ -37,6 +37,24 @@ class RecordQuery:
     conversation_id: str | None = None
     document: str | None = None  # a document id or content hash
     redaction_type: str | None = None
+
+    def column_filters(self, mark: str) -> tuple[list[str], list[Any]]:
+        """SQL conditions and parameters for the plain-column filters (``mark``: the driver's placeholder);
+        each store adds its own for the JSON ones (document, redaction type)."""
+        where: list[str] = []
+        params: list[Any] = []
+        for column, value in (("r.actor", self.actor), ("r.action", self.action), ("r.outcome", self.outcome),
+                              ("r.conversation_id", self.conversation_id)):
+            if value is not None:
+                where.append(f"{column} = {mark}")
+                params.append(value)
+        if self.since is not None:
+            where.append(f"r.time >= {mark}")
+            params.append(self.since)
+        if self.until is not None:
+            where.append(f"r.time < {mark}")
+            params.append(self.until)
+        return where, params
 
 
 @dataclass(frozen=True)
