@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import re
-import socket
 import tempfile
 import threading
 import time
@@ -23,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import CACHE, Stopwatch, bench_settings, report, summary  # sets the offline env
+from tests.servers import free_port
 
 QUESTIONS = [
     "Wat moet er worden vastgelegd in de logging van een algoritme?",
@@ -108,13 +108,6 @@ def api_turn(assistant: Any, question: str) -> tuple[dict[str, float], Any]:
 
 
 # --- HTTP: an in-process server and a client that logs in and reads the SSE stream ---------------------------
-
-def free_port() -> int:
-    """An unused loopback port."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
 
 class InProcessServer:
     """`web.app.create_app(settings, services)` under uvicorn in a thread on a loopback port."""

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -21,6 +20,7 @@ from assistant.remote_settings import RemoteLLMSettings
 from baken.errors import BackendUnavailable
 from tests.assistant.test_turn import RecordingJournal, fake_assistant
 from tests.paths import MODELS_DIR
+from tests.servers import free_port
 
 GGUF = MODELS_DIR / "smollm2-135m-instruct" / "SmolLM2-135M-Instruct.Q4_1.gguf"
 QUESTION: list[Message] = [{"role": "user", "content": "Write a long story about a lighthouse."}]
@@ -206,12 +206,6 @@ def test_settings_need_a_url_for_the_remote_backend() -> None:
 
 
 # --- against a real llama_cpp.server ----------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class ModelServer:

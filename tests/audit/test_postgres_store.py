@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import inspect
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -24,6 +23,7 @@ from assistant.audit.verify import verify_records
 from baken.errors import AuditError
 from tests.audit import test_store_contract as contract
 from tests.paths import REPO
+from tests.servers import free_port
 
 psycopg = pytest.importorskip("psycopg", reason="psycopg is not installed (pip install 'psycopg[binary]')")
 
@@ -35,12 +35,6 @@ SCRIPT = REPO / "scripts" / "postgres-test-server"
 for _name, _test in vars(contract).items():
     if _name.startswith("test_") and "store" in inspect.signature(_test).parameters:
         globals()[_name] = _test
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="session")

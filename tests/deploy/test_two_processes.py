@@ -20,8 +20,9 @@ import pytest
 from bench.chat import WebClient
 from tests.assistant.test_openai_llm import GGUF, ModelServer
 from tests.audit.test_postgres_store import postgres_dsn  # noqa: F401  (the session fixture)
-from tests.ingestion.test_chroma_server import ChromaServer, free_port
+from tests.ingestion.test_chroma_server import ChromaServer
 from tests.paths import MODELS_DIR, REPO
+from tests.servers import free_port
 
 pytestmark = pytest.mark.slow
 PASSWORD = "twee-processen-wachtwoord"

@@ -17,17 +17,12 @@ import pytest
 from baken.errors import BackendUnavailable
 from ingestion.store import ChromaStore
 from tests.ingestion import test_store as contract
+from tests.servers import free_port
 
 # Every contract test that takes the `store` fixture runs here too, on the server-backed store below.
 for _name, _test in vars(contract).items():
     if _name.startswith("test_") and "store" in inspect.signature(_test).parameters:
         globals()[_name] = _test
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class ChromaServer:
