@@ -327,7 +327,8 @@ class Index:
     def _sync_lexical(self) -> int:
         """Drop lexical entries of documents that are not ready; rebuild missing ones from the vector store."""
         ready, held = self._registry.ready_ids(), self._lexical.doc_ids()
-        for doc_id in held - ready:
+        in_progress = {r.doc_id for r in self._registry.list("indexing")}  # another live process's work
+        for doc_id in held - ready - in_progress:
             logger.warning("lexical index: dropping %s, which is not a ready document", doc_id[:12])
             self._lexical.remove_document(doc_id)
         missing = ready - held
@@ -335,7 +336,7 @@ class Index:
             self._rebuild_lexical(doc_id)
         if missing:
             logger.warning("lexical index: rebuilt %d documents from the vector store", len(missing))
-        return len(held - ready) + len(missing)
+        return len(held - ready - in_progress) + len(missing)
 
     def _check_size(self, size: int) -> None:
         limit = self._settings.max_file_mb * 1024 * 1024
