@@ -99,6 +99,17 @@ class IndexSettings(BaseModel):
     collection: str = Field("baken_chunks", description="Chroma collection that holds the chunks.")
 
 
+class DatabaseSettings(BaseModel):
+    """Where shared state lives: accounts, sessions, conversations, indexing jobs and the document registry."""
+
+    dsn: SecretStr | None = Field(
+        None, description="PostgreSQL connection string (postgresql://user:password@host/db) shared by every"
+                          " Baken process on every host; empty keeps SQLite files under DATA_DIR. The audit log"
+                          " uses it too unless BAKEN_AUDIT__DSN is set.")
+    pg_schema: str = Field("baken", pattern=r"^[a-z_][a-z0-9_]{0,62}$",
+                           description="PostgreSQL schema that holds the shared-state tables.")
+
+
 def _default_data_dir() -> Path:
     return Path("data")
 
@@ -117,6 +128,7 @@ class Settings(BaseSettings):
     ingestion: IngestionSettings = Field(default_factory=IngestionSettings)
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
     index: IndexSettings = Field(default_factory=IndexSettings)
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     pii: PiiSettings = Field(default_factory=PiiSettings)
     audit: AuditSettings = Field(default_factory=AuditSettings)
     web: WebSettings = Field(default_factory=WebSettings)
@@ -126,6 +138,11 @@ class Settings(BaseSettings):
     def model_dir(self) -> Path:
         """The directory that holds provisioned models."""
         return self.models_dir if self.models_dir is not None else self.data_dir / "models"
+
+    @property
+    def database_dsn(self) -> str | None:
+        """The shared-state PostgreSQL DSN, or None for SQLite under the data directory."""
+        return self.database.dsn.get_secret_value() if self.database.dsn else None
 
     @property
     def threads(self) -> int:

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import tempfile
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,7 +18,10 @@ for _name, _value in (("HF_HUB_OFFLINE", "1"), ("TRANSFORMERS_OFFLINE", "1"), ("
 
 from baken.settings import Settings  # noqa: E402
 
-from tests.paths import MODELS_DIR, SMALL_CORPUS  # noqa: E402
+from tests.paths import MODELS_DIR, REPO, SMALL_CORPUS  # noqa: E402
+from tests.servers import free_port  # noqa: E402
+
+POSTGRES_SCRIPT = REPO / "scripts" / "postgres-test-server"
 
 
 @pytest.fixture(scope="session")
@@ -66,3 +73,25 @@ def redactor(models_dir: Path):  # noqa: ANN201
     from baken.wiring import build_redactor
 
     return build_redactor(Settings(models_dir=models_dir))
+
+
+@pytest.fixture(scope="session")
+def postgres_dsn() -> Iterator[str]:
+    """A DSN of a PostgreSQL server: the configured one, or a throwaway cluster started for the session."""
+    configured = os.environ.get("BAKEN_TEST_POSTGRES_DSN")
+    if configured:
+        yield configured
+        return
+    # Not under pytest's tmp dir: that is private to root, and as root the cluster runs as Debian's `postgres`.
+    cluster = Path(tempfile.gettempdir()) / f"baken-postgres-test-{uuid.uuid4().hex[:8]}"
+    args = ["--dir", str(cluster), "--port", str(free_port()), "--no-install"]
+    started = subprocess.run([str(POSTGRES_SCRIPT), "start", *args], capture_output=True, text=True, timeout=120,
+                             check=False)
+    if started.returncode == 3:
+        pytest.skip(f"PostgreSQL is unavailable: {started.stderr.strip()} (or set BAKEN_TEST_POSTGRES_DSN)")
+    assert started.returncode == 0, started.stderr
+    try:
+        yield started.stdout.strip()
+    finally:
+        subprocess.run([str(POSTGRES_SCRIPT), "stop", "--dir", str(cluster)], capture_output=True,
+                       timeout=60, check=False)

@@ -29,34 +29,11 @@ psycopg = pytest.importorskip("psycopg", reason="psycopg is not installed (pip i
 
 from assistant.audit.postgres_store import PostgresAuditStore
 
-SCRIPT = REPO / "scripts" / "postgres-test-server"
 
 # Every contract test that takes the `store` fixture runs here too, on PostgreSQL.
 for _name, _test in vars(contract).items():
     if _name.startswith("test_") and "store" in inspect.signature(_test).parameters:
         globals()[_name] = _test
-
-
-@pytest.fixture(scope="session")
-def postgres_dsn() -> Iterator[str]:
-    """A DSN of a PostgreSQL server: the configured one, or a throwaway cluster started for the session."""
-    configured = os.environ.get("BAKEN_TEST_POSTGRES_DSN")
-    if configured:
-        yield configured
-        return
-    # Not under pytest's tmp dir: that is private to root, and as root the cluster runs as Debian's `postgres`.
-    cluster = Path(tempfile.gettempdir()) / f"baken-postgres-test-{uuid.uuid4().hex[:8]}"
-    args = ["--dir", str(cluster), "--port", str(free_port()), "--no-install"]
-    started = subprocess.run([str(SCRIPT), "start", *args], capture_output=True, text=True, timeout=120,
-                             check=False)
-    if started.returncode == 3:
-        pytest.skip(f"PostgreSQL is unavailable: {started.stderr.strip()} (or set BAKEN_TEST_POSTGRES_DSN)")
-    assert started.returncode == 0, started.stderr
-    try:
-        yield started.stdout.strip()
-    finally:
-        subprocess.run([str(SCRIPT), "stop", "--dir", str(cluster)], capture_output=True,
-                       timeout=60, check=False)
 
 
 @pytest.fixture

@@ -19,7 +19,6 @@ import pytest
 
 from bench.chat import WebClient
 from tests.assistant.test_openai_llm import GGUF, ModelServer
-from tests.audit.test_postgres_store import postgres_dsn  # noqa: F401  (the session fixture)
 from tests.ingestion.test_chroma_server import ChromaServer
 from tests.paths import MODELS_DIR, REPO
 from tests.servers import free_port
@@ -29,7 +28,7 @@ PASSWORD = "twee-processen-wachtwoord"
 
 
 @pytest.fixture(scope="module")
-def shared(tmp_path_factory: pytest.TempPathFactory, postgres_dsn: str) -> Iterator[dict[str, str]]:  # noqa: F811
+def shared(tmp_path_factory: pytest.TempPathFactory, postgres_dsn: str) -> Iterator[dict[str, str]]:
     """The shared servers, and the environment that points a Baken process at them."""
     if not GGUF.exists():
         pytest.fail(f"{GGUF} is missing: run `make test`")
