@@ -145,6 +145,13 @@ class Settings(BaseSettings):
         return self.database.dsn.get_secret_value() if self.database.dsn else None
 
     @property
+    def audit_log(self) -> AuditSettings:
+        """The audit settings in effect: the log follows the shared database unless it has a DSN of its own."""
+        if self.audit.dsn is None and self.database.dsn is not None:
+            return self.audit.model_copy(update={"dsn": self.database.dsn})
+        return self.audit
+
+    @property
     def threads(self) -> int:
         """Threads for llama.cpp: the setting, or every core."""
         return self.llm.n_threads or os.cpu_count() or 1

@@ -74,10 +74,11 @@ def build_redactor(settings: Settings) -> Redactor:
 
 
 def build_audit(settings: Settings) -> AuditLog:
-    """The tamper-evident audit log (SQLite under the data directory by default)."""
+    """The tamper-evident audit log (SQLite under the data directory by default; PostgreSQL when the audit log
+    or the shared database has a DSN)."""
     from assistant.audit import AuditLog
 
-    return AuditLog.open(settings.audit, settings.data_dir)
+    return AuditLog.open(settings.audit_log, settings.data_dir)
 
 
 def build_assistant(settings: Settings, index: Index | None = None, llm: LLM | None = None,

@@ -22,7 +22,7 @@ from assistant.audit.settings import AuditSettings
 from assistant.audit.sqlite_store import SQLiteAuditStore
 from assistant.audit.store import AuditStore, Hold, RecordQuery, StoredRecord
 from assistant.audit.verify import VerifyResult, verify_records
-from baken.errors import AuditError, NotFound, UserError
+from baken.errors import AuditError, ConfigurationError, NotFound, UserError
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +48,18 @@ def _as_time(value: datetime | str | None) -> str | None:
     return format_time(value)
 
 
+def _check_shared_key(store: AuditStore, keys: AuditKeys) -> None:
+    """Refuse to write into a shared log that another key signed: every process, on every host, must use the
+    same key directory, or checkpoints would not verify and one user would get a pseudonym per host."""
+    signed = store.checkpoints()
+    if signed and signed[-1].key_id != keys.signer.key_id:
+        store.close()
+        raise ConfigurationError(
+            f"the shared audit log is signed with key {signed[-1].key_id}, this process has key "
+            f"{keys.signer.key_id}: give every Baken process the same audit key directory "
+            "(BAKEN_AUDIT__KEY_DIR, a secret volume)")
+
+
 class AuditLog:
     """The tamper-evident log of every interaction, behind an `AuditStore`."""
 
@@ -67,6 +79,7 @@ class AuditLog:
             from assistant.audit.postgres_store import PostgresAuditStore
 
             store = PostgresAuditStore(settings.dsn.get_secret_value(), schema=settings.pg_schema)
+            _check_shared_key(store, keys)
         else:
             store = SQLiteAuditStore(settings.database_path(data_dir), durable=settings.durable,
                                      busy_timeout_ms=settings.busy_timeout_ms)

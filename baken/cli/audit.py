@@ -26,7 +26,7 @@ def _auditor() -> str:
 
 @contextmanager
 def _open(settings: Any) -> Iterator[AuditLog]:
-    audit_settings = getattr(settings, "audit", None) or AuditSettings()
+    audit_settings = getattr(settings, "audit_log", None) or AuditSettings()
     log = AuditLog.open(audit_settings, Path(settings.data_dir))
     try:
         yield log

@@ -111,7 +111,7 @@ def test_an_unreachable_server_is_an_audit_error_without_the_password() -> None:
 
 
 
-def test_settings_with_a_dsn_put_the_log_in_postgresql(postgres_dsn: str, schema: str, tmp_path) -> None:  # noqa: ANN001
+def test_settings_with_a_dsn_put_the_log_in_postgresql(postgres_dsn: str, schema: str, tmp_path: Path) -> None:
     from assistant.audit import AuditLog, AuditSettings
 
     log = AuditLog.open(AuditSettings(dsn=postgres_dsn, pg_schema=schema), tmp_path)
@@ -121,3 +121,19 @@ def test_settings_with_a_dsn_put_the_log_in_postgresql(postgres_dsn: str, schema
         assert log.verify().ok and not (tmp_path / "audit").exists()
     finally:
         log.close()
+
+
+def test_a_process_with_another_signing_key_is_refused_by_the_shared_log(postgres_dsn: str, schema: str,
+                                                                         tmp_path: Path) -> None:
+    from assistant.audit import AuditLog, AuditSettings
+    from baken.errors import ConfigurationError
+
+    first = AuditLog.open(AuditSettings(dsn=postgres_dsn, pg_schema=schema, key_dir=tmp_path / "keys-a",
+                                        checkpoint_every=1), tmp_path)
+    first.append("conversation.turn", actor="u1", role="medewerker", record={"x": 1})
+    first.close()
+    with pytest.raises(ConfigurationError, match="same audit key directory"):
+        AuditLog.open(AuditSettings(dsn=postgres_dsn, pg_schema=schema, key_dir=tmp_path / "keys-b"), tmp_path)
+    same = AuditLog.open(AuditSettings(dsn=postgres_dsn, pg_schema=schema, key_dir=tmp_path / "keys-a"), tmp_path)
+    assert same.verify().ok
+    same.close()
