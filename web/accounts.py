@@ -16,8 +16,8 @@ from typing import Any
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from baken.database import Database
 from baken.errors import UserError
-from web.db import Database
 
 ROLES = ("medewerker", "informatiebeheerder", "auditor", "beheerder")
 MIN_PASSWORD = 12
@@ -48,6 +48,10 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def _count(row: dict[str, Any] | None) -> int:
+    return int(row["n"]) if row else 0
+
+
 class Accounts:
     """Users, sessions and failed-login counts."""
 
@@ -70,18 +74,19 @@ class Accounts:
             raise UserError("a user name is 1 to 64 printable characters")
         if len(password) < MIN_PASSWORD:
             raise UserError(f"a password has at least {MIN_PASSWORD} characters")
-        user = User(str(uuid.uuid4()), name, role)
+        user, password_hash = User(str(uuid.uuid4()), name, role), self._hasher.hash(password)
+        # The unique index on lower(name) decides, so two processes adding the same name cannot both succeed.
         with self._db.connect() as conn:
-            if conn.execute("SELECT 1 FROM users WHERE name = ?", (name,)).fetchone():
-                raise UserError(f"there is already a user called {name!r}")
-            conn.execute("INSERT INTO users (id, name, role, password_hash, created) VALUES (?, ?, ?, ?, ?)",
-                         (user.id, name, role, self._hasher.hash(password), time.time()))
+            added = conn.execute("INSERT INTO users (id, name, role, password_hash, created) VALUES (?, ?, ?, ?, ?) "
+                                 "ON CONFLICT DO NOTHING", (user.id, name, role, password_hash, time.time())).rowcount
+        if not added:
+            raise UserError(f"there is already a user called {name!r}")
         return user
 
     def users(self) -> list[User]:
         """Every account, by name."""
         with self._db.connect() as conn:
-            rows = conn.execute("SELECT id, name, role, active FROM users ORDER BY name").fetchall()
+            rows = conn.execute("SELECT id, name, role, active FROM users ORDER BY lower(name), name").fetchall()
         return [User(r["id"], r["name"], r["role"], bool(r["active"])) for r in rows]
 
     def user(self, user_id: str) -> User | None:
@@ -92,7 +97,7 @@ class Accounts:
 
     def set_active(self, user_id: str, active: bool) -> None:
         """Enable or disable an account; disabling ends its sessions."""
-        with self._db.connect() as conn:
+        with self._db.transaction() as conn:
             conn.execute("UPDATE users SET active = ? WHERE id = ?", (int(active), user_id))
             if not active:
                 conn.execute("DELETE FROM sessions WHERE user_id = ?", (user_id,))
@@ -100,7 +105,7 @@ class Accounts:
     def authenticate(self, name: str, password: str) -> User | None:
         """The active user with this name and password, or None (in about the same time either way)."""
         with self._db.connect() as conn:
-            r = conn.execute("SELECT id, name, role, active, password_hash FROM users WHERE name = ?",
+            r = conn.execute("SELECT id, name, role, active, password_hash FROM users WHERE lower(name) = lower(?)",
                              (name.strip(),)).fetchone()
         try:
             self._hasher.verify(r["password_hash"] if r else self._dummy_hash, password)
@@ -120,7 +125,8 @@ class Accounts:
         token, now = secrets.token_urlsafe(32), time.time()
         with self._db.connect() as conn:
             conn.execute("DELETE FROM sessions WHERE expires < ?", (now,))
-            conn.execute("INSERT INTO sessions VALUES (?, ?, ?, ?, ?, ?)",
+            conn.execute("INSERT INTO sessions (token_hash, user_id, csrf, origin, created, expires) "
+                         "VALUES (?, ?, ?, ?, ?, ?)",
                          (_digest(token), user.id, secrets.token_urlsafe(32), origin, now,
                           now + self.session_seconds))
         return token
@@ -136,8 +142,10 @@ class Accounts:
             if r is None or r["expires"] < now or not r["active"]:
                 return None
             expires = now + self.session_seconds
-            if expires - r["expires"] > 60:  # write at most once a minute
-                conn.execute("UPDATE sessions SET expires = ? WHERE token_hash = ?", (expires, _digest(token)))
+            # Write at most once a minute; no row left means another process ended the session since the SELECT.
+            if expires - r["expires"] > 60 and not conn.execute(
+                    "UPDATE sessions SET expires = ? WHERE token_hash = ?", (expires, _digest(token))).rowcount:
+                return None
         return Session(User(r["id"], r["name"], r["role"], True), r["csrf"], expires)
 
     def end_session(self, token: str | None) -> None:
@@ -152,15 +160,15 @@ class Accounts:
         """True when any key (user name, client address) had too many recent failed logins."""
         since = time.time() - self._window
         with self._db.connect() as conn:
-            return any(conn.execute("SELECT COUNT(*) FROM login_failures WHERE key = ? AND time > ?",
-                                    (k, since)).fetchone()[0] >= self._max_failures for k in keys)
+            return any(_count(conn.execute("SELECT COUNT(*) AS n FROM login_failures WHERE key = ? AND time > ?",
+                                           (k, since)).fetchone()) >= self._max_failures for k in keys)
 
     def record_failure(self, *keys: str) -> None:
         """Count a failed login against each key."""
         now = time.time()
         with self._db.connect() as conn:
             conn.execute("DELETE FROM login_failures WHERE time < ?", (now - self._window,))
-            conn.executemany("INSERT INTO login_failures VALUES (?, ?)", [(k, now) for k in keys])
+            conn.executemany("INSERT INTO login_failures (key, time) VALUES (?, ?)", [(k, now) for k in keys])
 
     def clear_failures(self, *keys: str) -> None:
         """Forget failed logins after a success."""

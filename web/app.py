@@ -20,6 +20,7 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
+from baken.database import Database
 from baken.errors import BakenError, NotFound, UserError
 from baken.settings import Settings
 from baken.wiring import Services
@@ -27,7 +28,7 @@ from web.accounts import Accounts
 from web.auth import SecurityMiddleware, add_security_headers
 from web.chat import ChatRunner
 from web.context import WebContext, build_environment, language, render
-from web.db import Database
+from web.db import open_web_database
 from web.history import History
 from web.i18n import MESSAGES, translator
 from web.indexing import Indexer, IndexJob
@@ -39,8 +40,8 @@ STATIC = Path(__file__).parent / "static"
 
 
 def web_database(settings: Settings) -> Database:
-    """The web's SQLite file (accounts, sessions, conversations) under the data directory."""
-    return Database(settings.data_dir / "web" / "web.sqlite3")
+    """The web's tables (accounts, sessions, conversations): PostgreSQL when configured, else SQLite."""
+    return open_web_database(settings)
 
 
 def build_accounts(settings: Settings) -> Accounts:

@@ -9,7 +9,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from web.db import Database
+from baken.database import Database
 
 
 @dataclass
@@ -47,7 +47,8 @@ class History:
         """A new conversation; returns its id."""
         cid, now = str(uuid.uuid4()), time.time()
         with self._db.connect() as conn:
-            conn.execute("INSERT INTO conversations VALUES (?, ?, ?, ?, ?)", (cid, user_id, title[:120], now, now))
+            conn.execute("INSERT INTO conversations (id, user_id, title, created, updated) VALUES (?, ?, ?, ?, ?)",
+                         (cid, user_id, title[:120], now, now))
         return cid
 
     def owns(self, user_id: str, conversation_id: str) -> bool:
@@ -66,7 +67,7 @@ class History:
     def add_turn(self, user_id: str, conversation_id: str, question: str) -> StoredTurn:
         """Record a question whose answer is still to come."""
         turn = StoredTurn(str(uuid.uuid4()), conversation_id, user_id, question, "", [], "pending", None, None)
-        with self._db.connect() as conn:
+        with self._db.transaction() as conn:
             conn.execute("INSERT INTO turns (id, conversation_id, user_id, question, created) VALUES (?, ?, ?, ?, ?)",
                          (turn.id, conversation_id, user_id, question, turn.created))
             conn.execute("UPDATE conversations SET updated = ? WHERE id = ?", (turn.created, conversation_id))
