@@ -35,18 +35,28 @@ def build_embedder(settings: Settings) -> Embedder:
 
 
 def build_index(settings: Settings, embedder: Embedder | None = None) -> Index:
-    """The document index on embedded Chroma under the data directory."""
+    """The document index: Chroma embedded under the data directory or a Chroma server; the registry and the
+    originals in SQLite and DATA_DIR/documents, or in the shared PostgreSQL database when one is configured."""
+    from ingestion.files import DatabaseOriginals, DirectoryOriginals, Originals
+    from ingestion.lexical import LexicalIndex
     from ingestion.store import ChromaStore
 
     data, where = settings.data_dir, settings.index
     store = (ChromaStore.connect(where.url, collection=where.collection,
                                  token=where.token.get_secret_value() if where.token else None)
              if where.url else ChromaStore(data / "index" / "chroma", collection=where.collection))
-    from ingestion.lexical import LexicalIndex
+    files: Originals
+    if settings.database_dsn:  # several hosts: one registry and one copy of each original, for all of them
+        from baken.database import Database
 
-    return Index(embedder or build_embedder(settings), store, Registry(data / "index" / "documents.sqlite3"),
-                 data / "documents", settings.ingestion, lexical=LexicalIndex(data / "index" / "lexical"),
-                 retrieval=settings.retrieval)
+        database = Database.open(settings.database_dsn, data / "index" / "documents.sqlite3",
+                                 schema=settings.database.pg_schema)
+        registry, files = Registry(database), DatabaseOriginals(database, data / "documents")
+    else:
+        registry = Registry(data / "index" / "documents.sqlite3")
+        files = DirectoryOriginals(data / "documents")
+    return Index(embedder or build_embedder(settings), store, registry, files, settings.ingestion,
+                 lexical=LexicalIndex(data / "index" / "lexical"), retrieval=settings.retrieval)
 
 
 def build_llm(settings: Settings) -> LLM:

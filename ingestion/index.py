@@ -10,6 +10,12 @@ writes leaves a row that `recover()` finishes. `recover()` also compares the lex
 documents and rebuilds what is missing from the vector store's chunk texts (and drops what is extra), which
 repairs a lost, stale or older-version lexical index.
 
+Several hosts may share the vector store (a Chroma server), the registry and the originals (PostgreSQL); the
+lexical index stays per host. Every search compares it with the ready documents and catches up: documents
+published elsewhere are loaded or rebuilt, documents deleted elsewhere are dropped (with any local copy of
+their original). While it indexes a document, this process's heartbeat (`Registry.touch`) tells the other
+hosts it is still at work.
+
 Search (`mode`): `dense` (cosine), `lexical` (BM25) or `hybrid` (both, fused by weighted reciprocal rank).
 """
 
@@ -17,7 +23,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +32,7 @@ from baken.settings import IngestionSettings, RetrievalSettings
 from ingestion.chunker import chunk_document
 from ingestion.document import Chunk, ParsedDocument
 from ingestion.embedder import Embedder
+from ingestion.files import DirectoryOriginals, Originals
 from ingestion.lexical import LexicalHit, LexicalIndex, lexical_text
 from ingestion.parsers import parse
 from ingestion.registry import DocumentRecord, Registry, now
@@ -86,20 +92,22 @@ class Hit:
 
 
 class Index:
-    """Documents in, chunks searchable; the one owner of registry, vector store and stored originals."""
+    """Documents in, chunks searchable; the one owner of registry, vector store and stored originals.
 
-    def __init__(self, embedder: Embedder, store: VectorStore, registry: Registry, files_dir: Path,
+    ``files`` is where originals are stored: a directory, or an `Originals` store (e.g. in the shared database).
+    """
+
+    def __init__(self, embedder: Embedder, store: VectorStore, registry: Registry, files: Path | Originals,
                  settings: IngestionSettings, lexical: LexicalIndex | None = None,
                  retrieval: RetrievalSettings | None = None) -> None:
         self.embedder = embedder
         self._store = store
         self._registry = registry
-        self._files = files_dir
+        self._originals = DirectoryOriginals(files) if isinstance(files, Path) else files
         self._settings = settings
         # Default beside the originals (DATA/documents -> DATA/index/lexical) so older wiring still gets one.
-        self._lexical = lexical or LexicalIndex(files_dir.parent / "index" / "lexical")
+        self._lexical = lexical or LexicalIndex(self._originals.directory.parent / "index" / "lexical")
         self.retrieval = retrieval or RetrievalSettings()
-        self._files.mkdir(parents=True, exist_ok=True)
         self.recover()
 
     # --- reading ---------------------------------------------------------------------------------------
@@ -119,11 +127,11 @@ class Index:
         return matches[0]
 
     def original(self, doc_id: str) -> Path:
-        """The stored copy of a document's original file."""
+        """A local file holding a document's original (fetched from a shared store when need be)."""
         record = self._registry.get(doc_id)
         if record is None or record.stored_path is None:
             raise NotFound(f"no stored file for document {doc_id}")
-        return self._files / record.stored_path
+        return self._originals.path(record.stored_path)
 
     def check(self) -> None:
         """Raise BackendUnavailable if the vector store cannot be reached (for readiness probes)."""
@@ -150,9 +158,7 @@ class Index:
         mode = mode or self.retrieval.mode
         min_score, min_coverage = self.thresholds(min_score)
         ready = self._registry.ready_ids()
-        missing = ready - self._lexical.doc_ids()
-        if missing:  # published by another process that shares this data directory
-            self._catch_up_lexical(missing)
+        self._catch_up_lexical(ready)
         wanted = max(k, self.retrieval.candidates)
         dense: list[StoredHit] = []
         if mode in ("dense", "hybrid"):
@@ -281,19 +287,36 @@ class Index:
         stored_name = doc_id + Path(name).suffix.lower()[:10]
         record = DocumentRecord(doc_id, source, name, document.title, document.kind, len(data), len(chunks),
                                 "indexing", stored_name, now())
-        self._registry.begin(record)
+        if not self._registry.begin(record):  # published meanwhile, or another live process is indexing it
+            existing = self._registry.get(doc_id)
+            return IngestOutcome(source, "unchanged", doc_id, existing.title if existing else document.title,
+                                 existing.chunks if existing else len(chunks))
         try:
-            self._write_original(stored_name, data)
+            self._originals.write(stored_name, data)
+            self._registry.touch(doc_id)
             self._add_chunks(chunks, source, progress, vectors)
             self._lexical.add_document(doc_id, [c.id for c in chunks],
                                        [lexical_text(c.text, c.title, c.heading) for c in chunks])
-            for old in self._registry.publish(doc_id, len(chunks)):
-                self._purge(old)
+            retired = self._registry.publish(doc_id, len(chunks))
         except BaseException:
             self._purge(doc_id)
             raise
+        if retired is None:
+            return self._lost(prepared, stored_name)
+        for old in retired:
+            self._purge(old)
         logger.info("indexed %s as %s (%d chunks)", source, doc_id[:12], len(chunks))
         return IngestOutcome(source, "replaced" if replaced else "new", doc_id, document.title, len(chunks))
+
+    def _lost(self, prepared: _Prepared, stored_name: str) -> IngestOutcome:
+        """This process was silent so long that another took its document for abandoned: leave that one's
+        work alone, and clean up only when nobody owns the document any more."""
+        logger.warning("indexing %s was taken over by another process", prepared.doc_id[:12])
+        if self._registry.get(prepared.doc_id) is None:
+            self._purge(prepared.doc_id)
+            self._originals.delete(stored_name)
+        return IngestOutcome(prepared.source, "failed", prepared.doc_id, prepared.document.title,
+                             error="indexing took too long and was taken over by another process; try again")
 
     def delete(self, doc_id: str) -> DocumentRecord:
         """Remove a document: hidden from search at once, then its chunks and stored file are removed."""
@@ -311,12 +334,35 @@ class Index:
         for record in unfinished:
             logger.warning("removing half-indexed document %s (%s)", record.doc_id[:12], record.source)
             self._purge(record.doc_id)
-        return len(unfinished) + self._sync_lexical()
+        repaired = self._sync_lexical()
+        self._originals.prune({r.stored_path for r in self._registry.list(None) if r.stored_path})
+        return len(unfinished) + repaired
 
-    def _catch_up_lexical(self, missing: set[str]) -> None:
-        """Load documents another process added to the shared lexical directory; rebuild any it lacks."""
-        for doc_id in sorted(missing - self._lexical.load_documents(missing)):
-            self._rebuild_lexical(doc_id)
+    def _catch_up_lexical(self, ready: set[str]) -> None:
+        """Bring the lexical index in step with ``ready`` during search: documents another process or host
+        published are loaded from the lexical directory or rebuilt, those deleted elsewhere are dropped."""
+        held = self._lexical.doc_ids()
+        if held - ready:
+            self._drop_lexical_extras(held - ready, prune=True)
+        missing = ready - held
+        if missing:
+            rebuilt = sorted(missing - self._lexical.load_documents(missing))
+            for doc_id in rebuilt:
+                self._rebuild_lexical(doc_id)
+            if rebuilt:
+                logger.info("lexical index: rebuilt %d documents published elsewhere", len(rebuilt))
+
+    def _drop_lexical_extras(self, extra: set[str], prune: bool = False) -> set[str]:
+        """Drop the lexical entries among ``extra`` whose document is neither ready nor being indexed (read
+        again now: a document may have been published meanwhile); return those dropped."""
+        rows = self._registry.list(None)
+        dropped = extra - {r.doc_id for r in rows if r.status in ("ready", "indexing")}
+        for doc_id in sorted(dropped):
+            logger.info("lexical index: dropping %s, which is not a ready document", doc_id[:12])
+            self._lexical.remove_document(doc_id)
+        if dropped and prune:  # deleted by another host: any local copy of its original goes too
+            self._originals.prune({r.stored_path for r in rows if r.stored_path})
+        return dropped
 
     def _rebuild_lexical(self, doc_id: str) -> None:
         chunks = self._store.document_chunks(doc_id)
@@ -327,16 +373,13 @@ class Index:
     def _sync_lexical(self) -> int:
         """Drop lexical entries of documents that are not ready; rebuild missing ones from the vector store."""
         ready, held = self._registry.ready_ids(), self._lexical.doc_ids()
-        in_progress = {r.doc_id for r in self._registry.list("indexing")}  # another live process's work
-        for doc_id in held - ready - in_progress:
-            logger.warning("lexical index: dropping %s, which is not a ready document", doc_id[:12])
-            self._lexical.remove_document(doc_id)
+        dropped = self._drop_lexical_extras(held - ready) if held - ready else set()
         missing = ready - held
         for doc_id in sorted(missing):
             self._rebuild_lexical(doc_id)
         if missing:
             logger.warning("lexical index: rebuilt %d documents from the vector store", len(missing))
-        return len(held - ready - in_progress) + len(missing)
+        return len(dropped) + len(missing)
 
     def _check_size(self, size: int) -> None:
         limit = self._settings.max_file_mb * 1024 * 1024
@@ -354,14 +397,9 @@ class Index:
             self._store.add([c.id for c in part], vectors, [c.text for c in part],
                             [{"doc_id": c.doc_id, "source": source, "title": c.title, "heading": c.heading,
                               "page": c.page or 0, "ordinal": c.ordinal} for c in part])
+            self._registry.touch(part[0].doc_id)
             if progress:
                 progress(min(start + batch, len(chunks)), len(chunks))
-
-    def _write_original(self, stored_name: str, data: bytes) -> None:
-        target = self._files / stored_name
-        temporary = target.with_suffix(target.suffix + ".part")
-        temporary.write_bytes(data)
-        os.replace(temporary, target)
 
     def _purge(self, doc_id: str) -> None:
         """Chunks, stored file, then the registry row: the row goes last so a crash here is retried."""
@@ -372,7 +410,7 @@ class Index:
             still_used = any(d.stored_path == record.stored_path and d.doc_id != doc_id
                              for d in self._registry.list(None))
             if not still_used:
-                (self._files / record.stored_path).unlink(missing_ok=True)
+                self._originals.delete(record.stored_path)
         self._registry.remove(doc_id)
 
 

@@ -1,18 +1,27 @@
-"""The document registry (SQLite): which documents are indexed, and which are half-way (for crash recovery).
+"""The document registry: which documents are indexed, and which are half-way (for crash recovery).
 
-A document is visible to search only when its row is `ready`. Replacing a document flips the new row to
-`ready` and the old one to `deleting` in one transaction, so readers see either version, never both.
+It lives in the shared-state database (`baken.database`): an SQLite file for one host, or PostgreSQL that
+the processes of several hosts share. A document is visible to search only when its row is `ready`.
+Replacing a document flips the new row to `ready` and the old one to `deleting` in one transaction,
+serialised per source, so readers see either version, never both, and two processes publishing versions
+of one source never leave two `ready` rows.
+
+Each `indexing` row has an owner (host and pid) with a heartbeat (`touched`, on the database's clock, so
+hosts need not agree on the time). Another process takes an unfinished row for abandoned when its owner is
+a dead pid on the same host, or is on another host and has been silent for `HEARTBEAT_TIMEOUT`.
 """
 
 from __future__ import annotations
 
-import sqlite3
-import threading
-from dataclasses import dataclass
 import os
 import socket
+import time
+from dataclasses import dataclass, fields
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any, TypeAlias
+
+from baken.database import Connection, Database, Row
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS documents (
@@ -21,22 +30,30 @@ CREATE TABLE IF NOT EXISTS documents (
     name        TEXT NOT NULL,
     title       TEXT NOT NULL,
     kind        TEXT NOT NULL,
-    size        INTEGER NOT NULL,
+    size        BIGINT NOT NULL,
     chunks      INTEGER NOT NULL DEFAULT 0,
     status      TEXT NOT NULL CHECK (status IN ('indexing', 'ready', 'deleting')),
     stored_path TEXT,
     ingested_at TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS documents_source ON documents(source);
--- Which process is indexing a document, so that another process sharing this registry does not take its
--- work in progress for a crashed one.
+-- Which process is indexing a document, and when it last said so (seconds since the epoch, database clock),
+-- so that another process sharing this registry does not take its work in progress for a crashed one.
 CREATE TABLE IF NOT EXISTS owners (
-    doc_id TEXT PRIMARY KEY,
-    host   TEXT NOT NULL,
-    pid    INTEGER NOT NULL
+    doc_id  TEXT PRIMARY KEY,
+    host    TEXT NOT NULL,
+    pid     INTEGER NOT NULL,
+    touched DOUBLE PRECISION
 );
 """
-STALE_ELSEWHERE = timedelta(hours=1)  # an unfinished document owned by another host is abandoned after this
+HEARTBEAT_TIMEOUT = timedelta(minutes=5)  # an unfinished row owned by a silent other host is abandoned after this
+TOUCH_EVERY = 10.0  # seconds between heartbeats of one document
+CLOCK = {  # the database's clock, in seconds since the epoch
+    "sqlite": "((julianday('now') - 2440587.5) * 86400.0)",
+    "postgres": "CAST(EXTRACT(EPOCH FROM clock_timestamp()) AS DOUBLE PRECISION)",
+}
+_OWNER = "SELECT d.*, o.host, o.pid, {clock} - o.touched AS silence FROM documents d" \
+         " LEFT JOIN owners o ON o.doc_id = d.doc_id"
 
 
 @dataclass(frozen=True)
@@ -55,105 +72,173 @@ class DocumentRecord:
     ingested_at: str
 
 
-class Registry:
-    """Thread-safe access to the registry database."""
+_FIELDS = [f.name for f in fields(DocumentRecord)]
+# Spelt out here because inside Registry `list` names its method.
+Records: TypeAlias = list[DocumentRecord]
+DocIds: TypeAlias = list[str]
 
-    def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
-        self._db.executescript(SCHEMA)
-        self._lock = threading.Lock()
+
+class Registry:
+    """The registry in an SQLite file (a `Path`) or in a shared `Database`; thread-safe.
+
+    ``host`` and ``pid`` name this process as an owner (tests pose as another process with them).
+    """
+
+    def __init__(self, where: Path | Database, *, host: str | None = None, pid: int | None = None) -> None:
+        self._owned = not isinstance(where, Database)
+        self._db = Database(where) if isinstance(where, Path) else where
+        self._host, self._pid = host or socket.gethostname(), pid or os.getpid()
+        self._clock = CLOCK[self._db.dialect]
+        self._with_owner = _OWNER.format(clock=self._clock)
+        self._touched: dict[str, float] = {}  # doc_id -> monotonic time of this process's last heartbeat
+        self._db.create(SCHEMA)
+        if self._db.dialect == "sqlite":
+            self._add_heartbeat_column()
+
+    def _add_heartbeat_column(self) -> None:
+        """Registries written before heartbeats have no `touched`; their owners get one from now."""
+        with self._db.transaction() as conn:
+            if not any(c["name"] == "touched" for c in conn.execute("PRAGMA table_info(owners)").fetchall()):
+                conn.execute("ALTER TABLE owners ADD COLUMN touched DOUBLE PRECISION")
+                conn.execute(f"UPDATE owners SET touched = {self._clock}")
+
+    # --- reading ---------------------------------------------------------------------------------------
 
     def get(self, doc_id: str) -> DocumentRecord | None:
         """The row for ``doc_id``, in any status."""
-        with self._lock:
-            row = self._db.execute("SELECT * FROM documents WHERE doc_id = ?", (doc_id,)).fetchone()
-        return DocumentRecord(*row) if row else None
+        with self._db.connect() as conn:
+            row = conn.execute("SELECT * FROM documents WHERE doc_id = ?", (doc_id,)).fetchone()
+        return _record(row) if row else None
 
-    def list(self, status: str | None = "ready") -> list[DocumentRecord]:
+    def list(self, status: str | None = "ready") -> Records:
         """Rows in ``status`` (all when None), by source."""
-        query, args = "SELECT * FROM documents", ()
-        if status is not None:
-            query, args = query + " WHERE status = ?", (status,)
-        with self._lock:
-            rows = self._db.execute(query + " ORDER BY source", args).fetchall()
-        return [DocumentRecord(*r) for r in rows]
+        where, args = ("", []) if status is None else (" WHERE status = ?", [status])
+        with self._db.connect() as conn:
+            rows = conn.execute(f"SELECT * FROM documents{where} ORDER BY source, doc_id", args).fetchall()
+        return [_record(r) for r in rows]
 
     def ready_ids(self) -> set[str]:
         """Ids of the documents search may show."""
-        with self._lock:
-            return {r[0] for r in self._db.execute("SELECT doc_id FROM documents WHERE status = 'ready'")}
+        with self._db.connect() as conn:
+            rows = conn.execute("SELECT doc_id FROM documents WHERE status = 'ready'").fetchall()
+        return {r["doc_id"] for r in rows}
 
-    def begin(self, record: DocumentRecord) -> None:
-        """Register a document as `indexing` (invisible to search)."""
-        with self._lock:
-            self._db.execute("INSERT OR REPLACE INTO documents VALUES (?,?,?,?,?,?,?,?,?,?)",
-                             (record.doc_id, record.source, record.name, record.title, record.kind, record.size,
-                              record.chunks, "indexing", record.stored_path, record.ingested_at))
-            self._db.execute("INSERT OR REPLACE INTO owners VALUES (?, ?, ?)",
-                             (record.doc_id, socket.gethostname(), os.getpid()))
+    def unfinished(self) -> Records:
+        """Rows left `indexing` or `deleting` by a process that stopped half-way (not by one still at work)."""
+        with self._db.connect() as conn:
+            rows = conn.execute(self._with_owner + " WHERE d.status != 'ready'"
+                                " ORDER BY d.source, d.doc_id").fetchall()
+        return [_record(r) for r in rows if self._abandoned(r)]
 
-    def publish(self, doc_id: str, chunks: int) -> list[str]:
-        """Make ``doc_id`` ready and mark older versions of the same source `deleting`, atomically; return those."""
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                source = self._db.execute("SELECT source FROM documents WHERE doc_id = ?", (doc_id,)).fetchone()[0]
-                old = [r[0] for r in self._db.execute(
-                    "SELECT doc_id FROM documents WHERE source = ? AND doc_id != ? AND status = 'ready'",
-                    (source, doc_id))]
-                self._db.execute("UPDATE documents SET status = 'deleting' WHERE source = ? AND doc_id != ?"
-                                 " AND status = 'ready'", (source, doc_id))
-                self._db.execute("UPDATE documents SET status = 'ready', chunks = ?, ingested_at = ?"
-                                 " WHERE doc_id = ?", (chunks, now(), doc_id))
-                self._db.execute("DELETE FROM owners WHERE doc_id = ?", (doc_id,))
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
+    # --- writing ---------------------------------------------------------------------------------------
+
+    def begin(self, record: DocumentRecord) -> bool:
+        """Register a document as `indexing` (invisible to search), owned by this process.
+
+        Returns False, changing nothing, when the document is ready already or another live process is
+        indexing it (two hosts given the same file): the caller has nothing to do.
+        """
+        with self._db.transaction(lock=f"document:{record.doc_id}") as conn:
+            row = conn.execute(self._with_owner + " WHERE d.doc_id = ?", (record.doc_id,)).fetchone()
+            if row is not None and (row["status"] == "ready" or row["status"] == "indexing"
+                                    and not self._mine(row) and not self._abandoned(row)):
+                return False
+            values = [getattr(record, f) for f in _FIELDS]
+            values[_FIELDS.index("status")] = "indexing"
+            conn.execute(f"INSERT INTO documents ({', '.join(_FIELDS)}) VALUES ({', '.join('?' * len(_FIELDS))})"
+                         " ON CONFLICT (doc_id) DO UPDATE SET "
+                         + ", ".join(f"{f} = excluded.{f}" for f in _FIELDS[1:]), values)
+            conn.execute(f"INSERT INTO owners (doc_id, host, pid, touched) VALUES (?, ?, ?, {self._clock})"
+                         " ON CONFLICT (doc_id) DO UPDATE SET host = excluded.host, pid = excluded.pid,"
+                         " touched = excluded.touched", (record.doc_id, self._host, self._pid))
+        self._touched[record.doc_id] = time.monotonic()
+        return True
+
+    def touch(self, doc_id: str) -> None:
+        """Say this process is still indexing ``doc_id``; cheap to call often (writes every `TOUCH_EVERY` s)."""
+        last = self._touched.get(doc_id)
+        if last is not None and time.monotonic() - last < TOUCH_EVERY:
+            return
+        self._touched[doc_id] = time.monotonic()
+        with self._db.connect() as conn:
+            conn.execute(f"UPDATE owners SET touched = {self._clock} WHERE doc_id = ? AND host = ? AND pid = ?",
+                         (doc_id, self._host, self._pid))
+
+    def publish(self, doc_id: str, chunks: int) -> DocIds | None:
+        """Make ``doc_id`` ready and mark older versions of the same source `deleting`, atomically; return those.
+
+        None, changing nothing, when this process no longer owns the row (another process took it for
+        abandoned while this one was silent).
+        """
+        self._touched.pop(doc_id, None)
+        current = self.get(doc_id)
+        if current is None:
+            return None
+        with self._db.transaction(lock=f"source:{current.source}") as conn:
+            if not self._owns(conn, doc_id, current.source):
+                return None
+            old = [r["doc_id"] for r in conn.execute(
+                "SELECT doc_id FROM documents WHERE source = ? AND doc_id != ? AND status = 'ready'",
+                (current.source, doc_id)).fetchall()]
+            conn.execute("UPDATE documents SET status = 'deleting' WHERE source = ? AND doc_id != ?"
+                         " AND status = 'ready'", (current.source, doc_id))
+            conn.execute("UPDATE documents SET status = 'ready', chunks = ?, ingested_at = ? WHERE doc_id = ?",
+                         (chunks, now(), doc_id))
+            conn.execute("DELETE FROM owners WHERE doc_id = ?", (doc_id,))
         return old
 
     def mark_deleting(self, doc_id: str) -> None:
         """Hide a document from search before its chunks are removed."""
-        with self._lock:
-            self._db.execute("UPDATE documents SET status = 'deleting' WHERE doc_id = ?", (doc_id,))
+        with self._db.connect() as conn:
+            conn.execute("UPDATE documents SET status = 'deleting' WHERE doc_id = ?", (doc_id,))
 
     def remove(self, doc_id: str) -> None:
         """Forget a document whose chunks are gone."""
-        with self._lock:
-            self._db.execute("DELETE FROM documents WHERE doc_id = ?", (doc_id,))
-            self._db.execute("DELETE FROM owners WHERE doc_id = ?", (doc_id,))
-
-    def unfinished(self) -> list[DocumentRecord]:
-        """Rows left `indexing` or `deleting` by a process that stopped half-way (not by one still at work)."""
-        with self._lock:
-            rows = self._db.execute("SELECT d.*, o.host, o.pid FROM documents d LEFT JOIN owners o"
-                                    " ON o.doc_id = d.doc_id WHERE d.status != 'ready'").fetchall()
-        return [DocumentRecord(*r[:-2]) for r in rows if _abandoned(r[7], r[9], r[-2], r[-1])]
+        self._touched.pop(doc_id, None)
+        with self._db.transaction() as conn:
+            conn.execute("DELETE FROM documents WHERE doc_id = ?", (doc_id,))
+            conn.execute("DELETE FROM owners WHERE doc_id = ?", (doc_id,))
 
     def close(self) -> None:
-        """Close the database."""
-        with self._lock:
+        """Close the database when this registry opened it (a shared one is closed by whoever opened it)."""
+        if self._owned:
             self._db.close()
 
+    # --- owners ----------------------------------------------------------------------------------------
 
-def _abandoned(status: str, ingested_at: str, host: str | None, pid: int | None) -> bool:
-    """Whether an unfinished row's owner is gone: a dead process here, or silence elsewhere for an hour."""
-    if status != "indexing" or host is None or pid is None:
-        return True  # deleting is idempotent: finishing another process's deletion twice does no harm
-    if host == socket.gethostname():
-        if pid == os.getpid():
-            return True  # this process is starting: nothing of its own can be in progress
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return True
-        except PermissionError:
-            return False
+    def _owns(self, conn: Connection, doc_id: str, source: str) -> bool:
+        row = conn.execute("SELECT d.source FROM documents d JOIN owners o ON o.doc_id = d.doc_id"
+                           " WHERE d.doc_id = ? AND d.status = 'indexing' AND o.host = ? AND o.pid = ?",
+                           (doc_id, self._host, self._pid)).fetchone()
+        return row is not None and row["source"] == source
+
+    def _mine(self, row: Row) -> bool:
+        return row["host"] == self._host and row["pid"] == self._pid
+
+    def _abandoned(self, row: Row) -> bool:
+        """Whether an unfinished row's owner is gone: a dead process here, or a silent one elsewhere."""
+        if row["status"] != "indexing" or row["host"] is None:
+            return True  # deleting is idempotent: finishing another process's deletion twice does no harm
+        if row["host"] == self._host:
+            if row["pid"] == self._pid:
+                return True  # this process is starting: nothing of its own can be in progress
+            return not _alive(int(row["pid"]))
+        silence = row["silence"]
+        return silence is None or float(silence) > HEARTBEAT_TIMEOUT.total_seconds()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
         return False
-    return datetime.now(UTC) - datetime.fromisoformat(ingested_at) > STALE_ELSEWHERE
+    except PermissionError:
+        return True
+    return True
+
+
+def _record(row: dict[str, Any]) -> DocumentRecord:
+    return DocumentRecord(**{f: row[f] for f in _FIELDS})
 
 
 def now() -> str:

@@ -170,10 +170,10 @@ def test_another_live_process_work_in_progress_is_not_taken_for_a_crash(tmp_path
     from ingestion.registry import DocumentRecord, now
 
     registry = Registry(tmp_path / "registry.sqlite3")
-    registry.begin(DocumentRecord("b" * 64, "b.md", "b.md", "B", "markdown", 1, 1, "indexing", None, now()))
     sleeper = sp.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     try:
-        registry._db.execute("UPDATE owners SET pid = ?", (sleeper.pid,))
+        Registry(tmp_path / "registry.sqlite3", pid=sleeper.pid).begin(
+            DocumentRecord("b" * 64, "b.md", "b.md", "B", "markdown", 1, 1, "indexing", None, now()))
         make_index(tmp_path)  # runs recover()
         assert [r.status for r in registry.list(None)] == ["indexing"]
     finally:
