@@ -66,7 +66,8 @@ class Actor:
 
 @dataclass
 class Conversation:
-    """A conversation's redacted history and its vault of placeholders (server memory only)."""
+    """A conversation's redacted history and its vault of placeholders (server memory only; `Assistant.resume`
+    rebuilds both from the stored exchanges in any process)."""
 
     id: str
     vault: Any
@@ -164,6 +165,21 @@ class Assistant:
     def new_conversation(self) -> Conversation:
         """A conversation with an empty history and vault."""
         return Conversation(id=str(uuid.uuid4()), vault=self._vault_factory())
+
+    def resume(self, conversation_id: str, exchanges: Iterable[tuple[str, str]]) -> Conversation:
+        """A conversation rebuilt from its earlier (question, answer) pairs as the user saw them.
+
+        Each text is redacted again into a fresh vault, so the model sees the history with placeholders that
+        are consistent within the conversation. Any process can do this from the stored history, so the
+        model's memory of a conversation does not depend on which process answered before.
+        """
+        conversation = self.new_conversation()
+        conversation.id = conversation_id
+        for question, answer in exchanges:
+            conversation.history += [
+                {"role": "user", "content": self._redactor.redact(question, conversation.vault).text},
+                {"role": "assistant", "content": self._redactor.redact(answer, conversation.vault).text}]
+        return conversation
 
     def ask(self, question: str, conversation: Conversation | None = None, actor: Actor | None = None,
             on_token: Callable[[str], None] | None = None) -> TurnResult:

@@ -1,5 +1,9 @@
 """Runs chat turns off the event loop: one worker thread takes questions in order, streams tokens into a
-buffer that the SSE endpoint reads (and can re-read after a reconnect), and stores the finished answer."""
+buffer that the SSE endpoint reads (and can re-read after a reconnect), and stores the finished answer.
+
+Several processes: the answer so far is also written to the shared history every PARTIAL_SECONDS, so that a
+stream request that reaches another process can follow it, and the model's memory of a conversation is
+rebuilt from the shared history whenever another process answered its last turn (`Assistant.resume`)."""
 
 from __future__ import annotations
 
@@ -16,6 +20,9 @@ from web.history import History
 
 logger = logging.getLogger(__name__)
 KEEP_FINISHED_SECONDS = 600
+KEEP_CONVERSATIONS = 500  # conversations whose model memory is kept; older ones are rebuilt when needed
+PARTIAL_SECONDS = 0.5  # how often the answer so far is written to the shared history
+REMEMBERED = ("answered", "no_source")  # outcomes whose exchange the model remembers
 
 
 @dataclass
@@ -50,7 +57,7 @@ class ChatRunner:
         self._jobs: queue.Queue[_Job | None] = queue.Queue()
         self._waiting: list[str] = []
         self._streams: dict[str, TurnStream] = {}
-        self._conversations: dict[str, Conversation] = {}
+        self._conversations: dict[str, tuple[tuple[str, ...], Conversation]] = {}
         self._lock = threading.Lock()
         self._thread = threading.Thread(target=self._work, name="baken-chat", daemon=True)
         self._thread.start()
@@ -81,14 +88,22 @@ class ChatRunner:
         """Stop the worker after the current question."""
         self._jobs.put(None)
 
-    def _conversation(self, conversation_id: str) -> Conversation:
-        conversation = self._conversations.get(conversation_id)
-        if conversation is None:
-            # After a restart the model's memory of the conversation is gone; the shown history stays.
-            conversation = self._assistant.new_conversation()
-            conversation.id = conversation_id
-            self._conversations[conversation_id] = conversation
-        return conversation
+    def _conversation(self, job: _Job) -> Conversation:
+        """The model's memory of the conversation: kept from this process's last turn when that was the last
+        turn anywhere, else rebuilt from the shared history (after a restart, or another process's turn)."""
+        earlier = [t for t in self._history.turns(job.actor.user_id, job.conversation_id)
+                   if t.outcome in REMEMBERED and t.id != job.turn_id]
+        key = tuple(t.id for t in earlier)
+        cached = self._conversations.pop(job.conversation_id, None)
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        return self._assistant.resume(job.conversation_id, [(t.question, t.answer) for t in earlier])
+
+    def _remember(self, job: _Job, conversation: Conversation) -> None:
+        earlier = [t for t in self._history.turns(job.actor.user_id, job.conversation_id) if t.outcome in REMEMBERED]
+        self._conversations[job.conversation_id] = (tuple(t.id for t in earlier), conversation)
+        while len(self._conversations) > KEEP_CONVERSATIONS:
+            del self._conversations[next(iter(self._conversations))]
 
     def _work(self) -> None:
         while (job := self._jobs.get()) is not None:
@@ -106,9 +121,23 @@ class ChatRunner:
 
     def _answer(self, job: _Job) -> None:
         stream = job.stream
+        shown: list[str] = []
+        flushed = float("-inf")  # the first piece is stored at once, then every PARTIAL_SECONDS
+
+        def on_token(piece: str) -> None:
+            nonlocal flushed
+            stream.push("token", piece)
+            shown.append(piece)
+            if time.monotonic() - flushed >= PARTIAL_SECONDS:
+                flushed = time.monotonic()
+                try:
+                    self._history.set_partial(job.turn_id, "".join(shown))
+                except BakenError as exc:  # only other processes' view lags; the answer goes on
+                    logger.warning("chat turn %s: answer so far not stored: %s", job.turn_id, type(exc).__name__)
+
         try:
-            result = self._assistant.ask(job.question, self._conversation(job.conversation_id), actor=job.actor,
-                                         on_token=lambda piece: stream.push("token", piece))
+            conversation = self._conversation(job)
+            result = self._assistant.ask(job.question, conversation, actor=job.actor, on_token=on_token)
         except UserError as exc:
             logger.info("chat turn %s refused: %s", job.turn_id, type(exc).__name__)
             self._history.finish_turn(job.turn_id, "", [], "refused", None)
@@ -120,6 +149,7 @@ class ChatRunner:
             stream.push("error", "error.turn_failed")
             return
         self._history.finish_turn(job.turn_id, result.answer, sources_of(result), result.outcome, result.event_id)
+        self._remember(job, conversation)
 
     def _forget_old(self) -> None:
         cutoff = time.monotonic() - KEEP_FINISHED_SECONDS

@@ -80,6 +80,11 @@ class History:
             conn.execute("UPDATE turns SET answer = ?, sources_json = ?, outcome = ?, event_id = ? WHERE id = ?",
                          (answer, json.dumps(sources, ensure_ascii=False), outcome, event_id, turn_id))
 
+    def set_partial(self, turn_id: str, answer: str) -> None:
+        """Store the answer so far of a turn still being written, for stream requests on other processes."""
+        with self._db.connect() as conn:
+            conn.execute("UPDATE turns SET answer = ? WHERE id = ? AND outcome = 'pending'", (answer, turn_id))
+
     def set_feedback(self, turn_id: str, rating: str) -> None:
         """Remember that the user rated this answer."""
         with self._db.connect() as conn:

@@ -199,3 +199,65 @@ def test_reopening_a_conversation_while_its_answer_is_written_resumes_the_stream
     release.set()
     assert _events(client, turn)[-1][0] == "done"
     assert "sse-connect" not in client.get(f"/chat/{conversation}").text
+
+
+def test_the_model_remembers_a_conversation_whichever_process_answered_before(tmp_path, services: Services) -> None:
+    """Two runners (two processes) share one history: each one's prompt holds every earlier exchange."""
+    from web.db import open_web_database
+
+    history = History(open_web_database(services.settings.model_copy(update={"data_dir": tmp_path})))
+    llms = [FakeLLM("Antwoord van A [1]."), FakeLLM("Antwoord van B [1].")]
+    runners = []
+    for llm in llms:
+        services.assistant.llm = llm
+        assistant = type(services.assistant)(services.index, llm, services.assistant.redactor,
+                                             services.assistant._journal, services.settings)  # noqa: SLF001
+        runners.append(ChatRunner(assistant, history))
+    conversation = history.start("u", "parkeren")
+
+    def ask(runner: ChatRunner, question: str) -> None:
+        turn = history.add_turn("u", conversation, question)
+        stream = runner.submit(turn.id, question, conversation, Actor("u"))
+        while stream.finished is None:
+            threading.Event().wait(0.01)
+
+    ask(runners[0], "Wat kost een parkeervergunning?")
+    ask(runners[1], "Wat kost een parkeervergunning voor een tweede auto?")
+    ask(runners[0], "Wat kost een parkeervergunning per jaar?")
+    seen_by_b = " ".join(m["content"] for m in llms[1].prompts[-1])
+    assert "Wat kost een parkeervergunning?" in seen_by_b and "Antwoord van A" in seen_by_b
+    assert [t.outcome for t in history.turns("u", conversation)] == ["answered"] * 3
+    seen_by_a = " ".join(m["content"] for m in llms[0].prompts[-1])
+    assert "voor een tweede auto?" in seen_by_a and "Antwoord van B" in seen_by_a  # rebuilt, not stale
+    for runner in runners:
+        runner.close()
+
+
+def test_a_stream_request_on_another_process_follows_the_answer_to_its_end(app, login,
+                                                                            services: Services) -> None:
+    """Without sticky sessions the stream may reach a process that is not answering: it follows the answer
+    through the shared history (here: a second app over the same data directory)."""
+    from web.app import create_app
+
+    release = threading.Event()
+
+    class SlowLLM(FakeLLM):
+        def stream(self, messages, params):
+            yield "Een parkeervergunning"
+            release.wait(5)
+            yield from super().stream(messages, params)
+
+    services.assistant.llm = SlowLLM()
+    other = create_app(services.settings, services)
+    client, csrf = login("medewerker")
+    turn, conversation = _ask(client, csrf, "Wat kost een parkeervergunning?")
+    elsewhere = TestClient(other, base_url=str(client.base_url))
+    elsewhere.cookies = client.cookies
+    page = elsewhere.get(f"/chat/{conversation}").text
+    assert f'sse-connect="/chat/turns/{turn}/stream"' in page  # still being written, on the first process
+    threading.Timer(1.5, release.set).start()
+    events = _events(elsewhere, turn)
+    assert events[-1][0] == "done" and "Volgens de bronnen" in events[-1][1], events
+    assert ("token", "<span>Een parkeervergunning</span>") in events  # the answer so far, before the end
+    other.state.baken.chat.close()
+    other.state.baken.indexer.close()

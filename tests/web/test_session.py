@@ -103,7 +103,7 @@ def test_a_disabled_account_loses_its_sessions(app, login, web_settings_: Settin
 
 def test_passwords_are_stored_as_argon2id_hashes(app, web_settings_: Settings) -> None:
     with build_accounts(web_settings_)._db.connect() as conn:
-        hashes = [r[0] for r in conn.execute("SELECT password_hash FROM users")]
+        hashes = [r["password_hash"] for r in conn.execute("SELECT password_hash FROM users").fetchall()]
     assert hashes and all(h.startswith("$argon2id$") for h in hashes)
 
 

@@ -19,6 +19,7 @@ from markupsafe import escape
 from assistant.turn import Actor
 from baken.errors import NotFound
 from web.auth import requires
+from web.chat import PARTIAL_SECONDS
 from web.context import ctx, is_htmx, language, render, session_of
 from web.history import StoredTurn
 from web.i18n import translator
@@ -40,9 +41,11 @@ def _chat_page(request: Request[Any, Any, Any], conversation_id: str | None) -> 
     context, user = ctx(request), session_of(request).user
     turns = context.history.turns(user.id, conversation_id) if conversation_id else []
     views = [_turn_view(t) for t in turns]
-    for view in views:  # an answer still being written streams on when the page is opened again
+    for view, turn in zip(views, turns):  # an answer still being written streams on when the page is reopened
         live = context.chat.stream(view["id"]) if view["outcome"] == "pending" else None
-        view["live"] = live is not None and live.finished is None
+        # Written here: while it runs. Written elsewhere (another process): while it can still be running.
+        view["live"] = live.finished is None if live is not None else \
+            view["outcome"] == "pending" and time.time() - turn.created < STREAM_LIMIT_SECONDS
     return render(request, "pages/chat.html", section="chat", conversation_id=conversation_id,
                   conversations=context.history.conversations(user.id), turns=views)
 
@@ -99,7 +102,9 @@ async def stream(request: Request[Any, Any, Any], turn_id: FromPath[str]) -> Ser
 
     async def events() -> AsyncIterator[ServerSentEventMessage]:
         live = context.chat.stream(turn_id)
-        if live is None:  # finished long ago, or before a restart: send what is stored
+        if live is None:  # answered by another process, long ago, or before a restart: follow the stored turn
+            async for message in _follow_stored(context, user.id, turn_id, t):
+                yield message
             yield ServerSentEventMessage(event="done", data=await asyncio.to_thread(finished_html))
             return
         sent, last_position, cleared, deadline = 0, -1, False, time.monotonic() + STREAM_LIMIT_SECONDS
@@ -126,6 +131,27 @@ async def stream(request: Request[Any, Any, Any], turn_id: FromPath[str]) -> Ser
                 await asyncio.sleep(QUEUED_POLL_SECONDS if last_position and last_position > 0 else POLL_SECONDS)
 
     return ServerSentEvent(events(), headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+
+
+async def _follow_stored(context: Any, user_id: str, turn_id: str,
+                         t: Any) -> AsyncIterator[ServerSentEventMessage]:
+    """Token events for a turn another process is answering, from the answer so far that it stores every
+    PARTIAL_SECONDS; returns once the turn is finished (or STREAM_LIMIT_SECONDS after it was asked)."""
+    sent, status_shown = "", False
+    while True:
+        turn = await asyncio.to_thread(context.history.turn, user_id, turn_id)
+        if turn is None or turn.outcome != "pending" or time.time() - turn.created > STREAM_LIMIT_SECONDS:
+            return  # finished, or abandoned by a process that stopped
+        if turn.answer.startswith(sent) and len(turn.answer) > len(sent):
+            if not status_shown:
+                status_shown = True
+                yield ServerSentEventMessage(event="status", data="")
+            yield ServerSentEventMessage(event="token", data=f"<span>{escape(turn.answer[len(sent):])}</span>")
+            sent = turn.answer
+        elif not status_shown and not sent:
+            status_shown = True
+            yield ServerSentEventMessage(event="status", data=str(escape(t("chat.writing"))))
+        await asyncio.sleep(PARTIAL_SECONDS)
 
 
 @get("/chat/turns/{turn_id:str}/sources/{n:int}", guards=[requires("sources")], sync_to_thread=True)
