@@ -29,6 +29,7 @@ KEEP_JOBS = 200
 PROGRESS_SECONDS = 1.0  # at most one progress write per job per second, besides every status change
 HEARTBEAT_SECONDS = 30.0  # how often a process refreshes `updated` of the jobs it holds
 STALE_SECONDS = 180.0  # a job not refreshed for this long belongs to a process that is gone
+ABANDONED_SECONDS = 86400.0  # another host's spooled upload this old is not in anybody's queue any more
 INTERRUPTED = "interrupted"
 UNFINISHED = ("queued", "indexing")
 _UNSAFE = re.compile(r"[^\w .()+,-]", re.UNICODE)
@@ -90,7 +91,7 @@ class Owner:
     @staticmethod
     def this_process() -> Owner:
         """The process we run in."""
-        return Owner(socket.gethostname(), os.getpid(), _start_ticks(os.getpid()) or 0)
+        return Owner(_this_host(), os.getpid(), _start_ticks(os.getpid()) or 0)
 
     def running(self) -> bool:
         """Whether the process still runs; asked on its own host."""
@@ -108,6 +109,16 @@ class Owner:
         except PermissionError:
             return True
         return True
+
+
+def _this_host() -> str:
+    """The host name, on Linux with the PID namespace within which pids mean something: two containers with
+    host networking share a host name, not their pids."""
+    try:
+        namespace = os.readlink("/proc/self/ns/pid")  # "pid:[4026531836]"
+    except OSError:
+        return socket.gethostname()
+    return f"{socket.gethostname()}/{namespace.strip('pid:[]')}"
 
 
 def _start_ticks(pid: int) -> int | None:
@@ -368,13 +379,22 @@ class Indexer:
     def _remove_leftovers(self) -> None:
         """Delete the spooled uploads of dead processes on this host: a killed process's uploads are not resumed,
         while those of another live server process sharing the data directory are its own."""
-        here = _host_key(self._owner.host)
+        here, long_ago = _host_key(self._owner.host), time.time() - ABANDONED_SECONDS
         for leftover in self._spool.glob("*.upload"):
             host, pid, started = (leftover.name.split(".") + ["", ""])[:3]
             if not (pid.isdigit() and started.isdigit()):
                 leftover.unlink(missing_ok=True)  # named before uploads carried their owner
             elif host == here and not Owner(self._owner.host, int(pid), int(started)).running():
                 leftover.unlink(missing_ok=True)
+            elif host != here and _modified(leftover) < long_ago:
+                leftover.unlink(missing_ok=True)  # e.g. of this container before it restarted
+
+
+def _modified(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return time.time()
 
 
 def _host_key(host: str) -> str:

@@ -167,8 +167,8 @@ def test_a_job_is_listed_with_its_progress_and_outcome_by_another_process(
 
 
 @pytest.mark.parametrize("owner", [
-    pytest.param(lambda: Owner(socket.gethostname(), _dead_pid(), 0), id="its-pid-is-gone"),
-    pytest.param(lambda: Owner(socket.gethostname(), os.getpid(), Owner.this_process().started + 1),
+    pytest.param(lambda: Owner(Owner.this_process().host, _dead_pid(), 0), id="its-pid-is-gone"),
+    pytest.param(lambda: Owner(Owner.this_process().host, os.getpid(), Owner.this_process().started + 1),
                  id="a-later-process-got-its-pid"),
 ])
 def test_a_job_of_a_dead_process_on_this_host_shows_as_interrupted(
@@ -185,17 +185,21 @@ def test_a_job_of_a_dead_process_on_this_host_shows_as_interrupted(
 def test_a_starting_process_fails_the_jobs_of_this_hosts_dead_processes(
         indexers: Callable[..., Indexer], database: Database) -> None:
     indexers()  # creates the table
-    orphan = _insert_job(database, Owner(socket.gethostname(), _dead_pid(), 0), updated=time.time())
+    orphan = _insert_job(database, Owner(Owner.this_process().host, _dead_pid(), 0), updated=time.time())
     alive = _insert_job(database, Owner.this_process(), updated=time.time())
     indexers()
     assert _row(database, orphan)["status"] == "failed" and _row(database, orphan)["error"] == INTERRUPTED
     assert _row(database, alive)["status"] == "indexing"
 
 
+@pytest.mark.parametrize("host", [
+    pytest.param(lambda: "another-host.example", id="another-host"),
+    pytest.param(lambda: f"{socket.gethostname()}/4026599999", id="a-container-with-host-networking"),
+])
 def test_another_hosts_job_is_interrupted_only_when_its_heartbeat_is_stale(
-        indexers: Callable[..., Indexer], database: Database) -> None:
+        host: Callable[[], str], indexers: Callable[..., Indexer], database: Database) -> None:
     b = indexers()
-    elsewhere = Owner("another-host.example", _dead_pid(), 1)  # its pid means nothing here
+    elsewhere = Owner(host(), _dead_pid(), 1)  # its pid means nothing here
     stale = _insert_job(database, elsewhere, updated=time.time() - web.indexing.STALE_SECONDS - 1)
     fresh = _insert_job(database, elsewhere, updated=time.time() - 5)
 
@@ -268,13 +272,16 @@ def test_a_starting_process_removes_only_dead_processes_spooled_uploads(index: I
     a = Indexer(index, tmp_path / "uploads")
     a.close()
     live = _spool(a, b"in progress")
-    dead_owner = Owner(socket.gethostname(), _dead_pid(), 0)
+    dead_owner = Owner(Owner.this_process().host, _dead_pid(), 0)
     dead = live.with_name(live.name.replace(f".{os.getpid()}.", f".{dead_owner.pid}.", 1))
     dead.write_bytes(b"left behind")
     old_style = tmp_path / "uploads" / f"{uuid.uuid4().hex}.upload"
     old_style.write_bytes(b"left behind by an older version")
     elsewhere = tmp_path / "uploads" / f"0badc0de.{dead_owner.pid}.0.{uuid.uuid4().hex}.upload"
     elsewhere.write_bytes(b"another host's, on a shared directory")
+    abandoned = tmp_path / "uploads" / f"0badc0de.{dead_owner.pid}.0.{uuid.uuid4().hex}.upload"
+    abandoned.write_bytes(b"another host's, long ago")
+    os.utime(abandoned, (time.time() - web.indexing.ABANDONED_SECONDS - 60,) * 2)
 
     Indexer(index, tmp_path / "uploads").close()
     assert sorted(p.name for p in (tmp_path / "uploads").iterdir()) == sorted([live.name, elsewhere.name])
@@ -297,3 +304,9 @@ def test_the_jobs_partial_of_another_server_process_shows_an_upload(login, web_s
     finally:
         other.state.baken.indexer.close()
         other.state.baken.chat.close()
+
+
+@pytest.mark.skipif(not Path("/proc/self/ns/pid").exists(), reason="PID namespaces are Linux's")
+def test_a_host_is_its_name_and_pid_namespace() -> None:
+    namespace = os.readlink("/proc/self/ns/pid").strip("pid:[]")
+    assert Owner.this_process().host == f"{socket.gethostname()}/{namespace}"
