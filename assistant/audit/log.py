@@ -112,7 +112,7 @@ class AuditLog:
             raise
         except (ValueError, TypeError) as exc:  # not JSON, reserved field, NaN...
             raise AuditError(f"the audit record for {action} cannot be written: {exc}") from exc
-        if written.seq % self.settings.checkpoint_every == 0:
+        if written.seq % self.settings.checkpoint_every == 0 or written.seq == 1:  # the first signs the key in
             self._auto_checkpoint(written)
         return written.seq
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
@@ -113,11 +114,27 @@ class SQLiteAuditStore:
             path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             if not path.exists():  # SQLite gives the -wal and -shm files the database file's mode
                 os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
-            self._conn = self._connect()
-            with self._lock:
-                self._conn.executescript(SCHEMA)
+            self._conn = self._open_with_schema()
         except (OSError, sqlite3.Error) as exc:
             raise AuditError(f"cannot open the audit log {path}: {exc}") from exc
+
+    def _open_with_schema(self) -> sqlite3.Connection:
+        """Connect and create the tables. Switching a new file to WAL takes an exclusive lock that SQLite's busy
+        handler does not wait for, so processes opening a new log together retry until busy_timeout_ms."""
+        deadline = time.monotonic() + self._busy_timeout_ms / 1000
+        while True:
+            conn = None
+            try:
+                conn = self._connect()
+                with self._lock:
+                    conn.executescript(SCHEMA)
+                return conn
+            except sqlite3.OperationalError as exc:
+                if conn is not None:
+                    conn.close()
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
 
     def _connect(self) -> sqlite3.Connection:
         conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False,

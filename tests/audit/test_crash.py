@@ -29,7 +29,7 @@ log.close()
 
 def _writer(tmp_path: Path, count: int, durable: bool = True) -> subprocess.Popen[str]:
     return subprocess.Popen([sys.executable, "-c", WRITER.format(durable=durable), str(tmp_path), str(count)],
-                            cwd=ROOT, stdout=subprocess.PIPE, text=True)
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
 def test_a_writer_killed_mid_append_leaves_a_verifying_chain(tmp_path: Path) -> None:
@@ -52,8 +52,8 @@ def test_a_writer_killed_mid_append_leaves_a_verifying_chain(tmp_path: Path) -> 
 def test_two_processes_appending_at_once_keep_one_chain(tmp_path: Path) -> None:
     writers = [_writer(tmp_path, 150, durable=False) for _ in range(2)]
     for process in writers:
-        process.communicate(timeout=60)
-        assert process.returncode == 0
+        _, err = process.communicate(timeout=60)
+        assert process.returncode == 0, err
     log = AuditLog.open(AuditSettings(), tmp_path)
     result = log.verify()
     assert result.ok and result.records == 300

@@ -66,9 +66,9 @@ def test_an_unwritable_database_location_raises_an_audit_error(tmp_path: Path) -
         AuditLog.open(AuditSettings(path=tmp_path / "file" / "audit.sqlite3"), tmp_path)
 
 
-def test_a_checkpoint_is_signed_every_n_records(log: AuditLog) -> None:
+def test_a_checkpoint_is_signed_for_the_first_record_and_every_n(log: AuditLog) -> None:
     append_turns(log, 11)
-    assert [cp.seq for cp in log.store.checkpoints()] == [5, 10]
+    assert [cp.seq for cp in log.store.checkpoints()] == [1, 5, 10]  # the first ties the log to its key
     assert log.checkpoint().seq == 11
 
 
