@@ -21,6 +21,7 @@ from __future__ import annotations
 import queue
 import re
 import sqlite3
+import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -32,6 +33,8 @@ Row = dict[str, Any]
 LOCK_NAMESPACE = 0x42414C  # "BAL": first key of pg_advisory_xact_lock(int, int) for shared-state locks
 POOL_SIZE = 8
 _SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+_OPEN: dict[tuple[str, str], PostgresDatabase] = {}
+_OPEN_LOCK = threading.Lock()
 
 
 class Cursor(Protocol):
@@ -85,8 +88,18 @@ class Database:
 
     @staticmethod
     def open(dsn: str | None, path: Path, schema: str = "baken") -> Database:
-        """PostgreSQL at ``dsn`` (tables in ``schema``) when given, else the SQLite file at ``path``."""
-        return PostgresDatabase(dsn, schema) if dsn else Database(path)
+        """PostgreSQL at ``dsn`` (tables in ``schema``) when given, else the SQLite file at ``path``.
+
+        One process opens one pool per PostgreSQL database and schema, however many stores use it, so that
+        N processes hold at most N x POOL_SIZE idle connections.
+        """
+        if not dsn:
+            return Database(path)
+        with _OPEN_LOCK:
+            found = _OPEN.get((dsn, schema))
+            if found is None:
+                found = _OPEN[(dsn, schema)] = PostgresDatabase(dsn, schema)
+            return found
 
     def create(self, ddl: str) -> None:
         """Run a script of `CREATE ... IF NOT EXISTS` statements (separated by `;` at line ends)."""
@@ -211,7 +224,7 @@ class PostgresDatabase(Database):
             conn.execute("SELECT 1").fetchone()
 
     def close(self) -> None:
-        """Close the pooled connections."""
+        """Close the idle pooled connections (the pool stays usable: later uses open new ones)."""
         while True:
             try:
                 self._idle.get_nowait().close()

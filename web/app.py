@@ -29,6 +29,7 @@ from web.auth import SecurityMiddleware, add_security_headers
 from web.chat import ChatRunner
 from web.context import WebContext, build_environment, language, render
 from web.db import open_web_database
+from web.head import HeadAsGetLitestar
 from web.history import History
 from web.i18n import MESSAGES, translator
 from web.indexing import Indexer, IndexJob
@@ -67,7 +68,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
                          chat=ChatRunner(services.assistant, history),
                          indexer=Indexer(services.index, settings.data_dir / "web" / "uploads", db,
                                          on_finished=lambda job: _log_indexed(services, job)),
-                         max_upload_bytes=max_mb * 1024 * 1024)
+                         max_upload_bytes=max_mb * 1024 * 1024, database=db)
 
     observed = services.extras.get("metrics")
     if observed is not None:
@@ -79,7 +80,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
         if owns_services:
             services.close()
 
-    return Litestar(
+    return HeadAsGetLitestar(
         route_handlers=[*session.ROUTES, *health.ROUTES, *chat.ROUTES, *documents.ROUTES, *audit.ROUTES, *users.ROUTES,
                         create_static_files_router(path="/static", directories=[STATIC], include_in_schema=False)],
         middleware=[DefineMiddleware(health.RequestMetrics, metrics=observed),

@@ -3,6 +3,7 @@ checks CSRF on every state-changing request and adds the security headers."""
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 from typing import Any
 from urllib.parse import parse_qs
@@ -114,7 +115,9 @@ class SecurityMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        session = self.accounts.session(_cookie(scope, SESSION_COOKIE))
+        token = _cookie(scope, SESSION_COOKIE)
+        # The session store may be a database across the network: never wait for it on the event loop.
+        session = await asyncio.to_thread(self.accounts.session, token) if token else None
         scope.setdefault("state", {})["session"] = session
 
         if scope["method"] not in SAFE_METHODS:  # type: ignore[typeddict-item]

@@ -12,6 +12,7 @@ from litestar import Request
 from litestar.response import Template
 from markupsafe import Markup, escape
 
+from baken.database import Database
 from baken.wiring import Services
 from web.accounts import Accounts, Session
 from web.auth import LANGUAGE_COOKIE, allowed, current_session
@@ -36,6 +37,7 @@ class WebContext:
     chat: ChatRunner
     indexer: Indexer
     max_upload_bytes: int
+    database: Database | None = None  # the shared-state database, for readiness
 
     @property
     def audit(self) -> Any | None:

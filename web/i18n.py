@@ -120,6 +120,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "job.done_unchanged": ("klaar: was al geïndexeerd", "done: already indexed"),
     "job.done_None": ("klaar", "done"),
     "job.failed": ("mislukt", "failed"),
+    "job.interrupted": ("onderbroken: de server stopte tijdens het indexeren; upload het bestand opnieuw",
+                        "interrupted: the server stopped while indexing; upload the file again"),
     "audit.title": ("Auditlog", "Audit log"),
     "audit.unavailable": ("Het auditlog is in deze installatie niet ingeschakeld.",
                           "The audit log is not enabled in this installation."),

@@ -1,16 +1,20 @@
-"""Scale-out on loopback: two `baken serve` processes share one model server, one Chroma server and one
-PostgreSQL audit log; chats go through both, interleaved, and the audit chain verifies.
+"""Scale-out on loopback, against real servers: one model server (`llama_cpp.server`), one Chroma server and
+one PostgreSQL.
 
-What is still per host (README, Deployment): the document registry, BM25 index and web sessions live in
-SQLite/files under a BAKEN_DATA_DIR that both processes share here.
+- One host: two `baken serve` processes share a BAKEN_DATA_DIR (SQLite state) and the PostgreSQL audit log.
+- Two hosts: two processes with a data directory each keep all shared state in PostgreSQL
+  (BAKEN_DATABASE__DSN): sessions, accounts, conversations, indexing jobs, the document registry and
+  originals, and the audit chain. Only the BM25 index is per host (rebuilt from Chroma's chunk texts).
 """
 
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -103,3 +107,117 @@ def test_two_web_processes_share_servers_sessions_and_one_audit_chain(shared: di
     assert verified.returncode == 0, verified.stdout + verified.stderr
     exported = baken(shared, "audit", "export", "--format", "csv")
     assert exported.stdout.count("conversation.turn") == 4
+
+
+# --- two hosts ---------------------------------------------------------------------------------------------
+
+def _hosts(shared: dict[str, str], root: Path) -> tuple[dict[str, str], dict[str, str]]:
+    """Two hosts: a data directory each, everything else shared (PostgreSQL for all state, one key secret)."""
+    run = uuid.uuid4().hex[:8]
+    common = {**shared, "BAKEN_DATABASE__DSN": shared["BAKEN_AUDIT__DSN"], "BAKEN_DATABASE__PG_SCHEMA": f"state_{run}",
+              "BAKEN_AUDIT__PG_SCHEMA": f"audit_{run}", "BAKEN_AUDIT__KEY_DIR": str(root / "audit-keys"),
+              "BAKEN_INDEX__COLLECTION": f"hosts_{run}"}
+    del common["BAKEN_AUDIT__DSN"]  # the audit log follows the shared database
+    return ({**common, "BAKEN_DATA_DIR": str(root / "host-a")}, {**common, "BAKEN_DATA_DIR": str(root / "host-b")})
+
+
+def _stream(client: httpx.Client, cookie: str, turn_id: str) -> tuple[list[str], str]:
+    """The event names of a turn's SSE stream, and the `done` event's HTML."""
+    events, event, done = [], "", ""
+    with client.stream("GET", f"/chat/turns/{turn_id}/stream", headers={"Cookie": cookie}, timeout=300) as r:
+        assert r.status_code == 200
+        for line in r.iter_lines():
+            if line.startswith("event:"):
+                event = line[6:].strip()
+                events.append(event)
+            elif line.startswith("data:") and event == "done":
+                done += line[5:]
+            elif not line and event == "done":
+                break
+    return events, done
+
+
+def _ask(client: httpx.Client, user: WebClient, question: str, conversation_id: str = "") -> tuple[str, str]:
+    """POST a question the way htmx does; returns (turn id, conversation id)."""
+    posted = client.post("/chat/ask", data={"question": question, "conversation_id": conversation_id},
+                         headers={"Cookie": user.cookie, "HX-Request": "true", "X-CSRF-Token": user.csrf})
+    assert posted.status_code == 200, posted.text
+    turn = re.search(r"/chat/turns/([^/\"]+)/stream", posted.text)
+    conversation = re.search(r'name="conversation_id" value="([^"]+)"', posted.text)
+    assert turn and conversation, posted.text
+    return turn.group(1), conversation.group(1)
+
+
+def test_two_hosts_share_accounts_conversations_documents_and_the_audit_chain(shared: dict[str, str],
+                                                                               tmp_path: Path) -> None:
+    host_a, host_b = _hosts(shared, tmp_path)
+    assert baken(host_a, "ingest", "--quiet", str(REPO / "baken" / "demo" / "thuiswerkbeleid.md")).returncode == 0
+    for env, name, role in ((host_b, "ambtenaar", "medewerker"), (host_a, "archivaris", "informatiebeheerder")):
+        added = baken(env, "users", "add", name, "--role", role, "--password-env", "TESTPW")
+        assert added.returncode == 0, added.stderr
+    duplicate = baken(host_a, "users", "add", "Ambtenaar", "--role", "medewerker", "--password-env", "TESTPW")
+    assert duplicate.returncode != 0  # one account store for both hosts
+
+    ports = [free_port(), free_port()]
+    servers = [start_server(env, port, tmp_path / f"serve-{port}.log") for env, port in zip((host_a, host_b), ports)]
+    a, b = (httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60) for port in ports)
+    try:
+        employee = WebClient(f"http://127.0.0.1:{ports[0]}", "ambtenaar", PASSWORD)
+        assert b.get("/chat", headers={"Cookie": employee.cookie}).status_code == 200  # one session store
+
+        # A question posted to host A is followed to its end by a stream request that reaches host B.
+        turn, conversation = _ask(a, employee, "Hoeveel dagen per week mag ik thuiswerken?")
+        events, done = _stream(b, employee.cookie, turn)
+        assert events[-1] == "done" and "thuiswerk" in done.lower(), (events, done)
+        # The follow-up goes to host B, in the same conversation, and is answered there.
+        follow_up, same = _ask(b, employee, "En hoeveel vergoeding krijg ik per dag?", conversation)
+        assert same == conversation
+        events, done = _stream(b, employee.cookie, follow_up)
+        assert events[-1] == "done" and "turn_failed" not in done, done
+        history = a.get(f"/chat/{conversation}", headers={"Cookie": employee.cookie})
+        assert "thuiswerken" in history.text and "vergoeding" in history.text  # the history is shared too
+
+        # A document uploaded on host B: its indexing job is seen from host A, then searched, opened and
+        # deleted on host A, and gone on host B.
+        manager = WebClient(f"http://127.0.0.1:{ports[1]}", "archivaris", PASSWORD)
+        page = b.get("/documents", headers={"Cookie": manager.cookie})
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+        assert csrf, page.text
+        uploaded = b.put("/documents/upload", content=UPLOAD, headers={
+            "Cookie": manager.cookie, "X-CSRF-Token": csrf.group(1), "X-File-Name": "fietsbeleid.md",
+            "Content-Type": "application/octet-stream"})
+        assert uploaded.status_code == 202, uploaded.text
+        deadline = time.monotonic() + 120
+        while "job-done" not in (jobs := a.get("/documents/jobs", headers={"Cookie": manager.cookie}).text):
+            assert "job-failed" not in jobs and time.monotonic() < deadline, jobs
+            time.sleep(0.5)
+        listed = a.get("/documents/list", params={"q": "fiets"}, headers={"Cookie": manager.cookie}).text
+        doc = re.search(r"/documents/([0-9a-f]{64})/original", listed)
+        assert doc, listed
+        original = a.get(f"/documents/{doc.group(1)}/original", headers={"Cookie": manager.cookie})
+        assert original.status_code == 200 and original.content == UPLOAD
+        bike, _ = _ask(a, employee, "Hoeveel fietsenstallingen heeft het gemeentehuis?")
+        assert _stream(a, employee.cookie, bike)[0][-1] == "done"
+        deleted = a.post(f"/documents/{doc.group(1)}/delete",
+                         headers={"Cookie": manager.cookie, "X-CSRF-Token": csrf.group(1), "HX-Request": "true"})
+        assert deleted.status_code == 200
+        assert doc.group(1) not in b.get("/documents/list", headers={"Cookie": manager.cookie}).text
+    finally:
+        for server in servers:
+            server.terminate()
+            server.wait(30)
+        a.close()
+        b.close()
+
+    verified = baken(host_b, "audit", "verify")
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    exported = baken(host_a, "audit", "export", "--format", "csv")
+    assert exported.stdout.count("conversation.turn") == 3
+    assert exported.stdout.count("document.upload") == 1 and exported.stdout.count("document.delete") == 1
+    # A host with its own audit key is refused rather than splitting the chain's signatures.
+    stranger = baken({**host_b, "BAKEN_AUDIT__KEY_DIR": str(tmp_path / "other-keys")}, "audit", "verify")
+    assert stranger.returncode != 0 and "same audit key directory" in stranger.stderr
+
+
+UPLOAD = ("# Fietsbeleid Gemeente Voorbeeld\n\nHet gemeentehuis heeft 120 fietsenstallingen. Medewerkers die met "
+          "de fiets komen, krijgen een vergoeding van 0,23 euro per kilometer.\n").encode()

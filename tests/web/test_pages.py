@@ -91,7 +91,7 @@ def test_a_document_title_with_html_is_shown_as_text(login, services) -> None:
 
 def test_readyz_names_the_backend_that_does_not_answer(anonymous, services) -> None:
     assert anonymous.get("/readyz").json() == {"status": "ready", "checks": {"llm": "ok", "index": "ok",
-                                                                             "audit": "ok"}}
+                                                                             "audit": "ok", "database": "ok"}}
 
     def down() -> None:
         from baken.errors import BackendUnavailable
@@ -102,6 +102,20 @@ def test_readyz_names_the_backend_that_does_not_answer(anonymous, services) -> N
     response = anonymous.get("/readyz")
     assert response.status_code == 503 and response.json()["checks"]["llm"] == "BackendUnavailable"
     assert "secret" not in response.text
+
+
+def test_readyz_fails_when_the_shared_database_does_not_answer(app, anonymous) -> None:
+    app.state.baken.database.path = app.state.baken.database.path.parent / "gone" / "web.sqlite3"
+    response = anonymous.get("/readyz")
+    assert response.status_code == 503 and response.json()["checks"]["database"] == "BackendUnavailable"
+
+
+def test_head_is_answered_like_get_without_a_body(anonymous) -> None:
+    for path in ("/healthz", "/login", "/static/baken.css"):
+        got, head = anonymous.get(path), anonymous.head(path)
+        assert head.status_code == got.status_code == 200 and head.content == b"", path
+        assert head.headers["content-type"] == got.headers["content-type"]
+    assert anonymous.head("/chat", follow_redirects=False).status_code in (302, 303)  # guarded like GET
 
 
 def test_metrics_count_requests_by_route_template_and_ingestion(tmp_path) -> None:

@@ -3,6 +3,7 @@ re-index."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 from urllib.parse import unquote
@@ -52,7 +53,7 @@ def documents_list(request: Request[Any, Any, Any], q: FromQuery[str] = "") -> T
     return render(request, "partials/documents.html", documents=_matching(ctx(request), q[:200]))
 
 
-@get("/documents/jobs", guards=DOCS, sync_to_thread=False)
+@get("/documents/jobs", guards=DOCS, sync_to_thread=True)  # reads the shared database
 def jobs(request: Request[Any, Any, Any], was_busy: FromQuery[str] = "") -> Template:
     """Indexing status per document (an htmx partial that polls itself while something is indexing)."""
     view = _jobs_view(ctx(request))
@@ -99,7 +100,7 @@ async def upload(request: Request[Any, Any, Any]) -> Response[dict[str, Any]]:
     if size == 0:
         spooled.unlink(missing_ok=True)
         return _json(400, t("docs.empty_upload"))
-    job = context.indexer.submit(spooled, name, session.user.id, session.user.role)
+    job = await asyncio.to_thread(context.indexer.submit, spooled, name, session.user.id, session.user.role)
     return _json(202, t("docs.queued"), job)
 
 

@@ -16,17 +16,18 @@ from web.context import ctx
 logger = logging.getLogger(__name__)
 
 
-def _checks(services: Any) -> dict[str, str]:
+def _checks(services: Any, database: Any = None) -> dict[str, str]:
     """Each backend's state: "ok", or the error's type (never its text: it may hold a URL with a secret)."""
     probes = {
         "llm": getattr(services.assistant.llm, "check", None),
         "index": services.index.check,
         "audit": getattr(getattr(services.audit, "store", None), "last", None),
+        "database": getattr(database, "ping", None),
     }
     results = {}
     for name, probe in probes.items():
         if probe is None:
-            results[name] = "ok" if name != "audit" else "absent"
+            results[name] = "ok" if name not in ("audit", "database") else "absent"
             continue
         try:
             probe()
@@ -39,8 +40,9 @@ def _checks(services: Any) -> dict[str, str]:
 
 @get("/readyz", sync_to_thread=True)
 def readyz(request: Request[Any, Any, Any]) -> Response[dict[str, Any]]:
-    """200 when the model, the index and the audit store answer; 503 (with which one failed) otherwise."""
-    checks = _checks(ctx(request).services)
+    """200 when the model, the index, the audit store and the shared-state database answer; 503 (with which
+    one failed) otherwise."""
+    checks = _checks(ctx(request).services, ctx(request).database)
     ready = all(v == "ok" for v in checks.values())
     return Response({"status": "ready" if ready else "unavailable", "checks": checks},
                     status_code=200 if ready else 503)
