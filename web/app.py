@@ -72,7 +72,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
 
     observed = services.extras.get("metrics")
     if observed is not None:
-        observed.watch_ingestion(context.indexer.jobs)
+        observed.watch_ingestion(context.indexer.own_jobs)
 
     def shutdown() -> None:
         context.chat.close()

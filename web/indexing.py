@@ -279,6 +279,7 @@ class Indexer:
         self._remove_leftovers()
         self._on_finished = on_finished
         self._book: JobBook = MemoryJobs() if db is None else DatabaseJobs(db, self._owner)
+        self._own: dict[str, IndexJob] = {}  # this process's recent jobs, for its own metrics
         self._queue: queue.Queue[tuple[IndexJob, Path] | None] = queue.Queue()
         self._stopped = threading.Event()
         self._thread = threading.Thread(target=self._work, name="baken-indexer", daemon=True)
@@ -301,6 +302,9 @@ class Indexer:
         except BaseException:
             spooled.unlink(missing_ok=True)
             raise
+        self._own[job.id] = job
+        while len(self._own) > KEEP_JOBS:
+            del self._own[next(iter(self._own))]
         self._queue.put((job, spooled))
         return job
 
@@ -315,6 +319,10 @@ class Indexer:
     def jobs(self) -> list[IndexJob]:
         """Recent jobs, newest first."""
         return self._book.recent()
+
+    def own_jobs(self) -> list[IndexJob]:
+        """This process's recent jobs (what its metrics report, so that a sum over processes counts each once)."""
+        return list(self._own.values())
 
     def busy(self) -> bool:
         """True while some job is queued or indexing."""
