@@ -36,8 +36,11 @@ class AuditKeys:
             raise AuditError(f"cannot read or create the audit keys in {key_dir}: {exc}") from exc
         signer = Ed25519Signer(private_pem)
         public = key_dir / PUBLIC_KEY_FILE
-        if not public.exists() or public.read_bytes() != signer.public_pem:
-            public.write_bytes(signer.public_pem)
+        try:
+            if not public.exists() or public.read_bytes() != signer.public_pem:
+                public.write_bytes(signer.public_pem)
+        except OSError:  # a read-only secret mount: the public key is only a convenience copy
+            pass
         return cls(signer, pseudonym_key)
 
     def pseudonym(self, user_id: str) -> str:

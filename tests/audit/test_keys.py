@@ -36,3 +36,19 @@ def test_a_signature_verifies_only_for_the_signed_bytes(tmp_path: Path) -> None:
     signer = AuditKeys.load_or_create(tmp_path).signer
     signature = signer.sign(b"checkpoint")
     assert signer.verify(signature, b"checkpoint") and not signer.verify(signature, b"checkpoinT")
+
+
+def test_keys_load_from_a_read_only_directory(tmp_path, monkeypatch) -> None:  # noqa: ANN001
+    from pathlib import Path
+
+    from assistant.audit.keys import PUBLIC_KEY_FILE, AuditKeys
+
+    first = AuditKeys.load_or_create(tmp_path / "keys")
+    (tmp_path / "keys" / PUBLIC_KEY_FILE).unlink()
+
+    def read_only(self: Path, data: bytes) -> int:
+        raise OSError(30, "Read-only file system")
+
+    monkeypatch.setattr(Path, "write_bytes", read_only)  # as a read-only secret mount (root ignores modes)
+    again = AuditKeys.load_or_create(tmp_path / "keys")
+    assert again.signer.key_id == first.signer.key_id and again.pseudonym("u") == first.pseudonym("u")
