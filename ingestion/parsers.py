@@ -113,7 +113,7 @@ def parse_docx(data: bytes, name: str) -> ParsedDocument:
 
     try:
         document = docx.Document(io.BytesIO(data))
-    except Exception as exc:  # python-docx raises many types for broken packages
+    except Exception as exc:  # noqa: BLE001 (python-docx raises many types for broken packages)
         raise DocumentError(f"damaged DOCX ({type(exc).__name__})") from None
     title = document.core_properties.title or ""
     builder = _SectionBuilder()
@@ -214,9 +214,9 @@ def _strip_inline(line: str) -> str:
 # --- HTML ------------------------------------------------------------------------------------------------
 
 class _HTMLText(HTMLParser):
-    SKIP = {"script", "style", "noscript", "template", "svg", "head"}
-    BLOCK = {"p", "div", "li", "tr", "br", "section", "article", "table", "ul", "ol", "blockquote", "pre",
-             "dd", "dt", "figcaption"}
+    SKIP = frozenset({"script", "style", "noscript", "template", "svg", "head"})
+    BLOCK = frozenset({"p", "div", "li", "tr", "br", "section", "article", "table", "ul", "ol", "blockquote", "pre",
+             "dd", "dt", "figcaption"})
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)

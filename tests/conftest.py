@@ -16,10 +16,9 @@ for _name, _value in (("HF_HUB_OFFLINE", "1"), ("TRANSFORMERS_OFFLINE", "1"), ("
                       ("TRANSFORMERS_VERBOSITY", "error"), ("HF_HUB_DISABLE_PROGRESS_BARS", "1")):
     os.environ.setdefault(_name, _value)
 
-from baken.settings import Settings  # noqa: E402
-
-from tests.paths import MODELS_DIR, REPO, SMALL_CORPUS  # noqa: E402
-from tests.servers import free_port  # noqa: E402
+from baken.settings import Settings
+from tests.paths import MODELS_DIR, REPO, SMALL_CORPUS
+from tests.servers import free_port
 
 POSTGRES_SCRIPT = REPO / "scripts" / "postgres-test-server"
 
@@ -39,7 +38,7 @@ def settings(tmp_path: Path, models_dir: Path) -> Settings:
 
 
 @pytest.fixture(scope="session")
-def embedder(models_dir: Path):  # noqa: ANN201
+def embedder(models_dir: Path):
     """The real default embedder (all-MiniLM-L6-v2), loaded once."""
     from baken.wiring import build_embedder
 
@@ -47,7 +46,7 @@ def embedder(models_dir: Path):  # noqa: ANN201
 
 
 @pytest.fixture(scope="session")
-def llm(models_dir: Path):  # noqa: ANN201
+def llm(models_dir: Path):
     """The real default LLM (SmolLM2-135M in llama.cpp), loaded once."""
     from baken.wiring import build_llm
 
@@ -55,7 +54,7 @@ def llm(models_dir: Path):  # noqa: ANN201
 
 
 @pytest.fixture(scope="session")
-def small_index_dir(tmp_path_factory: pytest.TempPathFactory, embedder, models_dir: Path) -> Path:  # noqa: ANN001
+def small_index_dir(tmp_path_factory: pytest.TempPathFactory, embedder, models_dir: Path) -> Path:
     """A data directory with the small corpus indexed by the real embedder in real Chroma (built once)."""
     from baken.wiring import build_index
 
@@ -68,7 +67,7 @@ def small_index_dir(tmp_path_factory: pytest.TempPathFactory, embedder, models_d
 
 
 @pytest.fixture(scope="session")
-def redactor(models_dir: Path):  # noqa: ANN201
+def redactor(models_dir: Path):
     """The real personal-data guardrail (Presidio, Dutch and English recognizers), built once."""
     from baken.wiring import build_redactor
 

@@ -42,7 +42,7 @@ def cli_actor() -> Actor:
     return Actor(user_id=f"os:{getpass.getuser()}", role="medewerker")
 
 
-def result_json(result) -> dict:  # noqa: ANN001 (TurnResult)
+def result_json(result) -> dict:
     """The `ask --json` object: answer, sources, model."""
     return {
         "answer": result.answer,
@@ -53,7 +53,7 @@ def result_json(result) -> dict:  # noqa: ANN001 (TurnResult)
     }
 
 
-def _print_sources(result) -> None:  # noqa: ANN001 (TurnResult)
+def _print_sources(result) -> None:
     for s in result.sources:
         page = f", p. {s.page}" if s.page else ""
         mark = "*" if s.cited else " "

@@ -45,7 +45,7 @@ def collect_files(paths: list[Path]) -> tuple[list[Path], list[str]]:
     return files, errors
 
 
-def ingest_paths(index, paths: list[Path], quiet: bool = False) -> int:  # noqa: ANN001 (Index, kept lazy)
+def ingest_paths(index, paths: list[Path], quiet: bool = False) -> int:
     """Index files, one line per failure, a summary at the end; returns the exit status."""
     from tqdm import tqdm
 
@@ -58,7 +58,7 @@ def ingest_paths(index, paths: list[Path], quiet: bool = False) -> int:  # noqa:
     bar = tqdm(total=len(files), unit="doc", disable=quiet or len(files) < 2, file=sys.stderr,
                dynamic_ncols=True)
 
-    def done(file: Path, outcome) -> None:  # noqa: ANN001 (IngestOutcome)
+    def done(file: Path, outcome) -> None:
         nonlocal chunks
         counts[outcome.status] += 1
         if outcome.status == "failed":
@@ -84,7 +84,7 @@ def run_ingest(args: argparse.Namespace, settings: Settings) -> int:
     return ingest_paths(build_index(settings), args.paths, args.quiet)
 
 
-def _registry_index(settings: Settings):  # noqa: ANN202
+def _registry_index(settings: Settings):
     """An index for listing and deleting: needs no embedding model loaded."""
     from baken.wiring import build_index
     from ingestion.embedder import FakeEmbedder

@@ -23,7 +23,7 @@ VALUES = [BSN, IBAN, PHONE, NAME, "Vries", "NL91 ABNA", "0417164300", "12345678"
 class EchoingLLM(FakeLLM):
     """Answers with every placeholder it was given, so restoring can be checked."""
 
-    def stream(self, messages, params):  # noqa: ANN001, ANN201
+    def stream(self, messages, params):
         import re
 
         self.prompts.append(list(messages))
@@ -32,7 +32,7 @@ class EchoingLLM(FakeLLM):
 
 
 @pytest.fixture
-def assistant_with_audit(tmp_path: Path, models_dir: Path, redactor):  # noqa: ANN001, ANN201
+def assistant_with_audit(tmp_path: Path, models_dir: Path, redactor):
     settings = Settings(data_dir=tmp_path / "data", models_dir=models_dir)
     index = Index(FakeEmbedder(), FakeStore(), Registry(tmp_path / "r.sqlite3"), tmp_path / "files",
                   settings.ingestion)
@@ -44,7 +44,7 @@ def assistant_with_audit(tmp_path: Path, models_dir: Path, redactor):  # noqa: A
     return build_assistant(settings, index=index, llm=llm, redactor=redactor, audit=audit), llm, audit, settings
 
 
-def test_personal_data_never_reaches_the_model_and_is_restored_for_the_asker(assistant_with_audit) -> None:  # noqa: ANN001
+def test_personal_data_never_reaches_the_model_and_is_restored_for_the_asker(assistant_with_audit) -> None:
     assistant, llm, audit, settings = assistant_with_audit
     question = (f"Schrijf een brief aan {NAME}, BSN {BSN}, IBAN {IBAN}, telefoon {PHONE}, over de uitkering"
                 " en de brief aan een inwoner.")
@@ -64,7 +64,7 @@ def test_personal_data_never_reaches_the_model_and_is_restored_for_the_asker(ass
     assert_not_in_files(settings.data_dir / "audit", [v.encode() for v in [*VALUES, "jan.ambtenaar"]])
 
 
-def test_follow_up_uses_the_same_placeholder_for_the_same_person(assistant_with_audit) -> None:  # noqa: ANN001
+def test_follow_up_uses_the_same_placeholder_for_the_same_person(assistant_with_audit) -> None:
     assistant, llm, _, _ = assistant_with_audit
     conversation = assistant.new_conversation()
     assistant.ask(f"Een brief aan {NAME} over de uitkering.", conversation)
@@ -73,7 +73,7 @@ def test_follow_up_uses_the_same_placeholder_for_the_same_person(assistant_with_
     assert "[PERSOON_1]" in second and NAME not in second and BSN not in second
 
 
-def test_audit_write_failure_stops_the_turn(assistant_with_audit) -> None:  # noqa: ANN001
+def test_audit_write_failure_stops_the_turn(assistant_with_audit) -> None:
     from baken.errors import AuditError
 
     assistant, _, audit, _ = assistant_with_audit

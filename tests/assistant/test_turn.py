@@ -25,7 +25,7 @@ class RecordingJournal:
         self.turns.append(result)
 
 
-def fake_assistant(tmp_path: Path, llm: FakeLLM, journal=None) -> Assistant:  # noqa: ANN001
+def fake_assistant(tmp_path: Path, llm: FakeLLM, journal=None) -> Assistant:
     settings = Settings(data_dir=tmp_path)
     index = Index(FakeEmbedder(), FakeStore(), Registry(tmp_path / "r.sqlite3"), tmp_path / "f", settings.ingestion)
     (tmp_path / "p.md").write_text("# Parkeren\n\nEen parkeervergunning kost veertig euro per jaar.\n")
@@ -70,7 +70,7 @@ def test_empty_question_is_a_user_error(tmp_path: Path) -> None:
 
 def test_failing_model_is_logged_as_an_error_turn(tmp_path: Path) -> None:
     class BrokenLLM(FakeLLM):
-        def stream(self, messages, params):  # noqa: ANN001, ANN201
+        def stream(self, messages, params):
             raise BackendUnavailable("model server down")
             yield ""
 
@@ -82,7 +82,7 @@ def test_failing_model_is_logged_as_an_error_turn(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_real_models_answer_the_logging_question_from_the_logging_page(
-        small_index_dir: Path, models_dir: Path, embedder, llm) -> None:  # noqa: ANN001
+        small_index_dir: Path, models_dir: Path, embedder, llm) -> None:
     settings = Settings(data_dir=small_index_dir, models_dir=models_dir)
     assistant = build_assistant(settings, index=build_index(settings, embedder=embedder), llm=llm)
     streamed: list[str] = []
@@ -95,7 +95,7 @@ def test_real_models_answer_the_logging_question_from_the_logging_page(
 
 
 @pytest.mark.slow
-def test_real_pdf_sources_carry_page_numbers(small_index_dir: Path, models_dir: Path, embedder) -> None:  # noqa: ANN001
+def test_real_pdf_sources_carry_page_numbers(small_index_dir: Path, models_dir: Path, embedder) -> None:
     index = build_index(Settings(data_dir=small_index_dir, models_dir=models_dir), embedder=embedder)
     hits = index.search("generatieve AI compliance vragen AVG", k=10, min_score=0.0)
     pdf_hits = [h for h in hits if h.source.endswith(".pdf")]
@@ -103,7 +103,7 @@ def test_real_pdf_sources_carry_page_numbers(small_index_dir: Path, models_dir: 
 
 
 @pytest.mark.slow
-def test_real_llm_streams_and_counts_tokens(llm) -> None:  # noqa: ANN001
+def test_real_llm_streams_and_counts_tokens(llm) -> None:
     from assistant.llm import GenerationParams
 
     pieces = list(llm.stream([{"role": "user", "content": "Say hello."}], GenerationParams(max_tokens=8)))
@@ -112,7 +112,7 @@ def test_real_llm_streams_and_counts_tokens(llm) -> None:  # noqa: ANN001
 
 def test_a_looping_model_is_stopped_and_its_repeats_removed(tmp_path: Path) -> None:
     line = "Een parkeervergunning kost veertig euro per jaar [1]."
-    llm = FakeLLM("\n".join([line, "Dat staat in de regeling.", line, line, line]))
+    llm = FakeLLM(f"{line}\nDat staat in de regeling.\n{line}\n{line}\n{line}")
     result = fake_assistant(tmp_path, llm).ask("Wat kost een parkeervergunning?")
     assert result.answer == f"{line}\nDat staat in de regeling."
     assert result.completion_tokens < len(llm.answer.split(" "))  # generation stopped early

@@ -38,7 +38,7 @@ def test_a_signature_verifies_only_for_the_signed_bytes(tmp_path: Path) -> None:
     assert signer.verify(signature, b"checkpoint") and not signer.verify(signature, b"checkpoinT")
 
 
-def test_keys_load_from_a_read_only_directory(tmp_path, monkeypatch) -> None:  # noqa: ANN001
+def test_keys_load_from_a_read_only_directory(tmp_path, monkeypatch) -> None:
     from pathlib import Path
 
     from assistant.audit.keys import PUBLIC_KEY_FILE, AuditKeys

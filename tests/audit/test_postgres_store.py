@@ -7,10 +7,8 @@ cluster with that script if PostgreSQL is installed, and skips when it is not.
 from __future__ import annotations
 
 import inspect
-import os
 import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from collections.abc import Iterator
@@ -28,7 +26,6 @@ from tests.servers import free_port
 psycopg = pytest.importorskip("psycopg", reason="psycopg is not installed (pip install 'psycopg[binary]')")
 
 from assistant.audit.postgres_store import PostgresAuditStore
-
 
 # Every contract test that takes the `store` fixture runs here too, on PostgreSQL.
 for _name, _test in vars(contract).items():

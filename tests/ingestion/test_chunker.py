@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 from ingestion.chunker import chunk_document
 from ingestion.document import ParsedDocument, Section
 
@@ -16,7 +18,7 @@ def test_chunks_fit_the_budget_and_overlap() -> None:
     chunks = chunk_document(document, "d" * 64, words, max_tokens=60, overlap=12)
     assert len(chunks) > 5
     assert all(words(c.embed_text) <= 60 for c in chunks)
-    for first, second in zip(chunks, chunks[1:]):
+    for first, second in pairwise(chunks):
         assert first.text.split(".")[-2] in second.text  # the last sentence is carried over
     assert {(c.title, c.heading, c.page) for c in chunks} == {("Titel", "Kop", 3)}
 

@@ -18,7 +18,7 @@ from ingestion.store import ChromaStore, FakeStore
 from tests.paths import REPO
 
 
-def make_index(tmp_path: Path, store=None, **settings) -> Index:  # noqa: ANN001
+def make_index(tmp_path: Path, store=None, **settings) -> Index:
     return Index(FakeEmbedder(), store or FakeStore(), Registry(tmp_path / "registry.sqlite3"), tmp_path / "files",
                  IngestionSettings(**settings))
 
@@ -90,7 +90,7 @@ def test_file_over_the_size_limit_is_refused_without_reading_it(tmp_path: Path) 
 def test_error_while_embedding_rolls_back_the_document(tmp_path: Path) -> None:
     index = make_index(tmp_path, chunk_tokens=40, chunk_overlap=0)
 
-    def explode(texts):  # noqa: ANN001, ANN202
+    def explode(texts):
         raise RuntimeError("disk full")
 
     index.embedder.embed_passages = explode  # type: ignore[method-assign]
@@ -119,7 +119,7 @@ def test_process_killed_mid_ingest_leaves_no_half_indexed_document(tmp_path: Pat
         index.ingest_file(Path({str(document)!r}), progress)
     """)
     env = {**os.environ, "ANONYMIZED_TELEMETRY": "False"}
-    process = subprocess.run([sys.executable, "-c", script], cwd=REPO, env=env, capture_output=True)
+    process = subprocess.run(check=False, args=[sys.executable, "-c", script], cwd=REPO, env=env, capture_output=True)
     assert process.returncode == -9, process.stderr.decode()[-2000:]
     store = ChromaStore(tmp_path / "chroma")
     registry = Registry(tmp_path / "registry.sqlite3")

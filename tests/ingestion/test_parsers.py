@@ -87,7 +87,7 @@ def test_html_drops_scripts_and_keeps_headings() -> None:
 
 
 def test_plain_text_title_is_its_first_line() -> None:
-    document = parse("Brief aan de raad\n\nGeachte raad,".encode(), "brief.txt")
+    document = parse(b"Brief aan de raad\n\nGeachte raad,", "brief.txt")
     assert document.title == "Brief aan de raad"
 
 

