@@ -6,6 +6,7 @@ import os
 import secrets
 from collections.abc import Callable, Mapping
 
+from baken.errors import UserError
 from baken.settings import Settings
 from web.app import build_accounts
 from web.settings import web_settings
@@ -24,7 +25,12 @@ def ensure_first_admin(settings: Settings, environ: Mapping[str, str] | None = N
         return False
     environ = os.environ if environ is None else environ
     password = environ.get(web.admin_password_env)
-    accounts.add_user(web.admin_name, "beheerder", password or (generated := secrets.token_urlsafe(15)))
+    try:
+        accounts.add_user(web.admin_name, "beheerder", password or (generated := secrets.token_urlsafe(15)))
+    except UserError:
+        if accounts.users():  # another process, starting at the same moment, created it first
+            return False
+        raise
     if password:
         say(f"Baken: administrator account {web.admin_name!r} created with the password from "
             f"${web.admin_password_env}.")

@@ -115,6 +115,27 @@ def test_first_admin_takes_the_password_from_the_environment_once(tmp_path: Path
     assert build_accounts(settings).authenticate("admin", "een lang geheim wachtwoord").role == "beheerder"
 
 
+def test_two_processes_starting_together_create_one_first_admin(tmp_path: Path) -> None:
+    import threading
+
+    settings, said, barrier = Settings(data_dir=tmp_path), [], threading.Barrier(4)
+    build_accounts(settings)  # the tables exist before the race, as after the first start's schema step
+
+    def start() -> None:
+        barrier.wait()
+        created.append(ensure_first_admin(settings, {"BAKEN_ADMIN_PASSWORD": "een lang geheim wachtwoord"},
+                                          said.append))
+
+    created: list[bool] = []
+    starters = [threading.Thread(target=start) for _ in range(4)]
+    for starter in starters:
+        starter.start()
+    for starter in starters:
+        starter.join()
+    assert sorted(created) == [False, False, False, True] and len(said) == 1
+    assert [u.name for u in build_accounts(settings).users()] == ["admin"]
+
+
 def test_first_admin_without_a_password_gets_one_printed_once(tmp_path: Path) -> None:
     settings, said = Settings(data_dir=tmp_path), []
     ensure_first_admin(settings, {}, said.append)
