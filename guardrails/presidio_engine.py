@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import threading
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -65,6 +66,7 @@ class PresidioEngine:
 
     def __init__(self, detectors: Sequence[Detector], english_model: Path | None, threshold: float) -> None:
         self.threshold = threshold
+        self._lock = threading.Lock()
         pipelines: dict[str, spacy.language.Language] = {"nl": spacy.blank("nl")}
         registry = RecognizerRegistry(supported_languages=["nl", "en"] if english_model else ["nl"])
         for detector in detectors:
@@ -88,8 +90,9 @@ class PresidioEngine:
 
     def analyze_raw(self, text: str, language: str) -> list[RecognizerResult]:
         """Presidio's own ``analyze`` on one text in one language, with the decision process."""
-        return self.analyzer.analyze(text=text, language=language, score_threshold=self.threshold,
-                                     return_decision_process=True)
+        with self._lock:  # spaCy's pipeline (its string store grows) is not safe to share between threads
+            return self.analyzer.analyze(text=text, language=language, score_threshold=self.threshold,
+                                         return_decision_process=True)
 
     def analyze(self, text: str, english: bool) -> list[Detection]:
         """Findings in ``text`` (Dutch detectors always, English NER when asked), split in pieces if long."""

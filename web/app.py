@@ -65,7 +65,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
     history = History(db)
     max_mb = web.max_upload_mb or settings.ingestion.max_file_mb
     context = WebContext(services=services, web=web, accounts=accounts, history=history,
-                         chat=ChatRunner(services.assistant, history),
+                         chat=ChatRunner(services.assistant, history, web.chat_workers),
                          indexer=Indexer(services.index, settings.data_dir / "web" / "uploads", db,
                                          on_finished=lambda job: _log_indexed(services, job)),
                          max_upload_bytes=max_mb * 1024 * 1024, database=db)

@@ -1,5 +1,5 @@
-"""Runs chat turns off the event loop: one worker thread takes questions in order, streams tokens into a
-buffer that the SSE endpoint reads (and can re-read after a reconnect), and stores the finished answer.
+"""Runs chat turns off the event loop: worker threads (one by default) take questions in order, stream tokens
+into a buffer that the SSE endpoint reads (and can re-read after a reconnect), and store the finished answer.
 
 Several processes: the answer so far is also written to the shared history every PARTIAL_SECONDS, so that a
 stream request that reaches another process can follow it, and the model's memory of a conversation is
@@ -49,9 +49,13 @@ class _Job:
 
 
 class ChatRunner:
-    """A FIFO of questions answered by one worker thread; knows each waiting question's place in the queue."""
+    """A FIFO of questions answered by ``workers`` threads; knows each waiting question's place in the queue.
 
-    def __init__(self, assistant: Assistant, history: History) -> None:
+    One worker suits in-process llama.cpp (one model answers one question at a time anyway). With a model
+    server that has parallel slots (llama-server -np N, vLLM), as many workers as slots answer at once.
+    """
+
+    def __init__(self, assistant: Assistant, history: History, workers: int = 1) -> None:
         self._assistant = assistant
         self._history = history
         self._jobs: queue.Queue[_Job | None] = queue.Queue()
@@ -59,8 +63,10 @@ class ChatRunner:
         self._streams: dict[str, TurnStream] = {}
         self._conversations: dict[str, tuple[tuple[str, ...], Conversation]] = {}
         self._lock = threading.Lock()
-        self._thread = threading.Thread(target=self._work, name="baken-chat", daemon=True)
-        self._thread.start()
+        self._memory_lock = threading.Lock()
+        self._workers = max(1, workers)
+        for n in range(self._workers):
+            threading.Thread(target=self._work, name=f"baken-chat-{n}", daemon=True).start()
 
     def submit(self, turn_id: str, question: str, conversation_id: str, actor: Actor) -> TurnStream:
         """Queue a question; its stream fills as the answer is generated."""
@@ -77,16 +83,17 @@ class ChatRunner:
         return self._streams.get(turn_id)
 
     def position(self, turn_id: str) -> int:
-        """1 for the next question to be answered (one is running), 2 behind it…; 0 once it runs."""
+        """1 for the next question to be answered (the workers are busy), 2 behind it…; 0 once it runs."""
         with self._lock:
             if turn_id not in self._waiting:
                 return 0
             ahead = self._waiting.index(turn_id)
-        return ahead + 1 + int(getattr(self._assistant.llm, "waiting", 0) or 0)
+        return ahead // self._workers + 1 + int(getattr(self._assistant.llm, "waiting", 0) or 0)
 
     def close(self) -> None:
-        """Stop the worker after the current question."""
-        self._jobs.put(None)
+        """Stop the workers once the questions already queued are answered."""
+        for _ in range(self._workers):
+            self._jobs.put(None)
 
     def _conversation(self, job: _Job) -> Conversation:
         """The model's memory of the conversation: kept from this process's last turn when that was the last
@@ -94,16 +101,18 @@ class ChatRunner:
         earlier = [t for t in self._history.turns(job.actor.user_id, job.conversation_id)
                    if t.outcome in REMEMBERED and t.id != job.turn_id]
         key = tuple(t.id for t in earlier)
-        cached = self._conversations.pop(job.conversation_id, None)
+        with self._memory_lock:
+            cached = self._conversations.pop(job.conversation_id, None)
         if cached is not None and cached[0] == key:
             return cached[1]
         return self._assistant.resume(job.conversation_id, [(t.question, t.answer) for t in earlier])
 
     def _remember(self, job: _Job, conversation: Conversation) -> None:
         earlier = [t for t in self._history.turns(job.actor.user_id, job.conversation_id) if t.outcome in REMEMBERED]
-        self._conversations[job.conversation_id] = (tuple(t.id for t in earlier), conversation)
-        while len(self._conversations) > KEEP_CONVERSATIONS:
-            del self._conversations[next(iter(self._conversations))]
+        with self._memory_lock:
+            self._conversations[job.conversation_id] = (tuple(t.id for t in earlier), conversation)
+            while len(self._conversations) > KEEP_CONVERSATIONS:
+                del self._conversations[next(iter(self._conversations))]
 
     def _work(self) -> None:
         while (job := self._jobs.get()) is not None:

@@ -36,6 +36,11 @@ class WebSettings(BaseModel):
         "password is generated and printed once.",
     )
     admin_name: str = Field(default="admin", description="User name of the first administrator account.")
+    chat_workers: int = Field(
+        default=1, ge=1, le=64,
+        description="Questions this process answers at once. Keep 1 for the in-process model; with a model server,"
+        " set it to the server's parallel slots (llama-server -np, vLLM's batch).",
+    )
     language: str = Field(default="nl", pattern="^(nl|en)$", description="Default interface language: nl or en.")
 
 

@@ -261,3 +261,31 @@ def test_a_stream_request_on_another_process_follows_the_answer_to_its_end(app, 
     assert ("token", "<span>Een parkeervergunning</span>") in events  # the answer so far, before the end
     other.state.baken.chat.close()
     other.state.baken.indexer.close()
+
+
+def test_with_two_workers_two_questions_are_answered_at_once(tmp_path, services: Services) -> None:
+    """With a model server that has parallel slots, a process answers as many questions at once as workers."""
+    from web.db import open_web_database
+
+    inside, both = threading.Semaphore(0), threading.Event()
+
+    class ParallelLLM(FakeLLM):
+        def stream(self, messages, params):
+            inside.release()
+            both.wait(5)  # set only once two answers are being generated at the same time
+            yield from super().stream(messages, params)
+
+    services.assistant.llm = ParallelLLM()
+    history = History(open_web_database(services.settings.model_copy(update={"data_dir": tmp_path})))
+    runner = ChatRunner(services.assistant, history, workers=2)
+    conversation = history.start("u", "q")
+    turns = [history.add_turn("u", conversation, "Wat kost een parkeervergunning?") for _ in range(3)]
+    streams = [runner.submit(t.id, t.question, conversation, Actor("u")) for t in turns]
+    assert inside.acquire(timeout=5) and inside.acquire(timeout=5)  # two generating together
+    assert runner.position(turns[2].id) == 1  # next in line
+    both.set()
+    while streams[-1].finished is None:
+        threading.Event().wait(0.01)
+    assert all([e for e, _ in s.events][-1] == "done" and ("error", "error.turn_failed") not in s.events
+               for s in streams)
+    runner.close()
