@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -30,7 +31,7 @@ from web.chat import ChatRunner
 from web.context import WebContext, build_environment, language, render
 from web.db import open_web_database
 from web.head import HeadAsGetLitestar
-from web.history import History
+from web.history import History, keep_purging
 from web.i18n import MESSAGES, translator
 from web.indexing import Indexer, IndexJob
 from web.routes import audit, chat, documents, health, session, users
@@ -74,7 +75,14 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
     if observed is not None:
         observed.watch_ingestion(context.indexer.own_jobs)
 
+    purging: list[threading.Event] = []
+
+    def startup() -> None:
+        purging.append(keep_purging(history, web.history_days))
+
     def shutdown() -> None:
+        for stop in purging:
+            stop.set()
         context.chat.close()
         context.indexer.close()
         if owns_services:
@@ -92,6 +100,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
                             BakenError: _unavailable, HTTPException: _http_error},
         state=State({"baken": context}),
         openapi_config=None,
+        on_startup=[startup],
         on_shutdown=[shutdown],
         request_max_body_size=1024 * 1024,
     )

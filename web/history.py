@@ -4,12 +4,18 @@ for citation links that keep working after the answer has streamed."""
 from __future__ import annotations
 
 import json
+import logging
+import threading
 import time
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
 from baken.database import Database
+from baken.errors import BakenError
+
+logger = logging.getLogger(__name__)
+PURGE_EVERY_SECONDS = 6 * 3600
 
 
 @dataclass
@@ -56,6 +62,29 @@ class History:
         with self._db.connect() as conn:
             return conn.execute("SELECT 1 FROM conversations WHERE id = ? AND user_id = ?",
                                 (conversation_id, user_id)).fetchone() is not None
+
+    def delete(self, user_id: str, conversation_id: str) -> bool:
+        """Remove one of the user's conversations with its turns; False when the user has no such conversation.
+        (The audit log keeps its own, redacted record of each turn, under its own retention.)"""
+        with self._db.transaction() as conn:
+            if conn.execute("DELETE FROM conversations WHERE id = ? AND user_id = ?",
+                            (conversation_id, user_id)).rowcount == 0:
+                return False
+            conn.execute("DELETE FROM turns WHERE conversation_id = ? AND user_id = ?", (conversation_id, user_id))
+        return True
+
+    def purge(self, older_than: float) -> int:
+        """Remove every conversation not used since ``older_than`` (epoch seconds), with its turns; returns how
+        many. The history holds questions and answers as their users saw them, personal data included, so it
+        is kept no longer than needed (AVG art. 5(1)(e))."""
+        with self._db.transaction() as conn:
+            conn.execute("DELETE FROM turns WHERE conversation_id IN "
+                         "(SELECT id FROM conversations WHERE updated < ?)", (older_than,))
+            removed = conn.execute("DELETE FROM conversations WHERE updated < ?", (older_than,)).rowcount
+            # Turns whose conversation is gone (a crash between two statements of an older version).
+            conn.execute("DELETE FROM turns WHERE created < ? AND conversation_id NOT IN "
+                         "(SELECT id FROM conversations)", (older_than,))
+        return removed
 
     def conversations(self, user_id: str, limit: int = 50) -> list[ConversationSummary]:
         """The user's conversations, newest first."""
@@ -107,3 +136,23 @@ class History:
 def _turn(r: Any) -> StoredTurn:
     return StoredTurn(r["id"], r["conversation_id"], r["user_id"], r["question"], r["answer"],
                       json.loads(r["sources_json"]), r["outcome"], r["event_id"], r["feedback"], r["created"])
+
+
+def keep_purging(history: History, days: int, every_seconds: float = PURGE_EVERY_SECONDS) -> threading.Event:
+    """Purge conversations older than ``days`` now and then every ``every_seconds``, in a daemon thread, until
+    the returned event is set. Several processes doing this at once only delete the same rows."""
+    stop = threading.Event()
+
+    def run() -> None:
+        while True:
+            try:
+                removed = history.purge(time.time() - days * 86400)
+                if removed:
+                    logger.info("history: removed %d conversations older than %d days", removed, days)
+            except BakenError as exc:
+                logger.warning("history purge failed, will retry: %s", type(exc).__name__)
+            if stop.wait(every_seconds):
+                return
+
+    threading.Thread(target=run, name="baken-history-purge", daemon=True).start()
+    return stop

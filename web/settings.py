@@ -36,6 +36,11 @@ class WebSettings(BaseModel):
         "password is generated and printed once.",
     )
     admin_name: str = Field(default="admin", description="User name of the first administrator account.")
+    history_days: int = Field(
+        default=90, ge=1,
+        description="Days a conversation is kept in the users' history after its last question; the history holds"
+        " personal data as the user saw it. The audit log's own retention is separate.",
+    )
     chat_workers: int = Field(
         default=1, ge=1, le=64,
         description="Questions this process answers at once. Keep 1 for the in-process model; with a model server,"

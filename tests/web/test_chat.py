@@ -289,3 +289,17 @@ def test_with_two_workers_two_questions_are_answered_at_once(tmp_path, services:
     assert all([e for e, _ in s.events][-1] == "done" and ("error", "error.turn_failed") not in s.events
                for s in streams)
     runner.close()
+
+
+def test_the_server_purges_conversations_older_than_history_days(app) -> None:
+    import time
+
+    history = app.state.baken.history
+    old = history.start("u", "oud gesprek")
+    with history._db.connect() as conn:  # noqa: SLF001
+        conn.execute("UPDATE conversations SET updated = ? WHERE id = ?", (time.time() - 91 * 86400, old))
+    with TestClient(app):  # startup runs the purge
+        deadline = time.monotonic() + 5
+        while history.owns("u", old) and time.monotonic() < deadline:
+            time.sleep(0.05)
+    assert not history.owns("u", old)
