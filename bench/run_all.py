@@ -20,7 +20,7 @@ from bench.common import RESULTS, ROOT, Stopwatch, fmt, table, write_results  # 
 # name -> extra arguments; run in this order (the heavy model benches first, cheap ones after)
 BENCHES: dict[str, list[str]] = {
     "chat": [], "ingest": [], "retrieval": [], "concurrency": [], "memory": [],
-    "pii": ["--repeats", "1"], "audit": [], "retrieval_lexical": [],
+    "pii": ["--repeats", "1"], "audit": [], "retrieval_lexical": [], "scale_out": [],
 }
 
 
@@ -95,6 +95,25 @@ def summarise(results: dict[str, dict[str, Any] | None]) -> list[list[Any]]:
     if x := results.get("retrieval_lexical"):
         rows.append(["retrieval_lexical", f"BM25 query at {x['chunks']:,} chunks (ms, median)", x["median_ms"], "",
                      "", "", ""])
+    if s := results.get("scale_out"):
+        rows += scale_out_rows(s)
+    return rows
+
+
+def scale_out_rows(s: dict[str, Any]) -> list[list[Any]]:
+    """PostgreSQL beside SQLite (SQLite alone when PostgreSQL was missing), and resume beside the question."""
+    pg, lite = s["sides"].get("postgres"), s["sides"]["sqlite"]
+    rows: list[list[Any]] = []
+    for key, label in (("session_us", "Accounts.session per request (µs, median)"),
+                       ("turn_ms", "one turn's shared-state writes, 10 s answer (ms, median)"),
+                       ("ready_ids_ms", f"Registry.ready_ids at {s['documents']:,} documents (ms, median)")):
+        base = lite[key]["median"]
+        rows.append(["scale_out", f"{label}: PostgreSQL beside SQLite" if pg else f"{label}: SQLite (no PostgreSQL)",
+                     pg[key]["median"] if pg else base, base if pg else "",
+                     round(pg[key]["median"] / base, 3) if pg else "", "", ""])
+    r = s["resume"]
+    rows.append(["scale_out", f"Assistant.resume of {r['exchanges']} exchanges beside redacting the question (ms, median)",
+                 r["resume_ms"]["median"], r["question_ms"]["median"], r["ratio"], "", ""])
     return rows
 
 

@@ -10,7 +10,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from bench import chat, common, concurrency, ingest, memory, retrieval, run_all
+from bench import chat, common, concurrency, ingest, memory, retrieval, run_all, scale_out
 from tests.paths import CORPUS
 
 
@@ -96,6 +96,17 @@ def test_retrieval_measures_recall_against_exact_search(tmp_path: Path) -> None:
 def test_memory_reads_peak_rss_of_a_process() -> None:
     assert memory.status_kb(os.getpid(), "VmHWM") > 0
     assert memory.baken()[0].endswith("baken") or memory.baken()[-1] == "baken.cli.main"
+
+
+def test_scale_out_measures_sqlite_and_resume_without_postgres(tmp_path: Path) -> None:
+    from guardrails import FakeRedactor
+
+    out = scale_out.run(None, tmp_path, FakeRedactor(), requests=5, turns=2, documents=100, repeats=1)
+    sqlite = out["sides"]["sqlite"]
+    assert out["postgres"] is None and out["ready_documents"]["sqlite"] == 98
+    assert sqlite["session_us"]["n"] == 5 and sqlite["set_partial"]["n"] == 2 * out["partials_long"]
+    assert out["resume"]["history_messages"] == 20 and out["resume"]["placeholders"] > 0
+    assert len(scale_out.rows_of(out)) > 5 and run_all.scale_out_rows(out)[-1][0] == "scale_out"
 
 
 def test_run_all_summarises_whatever_results_exist() -> None:
