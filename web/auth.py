@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import re
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -24,6 +25,7 @@ CSRF_HEADER = "x-csrf-token"
 CSRF_FIELD = "csrf_token"
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 MAX_FORM_BYTES = 1024 * 1024
+MAX_FIRST_PART = 8 * 1024  # a multipart form's CSRF field comes first; no further is read
 
 PERMISSIONS: dict[str, set[str]] = {
     "chat": {"medewerker", "informatiebeheerder"},
@@ -137,8 +139,12 @@ class SecurityMiddleware:
 
 
 async def _form_field(scope: Scope, receive: Any, field: str) -> tuple[str | None, Any]:
-    """Read a url-encoded form to find ``field``, and hand the body on to the app unchanged."""
-    content_type = (_header(scope, b"content-type") or "").split(";")[0].strip().lower()
+    """Find ``field`` in a url-encoded form, or as the first part of a multipart form; the app then gets the
+    body unchanged."""
+    content_type, _, params = (_header(scope, b"content-type") or "").partition(";")
+    content_type = content_type.strip().lower()
+    if content_type == "multipart/form-data":
+        return await _first_part(params, receive, field)
     if content_type != "application/x-www-form-urlencoded":
         return None, receive
     body, more = b"", True
@@ -148,17 +154,47 @@ async def _form_field(scope: Scope, receive: Any, field: str) -> tuple[str | Non
         more = bool(message.get("more_body", False))
         if len(body) > MAX_FORM_BYTES:
             return None, receive
+    values = parse_qs(body.decode("utf-8", "replace")).get(field)
+    return (values[0] if values else None), _replay(body, False, receive)
+
+
+async def _first_part(params: str, receive: Any, field: str) -> tuple[str | None, Any]:
+    """The token of a multipart form (the plain upload form, without JavaScript), read from its first part.
+
+    Browsers send a form's fields in document order, so a form that puts its hidden ``csrf_token`` first has it
+    in the first few hundred bytes: only those are read here, and the upload behind them streams on to the
+    route with its size limits. Not a ``?csrf_token=`` in the form's action instead: a token in the URL lands
+    in the access log of every reverse proxy in front of us, and it must never be logged."""
+    pairs = (p.strip().partition("=") for p in params.split(";"))
+    boundary = next((value.strip().strip('"') for key, _, value in pairs if key.lower() == "boundary"), "")
+    if not boundary:
+        return None, receive
+    delimiter = b"--" + boundary.encode("latin-1")
+    head, more = b"", True
+    while more and len(head) <= MAX_FIRST_PART and b"\r\n" + delimiter not in head:
+        message = await receive()
+        head += bytes(message.get("body", b""))  # type: ignore[arg-type]
+        more = bool(message.get("more_body", False))
+    headers, found, rest = head.removeprefix(delimiter + b"\r\n").partition(b"\r\n\r\n")
+    value, closed, _ = rest.partition(b"\r\n" + delimiter)
+    named = re.search(rb'(?im)^content-disposition:\s*form-data;\s*name="' + re.escape(field.encode()) + rb'"\s*$',
+                      headers)
+    given = value.decode("utf-8", "replace") if head.startswith(delimiter) and found and closed and named else None
+    return given, _replay(head, more, receive)
+
+
+def _replay(body: bytes, more: bool, receive: Any) -> Any:
+    """A `receive` that hands on what was already read, then the rest of the request."""
     replayed = False
 
     async def replay() -> Any:
         nonlocal replayed
         if not replayed:
             replayed = True
-            return {"type": "http.request", "body": body, "more_body": False}
+            return {"type": "http.request", "body": body, "more_body": more}
         return await receive()
 
-    values = parse_qs(body.decode("utf-8", "replace")).get(field)
-    return (values[0] if values else None), replay
+    return replay
 
 
 async def _refuse(send: Any) -> None:

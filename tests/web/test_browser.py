@@ -203,6 +203,35 @@ def test_information_manager_uploads_a_pdf_sees_it_indexed_and_asks_about_it(bro
     visit.close()
 
 
+def test_information_manager_uploads_through_the_plain_form_without_javascript(browser, live: LiveServer,
+                                                                              tmp_path: Path) -> None:
+    note = tmp_path / "snoeiafval.md"
+    note.write_text("# Snoeiafval\n\nSnoeiafval brengt u gratis naar de milieustraat.\n", encoding="utf-8")
+    context = browser.new_context(java_script_enabled=False, locale="nl-NL")
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    page.goto(live.url + "/login")
+    page.get_by_label("Gebruikersnaam").fill("informatiebeheerder")
+    page.get_by_label("Wachtwoord").fill(PASSWORDS["informatiebeheerder"])
+    page.get_by_role("button", name="Inloggen").click()
+    page.wait_for_url(live.url + "/documents")
+    page.get_by_label("Bestanden (PDF, DOCX, HTML, Markdown, tekst)").set_input_files(str(note))
+    with page.expect_navigation():
+        page.get_by_role("button", name="Uploaden").click()
+    assert page.url == live.url + "/documents"  # the form's POST answered with a redirect here
+    job = page.locator("#jobs tr.job", has_text=note.name)
+    job.wait_for()
+    deadline = time.monotonic() + 60
+    while "klaar: toegevoegd" not in job.inner_text():  # no polling without JavaScript: the page's own link
+        assert time.monotonic() < deadline, job.inner_text()
+        time.sleep(0.5)
+        page.get_by_role("link", name="Status vernieuwen").click()
+    page.locator("#doc-list").get_by_role("cell", name=note.name, exact=True).wait_for()
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "2-information-manager-without-javascript.png"), full_page=True)
+    context.close()
+
+
 def test_auditor_finds_the_interaction_opens_it_and_exports(browser, live: LiveServer) -> None:
     visit = Visit(browser, live, "auditor")
     visit.log_in()

@@ -1,27 +1,41 @@
-"""The information manager's documents: streamed upload, background indexing status, list, search, delete,
-re-index."""
+"""The information manager's documents: streamed upload (and a plain form upload without JavaScript),
+background indexing status, list, search, delete, re-index."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
+import os
+import shutil
+from typing import IO, Annotated, Any, NamedTuple
 from urllib.parse import unquote
 
 from litestar import Request, get, post, put
+from litestar.datastructures import UploadFile
+from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotFoundException
-from litestar.params import FromPath, FromQuery
+from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect, Response, Template
 
 from baken.errors import NotFound
 from ingestion.registry import DocumentRecord
 from web.auth import requires
 from web.context import WebContext, ctx, is_htmx, language, render, session_of
-from web.i18n import translator
+from web.i18n import Translate, translator
 from web.indexing import IndexJob, clean_filename
 
 logger = logging.getLogger(__name__)
 DOCS = [requires("documents")]
+MAX_FORM_FILES = 20  # a plain form upload may carry this many files at the size limit
+FORM_OVERHEAD = 64 * 1024  # room for the multipart headers of those files and the CSRF field
+
+
+class Outcome(NamedTuple):
+    """What became of one file of a plain form upload (name is empty for a message about the whole form)."""
+
+    name: str
+    message: str
+    status: int = 400  # 202 queued, 413 too large, 400 otherwise refused
 
 
 def _matching(context: WebContext, q: str) -> list[DocumentRecord]:
@@ -38,13 +52,18 @@ def _jobs_view(context: WebContext) -> dict[str, Any]:
     return {"jobs": jobs, "busy": any(j.status in ("queued", "indexing") for j in jobs)}
 
 
+def _page(request: Request[Any, Any, Any], q: str = "", status_code: int = 200,
+          outcomes: list[Outcome] | None = None) -> Template:
+    context = ctx(request)
+    return render(request, "pages/documents.html", status_code, section="documents", q=q[:200],
+                  documents=_matching(context, q[:200]), max_bytes=context.max_upload_bytes,
+                  max_mb=context.max_upload_bytes // (1024 * 1024), outcomes=outcomes or [], **_jobs_view(context))
+
+
 @get("/documents", guards=DOCS, sync_to_thread=True)
 def documents_page(request: Request[Any, Any, Any], q: FromQuery[str] = "") -> Template:
     """Upload form, indexing status and the searchable list of documents."""
-    context = ctx(request)
-    return render(request, "pages/documents.html", section="documents", q=q[:200],
-                  documents=_matching(context, q[:200]), max_bytes=context.max_upload_bytes,
-                  max_mb=context.max_upload_bytes // (1024 * 1024), **_jobs_view(context))
+    return _page(request, q)
 
 
 @get("/documents/list", guards=DOCS, sync_to_thread=True)
@@ -108,6 +127,72 @@ class _TooLarge(Exception):
     pass
 
 
+async def _form_within_limit(request: Request[Any, Any, Any]) -> Template | None:
+    """Refuse a plain form upload larger than MAX_FORM_FILES files at the limit before any of it is read.
+
+    The route's own request_max_body_size cannot say this: the limit is a setting, known only once the app is
+    built. So the route has none, and this hook holds the body to its Content-Length (which browsers always
+    send with a form, and the server holds the body to); a body without one is refused."""
+    t = translator(language(request))
+    limit = ctx(request).max_upload_bytes
+    declared = request.headers.get("content-length", "")
+    if not declared.isdigit():
+        return await asyncio.to_thread(_page, request, status_code=411,
+                                       outcomes=[Outcome("", t("docs.upload_failed"))])
+    if int(declared) > limit * MAX_FORM_FILES + FORM_OVERHEAD:
+        too_much = t("docs.too_much", mb=limit * MAX_FORM_FILES // (1024 * 1024))
+        return await asyncio.to_thread(_page, request, status_code=413, outcomes=[Outcome("", too_much)])
+    return None
+
+
+@post("/documents/upload-form", guards=DOCS, request_max_body_size=None, before_request=_form_within_limit)
+async def upload_form(request: Request[Any, Any, Any],
+                      data: Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]
+                      ) -> Template | Redirect:
+    """The upload without JavaScript: a multipart form with one or more files, each refused or queued as the PUT
+    route does. All queued: a redirect to the documents page, whose job list shows them; otherwise that page
+    with what became of each file."""
+    session = session_of(request)
+    t = translator(language(request))
+    value = data.get("files")
+    files = [f for f in (value if isinstance(value, list) else [value]) if isinstance(f, UploadFile)]
+    try:
+        if not files:  # an empty file input still sends a part, without a file name
+            return await asyncio.to_thread(_page, request, status_code=400,
+                                           outcomes=[Outcome("", t("docs.no_files"))])
+        outcomes = [await asyncio.to_thread(_queue, ctx(request), upload.file, upload.filename, session.user.id,
+                                            session.user.role, t) for upload in files]
+    finally:
+        for upload in files:
+            await upload.close()
+    if all(o.status == 202 for o in outcomes):
+        return Redirect("/documents", status_code=303)
+    return await asyncio.to_thread(_page, request, status_code=max(o.status for o in outcomes), outcomes=outcomes)
+
+
+def _queue(context: WebContext, upload: IO[bytes], filename: str, actor_id: str, actor_role: str,
+           t: Translate) -> Outcome:
+    """One file of a form, already spooled by Litestar: measured without reading it, then copied to the
+    indexer's spool and queued, as the PUT route does."""
+    name = clean_filename(filename)
+    limit = context.max_upload_bytes
+    size = upload.seek(0, os.SEEK_END)
+    if size > limit:
+        return Outcome(name, t("docs.too_large", mb=limit // (1024 * 1024)), 413)
+    if size == 0:
+        return Outcome(name, t("docs.empty_upload"))
+    upload.seek(0)
+    spooled = context.indexer.spool_path()
+    try:
+        with spooled.open("wb") as out:
+            shutil.copyfileobj(upload, out, 1024 * 1024)
+    except BaseException:
+        spooled.unlink(missing_ok=True)
+        raise
+    context.indexer.submit(spooled, name, actor_id, actor_role)
+    return Outcome(name, t("docs.queued"), 202)
+
+
 @post("/documents/{doc_id:str}/delete", guards=DOCS, sync_to_thread=True)
 def delete(request: Request[Any, Any, Any], doc_id: FromPath[str], q: FromQuery[str] = "") -> Template | Redirect:
     """Remove a document and its chunks; answers with the refreshed list."""
@@ -139,4 +224,4 @@ def reindex(request: Request[Any, Any, Any], doc_id: FromPath[str]) -> Template 
     return render(request, "partials/jobs.html", **_jobs_view(context))
 
 
-ROUTES = [documents_page, documents_list, jobs, upload, delete, reindex]
+ROUTES = [documents_page, documents_list, jobs, upload, upload_form, delete, reindex]
