@@ -47,6 +47,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "chat.title": ("Stel een vraag", "Ask a question"),
     "chat.history": ("Eerdere gesprekken", "Earlier conversations"),
     "chat.new": ("Nieuw gesprek", "New conversation"),
+    "chat.delete": ("Gesprek verwijderen", "Delete conversation"),
+    "chat.delete_text": (("Het gesprek verdwijnt uit uw geschiedenis. Het auditlogboek bewaart een versie zonder "
+                          "persoonsgegevens, zoals voor elk gesprek."),
+                         ("The conversation is removed from your history. The audit log keeps a version without "
+                          "personal data, as for every conversation.")),
+    "chat.delete_confirm": ("Ja, verwijder dit gesprek", "Yes, delete this conversation"),
     "chat.no_history": ("Nog geen gesprekken.", "No conversations yet."),
     "chat.ai_notice": (("Antwoorden worden gemaakt door AI en kunnen fouten bevatten. Controleer ze altijd in de "
                        "genoemde bronnen voordat u ze gebruikt."),

@@ -38,6 +38,7 @@ TABLE = [
     ("GET", "/chat", expect(303, medewerker=200, informatiebeheerder=200)),
     ("GET", "/chat/{conversation}", expect(303, medewerker=200, informatiebeheerder=404)),
     ("POST", "/chat/ask", expect(303, medewerker=303, informatiebeheerder=303)),
+    ("POST", "/chat/{spare}/delete", expect(303, medewerker=303, informatiebeheerder=404)),
     ("GET", "/chat/turns/{turn}/stream", expect(303, medewerker=200, informatiebeheerder=404)),
     ("GET", "/chat/turns/{turn}/sources/{n}", expect(303, medewerker=200, informatiebeheerder=404, auditor=404)),
     ("POST", "/chat/turns/{turn}/feedback", expect(303, medewerker=303, informatiebeheerder=404)),
@@ -84,12 +85,13 @@ class World:
         self.turn = re.search(r'id="turn-([0-9a-f-]+)"', response.text).group(1)
         self.conversation = re.search(r'name="conversation_id" value="([0-9a-f-]+)"', response.text).group(1)
         client.get(f"/chat/turns/{self.turn}/stream")  # waits for the answer
+        self.spare = self.app.state.baken.history.start(self.users[M].id, "te verwijderen")
         self.doc = self.services.index.documents()[0].doc_id
         self.doomed = self.services.index.ingest_bytes(b"# Weg\n\nDit document wordt verwijderd.\n", "weg.md",
                                                        "upload:weg.md").doc_id
 
     def path(self, template: str) -> str:
-        return template.format(conversation=self.conversation, turn=self.turn, n=1, doc=self.doc, doomed=self.doomed, seq=1,
+        return template.format(conversation=self.conversation, turn=self.turn, n=1, doc=self.doc, doomed=self.doomed, spare=self.spare, seq=1,
                                user=self.target_user.id, code="en")
 
     def close(self) -> None:

@@ -271,7 +271,7 @@ def test_old_conversations_are_purged_and_a_user_deletes_only_their_own(open_db:
     old, recent, other = history.start("u1", "oud"), history.start("u1", "nieuw"), history.start("u2", "ander")
     for conversation, user in ((old, "u1"), (recent, "u1"), (other, "u2")):
         history.finish_turn(history.add_turn(user, conversation, "vraag").id, "antwoord", [], "answered", None)
-    with history._db.connect() as conn:  # noqa: SLF001 (age one conversation by 100 days)
+    with history._db.connect() as conn:
         conn.execute("UPDATE conversations SET updated = ? WHERE id = ?", (time.time() - 100 * 86400, old))
     assert history.purge(time.time() - 90 * 86400) == 1
     assert [c.id for c in history.conversations("u1")] == [recent] and history.turns("u1", old) == []

@@ -83,6 +83,15 @@ def ask(request: Request[Any, Any, Any], data: Form) -> Template | Redirect:
                   conversations=context.history.conversations(user.id))
 
 
+@post("/chat/{conversation_id:str}/delete", guards=CHAT, sync_to_thread=True)
+def delete_conversation(request: Request[Any, Any, Any], conversation_id: FromPath[str]) -> Redirect:
+    """Remove one of the user's own conversations from their history (the audit log keeps its own record)."""
+    context, user = ctx(request), session_of(request).user
+    if not context.history.delete(user.id, conversation_id):
+        raise NotFoundException()
+    return Redirect("/chat", status_code=303)
+
+
 @get("/chat/turns/{turn_id:str}/stream", guards=CHAT)
 async def stream(request: Request[Any, Any, Any], turn_id: FromPath[str]) -> ServerSentEvent:
     """The answer as server-sent events: `status` (queue place), `token` (escaped text), then `done`
@@ -242,4 +251,4 @@ def original(request: Request[Any, Any, Any], doc_id: FromPath[str]) -> Response
                                                     f"filename*=UTF-8''{quote(name)}"})
 
 
-ROUTES = [chat_page, conversation_page, ask, stream, source, feedback, original]
+ROUTES = [chat_page, conversation_page, ask, delete_conversation, stream, source, feedback, original]
