@@ -119,6 +119,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "docs.download": ("Downloaden", "Download"),
     "docs.reindex": ("Opnieuw indexeren", "Re-index"),
     "docs.delete": ("Verwijderen", "Delete"),
+    "docs.cancel": ("Annuleren, terug naar de documenten", "Cancel, back to the documents"),
     "docs.confirm_delete": ("{name} verwijderen uit de index?", "Remove {name} from the index?"),
     "docs.none": ("Geen documenten gevonden.", "No documents found."),
     "docs.count": ("{n} documenten", "{n} documents"),

@@ -133,6 +133,17 @@ def test_search_delete_and_reindex(login, services: Services) -> None:
     assert client.post(f"/documents/{doc.doc_id}/delete", data={"csrf_token": csrf}).status_code == 404
 
 
+def test_without_javascript_deleting_a_document_asks_for_confirmation_first(login, services) -> None:
+    client, csrf = login("informatiebeheerder")
+    doc = services.index.documents()[0]
+    asked = client.post(f"/documents/{doc.doc_id}/delete", data={"csrf_token": csrf}, follow_redirects=False)
+    assert asked.status_code == 200 and 'name="confirmed" value="yes"' in asked.text
+    assert any(d.doc_id == doc.doc_id for d in services.index.documents())  # nothing deleted yet
+    done = client.post(f"/documents/{doc.doc_id}/delete", data={"csrf_token": csrf, "confirmed": "yes"},
+                       follow_redirects=False)
+    assert done.status_code == 303 and all(d.doc_id != doc.doc_id for d in services.index.documents())
+
+
 BOUNDARY = "----BakenFormBoundary7MA4YWxkTrZu0gW"
 
 

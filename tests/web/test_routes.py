@@ -122,7 +122,7 @@ def _call(world: World, who: str, method: str, template: str) -> int:
         return client.post(path, data={"csrf_token": csrf}, files=[("files", ("nieuw.md", b"# Nieuw\n\nTekst.\n"))],
                            follow_redirects=False).status_code
     form = {"csrf_token": csrf, "question": "Wat kost parkeren?", "rating": "useful", "active": "1",
-            "name": f"nieuw-{who}", "role": "medewerker", "password": PASSWORD}
+            "name": f"nieuw-{who}", "role": "medewerker", "password": PASSWORD, "confirmed": "yes"}
     return client.post(path, data=form, follow_redirects=False).status_code
 
 

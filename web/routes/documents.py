@@ -23,6 +23,7 @@ from web.auth import requires
 from web.context import WebContext, ctx, is_htmx, language, render, session_of
 from web.i18n import Translate, translator
 from web.indexing import IndexJob, clean_filename
+from web.routes.session import Form
 
 logger = logging.getLogger(__name__)
 DOCS = [requires("documents")]
@@ -194,11 +195,15 @@ def _queue(context: WebContext, upload: IO[bytes], filename: str, actor_id: str,
 
 
 @post("/documents/{doc_id:str}/delete", guards=DOCS, sync_to_thread=True)
-def delete(request: Request[Any, Any, Any], doc_id: FromPath[str], q: FromQuery[str] = "") -> Template | Redirect:
-    """Remove a document and its chunks; answers with the refreshed list."""
+def delete(request: Request[Any, Any, Any], doc_id: FromPath[str], data: Form,
+           q: FromQuery[str] = "") -> Template | Redirect:
+    """Remove a document and its chunks; answers with the refreshed list. htmx asks for confirmation in the
+    browser (hx-confirm); the plain form (no JavaScript) gets a confirmation page first."""
     context, session = ctx(request), session_of(request)
     try:
         record = context.services.index.find(doc_id)
+        if not is_htmx(request) and data.get("confirmed") != "yes":
+            return render(request, "pages/confirm_delete.html", section="documents", document=record)
         context.services.index.delete(record.doc_id)
     except NotFound as exc:
         raise NotFoundException() from exc
