@@ -5,7 +5,6 @@ BM25 index follows."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -92,15 +91,6 @@ def test_a_host_indexing_a_document_says_so_and_the_other_leaves_it_until_it_fal
         conn.execute("UPDATE owners SET touched = touched - ?", (HEARTBEAT_TIMEOUT.total_seconds() + 5,))
     host("b", tmp_path, postgres, store)
     assert store.document_chunks("c" * 64) == [] and Registry(postgres).get("c" * 64) is None
-
-
-@pytest.fixture(scope="module")
-def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChromaServer]:
-    """One Chroma server for the module."""
-    server = ChromaServer(tmp_path_factory.mktemp("chroma-server") / "data")
-    server.start()
-    yield server
-    server.stop()
 
 
 def test_two_hosts_share_a_chroma_server_and_postgresql(tmp_path: Path, postgres: Database,
