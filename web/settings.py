@@ -36,6 +36,17 @@ class WebSettings(BaseModel):
         "password is generated and printed once.",
     )
     admin_name: str = Field(default="admin", description="User name of the first administrator account.")
+    trusted_proxies: str = Field(
+        default="",
+        description="Comma-separated addresses or networks (10.0.0.0/8) of the load balancers in front of Baken;"
+        " only their X-Forwarded-For/-Proto is believed, so that login rate limiting and the audit log see the"
+        " real client. Empty: no proxy headers are believed.",
+    )
+    demo_corpus: bool = Field(
+        default=True,
+        description="Index the demo documents of Gemeente Voorbeeld into an empty index when `baken serve` starts"
+        " (off in the container image: a real installation starts empty).",
+    )
     history_days: int = Field(
         default=90, ge=1,
         description="Days a conversation is kept in the users' history after its last question; the history holds"

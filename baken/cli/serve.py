@@ -47,12 +47,13 @@ def run_serve(args: argparse.Namespace, settings: Settings) -> int:
     ensure_first_admin(settings)
     print("Baken laadt de modellen…", flush=True)
     services = build_services(settings)
-    if not services.index.documents() and not args.no_demo:
+    if not services.index.documents() and web.demo_corpus and not args.no_demo:
         print("Eerste start: de demodocumenten van Gemeente Voorbeeld worden geïndexeerd…", flush=True)
         ingest_paths(services.index, sorted(demo_corpus().glob("*.md")))
     print(f"Baken draait op http://{host}:{port}/ (Ctrl-C stopt)", flush=True)
+    proxies = [p.strip() for p in web.trusted_proxies.split(",") if p.strip()]
     uvicorn.run(create_app(settings, services), host=host, port=port, log_level="warning",
-                proxy_headers=False, server_header=False)
+                proxy_headers=bool(proxies), forwarded_allow_ips=proxies or None, server_header=False)
     services.close()
     return 0
 

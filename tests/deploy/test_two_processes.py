@@ -86,8 +86,14 @@ def test_two_web_processes_share_servers_sessions_and_one_audit_chain(shared: di
     assert added.returncode == 0, added.stderr
 
     ports = [free_port(), free_port()]
-    servers = [start_server(shared, port, tmp_path / f"serve-{port}.log") for port in ports]
+    behind_proxy = {**shared, "BAKEN_WEB__TRUSTED_PROXIES": "127.0.0.1"}  # the load balancer, here: loopback
+    servers = [start_server(behind_proxy, port, tmp_path / f"serve-{port}.log") for port in ports]
     try:
+        # Login rate limiting counts the client the load balancer names, not the load balancer itself.
+        base = f"http://127.0.0.1:{ports[0]}"
+        assert [_failed_login(base, f"onbekend-{n}", "10.9.9.9") for n in range(6)] == [401] * 5 + [429]
+        assert _failed_login(base, "onbekend-6", "10.9.9.8") == 401
+
         first = WebClient(f"http://127.0.0.1:{ports[0]}", "ambtenaar", PASSWORD)
         second = WebClient(f"http://127.0.0.1:{ports[1]}", "ambtenaar", PASSWORD)
         # The session made by the first process is valid on the second (server-side sessions, shared store).
@@ -107,6 +113,16 @@ def test_two_web_processes_share_servers_sessions_and_one_audit_chain(shared: di
     assert verified.returncode == 0, verified.stdout + verified.stderr
     exported = baken(shared, "audit", "export", "--format", "csv")
     assert exported.stdout.count("conversation.turn") == 4
+
+
+def _failed_login(base: str, name: str, forwarded_for: str) -> int:
+    """The status of a login with a wrong password, sent through a proxy that names the client."""
+    with httpx.Client(base_url=base, timeout=30) as client:
+        csrf = client.get("/login").cookies["baken_login_csrf"]
+        return client.post("/login", data={"name": name, "password": "fout-wachtwoord", "next": "/",
+                                           "csrf_token": csrf},
+                           headers={"Cookie": f"baken_login_csrf={csrf}", "X-Forwarded-For": forwarded_for}
+                           ).status_code
 
 
 # --- two hosts ---------------------------------------------------------------------------------------------
