@@ -3,6 +3,7 @@
 from assistant.audit.checkpoint import Checkpoint
 from assistant.audit.keys import AuditKeys
 from assistant.audit.log import AuditLog
+from assistant.audit.migrate import CopyResult, copy_audit_log
 from assistant.audit.retention import PurgeResult
 from assistant.audit.settings import AuditSettings
 from assistant.audit.sqlite_store import SQLiteAuditStore
@@ -10,6 +11,6 @@ from assistant.audit.store import AuditStore, Hold, RecordQuery, StoredRecord
 from assistant.audit.verify import VerifyResult
 
 __all__ = [
-    "AuditKeys", "AuditLog", "AuditSettings", "AuditStore", "Checkpoint", "Hold", "PurgeResult", "RecordQuery",
-    "SQLiteAuditStore", "StoredRecord", "VerifyResult",
+    "AuditKeys", "AuditLog", "AuditSettings", "AuditStore", "Checkpoint", "CopyResult", "Hold", "PurgeResult",
+    "RecordQuery", "SQLiteAuditStore", "StoredRecord", "VerifyResult", "copy_audit_log",
 ]

@@ -18,7 +18,16 @@ from psycopg import sql
 
 from assistant.audit.checkpoint import Checkpoint
 from assistant.audit.records import PreparedRecord, Preparer, insert_next
-from assistant.audit.store import Hold, RecordQuery, RetentionRow, StoredRecord
+from assistant.audit.store import (
+    HOLD_COUNTER,
+    Batch,
+    Hold,
+    RecordQuery,
+    RetentionRow,
+    StoredRecord,
+    read_tables,
+    write_tables,
+)
 from baken.errors import AuditError
 
 LOCK_NAMESPACE = 0x42414B  # "BAK": the first key of pg_advisory_xact_lock(int, int); the second is the schema's
@@ -295,6 +304,38 @@ class PostgresAuditStore:
         rows = self._read("SELECT id, conversation_id, seq_from, seq_to, reason, created, created_by FROM holds"
                           " ORDER BY id")
         return [Hold(*row) for row in rows]
+
+    def location(self) -> str:
+        """Host, port, database and schema, without the password."""
+        return self._where()
+
+    def export_rows(self, batch_size: int = 1000) -> Iterator[Batch]:
+        """Every row verbatim from one REPEATABLE READ snapshot, on a connection of its own."""
+        try:
+            conn = self._connect()
+        except psycopg.Error as exc:
+            raise AuditError(f"cannot read the audit log ({self._where()}): {exc}") from exc
+        try:
+            conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            yield from read_tables(conn, "%s", batch_size)
+            # The serial remembers the highest id ever issued, even of a hold lifted since.
+            row = conn.execute("SELECT GREATEST((SELECT CASE WHEN is_called THEN last_value ELSE 0 END"
+                               " FROM holds_id_seq), (SELECT COALESCE(MAX(id), 0) FROM holds))").fetchone()
+            yield HOLD_COUNTER, [(int(row[0]) if row else 0,)]
+        except psycopg.Error as exc:
+            raise AuditError(f"cannot read the audit log ({self._where()}): {exc}") from exc
+        finally:
+            conn.close()
+
+    def import_rows(self, batches: Iterable[Batch]) -> None:
+        """Insert a copied log into this empty store in one transaction under the advisory lock (all or
+        nothing: a crash half-way rolls back)."""
+        def work(conn: psycopg.Connection[Any]) -> None:
+            counter = write_tables(conn, "%s", batches)
+            # Explicit ids do not advance the serial: set it, or the next hold would reuse a copied id.
+            conn.execute("SELECT setval('holds_id_seq', %s, %s)", (max(counter, 1), counter > 0))
+
+        self._write(work)
 
     def close(self) -> None:
         """Close the connection."""

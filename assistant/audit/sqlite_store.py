@@ -21,7 +21,16 @@ from typing import Any, TypeVar
 
 from assistant.audit.checkpoint import Checkpoint
 from assistant.audit.records import PreparedRecord, Preparer, insert_next
-from assistant.audit.store import Hold, RecordQuery, RetentionRow, StoredRecord
+from assistant.audit.store import (
+    HOLD_COUNTER,
+    Batch,
+    Hold,
+    RecordQuery,
+    RetentionRow,
+    StoredRecord,
+    read_tables,
+    write_tables,
+)
 from baken.errors import AuditError
 
 SCHEMA = """
@@ -294,6 +303,38 @@ class SQLiteAuditStore:
         rows = self._read("SELECT id, conversation_id, seq_from, seq_to, reason, created, created_by FROM holds"
                           " ORDER BY id")
         return [Hold(*row) for row in rows]
+
+    def location(self) -> str:
+        """The database file, resolved."""
+        return str(self.path.resolve())
+
+    def export_rows(self, batch_size: int = 1000) -> Iterator[Batch]:
+        """Every row verbatim from one read snapshot, on a connection of its own so appends are not blocked."""
+        try:
+            conn = self._connect()
+        except sqlite3.Error as exc:
+            raise AuditError(f"cannot read the audit log {self.path}: {exc}") from exc
+        try:
+            conn.execute("BEGIN")
+            yield from read_tables(conn, "?", batch_size)
+            # AUTOINCREMENT remembers the highest id ever issued, even of a hold lifted since.
+            row = conn.execute("SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'holds'), 0),"
+                               " COALESCE((SELECT MAX(id) FROM holds), 0))").fetchone()
+            yield HOLD_COUNTER, [(int(row[0]),)]
+        except sqlite3.Error as exc:
+            raise AuditError(f"cannot read the audit log {self.path}: {exc}") from exc
+        finally:
+            conn.close()
+
+    def import_rows(self, batches: Iterable[Batch]) -> None:
+        """Insert a copied log into this empty store in one exclusive transaction (all or nothing)."""
+        def work(conn: sqlite3.Connection) -> None:
+            counter = write_tables(conn, "?", batches)
+            if counter and not conn.execute("UPDATE sqlite_sequence SET seq = MAX(seq, ?) WHERE name = 'holds'",
+                                            (counter,)).rowcount:
+                conn.execute("INSERT INTO sqlite_sequence (name, seq) VALUES ('holds', ?)", (counter,))
+
+        self._write(work)
 
     def close(self) -> None:
         """Close the connection (SQLite checkpoints and removes the WAL when the last one closes)."""

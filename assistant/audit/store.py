@@ -1,4 +1,4 @@
-"""The storage seam of the audit log: a small Protocol that SQLite implements (and PostgreSQL could)."""
+"""The storage seam of the audit log: a small Protocol that SQLite and PostgreSQL implement."""
 
 from __future__ import annotations
 
@@ -8,6 +8,23 @@ from typing import Any, Protocol
 
 from assistant.audit.checkpoint import Checkpoint
 from assistant.audit.records import PreparedRecord, Preparer
+from baken.errors import AuditError
+
+# Every table of a store with its columns, in the order a copy reads and writes them; rows go by the first
+# column. `purge_authorisation` is empty whenever no purge is running.
+TABLES: dict[str, tuple[str, ...]] = {
+    "records": ("seq", "time", "action", "actor", "conversation_id", "outcome", "record_json", "record_hash",
+                "head"),
+    "content": ("seq", "salt", "content_json"),
+    "checkpoints": ("seq", "head", "time", "key_id", "signature"),
+    "holds": ("id", "conversation_id", "seq_from", "seq_to", "reason", "created", "created_by"),
+    "purge_authorisation": ("seq",),
+}
+# Not a table: one row (the highest hold id ever issued), so that a copy never hands out a lifted hold's id again.
+HOLD_COUNTER = "hold_counter"
+
+# (table, rows): a batch of verbatim rows, as `export_rows` yields and `import_rows` takes them.
+Batch = tuple[str, list[tuple[Any, ...]]]
 
 
 @dataclass(frozen=True)
@@ -133,5 +150,51 @@ class AuditStore(Protocol):
     def holds(self) -> list[Hold]:
         """Every legal hold in force."""
 
+    def location(self) -> str:
+        """Where the store lives (a file, or host, database and schema), never with a password."""
+
+    def export_rows(self, batch_size: int = 1000) -> Iterator[Batch]:
+        """Every row of every table (TABLES order, then the HOLD_COUNTER), verbatim, from one snapshot."""
+
+    def import_rows(self, batches: Iterable[Batch]) -> None:
+        """Into an empty store, in one transaction: insert what `export_rows` gave; AuditError when not empty."""
+
     def close(self) -> None:
         """Release the store's connections."""
+
+
+def read_tables(conn: Any, mark: str, batch_size: int) -> Iterator[Batch]:
+    """Every table's rows in TABLES order on a DB-API connection, inside the caller's read transaction."""
+    for table, columns in TABLES.items():
+        key, after = columns[0], 0
+        query = (f"SELECT {', '.join(columns)} FROM {table} WHERE {key} > {mark} ORDER BY {key}"
+                 f" LIMIT {mark}")
+        while rows := conn.execute(query, (after, batch_size)).fetchall():
+            yield table, [tuple(row) for row in rows]
+            after = rows[-1][0]
+
+
+def write_tables(conn: Any, mark: str, batches: Iterable[Batch]) -> int:
+    """Insert `batches` into an empty store inside the caller's write transaction (records in seq order, so the
+    append-only triggers let them pass); returns the hold counter for the store to set."""
+    found = conn.execute("SELECT EXISTS (SELECT 1 FROM records) OR EXISTS (SELECT 1 FROM content)"
+                         " OR EXISTS (SELECT 1 FROM checkpoints) OR EXISTS (SELECT 1 FROM holds)").fetchone()
+    if found[0]:
+        raise AuditError("the target audit store is not empty: a log is only copied into an empty one")
+    counter = 0
+    cursor = conn.cursor()
+    try:
+        for table, rows in batches:
+            if table == HOLD_COUNTER:
+                counter = max([counter, *(int(row[0]) for row in rows)])
+                continue
+            columns = TABLES.get(table)
+            if columns is None:
+                raise AuditError(f"cannot import rows of {table!r}: the audit store has no such table")
+            if table == "purge_authorisation" and rows:  # would let the triggers pass UPDATE and DELETE
+                raise AuditError("a copied log may not carry purge authorisations")
+            cursor.executemany(f"INSERT INTO {table} ({', '.join(columns)})"
+                               f" VALUES ({', '.join([mark] * len(columns))})", rows)
+    finally:
+        cursor.close()
+    return counter

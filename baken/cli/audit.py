@@ -1,6 +1,7 @@
-"""`baken audit ...`: verify, checkpoint, export, purge, legal holds and viewing records of the audit log.
+"""`baken audit ...`: verify, checkpoint, export, purge, legal holds, viewing records and copying the audit log.
 
-Every command acts as the operating-system user with the role "auditor", and every reading is itself logged.
+Every command acts as the operating-system user with the role "auditor", and every reading is itself logged
+(a copy is logged in the target, which records where its history came from).
 """
 
 from __future__ import annotations
@@ -8,13 +9,16 @@ from __future__ import annotations
 import argparse
 import getpass
 import json
+import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from assistant.audit import AuditLog, AuditSettings
+from pydantic import SecretStr
+
+from assistant.audit import AuditLog, AuditSettings, copy_audit_log
 from baken.errors import UserError
 
 ROLE = "auditor"
@@ -102,6 +106,32 @@ def _purge(args: argparse.Namespace, settings: Any) -> int:
     if result.record_seq is not None:
         print(f"purge record: {result.record_seq}")
     return 0
+
+
+def _copy(args: argparse.Namespace, settings: Any) -> int:
+    source = getattr(settings, "audit_log", None) or AuditSettings()
+    target = source.model_copy(update={"dsn": SecretStr(args.to_dsn),
+                                       "pg_schema": args.to_schema or source.pg_schema})
+    try:
+        result = copy_audit_log(source, target, Path(settings.data_dir), actor=_auditor(), role=ROLE)
+    except UserError as exc:
+        print(f"baken: copy refused: {exc}", file=sys.stderr)
+        return 1
+    print(f"copied {result.records} record(s), {result.content_rows} content row(s), {result.checkpoints} "
+          f"checkpoint(s) and {result.holds} hold(s) from {result.source} to {result.target}")
+    verified = result.verified
+    if not verified.ok:
+        print(f"target FAILED verification at record {verified.first_bad_seq}: {verified.reason}")
+        return 1
+    print(f"OK: the target verifies: {verified.records} records (the last says where they came from), "
+          f"{verified.checkpoints} signed checkpoint(s) match")
+    return 0
+
+
+def _schema_name(text: str) -> str:
+    if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", text):
+        raise argparse.ArgumentTypeError(f"not a schema name: {text!r} (lowercase letters, digits and _)")
+    return text
 
 
 def _seq_range(text: str) -> tuple[int, int | None]:
@@ -198,6 +228,14 @@ def register(subparsers: Any) -> None:
     remove.add_argument("id", type=int, help="the hold id (see `baken audit hold list`)")
     remove.set_defaults(handler=_hold_remove)
     holds.add_parser("list", help="list the holds in force").set_defaults(handler=_hold_list)
+
+    copy = commands.add_parser("copy", help="copy the whole log into an empty PostgreSQL schema (chain intact)")
+    copy.add_argument("--to-dsn", required=True, metavar="DSN",
+                      help="the target PostgreSQL, e.g. postgresql://baken@db/baken (a password may come from "
+                           "PGPASSWORD or ~/.pgpass instead of the command line)")
+    copy.add_argument("--to-schema", type=_schema_name, metavar="NAME",
+                      help="the target schema (default: the configured BAKEN_AUDIT__PG_SCHEMA)")
+    copy.set_defaults(handler=_copy)
 
     show = commands.add_parser("show", help="show one record with its content")
     show.add_argument("seq", type=int)
