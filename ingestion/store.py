@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -24,6 +24,16 @@ class StoredHit:
     score: float
     text: str
     metadata: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ChunkBatch:
+    """Stored chunks in bulk, with their vectors: what `chunks()` yields and `add` takes, for copying a store."""
+
+    ids: list[str]
+    vectors: list[list[float]]
+    texts: list[str]
+    metadatas: list[dict[str, Any]]
 
 
 class VectorStore(Protocol):
@@ -142,6 +152,18 @@ class ChromaStore:
         """Chunks stored."""
         return self._collection.count()
 
+    def chunks(self, batch_size: int = 1000) -> Iterator[ChunkBatch]:
+        """Every stored chunk with its vector, text and metadata, at most ``batch_size`` at a time."""
+        # The ids first, then pages of them: no reliance on Chroma keeping an order between paged reads.
+        ids, step = self._collection.get(include=[])["ids"], min(batch_size, self._max_batch)
+        for start in range(0, len(ids), step):
+            result: Any = self._collection.get(ids=ids[start:start + step],
+                                               include=["embeddings", "documents", "metadatas"])
+            vectors = result["embeddings"]  # a numpy array: tolist() gives plain floats of the stored values
+            yield ChunkBatch(list(result["ids"]),
+                             vectors.tolist() if hasattr(vectors, "tolist") else [list(v) for v in vectors],
+                             [t or "" for t in result["documents"]], [dict(m or {}) for m in result["metadatas"]])
+
 
 class FakeStore:
     """Exact cosine search over a dict; for fast tests of the services above it."""
@@ -183,3 +205,11 @@ class FakeStore:
     def count(self) -> int:
         """Chunks stored."""
         return len(self._rows)
+
+    def chunks(self, batch_size: int = 1000) -> Iterator[ChunkBatch]:
+        """Every stored chunk with its vector, text and metadata, at most ``batch_size`` at a time."""
+        rows = list(self._rows.items())
+        for start in range(0, len(rows), batch_size):
+            page = rows[start:start + batch_size]
+            yield ChunkBatch([i for i, _ in page], [list(v) for _, (v, _, _) in page],
+                             [t for _, (_, t, _) in page], [dict(m) for _, (_, _, m) in page])

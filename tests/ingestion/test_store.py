@@ -63,3 +63,34 @@ def test_document_chunks_lists_one_documents_chunks_by_ordinal(store) -> None:
               [{"doc_id": "a", "ordinal": 1}, {"doc_id": "a", "ordinal": 0}, {"doc_id": "b", "ordinal": 0}])
     assert [h.text for h in store.document_chunks("a")] == ["eerste", "tweede"]
     assert store.document_chunks("missing") == []
+
+
+def test_chunks_yields_every_chunk_with_its_vector_in_batches(store) -> None:
+    vectors = [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.6, 0.8, 0.0], [0.0, 0.0, 1.0], [0.5, 0.5, 0.5]]
+    _add(store, "a", vectors)
+    batches = list(store.chunks(batch_size=2))
+    assert [len(b.ids) for b in batches] == [2, 2, 1]
+    copied = {i: (v, t, m) for b in batches for i, v, t, m in zip(b.ids, b.vectors, b.texts, b.metadatas)}
+    assert sorted(copied) == [f"a-{i}" for i in range(5)]
+    for i, vector in enumerate(vectors):
+        stored, text, metadata = copied[f"a-{i}"]
+        assert stored == pytest.approx(vector) and all(type(x) is float for x in stored)
+        assert text == f"tekst a-{i}" and metadata == {"doc_id": "a", "page": 0}
+
+
+def test_an_empty_store_yields_no_chunks(store) -> None:
+    assert list(store.chunks()) == []
+
+
+def test_a_store_copied_through_chunks_answers_like_the_original(store, tmp_path: Path) -> None:
+    _add(store, "a", [[1.0, 0.0], [0.0, 1.0]])
+    _add(store, "b", [[0.7, 0.7]])
+    copy = ChromaStore(tmp_path / "copy", collection="kopie_chunks")
+    for batch in store.chunks(batch_size=2):
+        copy.add(batch.ids, batch.vectors, batch.texts, batch.metadatas)
+    assert copy.count() == 3
+    for question in ([1.0, 0.1], [0.1, 1.0], [0.6, 0.7]):
+        assert [(h.id, h.text, h.metadata) for h in copy.query(question, k=3)] == \
+               [(h.id, h.text, h.metadata) for h in store.query(question, k=3)]
+        assert [h.score for h in copy.query(question, k=3)] == \
+               pytest.approx([h.score for h in store.query(question, k=3)], abs=1e-6)

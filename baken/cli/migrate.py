@@ -1,0 +1,395 @@
+"""`baken migrate`: move a single-host installation (SQLite files and embedded Chroma under DATA_DIR) to the
+scale-out layout (PostgreSQL, a Chroma server), keeping accounts, history, documents, vectors and the audit log.
+
+What is copied:
+- audit log: every record, checkpoint and hold (`assistant.audit.migrate`), unless it has a DSN of its own.
+- web: users (password hashes, roles, active flags), conversations and turns, verbatim. Not sessions or login
+  failures (everyone logs in again), not indexing jobs (they belong to the processes that ran them).
+- documents: the `ready` rows of the registry and their originals. Not owners or unfinished rows.
+- index (with --to-index): the chunks of ready documents with their vectors, texts and metadata; nothing is
+  embedded again.
+
+The source is only read. Every target must be empty: the command never merges into a live installation. The
+audit log goes first: it is the copy most likely to be refused (a Baken process still writing the source), and
+refused it leaves every target empty. Each database store is copied in one transaction; originals go before the
+registry rows that point at them, so no document is ever visible without its file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit, urlunsplit
+
+from pydantic import SecretStr
+
+from assistant.audit import AuditSettings
+from baken.database import Database, Row
+from baken.errors import BackendUnavailable, UserError
+from baken.settings import DatabaseSettings, Settings
+from ingestion.registry import DocumentRecord
+
+if TYPE_CHECKING:
+    from assistant.audit.verify import VerifyResult
+    from ingestion.store import ChromaStore
+
+WEB_COLUMNS = {  # table -> the columns copied verbatim
+    "users": ("id", "name", "role", "password_hash", "active", "created"),
+    "conversations": ("id", "user_id", "title", "created", "updated"),
+    "turns": ("id", "conversation_id", "user_id", "question", "answer", "sources_json", "outcome", "event_id",
+              "feedback", "created"),
+}
+DOCUMENT_COLUMNS = tuple(f.name for f in fields(DocumentRecord))
+PAGE = 500  # rows or chunks read and written at a time
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add `migrate`."""
+    migrate = subparsers.add_parser(
+        "migrate", help="move this installation's state to PostgreSQL (and its index to a Chroma server)",
+        description="Copy accounts, history, documents and the audit log from the SQLite files under DATA_DIR to "
+                    "an empty PostgreSQL schema, and with --to-index the embedded index to a Chroma server. The "
+                    "source is only read. Stop every Baken process first.")
+    migrate.add_argument("--to-database", required=True, metavar="DSN", help="PostgreSQL connection string")
+    migrate.add_argument("--schema", metavar="NAME",
+                         help="PostgreSQL schema for the shared state (default: BAKEN_DATABASE__PG_SCHEMA, baken)")
+    migrate.add_argument("--to-index", metavar="URL", help="Chroma server to copy the index to")
+    migrate.add_argument("--collection", metavar="NAME", help="collection on that server (default: the current one)")
+    migrate.add_argument("--index-token", metavar="TOKEN", help="bearer token of that server")
+    migrate.add_argument("--dry-run", action="store_true", help="count what would be copied; write nothing")
+    migrate.set_defaults(handler=run_migrate)
+
+
+@dataclass
+class _Source:
+    """The single-host state under DATA_DIR, opened only for reading (a file that is not there is empty)."""
+
+    data: Path
+    web: Database | None
+    counts: dict[str, int]
+    ready: list[Row]  # the registry's ready rows
+    unfinished: int
+    chunks: ChromaStore | None  # the embedded index, when it is to be copied
+
+    @classmethod
+    def open(cls, settings: Settings, with_index: bool) -> _Source:
+        data = settings.data_dir
+        web, registry = _existing(data / "web" / "web.sqlite3"), _existing(data / "index" / "documents.sqlite3")
+        rows: list[Row] = []
+        if registry is not None and _count(registry, "documents") is not None:
+            with registry.connect() as conn:
+                rows = conn.execute(f"SELECT {', '.join(DOCUMENT_COLUMNS)} FROM documents"
+                                    " ORDER BY source, doc_id").fetchall()
+        chunks = None
+        if with_index and (data / "index" / "chroma").is_dir():
+            from ingestion.store import ChromaStore
+
+            chunks = ChromaStore(data / "index" / "chroma", collection=settings.index.collection)
+        ready = [r for r in rows if r["status"] == "ready"]
+        return cls(data, web, {t: _count(web, t) or 0 for t in WEB_COLUMNS}, ready, len(rows) - len(ready), chunks)
+
+    @property
+    def originals(self) -> list[str]:
+        """The stored names of the ready documents' originals that are in DATA_DIR/documents."""
+        return [n for n in self._stored_names if (self.data / "documents" / n).is_file()]
+
+    @property
+    def missing(self) -> list[str]:
+        """The stored names of ready documents' originals that are not."""
+        return [n for n in self._stored_names if not (self.data / "documents" / n).is_file()]
+
+    @property
+    def _stored_names(self) -> list[str]:
+        return sorted({r["stored_path"] for r in self.ready if r["stored_path"]})
+
+    def rows(self, table: str) -> Iterator[list[tuple[object, ...]]]:
+        """A web table's rows in pages, by rowid, so that memory stays bounded."""
+        columns, last = WEB_COLUMNS[table], -1
+        while self.web is not None and self.counts[table]:
+            with self.web.connect() as conn:
+                page = conn.execute(f"SELECT rowid AS rowid_, {', '.join(columns)} FROM {table} WHERE rowid > ?"
+                                    f" ORDER BY rowid LIMIT {PAGE}", (last,)).fetchall()
+            if not page:
+                return
+            last = page[-1]["rowid_"]
+            yield [tuple(r[c] for c in columns) for r in page]
+
+    def index_batches(self) -> Iterator[tuple[list[str], list[list[float]], list[str], list[dict[str, Any]]]]:
+        """The embedded index's chunks of ready documents, in batches of (ids, vectors, texts, metadatas)."""
+        ready = {r["doc_id"] for r in self.ready}
+        for batch in self.chunks.chunks(PAGE) if self.chunks is not None else ():
+            keep = [i for i, m in enumerate(batch.metadatas) if m.get("doc_id") in ready]
+            yield ([batch.ids[i] for i in keep], [batch.vectors[i] for i in keep], [batch.texts[i] for i in keep],
+                   [batch.metadatas[i] for i in keep])
+
+
+def run_migrate(args: argparse.Namespace, settings: Settings) -> int:
+    """`baken migrate --to-database DSN [--schema S] [--to-index URL …] [--dry-run]`; a refusal exits with 1."""
+    try:
+        return _migrate(args, settings)
+    except UserError as exc:
+        print(f"baken: migrate refused: {exc}", file=sys.stderr)
+        return 1
+
+
+def _migrate(args: argparse.Namespace, settings: Settings) -> int:
+    if settings.database_dsn:
+        raise UserError("this installation keeps its state in PostgreSQL already (BAKEN_DATABASE__DSN)")
+    if args.to_index and settings.index.url:
+        raise UserError("the index is on a Chroma server already (BAKEN_INDEX__URL): run without --to-index")
+    if (args.collection or args.index_token) and not args.to_index:
+        raise UserError("--collection and --index-token go with --to-index URL")
+    schema = args.schema or settings.database.pg_schema
+    if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", schema):
+        raise UserError(f"--schema {schema!r}: a PostgreSQL schema name is lowercase letters, digits and _")
+    target = settings.model_copy(update={"database": DatabaseSettings(dsn=SecretStr(args.to_database),
+                                                                     pg_schema=schema)})
+    source = _Source.open(settings, with_index=bool(args.to_index))
+    _check_names(source)
+    audit = _audit_target(settings, args.to_database)
+    print(f"{'Dry run: would migrate' if args.dry_run else 'Migrating'} {settings.data_dir} to"
+          f" {_masked(args.to_database)} (schema {schema})"
+          + (f" and {_masked(args.to_index)}" if args.to_index else ""))
+    if args.dry_run:
+        _print_audit(settings, audit, _audit_records(settings) if audit else 0, "would copy")
+        _print_web(source.counts, "would copy")
+        _print_documents(source, "would copy")
+        _print_index(settings, args, source, sum(len(b[0]) for b in source.index_batches()), "would copy")
+        print("Nothing was written (dry run); the targets were not contacted.")
+        return 0
+
+    web_db, index = _open_targets(target, args)
+    _refuse_unless_empty(web_db, index, audit, settings.data_dir, args)
+    written: list[str] = []  # what the targets hold, for the message when a copy stops half-way
+    try:
+        verified = _copy(settings, args, source, web_db, index, audit, written)
+    except Exception as exc:
+        stopped = f"stopped: {exc}"
+        if written:
+            stopped += (f". Written before it stopped: {', '.join(written)}. Empty the targets, then run again:"
+                        f" DROP SCHEMA {schema} CASCADE"
+                        + (f"; DROP SCHEMA {audit.pg_schema} CASCADE" if audit is not None else "")
+                        + ("; delete the collection on the Chroma server" if index is not None else ""))
+        if isinstance(exc, UserError):
+            raise UserError(stopped) from exc
+        raise BackendUnavailable(stopped) from exc
+    _print_next(settings, args, schema, audit)
+    return 0 if verified else 1
+
+
+def _copy(settings: Settings, args: argparse.Namespace, source: _Source, database: Database,
+          index: ChromaStore | None, audit: AuditSettings | None, written: list[str]) -> bool:
+    """Every part, in order; returns whether the copied audit log verifies."""
+    verified = True
+    if audit is None:
+        _print_audit(settings, None, 0, "copied")
+    else:
+        from assistant.audit.migrate import copy_audit_log
+
+        result = copy_audit_log(settings.audit_log, audit, settings.data_dir)  # one transaction
+        written.append(f"the audit log (schema {audit.pg_schema})")
+        _print_audit(settings, audit, result.records, "copied", result.verified)
+        verified = result.verified.ok
+    _copy_web(source, database)  # one transaction
+    written.append("accounts and history")
+    _print_web(source.counts, "copied")
+    written.append("originals")  # one statement each
+    _copy_documents(source, database)
+    _print_documents(source, "copied")
+    copied = 0
+    if index is not None:
+        written.append("chunks")
+        for ids, vectors, texts, metadatas in source.index_batches():
+            index.add(ids, vectors, texts, metadatas)
+            copied += len(ids)
+    _print_index(settings, args, source, copied, "copied")
+    return verified
+
+
+# --- reading the source ----------------------------------------------------------------------------------------
+
+
+def _existing(path: Path) -> Database | None:
+    """The SQLite database at ``path`` when there is one (none is created)."""
+    return Database(path) if path.is_file() else None
+
+
+def _count(db: Database | None, table: str) -> int | None:
+    """Rows in ``table``; None when there is no such table."""
+    if db is None:
+        return None
+    with db.connect() as conn:
+        if db.dialect == "sqlite" and conn.execute("SELECT 1 AS found FROM sqlite_master WHERE type = 'table'"
+                                                   " AND name = ?", (table,)).fetchone() is None:
+            return None
+        row = conn.execute(f"SELECT COUNT(*) AS n FROM {table}").fetchone()
+    return int(row["n"]) if row else 0
+
+
+def _check_names(source: _Source) -> None:
+    """PostgreSQL's lower() folds more letters than SQLite's: names that would collide there are refused here."""
+    seen: dict[str, str] = {}
+    for page in source.rows("users"):
+        for name in (str(row[1]) for row in page):
+            other = seen.setdefault(name.lower(), name)
+            if other != name:
+                raise UserError(f"the users {other!r} and {name!r} differ only in case, which PostgreSQL refuses:"
+                                " rename one of them first")
+
+
+def _audit_target(settings: Settings, dsn: str) -> AuditSettings | None:
+    """Where the audit log goes, or None when it stays: it has a DSN of its own, or there is none yet."""
+    if settings.audit.dsn is not None or not settings.audit.database_path(settings.data_dir).is_file():
+        return None
+    return settings.audit.model_copy(update={"dsn": SecretStr(dsn)})
+
+
+def _audit_records(settings: Settings) -> int:
+    """Records in the SQLite audit log."""
+    from assistant.audit.migrate import open_store
+
+    store = open_store(settings.audit_log, settings.data_dir)
+    try:
+        last = store.last()
+    finally:
+        store.close()
+    return last[0] if last else 0
+
+
+# --- the targets -----------------------------------------------------------------------------------------------
+
+
+def _open_targets(target: Settings, args: argparse.Namespace) -> tuple[Database, ChromaStore | None]:
+    """The target database with every table created, and the index collection."""
+    from ingestion.files import SCHEMA as ORIGINALS
+    from ingestion.registry import Registry
+    from web.db import open_web_database
+
+    database = open_web_database(target)
+    Registry(database)  # creates the registry's tables
+    database.create(ORIGINALS)
+    index = None
+    if args.to_index:
+        from ingestion.store import ChromaStore
+
+        index = ChromaStore.connect(args.to_index, token=args.index_token,
+                                    collection=args.collection or target.index.collection)
+    return database, index
+
+
+def _refuse_unless_empty(database: Database, index: ChromaStore | None, audit: AuditSettings | None,
+                         data_dir: Path, args: argparse.Namespace) -> None:
+    """UserError naming every target that holds data already."""
+    full = [f"{n} {t}" for t in (*WEB_COLUMNS, "documents", "originals") if (n := _count(database, t))]
+    if index is not None and (n := index.count()):
+        full.append(f"{n} chunks in {_masked(args.to_index)}")
+    if audit is not None:
+        from assistant.audit.migrate import open_store
+
+        store = open_store(audit, data_dir)
+        try:
+            if store.last() is not None or store.checkpoints() or store.holds():
+                full.append(f"an audit log in {store.location()}")
+        finally:
+            store.close()
+    if full:
+        raise UserError(f"the target is not empty ({', '.join(full)}): migrate only into an empty database and"
+                        " collection, never into a live installation")
+
+
+# --- copying ---------------------------------------------------------------------------------------------------
+
+
+def _copy_web(source: _Source, target: Database) -> None:
+    """Users, conversations and turns, in one transaction."""
+    with target.transaction() as conn:
+        for table, columns in WEB_COLUMNS.items():
+            for page in source.rows(table):
+                conn.executemany(f"INSERT INTO {table} ({', '.join(columns)})"
+                                 f" VALUES ({', '.join('?' * len(columns))})", page)
+
+
+def _copy_documents(source: _Source, target: Database) -> None:
+    """The originals, then the ready rows in one transaction."""
+    from ingestion.files import DatabaseOriginals
+
+    # DatabaseOriginals keeps a local copy of what it writes: a throwaway one, as DATA_DIR/documents is the source.
+    with tempfile.TemporaryDirectory(prefix="baken-migrate-") as cache:
+        originals = DatabaseOriginals(target, Path(cache))
+        for name in source.originals:
+            originals.write(name, (source.data / "documents" / name).read_bytes())
+            (Path(cache) / name).unlink()
+    with target.transaction() as conn:
+        conn.executemany(f"INSERT INTO documents ({', '.join(DOCUMENT_COLUMNS)})"
+                         f" VALUES ({', '.join('?' * len(DOCUMENT_COLUMNS))})",
+                         ([r[c] for c in DOCUMENT_COLUMNS] for r in source.ready))
+
+
+# --- what is said ----------------------------------------------------------------------------------------------
+
+
+def _print_audit(settings: Settings, audit: AuditSettings | None, records: int, verb: str,
+                 verified: VerifyResult | None = None) -> None:
+    if audit is None:
+        print("audit log: stays where it is (it has its own BAKEN_AUDIT__DSN)" if settings.audit.dsn is not None
+              else "audit log: none yet under DATA_DIR, nothing to copy")
+        return
+    line = f"audit log: {verb} {records} records to schema {audit.pg_schema}"
+    if verified is not None:
+        line += ("; the copy verifies" if verified.ok
+                 else f"; the copy FAILED verification at record {verified.first_bad_seq}: {verified.reason}")
+    print(line)
+
+
+def _print_web(counts: dict[str, int], verb: str) -> None:
+    print(f"web: {verb} {counts['users']} users, {counts['conversations']} conversations, {counts['turns']} turns"
+          " (not sessions or login failures: everyone logs in again)")
+
+
+def _print_documents(source: _Source, verb: str) -> None:
+    print(f"documents: {verb} {len(source.ready)} ready documents and {len(source.originals)} originals"
+          + (f" ({source.unfinished} unfinished left behind)" if source.unfinished else "")
+          + (f"; originals missing from DATA_DIR/documents: {', '.join(source.missing)}" if source.missing else ""))
+
+
+def _print_index(settings: Settings, args: argparse.Namespace, source: _Source, chunks: int, verb: str) -> None:
+    if not args.to_index:
+        where = _masked(settings.index.url) if settings.index.url else settings.data_dir / "index" / "chroma"
+        print(f"index: stays where it is ({where}); several hosts need it on a Chroma server: --to-index URL")
+        return
+    print(f"index: {verb} {chunks} chunks to {_masked(args.to_index)} (collection"
+          f" {args.collection or settings.index.collection}), not embedded again"
+          + ("" if source.chunks is not None else "; there is no embedded index"))
+
+
+def _print_next(settings: Settings, args: argparse.Namespace, schema: str, audit: AuditSettings | None) -> None:
+    print("Next, set on every host (the DSN with its password):")
+    print(f"  BAKEN_DATABASE__DSN={_masked(args.to_database)}")
+    print(f"  BAKEN_DATABASE__PG_SCHEMA={schema}")
+    if args.to_index:
+        print(f"  BAKEN_INDEX__URL={_masked(args.to_index)}")
+        print(f"  BAKEN_INDEX__COLLECTION={args.collection or settings.index.collection}")
+        if args.index_token:
+            print("  BAKEN_INDEX__TOKEN=****  (the token given)")
+    if audit is not None:
+        print(f"  BAKEN_AUDIT__PG_SCHEMA={audit.pg_schema}  (the audit log follows BAKEN_DATABASE__DSN)")
+    print(f"Mount the audit key directory {settings.audit.keys_path(settings.data_dir)} on every host"
+          " (BAKEN_AUDIT__KEY_DIR): all of them sign the one audit log with these keys.")
+    print("Users log in again: sessions were not copied. DATA_DIR is left as it was.")
+
+
+def _masked(dsn: str) -> str:
+    """A DSN or URL with its password replaced by ****, for printing."""
+    if "://" not in dsn:  # libpq's key=value form
+        return re.sub(r"(?i)\bpassword\s*=\s*('(?:[^'\\]|\\.)*'|\S+)", "password=****", dsn)
+    parts = urlsplit(dsn)
+    user, at, host = parts.netloc.rpartition("@")
+    netloc = f"{user.split(':', 1)[0]}:****@{host}" if at and ":" in user else parts.netloc
+    query = re.sub(r"(?i)(^|&)password=[^&]*", r"\1password=****", parts.query)
+    return urlunsplit(parts._replace(netloc=netloc, query=query))
