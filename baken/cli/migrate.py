@@ -18,6 +18,7 @@ registry rows that point at them, so no document is ever visible without its fil
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import sys
 import tempfile
@@ -56,7 +57,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Copy accounts, history, documents and the audit log from the SQLite files under DATA_DIR to "
                     "an empty PostgreSQL schema, and with --to-index the embedded index to a Chroma server. The "
                     "source is only read. Stop every Baken process first.")
-    migrate.add_argument("--to-database", required=True, metavar="DSN", help="PostgreSQL connection string")
+    target = migrate.add_mutually_exclusive_group(required=True)
+    target.add_argument("--to-database", metavar="DSN",
+                        help="PostgreSQL connection string (its password shows in `ps`: prefer --to-database-env)")
+    target.add_argument("--to-database-env", metavar="VAR",
+                        help="name of an environment variable that holds the PostgreSQL connection string")
     migrate.add_argument("--schema", metavar="NAME",
                          help="PostgreSQL schema for the shared state (default: BAKEN_DATABASE__PG_SCHEMA, baken)")
     migrate.add_argument("--to-index", metavar="URL", help="Chroma server to copy the index to")
@@ -139,6 +144,10 @@ def run_migrate(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _migrate(args: argparse.Namespace, settings: Settings) -> int:
+    if args.to_database_env:
+        args.to_database = os.environ.get(args.to_database_env)
+        if not args.to_database:
+            raise UserError(f"--to-database-env {args.to_database_env}: that environment variable is not set")
     if settings.database_dsn:
         raise UserError("this installation keeps its state in PostgreSQL already (BAKEN_DATABASE__DSN)")
     if args.to_index and settings.index.url:

@@ -131,9 +131,11 @@ def installation(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Installatio
 
 
 def _migrate(target: Target, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
-             *extra: str) -> tuple[int, str, str]:
+             *extra: str, dsn_from_env: bool = False) -> tuple[int, str, str]:
     monkeypatch.setenv("BAKEN_AUDIT__PG_SCHEMA", target.audit_schema)
-    status = main(["migrate", "--to-database", target.dsn, "--schema", target.schema, "--to-index", target.index_url,
+    monkeypatch.setenv("TARGET_DSN", target.dsn)
+    to = ["--to-database-env", "TARGET_DSN"] if dsn_from_env else ["--to-database", target.dsn]
+    status = main(["migrate", *to, "--schema", target.schema, "--to-index", target.index_url,
                    "--collection", target.collection, *extra])
     out, err = capsys.readouterr()
     assert target.password not in out + err
@@ -214,7 +216,7 @@ def test_a_dry_run_counts_and_writes_nothing(installation: Installation, target:
                                              monkeypatch: pytest.MonkeyPatch,
                                              capsys: pytest.CaptureFixture[str]) -> None:
     before = _snapshot(installation.data)
-    status, out, _ = _migrate(target, monkeypatch, capsys, "--dry-run")
+    status, out, _ = _migrate(target, monkeypatch, capsys, "--dry-run", dsn_from_env=True)  # no password in `ps`
     assert status == 0
     assert "audit log: would copy 2 records" in out and "web: would copy 2 users, 1 conversations, 2 turns" in out
     assert "documents: would copy 2 ready documents and 2 originals (1 unfinished left behind)" in out
