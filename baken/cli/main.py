@@ -11,7 +11,7 @@ from baken.errors import BakenError, UserError
 
 # Each command module has `register(subparsers)`, which adds its parsers with `set_defaults(handler=...)`;
 # a handler takes (args, settings) and returns an exit status.
-COMMAND_MODULES = ("documents", "chat", "models", "audit", "redact", "serve", "migrate")
+COMMAND_MODULES = ("documents", "chat", "models", "audit", "redact", "serve", "migrate", "backup")
 
 
 def _offline_environment() -> None:

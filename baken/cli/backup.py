@@ -1,0 +1,484 @@
+"""`baken backup DIR [--with-keys]` and `baken restore DIR`: a consistent copy of a running embedded
+installation, and putting it back into an empty data directory.
+
+A backup holds (manifest.json is written last, so a directory without it is an unfinished backup):
+- web/web.sqlite3, index/documents.sqlite3, audit/audit.sqlite3, each taken with SQLite's online backup API in
+  one step: one consistent snapshot per database while Baken keeps writing (WAL: writers are not blocked).
+- index/chunks.jsonl.gz: the chunks of the embedded Chroma index (id, vector, text, metadata), read through
+  its API. Chroma's own guidance is that a copy of a persistent directory is only safe with Chroma stopped
+  (https://cookbook.chromadb.dev/strategies/backup, "requires stopping your Chroma container to avoid data
+  corruption"): its HNSW segment files are rewritten in place, out of step with its SQLite file.
+- documents/: the originals (never rewritten: written once under their sha256, so a plain copy is safe);
+  keys/: the audit keys, only with --with-keys (they are secrets).
+Left out: index/lexical (rebuilt from Chroma at start), web/uploads (uploads of jobs in flight, which a
+restored installation does not resume) and the models (provisioned from the catalogue).
+
+The registry snapshot is the point in time of the documents: only its ready documents are kept, with their
+chunks and originals. A document deleted or replaced while the backup runs, whose chunks or original are gone
+by the time they are read, is left out (and counted), never restored half.
+
+Shared state in PostgreSQL (BAKEN_DATABASE__DSN, BAKEN_AUDIT__DSN) or a Chroma server (BAKEN_INDEX__URL) is
+refused, not backed up in part: those need pg_dump and the Chroma server's own backup, and a backup of only
+the local remainder (per-host caches) would look complete yet restore an installation without accounts or
+documents.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import hashlib
+import json
+import os
+import shutil
+import socket
+import sqlite3
+import sys
+from collections import Counter
+from contextlib import closing
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any
+
+import baken
+from assistant.audit import AuditKeys, AuditLog, SQLiteAuditStore
+from assistant.audit.keys import PSEUDONYM_KEY_FILE, PUBLIC_KEY_FILE, SIGNING_KEY_FILE
+from baken.errors import BackendUnavailable, UserError
+from baken.settings import Settings
+from ingestion.registry import Registry
+from ingestion.store import ChromaStore
+
+FORMAT = "baken-backup/1"
+MANIFEST = "manifest.json"
+WEB_DB, REGISTRY_DB, AUDIT_DB = "web/web.sqlite3", "index/documents.sqlite3", "audit/audit.sqlite3"
+CHUNKS = "index/chunks.jsonl.gz"
+KEY_FILES = (SIGNING_KEY_FILE, PSEUDONYM_KEY_FILE, PUBLIC_KEY_FILE)
+KEY_CHECK = "baken-backup-key-check"  # its pseudonym tells whether a pseudonym key is the backup's
+WEB_TABLES = ("users", "conversations", "turns")
+BATCH = 500
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add `backup` and `restore`."""
+    backup = subparsers.add_parser("backup", help="copy this running installation into a new directory",
+                                   description="A consistent snapshot of the SQLite databases, the index"
+                                               " and the originals under DATA_DIR, with a manifest of"
+                                               " sha256 sums.")
+    backup.add_argument("directory", type=Path, metavar="DIR",
+                        help="a new or empty directory, outside DATA_DIR")
+    backup.add_argument("--with-keys", action="store_true",
+                        help="also copy the audit signing and pseudonym keys (the backup then holds secrets)")
+    backup.set_defaults(handler=run_backup)
+    restore = subparsers.add_parser("restore", help="restore a backup into an empty DATA_DIR, then check it")
+    restore.add_argument("directory", type=Path, metavar="DIR", help="a directory written by `baken backup`")
+    restore.set_defaults(handler=run_restore)
+
+
+def run_backup(args: argparse.Namespace, settings: Settings) -> int:
+    """`baken backup DIR [--with-keys]`."""
+    try:
+        return _backup(args.directory, settings, args.with_keys)
+    except UserError as exc:
+        return _refused(exc)
+
+
+def run_restore(args: argparse.Namespace, settings: Settings) -> int:
+    """`baken restore DIR`."""
+    try:
+        return _restore(args.directory, settings)
+    except UserError as exc:
+        return _refused(exc)
+
+
+def _refused(exc: UserError) -> int:
+    print(f"baken: {exc}", file=sys.stderr)
+    return 1
+
+
+# --- backup ------------------------------------------------------------------------------------------------
+
+
+def _backup(target: Path, settings: Settings, with_keys: bool) -> int:
+    _embedded_only(settings, "back up")
+    data = settings.data_dir
+    sources = {WEB_DB: data / "web" / "web.sqlite3", REGISTRY_DB: data / "index" / "documents.sqlite3",
+               AUDIT_DB: settings.audit.database_path(data)}
+    if not any(path.is_file() for path in sources.values()):
+        raise UserError(f"there is no Baken installation in {data} to back up: check BAKEN_DATA_DIR")
+    if target.resolve().is_relative_to(data.resolve()):
+        raise UserError(f"{target} is inside DATA_DIR: put the backup elsewhere, preferably on other storage")
+    key_dir = settings.audit.keys_path(data)
+    keys = _load_keys(key_dir)
+    if with_keys and keys is None:
+        raise UserError(f"--with-keys: the audit keys are not in {key_dir} (set BAKEN_AUDIT__KEY_DIR)")
+    if target.exists() and (not target.is_dir() or any(target.iterdir())):
+        raise UserError(f"{target} is not empty: a backup goes into a new or empty directory")
+    target.mkdir(parents=True, exist_ok=True, mode=0o700)
+
+    for name, path in sources.items():
+        if path.is_file():
+            _snapshot(path, target / name)
+    documents = _copy_documents(settings, target)
+    audit = _audit_summary(target / AUDIT_DB) if (target / AUDIT_DB).exists() else None
+    # Without the key files, the log's own last checkpoint still names the key a restore needs.
+    key_id: str | None = keys.signer.key_id if keys else (audit or {}).get("checkpoint_key_id")
+    check = keys.pseudonym(KEY_CHECK)[:16] if keys else None
+    if with_keys:
+        for name in KEY_FILES:
+            if (key_dir / name).is_file():
+                _copy(key_dir / name, target / "keys" / name)
+    web = _web_counts(target / WEB_DB)
+    for name in (WEB_DB, REGISTRY_DB, AUDIT_DB):
+        if (target / name).exists():
+            _seal(target / name)
+    files = _hash_files(target)
+    manifest = {"format": FORMAT, "baken_version": baken.__version__, "created": _now(),
+                "host": socket.gethostname(), "data_dir": str(data.resolve()), "web": web,
+                "documents": documents, "audit": audit,
+                "keys": {"included": with_keys, "key_id": key_id, "pseudonym_check": check}, "files": files}
+    with _create(target / MANIFEST) as out:
+        out.write(json.dumps(manifest, indent=2, ensure_ascii=False).encode("utf-8"))
+
+    print(f"web: {', '.join(f'{web[t]} {t}' for t in WEB_TABLES)}" if web else "web: no web database yet")
+    left = f"; {len(documents['left_out'])} left out (deleted or replaced while the backup ran)" \
+        if documents["left_out"] else ""
+    print(f"documents: {documents['count']} documents with their originals{left}")
+    print(f"index: {documents['chunks']} chunks exported")
+    print(f"audit: {audit['records']} records, last seq {audit['last_seq']}, head {audit['head'][:16]}…"
+          if audit else "audit: no audit log yet")
+    if with_keys:
+        print(f"warning: {target} now holds the audit signing and pseudonym keys: protect it like the keys "
+              "themselves (encrypted storage, restricted access)", file=sys.stderr)
+    else:
+        print(f"keys: not in the backup: back up {key_dir} separately (key id {key_id}); a restore needs"
+              " them")
+    size = sum(f["size"] for f in files.values())
+    print(f"Backup written to {target}: {len(files)} files, {size / 1e6:.1f} MB.")
+    return 0
+
+
+def _snapshot(source: Path, target: Path) -> None:
+    """Copy a live SQLite database with the online backup API, in one step: one consistent read snapshot."""
+    _create(target).close()
+    try:
+        with closing(sqlite3.connect(source, timeout=30)) as src, closing(sqlite3.connect(target)) as dst:
+            src.backup(dst)
+    except sqlite3.Error as exc:
+        raise BackendUnavailable(f"cannot back up {source}: {exc}") from exc
+
+
+def _seal(path: Path) -> None:
+    """Make a copied database one self-contained file (rollback journal, no -wal beside it)."""
+    with closing(sqlite3.connect(path)) as conn:
+        conn.execute("PRAGMA journal_mode=DELETE")
+
+
+def _copy_documents(settings: Settings, target: Path) -> dict[str, Any]:
+    """Keep the ready documents of the registry snapshot, with their chunks and originals; drop the rest."""
+    if not (target / REGISTRY_DB).exists():
+        _write_chunks(settings, set(), target / CHUNKS)
+        return {"count": 0, "chunks": 0, "left_out": []}
+    registry = Registry(target / REGISTRY_DB)
+    try:
+        rows = registry.list(None)
+        ready = {r.doc_id: r for r in rows if r.status == "ready"}
+        for row in rows:
+            if row.status != "ready":  # half-way in a running process: not part of the snapshot
+                registry.remove(row.doc_id)
+        counts = _write_chunks(settings, set(ready), target / CHUNKS)
+        gone = set()
+        for doc_id, row in ready.items():
+            name = str(row.stored_path)
+            try:
+                _copy(settings.data_dir / "documents" / name, target / "documents" / name)
+            except (FileNotFoundError, IsADirectoryError):  # deleted since the snapshot
+                gone.add(doc_id)
+        left_out = sorted(gone | {d for d, r in ready.items() if counts[d] != r.chunks})
+        for doc_id in left_out:
+            registry.remove(doc_id)
+            (target / "documents" / str(ready[doc_id].stored_path)).unlink(missing_ok=True)
+        if left_out:
+            _drop_chunks(target / CHUNKS, set(left_out))
+    finally:
+        registry.close()
+    chunks = sum(n for doc_id, n in counts.items() if doc_id not in left_out)
+    return {"count": len(ready) - len(left_out), "chunks": chunks, "left_out": left_out}
+
+
+def _write_chunks(settings: Settings, ready: set[str], path: Path) -> Counter[str]:
+    """Export the chunks of ``ready`` documents from embedded Chroma, one JSON object a line; counts per
+    document."""
+    counts: Counter[str] = Counter()
+    chroma = settings.data_dir / "index" / "chroma"
+    with _create(path) as raw, gzip.open(raw, "wt", encoding="utf-8") as out:
+        if not chroma.is_dir():  # never create an index in the installation being backed up
+            return counts
+        for batch in ChromaStore(chroma, collection=settings.index.collection).chunks(BATCH):
+            for chunk in zip(batch.ids, batch.vectors, batch.texts, batch.metadatas):
+                doc_id = str(chunk[3].get("doc_id"))
+                if doc_id in ready:
+                    counts[doc_id] += 1
+                    out.write(json.dumps(dict(zip(("id", "vector", "text", "metadata"), chunk)),
+                                         ensure_ascii=False) + "\n")
+    return counts
+
+
+def _drop_chunks(path: Path, doc_ids: set[str]) -> None:
+    """Rewrite the chunk export without the chunks of ``doc_ids``."""
+    kept = path.with_name(path.name + ".part")
+    with gzip.open(path, "rt", encoding="utf-8") as lines, _create(kept) as raw, \
+            gzip.open(raw, "wt", encoding="utf-8") as out:
+        for line in lines:
+            if json.loads(line)["metadata"].get("doc_id") not in doc_ids:
+                out.write(line)
+    os.replace(kept, path)
+
+
+def _audit_summary(path: Path) -> dict[str, Any]:
+    """Records, last seq and head of the audit snapshot, and the key id of its last signed checkpoint."""
+    store = SQLiteAuditStore(path, durable=False)
+    try:
+        last, checkpoints = store.last(), store.checkpoints()
+    finally:
+        store.close()
+    with closing(sqlite3.connect(path)) as conn:
+        records = conn.execute("SELECT COUNT(*) FROM records").fetchone()[0]
+    return {"records": records, "last_seq": last[0] if last else 0, "head": last[1].hex() if last else "",
+            "checkpoint_key_id": checkpoints[-1].key_id if checkpoints else None}
+
+
+def _web_counts(path: Path) -> dict[str, int] | None:
+    if not path.exists():
+        return None
+    with closing(sqlite3.connect(path)) as conn:
+        return {t: conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in WEB_TABLES}
+
+
+def _hash_files(root: Path) -> dict[str, dict[str, Any]]:
+    files = {}
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        name = path.relative_to(root).as_posix()
+        if name.endswith(("-wal", "-shm", "-journal", ".part")):
+            raise BackendUnavailable(f"{path} was left beside the backup: run the backup again into a new"
+                                     " directory")
+        files[name] = {"sha256": _sha256(path), "size": path.stat().st_size}
+    return files
+
+
+# --- restore -----------------------------------------------------------------------------------------------
+
+
+def _restore(source: Path, settings: Settings) -> int:
+    _embedded_only(settings, "restore")
+    manifest = _read_manifest(source)
+    data, key_dir = settings.data_dir, settings.audit.keys_path(settings.data_dir)
+    targets = {name: _target(name, settings) for name in manifest["files"]}
+    key_id, check = manifest["keys"]["key_id"], manifest["keys"]["pseudonym_check"]
+    keys_there = _check_target(settings, key_id, check)
+    for name, expected in manifest["files"].items():
+        path = source / name
+        if not path.is_file() or path.stat().st_size != expected["size"] \
+                or _sha256(path) != expected["sha256"]:
+            raise UserError(f"{path} does not match manifest.json (missing, changed or damaged): "
+                            "the backup cannot be trusted; nothing was restored")
+    for name, target in targets.items():
+        if target is not None and not (name.startswith("keys/") and keys_there):
+            _copy(source / name, target)
+    store = ChromaStore(data / "index" / "chroma", collection=settings.index.collection)
+    first = _load_chunks(source / CHUNKS, store)
+    if keys_there:
+        print(f"keys: the ones in {key_dir} are the backup's (key id {key_id})")
+    elif manifest["keys"]["included"]:
+        print(f"keys: restored into {key_dir}; keep the backup as protected as the keys themselves")
+
+    problems = [*_check_web(settings, manifest), *_check_documents(settings),
+                *_check_index(settings, store, first, manifest), *_check_audit(settings, manifest, key_dir)]
+    if problems:
+        print(f"baken: restored into {data}, but: {'; '.join(problems)}", file=sys.stderr)
+        return 1
+    print(f"Restored {source} into {data}.")
+    return 0
+
+
+def _read_manifest(source: Path) -> dict[str, Any]:
+    try:
+        manifest = json.loads((source / MANIFEST).read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise UserError(f"there is no {MANIFEST} in {source}: not a Baken backup, or an unfinished one") \
+            from exc
+    except (OSError, ValueError) as exc:
+        raise UserError(f"{source / MANIFEST} cannot be read: {exc}") from exc
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        raise UserError(f"{source / MANIFEST} is not a {FORMAT} manifest")
+    if not all(part in manifest for part in ("files", "keys", "web", "documents", "audit")) \
+            or CHUNKS not in manifest["files"]:
+        raise UserError(f"{source / MANIFEST} is incomplete: the backup cannot be trusted")
+    return manifest
+
+
+def _target(name: str, settings: Settings) -> Path | None:
+    """Where a backup file goes (None: the chunk export, loaded into Chroma); refuses any other name."""
+    data, (folder, _, rest) = settings.data_dir, name.partition("/")
+    fixed = {WEB_DB: data / "web" / "web.sqlite3", REGISTRY_DB: data / "index" / "documents.sqlite3",
+             AUDIT_DB: settings.audit.database_path(data), CHUNKS: None}
+    if name in fixed:
+        return fixed[name]
+    if folder == "documents" and rest and "/" not in rest and rest not in (".", ".."):
+        return data / "documents" / rest
+    if folder == "keys" and rest in KEY_FILES:
+        return settings.audit.keys_path(data) / rest
+    raise UserError(f"manifest.json names {name!r}, which is not part of a Baken backup")
+
+
+def _check_target(settings: Settings, key_id: str | None, check: str | None) -> bool:
+    """Refuse a data directory that holds anything but models, or keys other than the backup's; True when the
+    right keys are there already."""
+    data, key_dir = settings.data_dir, settings.audit.keys_path(settings.data_dir)
+    keys = _load_keys(key_dir)
+    if keys is not None and (keys.signer.key_id != key_id
+                             or check is not None and keys.pseudonym(KEY_CHECK)[:16] != check):
+        raise UserError(f"{key_dir} holds audit keys (key id {keys.signer.key_id}) other than the backup's "
+                        f"(key id {key_id}): restore into an installation without keys, or with the backup's")
+    allowed = {settings.model_dir.resolve(), (data / "lost+found").resolve()}
+    if keys is not None:
+        allowed.add(key_dir.resolve())
+    if data.exists() and (not data.is_dir() or any(p.resolve() not in allowed for p in data.iterdir())):
+        raise UserError(f"{data} is not empty: restore only into a new or empty BAKEN_DATA_DIR")
+    audit = settings.audit.database_path(data)
+    if audit.exists():
+        raise UserError(f"there is an audit log at {audit} already: restore only into an empty installation")
+    return keys is not None
+
+
+def _load_chunks(path: Path, store: ChromaStore) -> dict[str, Any] | None:
+    """Load the chunk export into the store in batches; returns the first chunk, for the search check."""
+    first, batch = None, []
+    with gzip.open(path, "rt", encoding="utf-8") as lines:
+        for line in lines:
+            batch.append(json.loads(line))
+            first = first if first is not None else batch[0]
+            if len(batch) == BATCH:
+                _add(store, batch)
+                batch = []
+    _add(store, batch)
+    return first
+
+
+def _add(store: ChromaStore, chunks: list[dict[str, Any]]) -> None:
+    if chunks:
+        store.add([c["id"] for c in chunks], [c["vector"] for c in chunks], [c["text"] for c in chunks],
+                  [c["metadata"] for c in chunks])
+
+
+def _check_web(settings: Settings, manifest: dict[str, Any]) -> list[str]:
+    counts = _web_counts(settings.data_dir / "web" / "web.sqlite3")
+    print(f"web: {', '.join(f'{counts[t]} {t}' for t in WEB_TABLES)}" if counts
+          else "web: none in the backup")
+    return [] if counts == manifest["web"] else ["the web database differs from the manifest"]
+
+
+def _check_documents(settings: Settings) -> list[str]:
+    registry_path = settings.data_dir / "index" / "documents.sqlite3"
+    if not registry_path.exists():
+        print("documents: none in the backup")
+        return []
+    registry = Registry(registry_path)
+    try:
+        ready = registry.list()
+    finally:
+        registry.close()
+    documents = settings.data_dir / "documents"
+    missing = [r.source for r in ready if not (documents / str(r.stored_path)).is_file()]
+    print(f"documents: {len(ready)} ready, " + (f"{len(missing)} without their original" if missing
+                                                  else "every original present"))
+    return [f"documents without their original: {', '.join(missing)}"] if missing else []
+
+
+def _check_index(settings: Settings, store: ChromaStore, first: dict[str, Any] | None,
+                 manifest: dict[str, Any]) -> list[str]:
+    """The chunk count, a nearest-neighbour query with a stored vector, a BM25 search (rebuilt from
+    Chroma)."""
+    from baken.wiring import build_index
+    from ingestion.embedder import FakeEmbedder  # no model: the lexical index and the stored vectors suffice
+
+    count, expected = store.count(), manifest["documents"]["chunks"]
+    if first is None:
+        print(f"index: {count} chunks (no documents)")
+        return [] if count == expected else [f"the index holds {count} chunks, the backup {expected}"]
+    nearest = store.query(first["vector"], 1)
+    words = " ".join(first["text"].split()[:40])
+    hits = build_index(settings, embedder=FakeEmbedder()).search(words, 5, mode="lexical")
+    found = bool(nearest) and nearest[0].id == first["id"] and any(h.doc_id == first["metadata"]["doc_id"]
+                                                                    for h in hits)
+    title = first["metadata"].get("title", "")
+    print(f"index: {count} chunks; " + (f"a search finds \u201c{title}\u201d" if found
+                                          else "a search FAILED"))
+    return ([] if count == expected else [f"the index holds {count} chunks, the backup {expected}"]) + \
+        ([] if found else ["the restored index does not find a restored document"])
+
+
+def _check_audit(settings: Settings, manifest: dict[str, Any], key_dir: Path) -> list[str]:
+    audit = manifest["audit"]
+    if audit is None:
+        print("audit: none in the backup")
+        return []
+    if _load_keys(key_dir) is None:
+        print(f"audit: {audit['records']} records restored, NOT verified: the keys are not in this backup."
+              f" Put {SIGNING_KEY_FILE} and {PSEUDONYM_KEY_FILE} (key id {manifest['keys']['key_id']}) back into "
+              f"{key_dir} (mode 0600), then run `baken audit verify`")
+        return []
+    with AuditLog.open(settings.audit_log, settings.data_dir) as log:
+        result, last = log.verify(), log.store.last()
+    same = (last[0], last[1].hex()) == (audit["last_seq"], audit["head"]) if last else audit["last_seq"] == 0
+    if result.ok and same:
+        print(f"audit: {result.records} records, chain intact, {result.checkpoints} signed checkpoint(s) "
+              f"match, head at seq {audit['last_seq']} as in the backup")
+        return []
+    print(f"audit: FAILED at record {result.first_bad_seq}: {result.reason}" if not result.ok
+          else "audit: the chain's head differs from the manifest")
+    return ["the audit log does not verify"]
+
+
+# --- shared ------------------------------------------------------------------------------------------------
+
+
+def _embedded_only(settings: Settings, verb: str) -> None:
+    if settings.database_dsn or settings.audit_log.dsn:
+        raise UserError(f"cannot {verb} state kept in PostgreSQL (BAKEN_DATABASE__DSN or BAKEN_AUDIT__DSN is"
+                        " set): use pg_dump/pg_restore for the database, and the Chroma server's own"
+                        " backup for its index")
+    if settings.index.url:
+        raise UserError(f"cannot {verb} an index on a Chroma server (BAKEN_INDEX__URL is set): use the"
+                        " Chroma server's own backup (stop it and copy its persist directory)")
+
+
+def _load_keys(key_dir: Path) -> AuditKeys | None:
+    """The audit keys when both are in ``key_dir``; None otherwise (never creates a key)."""
+    if all((key_dir / name).is_file() for name in (SIGNING_KEY_FILE, PSEUDONYM_KEY_FILE)):
+        return AuditKeys.load_or_create(key_dir)
+    return None
+
+
+def _create(path: Path) -> IO[bytes]:
+    """A new file only its owner can read (a backup holds personal data), its directories made as needed."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb")
+
+
+def _copy(source: Path, target: Path) -> None:
+    with source.open("rb") as src, _create(target) as out:
+        shutil.copyfileobj(src, out, 1 << 20)
+        out.flush()
+        os.fsync(out.fileno())
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while block := handle.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
