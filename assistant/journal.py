@@ -1,4 +1,10 @@
-"""The audit journal: one tamper-evident audit record per turn, holding only redacted text.
+"""The audit journal: two tamper-evident audit records per generated answer, holding only redacted text.
+
+`conversation.question` is written before the model is called or anything is shown; `conversation.turn` when
+the turn ends (answered, no source, or failed). Both carry the turn's event id. A question record without a
+turn record with that event id means the answer was generated (and possibly shown) but its outcome was not
+recorded. A turn record without a question record is a turn that never reached the model (no source, or a
+failure before generation).
 
 Attribute names follow the OpenTelemetry GenAI semantic conventions where one fits (`gen_ai.*`).
 """
@@ -15,6 +21,33 @@ from assistant.turn import Actor, TurnResult
 def redaction_manifest(findings: list[Any]) -> list[dict[str, Any]]:
     """Type, position and placeholder of each finding; never the value."""
     return [{"type": f.type, "start": f.start, "end": f.end, "placeholder": f.placeholder} for f in findings]
+
+
+def _sources(result: TurnResult, *, with_cited: bool) -> list[dict[str, Any]]:
+    """The given sources by id, content hash, chunk and score (whether cited is known after the answer)."""
+    return [{"n": s.n, "doc_id": s.doc_id, "content_hash": s.doc_id, "chunk_id": s.chunk_id, "page": s.page,
+             "score": s.score, **({"cited": s.cited} if with_cited else {})} for s in result.sources]
+
+
+def question_record(result: TurnResult) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The chained metadata and the committed (redacted) question of a turn about to reach the model."""
+    params = result.params
+    record = {
+        "event_id": result.event_id,
+        "gen_ai.operation.name": "chat",
+        "gen_ai.request.model": result.model,
+        "baken.model.sha256": result.model_sha256,
+        "gen_ai.request.temperature": params.temperature,
+        "gen_ai.request.max_tokens": params.max_tokens,
+        "gen_ai.request.seed": params.seed,
+        "gen_ai.usage.input_tokens": result.prompt_tokens,
+        "baken.prompt_template_version": result.template_version,
+        "baken.language": result.language,
+        "baken.redactions": redaction_manifest(result.findings),
+        "baken.redaction_counts": dict(Counter(f.type for f in [*result.findings, *result.source_findings])),
+        "baken.sources": _sources(result, with_cited=False),
+    }
+    return record, {"question": result.redacted_question}
 
 
 def turn_record(result: TurnResult) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -34,8 +67,7 @@ def turn_record(result: TurnResult) -> tuple[dict[str, Any], dict[str, Any]]:
         "baken.language": result.language,
         "baken.redactions": redaction_manifest(result.findings),
         "baken.redaction_counts": dict(Counter(f.type for f in [*result.findings, *result.source_findings])),
-        "baken.sources": [{"n": s.n, "doc_id": s.doc_id, "content_hash": s.doc_id, "chunk_id": s.chunk_id,
-                           "page": s.page, "score": s.score, "cited": s.cited} for s in result.sources],
+        "baken.sources": _sources(result, with_cited=True),
         "baken.ttft_ms": result.timings_ms.get("first_token"),
         "baken.total_ms": result.timings_ms.get("total"),
         "baken.timings_ms": dict(result.timings_ms),
@@ -53,6 +85,12 @@ class AuditJournal:
 
     def __init__(self, log: AuditLog) -> None:
         self._log = log
+
+    def record_question(self, result: TurnResult, actor: Actor) -> None:
+        """Append the question's record before generation; raises AuditError if it cannot be written."""
+        record, content = question_record(result)
+        self._log.append_question(actor=actor.user_id, role=actor.role, record=record, content=content,
+                                  conversation_id=result.conversation_id)
 
     def record_turn(self, result: TurnResult, actor: Actor) -> None:
         """Append the turn's record; raises AuditError if it cannot be written."""

@@ -104,6 +104,10 @@ class MeteredJournal:
         self._inner = inner
         self._metrics = metrics
 
+    def record_question(self, result: Any, actor: Any) -> None:
+        """Hand the question on unobserved: its turn is counted once, when `record_turn` sees it end."""
+        self._inner.record_question(result, actor)
+
     def record_turn(self, result: Any, actor: Any) -> None:
         """Observe the turn, then record it; a metrics failure never stops a turn."""
         try:

@@ -1,5 +1,5 @@
 """One conversation turn, the single path every question takes:
-redact -> retrieve -> build prompt -> generate -> restore -> cite -> log.
+redact -> retrieve -> build prompt -> log the question -> generate -> restore -> cite -> log the turn.
 """
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -51,8 +51,12 @@ class Redactor(Protocol):
 class Journal(Protocol):
     """Where each turn is recorded; a failure must stop the turn."""
 
+    def record_question(self, result: TurnResult, actor: Actor) -> None:
+        """Write one record for a question about to reach the model, before anything is generated or shown."""
+        ...
+
     def record_turn(self, result: TurnResult, actor: Actor) -> None:
-        """Write one record for a finished (or failed) turn."""
+        """Write one record for a finished (or failed) turn, naming the same event id as its question."""
         ...
 
 
@@ -140,6 +144,9 @@ class _Unredacted:
 class NullJournal:
     """Records nothing; for tests of other stages."""
 
+    def record_question(self, result: TurnResult, actor: Actor) -> None:
+        """Do nothing."""
+
     def record_turn(self, result: TurnResult, actor: Actor) -> None:
         """Do nothing."""
 
@@ -200,8 +207,8 @@ class Assistant:
                             language=detect_language(question), model=self.llm.name,
                             model_sha256=self.llm.sha256, params=params)
         try:
-            self._run(result, conversation, clock, on_token)
-        except BakenError as exc:
+            self._run(result, conversation, clock, actor, on_token)
+        except BakenError as exc:  # also an AuditError from the question record: nothing generated or shown
             result.outcome, result.error = "error", type(exc).__name__
             result.timings_ms.update(clock.stages, total=clock.total())
             self._journal.record_turn(result, actor)
@@ -210,9 +217,13 @@ class Assistant:
         self._journal.record_turn(result, actor)
         conversation.history += [{"role": "user", "content": result.redacted_question},
                                  {"role": "assistant", "content": result.redacted_answer}]
+        if result.outcome == "no_source" and on_token:
+            # Shown only now, after the turn record: this path writes no question record (the model is never
+            # called), so nothing may reach the user before the turn record is safely written.
+            on_token(result.answer)
         return result
 
-    def _run(self, result: TurnResult, conversation: Conversation, clock: _Clock,
+    def _run(self, result: TurnResult, conversation: Conversation, clock: _Clock, actor: Actor,
              on_token: Callable[[str], None] | None) -> None:
         vault = conversation.vault
         redaction = self._redactor.redact(result.question, vault)
@@ -221,11 +232,9 @@ class Assistant:
         retrieval = self._settings.retrieval
         hits = self.index.search(result.redacted_question, retrieval.top_k, retrieval.min_score)
         clock.lap("retrieve")
-        if not hits:
+        if not hits:  # `ask` shows the fixed answer once the turn record is written
             result.outcome = "no_source"
             result.answer = result.redacted_answer = NO_SOURCE[result.language]
-            if on_token:
-                on_token(result.answer)
             return
         prompt_sources = [PromptSource(n, h.title, h.page, h.heading, self._source_text(h, vault, result))
                           for n, h in enumerate(hits, start=1)]
@@ -235,7 +244,12 @@ class Assistant:
                               self.llm.count_tokens, budget)
         result.prompt_tokens = prompt.tokens
         result.model_texts = [s.text for s in prompt.sources]
+        result.sources = _given_sources(prompt.sources, hits, cited=())
         clock.lap("prompt")
+        # On record before the model sees the question or the user sees a token: if the turn record at the
+        # end cannot be written, the log still holds the interaction. A failure here stops the turn.
+        self._journal.record_question(result, actor)
+        clock.lap("record_question")
         raw: list[str] = []
 
         def generated() -> Iterator[str]:
@@ -267,9 +281,7 @@ class Assistant:
         cited = grounded.cited
         if on_token and not grounded.supported:
             on_token("\n\n" + UNSUPPORTED.get(result.language, UNSUPPORTED["nl"]))
-        result.sources = [SourceRef(s.n, h.doc_id, h.chunk_id, h.source, h.title, h.page, h.heading, h.score,
-                                    h.text, s.n in cited)
-                          for s, h in zip(prompt.sources, hits)]
+        result.sources = _given_sources(prompt.sources, hits, cited)
         result.outcome = "answered"
 
     def _source_text(self, hit: Hit, vault: Any, result: TurnResult) -> str:
@@ -278,6 +290,13 @@ class Assistant:
         redaction = self._redactor.redact(hit.text, vault)
         result.source_findings += redaction.findings
         return redaction.text
+
+
+def _given_sources(given: Iterable[PromptSource], hits: Iterable[Hit],
+                   cited: Collection[int]) -> list[SourceRef]:
+    """The sources the prompt kept, with their hits, marked as cited or not."""
+    return [SourceRef(s.n, h.doc_id, h.chunk_id, h.source, h.title, h.page, h.heading, h.score, h.text,
+                      s.n in cited) for s, h in zip(given, hits)]
 
 
 def _repeats_a_line(text: str) -> bool:

@@ -175,6 +175,20 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "audit.field_comment": ("Toelichting", "Comment"),
     "audit.field_reason": ("Reden", "Reason"),
     "audit.raw": ("Volledig record", "Full record"),
+    "audit.event_id": ("Event-id", "Event id"),
+    "audit.paired_turn": ("Uitkomst (conversation.turn)", "Outcome (conversation.turn)"),
+    "audit.paired_question": ("Vraag vooraf (conversation.question)",
+                              "Question beforehand (conversation.question)"),
+    "audit.turn_missing": (("Geen record met deze event-id: het antwoord wordt nog gemaakt, of het is "
+                            "gemaakt en mogelijk getoond zonder dat de uitkomst is vastgelegd."),
+                           ("No record with this event id: the answer is still being made, or it was "
+                            "made and possibly shown without its outcome being recorded.")),
+    "audit.question_note": (("Dit record is geschreven voordat het taalmodel de vraag kreeg en voordat de "
+                             "gebruiker iets zag. De uitkomst staat in het conversation.turn-record met "
+                             "dezelfde event-id."),
+                            ("This record was written before the language model got the question and before "
+                             "the user saw anything. The outcome is in the conversation.turn record with the "
+                             "same event id.")),
     "users.title": ("Gebruikers", "Users"),
     "users.name": ("Naam", "Name"),
     "users.role": ("Rol", "Role"),

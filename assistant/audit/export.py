@@ -16,7 +16,8 @@ from typing import IO, Any
 from assistant.audit.chain import GENESIS_HEAD, canonical_json
 from assistant.audit.store import RecordQuery, StoredRecord
 
-CSV_COLUMNS = ("seq", "time", "action", "actor", "role", "conversation_id", "outcome", "model",
+# event_id pairs a turn's conversation.question record with its conversation.turn record.
+CSV_COLUMNS = ("seq", "time", "action", "actor", "role", "conversation_id", "event_id", "outcome", "model",
                "input_tokens", "output_tokens", "sources", "redactions", "question", "answer", "head")
 
 
@@ -85,7 +86,8 @@ def write_csv(rows: Iterable[StoredRecord], out: IO[str], query: RecordQuery) ->
             kinds[redaction.get("type")] = kinds.get(redaction.get("type"), 0) + 1
         writer.writerow([_cell(v) for v in (
             row.seq, record.get("time"), record.get("action"), record.get("actor"), record.get("role"),
-            record.get("conversation_id"), record.get("outcome"), record.get("gen_ai.request.model"),
+            record.get("conversation_id"), record.get("event_id"), record.get("outcome"),
+            record.get("gen_ai.request.model"),
             record.get("gen_ai.usage.input_tokens"), record.get("gen_ai.usage.output_tokens"), sources,
             ";".join(f"{k}:{n}" for k, n in sorted(kinds.items())), content.get("question"),
             content.get("answer"), row.head.hex())])

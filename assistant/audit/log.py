@@ -27,6 +27,8 @@ from baken.errors import AuditError, ConfigurationError, NotFound, UserError
 logger = logging.getLogger(__name__)
 
 SYSTEM_ACTOR = "baken-system"
+# Must not contain "conversation.turn": exports and tests count turn records by that substring.
+QUESTION_ACTION = "conversation.question"
 
 
 def _utc_now() -> datetime:
@@ -115,6 +117,12 @@ class AuditLog:
         if written.seq % self.settings.checkpoint_every == 0 or written.seq == 1:  # the first signs the key in
             self._auto_checkpoint(written)
         return written.seq
+
+    def append_question(self, *, actor: str, role: str, record: dict[str, Any], content: dict[str, Any],
+                        conversation_id: str) -> int:
+        """Log a question before the model answers it (outcome: started); its turn record follows."""
+        return self.append(QUESTION_ACTION, actor=actor, role=role, record=record, content=content,
+                           conversation_id=conversation_id, outcome="started")
 
     def append_turn(self, *, actor: str, role: str, record: dict[str, Any], content: dict[str, Any],
                     conversation_id: str, outcome: str) -> int:

@@ -79,3 +79,21 @@ def test_the_metered_journal_counts_failed_turns_and_still_records_them() -> Non
     MeteredJournal(Journal(), metrics).record_turn(turn("error", total=10), actor=None)
     assert recorded == ["error"]
     assert sample(metrics.render()[0].decode(), 'baken_turns_total{outcome="error"}') == 1
+
+
+def test_the_metered_journal_passes_questions_on_without_counting_a_turn() -> None:
+    recorded = []
+
+    class Journal:
+        def record_question(self, result: TurnResult, actor: object) -> None:
+            recorded.append(("question", result.outcome))
+
+        def record_turn(self, result: TurnResult, actor: object) -> None:
+            recorded.append(("turn", result.outcome))
+
+    metrics, result = Metrics(), turn("answered", total=10)
+    journal = MeteredJournal(Journal(), metrics)
+    journal.record_question(result, actor=None)
+    journal.record_turn(result, actor=None)
+    assert recorded == [("question", "answered"), ("turn", "answered")]
+    assert sample(metrics.render()[0].decode(), 'baken_turns_total{outcome="answered"}') == 1

@@ -59,6 +59,9 @@ def test_personal_data_never_reaches_the_model_and_is_restored_for_the_asker(ass
     assert BSN not in result.redacted_answer and {f.type for f in result.findings} >= {"BSN", "IBAN", "TELEFOON",
                                                                                          "PERSOON"}
 
+    records = {r.action: r for r in audit.search(conversation_id=result.conversation_id)}
+    assert set(records) == {"conversation.question", "conversation.turn"}  # both in the bytes searched below
+    assert "[BSN_1]" in (records["conversation.question"].content_json or "")
     assert audit.verify().ok
     audit.close()
     assert_not_in_files(settings.data_dir / "audit", [v.encode() for v in [*VALUES, "jan.ambtenaar"]])
@@ -76,7 +79,9 @@ def test_follow_up_uses_the_same_placeholder_for_the_same_person(assistant_with_
 def test_audit_write_failure_stops_the_turn(assistant_with_audit) -> None:
     from baken.errors import AuditError
 
-    assistant, _, audit, _ = assistant_with_audit
+    assistant, llm, audit, _ = assistant_with_audit
     audit.close()
+    streamed: list[str] = []
     with pytest.raises(AuditError):
-        assistant.ask("Een brief over de uitkering aan een inwoner.")
+        assistant.ask("Een brief over de uitkering aan een inwoner.", on_token=streamed.append)
+    assert llm.prompts == [] and streamed == []  # the question record failed: nothing generated or shown

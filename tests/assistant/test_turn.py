@@ -8,7 +8,7 @@ import pytest
 
 from assistant.llm import FakeLLM
 from assistant.turn import Actor, Assistant, NoRedaction, NullJournal, TurnResult
-from baken.errors import BackendUnavailable, UserError
+from baken.errors import AuditError, BackendUnavailable, UserError
 from baken.settings import Settings
 from baken.wiring import build_assistant, build_index
 from ingestion.embedder import FakeEmbedder
@@ -18,11 +18,35 @@ from ingestion.store import FakeStore
 
 
 class RecordingJournal:
-    def __init__(self) -> None:
+    """Keeps every turn, and the order of all events (shared with the LLM and on_token when given)."""
+
+    def __init__(self, events: list[tuple[str, str]] | None = None, fail: str | None = None) -> None:
         self.turns: list[TurnResult] = []
+        self.events = events if events is not None else []
+        self._fail = fail
+
+    def record_question(self, result: TurnResult, actor: Actor) -> None:
+        if self._fail == "question":
+            raise AuditError("audit store unavailable")
+        self.events.append(("question", result.event_id))
 
     def record_turn(self, result: TurnResult, actor: Actor) -> None:
+        if self._fail == "turn":
+            raise AuditError("audit store unavailable")
         self.turns.append(result)
+        self.events.append(("turn", result.event_id))
+
+
+class OrderedLLM(FakeLLM):
+    """A FakeLLM that notes in ``events`` when it is asked to generate."""
+
+    def __init__(self, events: list[tuple[str, str]]) -> None:
+        super().__init__("Het kost veertig euro [1].")
+        self.events = events
+
+    def stream(self, messages, params):
+        self.events.append(("llm", ""))
+        yield from super().stream(messages, params)
 
 
 def fake_assistant(tmp_path: Path, llm: FakeLLM, journal=None) -> Assistant:
@@ -52,6 +76,54 @@ def test_no_relevant_source_answers_without_calling_the_model(tmp_path: Path) ->
     assert dutch.outcome == english.outcome == "no_source"
     assert "geen informatie gevonden" in dutch.answer and "could not find" in english.answer
     assert [t.outcome for t in journal.turns] == ["no_source", "no_source"]
+
+
+def test_the_question_is_on_record_before_the_model_is_called_or_a_token_is_shown(tmp_path: Path) -> None:
+    events: list[tuple[str, str]] = []
+    journal = RecordingJournal(events)
+    result = fake_assistant(tmp_path, OrderedLLM(events), journal).ask(
+        "Wat kost een parkeervergunning?", on_token=lambda piece: events.append(("token", piece)))
+    kinds = [kind for kind, _ in events]
+    assert kinds[:2] == ["question", "llm"] and kinds[-1] == "turn" and kinds.count("question") == 1
+    assert set(kinds[2:-1]) == {"token"}
+    assert events[0][1] == events[-1][1] == result.event_id  # an auditor pairs the two records by event id
+
+
+@pytest.mark.parametrize("fail", ["question", "turn"])
+def test_a_failing_audit_write_stops_the_turn_with_the_same_error(tmp_path: Path, fail: str) -> None:
+    llm, streamed = FakeLLM("Het kost veertig euro [1]."), []
+    with pytest.raises(AuditError):
+        fake_assistant(tmp_path, llm, RecordingJournal(fail=fail)).ask("Wat kost een parkeervergunning?",
+                                                                      on_token=streamed.append)
+    if fail == "question":  # nothing generated, nothing shown
+        assert llm.prompts == [] and streamed == []
+
+
+def test_a_failed_question_record_is_followed_by_an_error_turn_record(tmp_path: Path) -> None:
+    class QuestionFails(RecordingJournal):
+        def record_question(self, result: TurnResult, actor: Actor) -> None:
+            raise AuditError("disk full")
+
+    journal = QuestionFails()
+    with pytest.raises(AuditError):
+        fake_assistant(tmp_path, FakeLLM(), journal).ask("Wat kost een parkeervergunning?")
+    assert [(t.outcome, t.error) for t in journal.turns] == [("error", "AuditError")]
+
+
+def test_no_source_writes_only_the_turn_record_and_shows_the_answer_after_it(tmp_path: Path) -> None:
+    events: list[tuple[str, str]] = []
+    assistant = fake_assistant(tmp_path, FakeLLM(), RecordingJournal(events))
+    result = assistant.ask("Hoe laat vertrekt de veerboot naar Texel?",
+                           on_token=lambda piece: events.append(("token", piece)))
+    assert events == [("turn", result.event_id), ("token", result.answer)]
+
+
+def test_no_source_shows_nothing_when_the_turn_record_fails(tmp_path: Path) -> None:
+    streamed: list[str] = []
+    with pytest.raises(AuditError):
+        fake_assistant(tmp_path, FakeLLM(), RecordingJournal(fail="turn")).ask(
+            "Hoe laat vertrekt de veerboot naar Texel?", on_token=streamed.append)
+    assert streamed == []
 
 
 def test_history_is_part_of_the_next_prompt(tmp_path: Path) -> None:

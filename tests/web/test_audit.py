@@ -30,6 +30,34 @@ def test_the_auditor_finds_a_turn_and_opens_it_with_its_sources(login, services:
     assert auditor.get("/audit/records/99999").status_code == 404
 
 
+def test_a_turn_leaves_a_question_record_that_the_record_view_pairs_with_its_turn(login,
+                                                                                   services: Services) -> None:
+    _, conversation = _one_turn(login)
+    records = services.audit.search(conversation_id=conversation)
+    assert [r.action for r in records] == ["conversation.turn", "conversation.question"]
+    turn, question = (json.loads(r.record_json) for r in records)
+    assert turn["event_id"] == question["event_id"]
+    auditor, _ = login("auditor")
+    listed = auditor.get("/audit?action=conversation.question").text
+    assert f'href="/audit/records/{question["seq"]}"' in listed and "started" in listed
+    page = auditor.get(f"/audit/records/{question['seq']}").text
+    assert "conversation.question" in page and "Wat kost een parkeervergunning?" in page
+    assert "Parkeren" in page
+    assert question["event_id"] in page and f'href="/audit/records/{turn["seq"]}"' in page
+    assert "voordat het taalmodel de vraag kreeg" in page
+    back = auditor.get(f"/audit/records/{turn['seq']}").text
+    assert f'href="/audit/records/{question["seq"]}"' in back
+
+
+def test_a_question_record_without_its_turn_record_says_the_outcome_is_missing(login,
+                                                                                 services: Services) -> None:
+    seq = services.audit.append("conversation.question", actor="someone", role="medewerker",
+                                record={"event_id": "e-lost"}, content={"question": "Vraag"},
+                                conversation_id="c-lost", outcome="started")
+    auditor, _ = login("auditor")
+    assert "zonder dat de uitkomst is vastgelegd" in auditor.get(f"/audit/records/{seq}").text
+
+
 def test_filters_by_date_actor_document_and_outcome(login, services: Services) -> None:
     _one_turn(login)
     auditor, _ = login("auditor")

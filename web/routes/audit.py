@@ -20,7 +20,8 @@ from web.context import ctx, render, session_of
 
 AUDIT = [requires("audit")]
 FILTERS = ("since", "until", "actor", "document", "action", "outcome", "redaction_type", "conversation_id")
-ACTIONS = ("conversation.turn", "feedback.given", "document.upload", "document.reindex", "document.delete",
+QUESTION, TURN = "conversation.question", "conversation.turn"  # one turn's two records, paired by event_id
+ACTIONS = (QUESTION, TURN, "feedback.given", "document.upload", "document.reindex", "document.delete",
            "auth.login", "auth.login_failed", "auth.logout", "user.change", "audit.search", "audit.view",
            "audit.export", "audit.verify", "audit.purge")
 PAGE = 50
@@ -95,9 +96,29 @@ def record(request: Request[Any, Any, Any], seq: FromPath[int]) -> Template:
     return render(request, "pages/audit_record.html", section="audit", record=found, meta=meta,
                   content=content if isinstance(content, dict) else {},
                   content_sources=_sources(context, meta, content),
+                  paired=_paired(context, found.action, meta),
                   redactions=json.dumps(redactions, indent=2, ensure_ascii=False) if redactions else "",
                   raw_record=json.dumps(meta, indent=2, ensure_ascii=False),
                   raw_content=json.dumps(content, indent=2, ensure_ascii=False) if content else "")
+
+
+def _paired(context: Any, action: str, meta: dict[str, Any]) -> int | None:
+    """The seq of the other record of the same turn (question <-> turn), None when there is none (yet).
+
+    Not logged as a search of its own: the view of this record is logged, and the lookup reveals no more than
+    which record of the same conversation carries the same event id.
+    """
+    other = {QUESTION: TURN, TURN: QUESTION}.get(action)
+    if other is None or not meta.get("event_id") or not meta.get("conversation_id"):
+        return None
+    for candidate in context.audit.search(conversation_id=meta["conversation_id"], action=other, limit=1000):
+        try:
+            found = json.loads(candidate.record_json) if candidate.record_json else {}
+        except ValueError:
+            continue
+        if found.get("event_id") == meta["event_id"]:
+            return int(candidate.seq)
+    return None
 
 
 def _sources(context: Any, meta: dict[str, Any], content: dict[str, Any]) -> list[dict[str, Any]]:
