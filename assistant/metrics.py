@@ -18,7 +18,7 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 logger = logging.getLogger(__name__)
 SECONDS = (0.05, 0.1, 0.25, 0.5, 1, 2, 4, 8, 15, 30, 60, 120, 300)
 RATES = (1, 2, 5, 10, 20, 40, 80, 160, 320)
-STAGES = ("redact", "retrieve", "redact_sources", "prompt", "generate")
+STAGES = ("redact", "retrieve", "redact_sources", "prompt", "record_question", "generate")
 
 
 class Metrics:

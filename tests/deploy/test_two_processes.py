@@ -229,6 +229,7 @@ def test_two_hosts_share_accounts_conversations_documents_and_the_audit_chain(sh
     assert verified.returncode == 0, verified.stdout + verified.stderr
     exported = baken(host_a, "audit", "export", "--format", "csv")
     assert exported.stdout.count("conversation.turn") == 3
+    assert exported.stdout.count("conversation.question") == 3  # each written before its answer
     assert exported.stdout.count("document.upload") == 1 and exported.stdout.count("document.delete") == 1
     # A host with its own audit key is refused rather than splitting the chain's signatures.
     stranger = baken({**host_b, "BAKEN_AUDIT__KEY_DIR": str(tmp_path / "other-keys")}, "audit", "verify")
