@@ -29,10 +29,10 @@ def _sources(result: TurnResult, *, with_cited: bool) -> list[dict[str, Any]]:
              "score": s.score, **({"cited": s.cited} if with_cited else {})} for s in result.sources]
 
 
-def question_record(result: TurnResult) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The chained metadata and the committed (redacted) question of a turn about to reach the model."""
+def _request(result: TurnResult, *, with_cited: bool) -> dict[str, Any]:
+    """What both records of a turn say about the request: model, settings, redactions, sources."""
     params = result.params
-    record = {
+    return {
         "event_id": result.event_id,
         "gen_ai.operation.name": "chat",
         "gen_ai.request.model": result.model,
@@ -45,29 +45,20 @@ def question_record(result: TurnResult) -> tuple[dict[str, Any], dict[str, Any]]
         "baken.language": result.language,
         "baken.redactions": redaction_manifest(result.findings),
         "baken.redaction_counts": dict(Counter(f.type for f in [*result.findings, *result.source_findings])),
-        "baken.sources": _sources(result, with_cited=False),
+        "baken.sources": _sources(result, with_cited=with_cited),
     }
-    return record, {"question": result.redacted_question}
+
+
+def question_record(result: TurnResult) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The chained metadata and the committed (redacted) question of a turn about to reach the model."""
+    return _request(result, with_cited=False), {"question": result.redacted_question}
 
 
 def turn_record(result: TurnResult) -> tuple[dict[str, Any], dict[str, Any]]:
     """The chained metadata and the committed (redacted) content of one turn."""
-    params = result.params
     record = {
-        "event_id": result.event_id,
-        "gen_ai.operation.name": "chat",
-        "gen_ai.request.model": result.model,
-        "baken.model.sha256": result.model_sha256,
-        "gen_ai.request.temperature": params.temperature,
-        "gen_ai.request.max_tokens": params.max_tokens,
-        "gen_ai.request.seed": params.seed,
-        "gen_ai.usage.input_tokens": result.prompt_tokens,
+        **_request(result, with_cited=True),
         "gen_ai.usage.output_tokens": result.completion_tokens,
-        "baken.prompt_template_version": result.template_version,
-        "baken.language": result.language,
-        "baken.redactions": redaction_manifest(result.findings),
-        "baken.redaction_counts": dict(Counter(f.type for f in [*result.findings, *result.source_findings])),
-        "baken.sources": _sources(result, with_cited=True),
         "baken.ttft_ms": result.timings_ms.get("first_token"),
         "baken.total_ms": result.timings_ms.get("total"),
         "baken.timings_ms": dict(result.timings_ms),
