@@ -1,5 +1,5 @@
 """`baken backup DIR [--with-keys]` and `baken restore DIR`: a consistent copy of a running embedded
-installation, and putting it back into an empty data directory.
+installation, and putting it back into an empty data directory (the restore itself: baken/cli/restore.py).
 
 A backup holds (manifest.json is written last, so a directory without it is an unfinished backup):
 - web/web.sqlite3, index/documents.sqlite3, audit/audit.sqlite3, each taken with SQLite's online backup API in
@@ -41,7 +41,7 @@ from pathlib import Path
 from typing import IO, Any
 
 import baken
-from assistant.audit import AuditKeys, AuditLog, SQLiteAuditStore
+from assistant.audit import AuditKeys, SQLiteAuditStore
 from assistant.audit.keys import PSEUDONYM_KEY_FILE, PUBLIC_KEY_FILE, SIGNING_KEY_FILE
 from baken.errors import BackendUnavailable, UserError
 from baken.settings import Settings
@@ -85,7 +85,9 @@ def run_backup(args: argparse.Namespace, settings: Settings) -> int:
 def run_restore(args: argparse.Namespace, settings: Settings) -> int:
     """`baken restore DIR`."""
     try:
-        return _restore(args.directory, settings)
+        from baken.cli.restore import restore
+
+        return restore(args.directory, settings)
     except UserError as exc:
         return _refused(exc)
 
@@ -99,7 +101,7 @@ def _refused(exc: UserError) -> int:
 
 
 def _backup(target: Path, settings: Settings, with_keys: bool) -> int:
-    _embedded_only(settings, "back up")
+    embedded_only(settings, "back up")
     data = settings.data_dir
     sources = {WEB_DB: data / "web" / "web.sqlite3", REGISTRY_DB: data / "index" / "documents.sqlite3",
                AUDIT_DB: settings.audit.database_path(data)}
@@ -108,7 +110,7 @@ def _backup(target: Path, settings: Settings, with_keys: bool) -> int:
     if target.resolve().is_relative_to(data.resolve()):
         raise UserError(f"{target} is inside DATA_DIR: put the backup elsewhere, preferably on other storage")
     key_dir = settings.audit.keys_path(data)
-    keys = _load_keys(key_dir)
+    keys = load_keys(key_dir)
     if with_keys and keys is None:
         raise UserError(f"--with-keys: the audit keys are not in {key_dir} (set BAKEN_AUDIT__KEY_DIR)")
     if target.exists() and (not target.is_dir() or any(target.iterdir())):
@@ -126,8 +128,8 @@ def _backup(target: Path, settings: Settings, with_keys: bool) -> int:
     if with_keys:
         for name in KEY_FILES:
             if (key_dir / name).is_file():
-                _copy(key_dir / name, target / "keys" / name)
-    web = _web_counts(target / WEB_DB)
+                copy_file(key_dir / name, target / "keys" / name)
+    web = web_counts(target / WEB_DB)
     for name in (WEB_DB, REGISTRY_DB, AUDIT_DB):
         if (target / name).exists():
             _seal(target / name)
@@ -190,7 +192,7 @@ def _copy_documents(settings: Settings, target: Path) -> dict[str, Any]:
         for doc_id, row in ready.items():
             name = str(row.stored_path)
             try:
-                _copy(settings.data_dir / "documents" / name, target / "documents" / name)
+                copy_file(settings.data_dir / "documents" / name, target / "documents" / name)
             except (FileNotFoundError, IsADirectoryError):  # deleted since the snapshot
                 gone.add(doc_id)
         left_out = sorted(gone | {d for d, r in ready.items() if counts[d] != r.chunks})
@@ -247,7 +249,7 @@ def _audit_summary(path: Path) -> dict[str, Any]:
             "checkpoint_key_id": checkpoints[-1].key_id if checkpoints else None}
 
 
-def _web_counts(path: Path) -> dict[str, int] | None:
+def web_counts(path: Path) -> dict[str, int] | None:
     if not path.exists():
         return None
     with closing(sqlite3.connect(path)) as conn:
@@ -261,188 +263,14 @@ def _hash_files(root: Path) -> dict[str, dict[str, Any]]:
         if name.endswith(("-wal", "-shm", "-journal", ".part")):
             raise BackendUnavailable(f"{path} was left beside the backup: run the backup again into a new"
                                      " directory")
-        files[name] = {"sha256": _sha256(path), "size": path.stat().st_size}
+        files[name] = {"sha256": sha256_of(path), "size": path.stat().st_size}
     return files
-
-
-# --- restore -----------------------------------------------------------------------------------------------
-
-
-def _restore(source: Path, settings: Settings) -> int:
-    _embedded_only(settings, "restore")
-    manifest = _read_manifest(source)
-    data, key_dir = settings.data_dir, settings.audit.keys_path(settings.data_dir)
-    targets = {name: _target(name, settings) for name in manifest["files"]}
-    key_id, check = manifest["keys"]["key_id"], manifest["keys"]["pseudonym_check"]
-    keys_there = _check_target(settings, key_id, check)
-    for name, expected in manifest["files"].items():
-        path = source / name
-        if not path.is_file() or path.stat().st_size != expected["size"] \
-                or _sha256(path) != expected["sha256"]:
-            raise UserError(f"{path} does not match manifest.json (missing, changed or damaged): "
-                            "the backup cannot be trusted; nothing was restored")
-    for name, target in targets.items():
-        if target is not None and not (name.startswith("keys/") and keys_there):
-            _copy(source / name, target)
-    store = ChromaStore(data / "index" / "chroma", collection=settings.index.collection)
-    first = _load_chunks(source / CHUNKS, store)
-    if keys_there:
-        print(f"keys: the ones in {key_dir} are the backup's (key id {key_id})")
-    elif manifest["keys"]["included"]:
-        print(f"keys: restored into {key_dir}; keep the backup as protected as the keys themselves")
-
-    problems = [*_check_web(settings, manifest), *_check_documents(settings),
-                *_check_index(settings, store, first, manifest), *_check_audit(settings, manifest, key_dir)]
-    if problems:
-        print(f"baken: restored into {data}, but: {'; '.join(problems)}", file=sys.stderr)
-        return 1
-    print(f"Restored {source} into {data}.")
-    return 0
-
-
-def _read_manifest(source: Path) -> dict[str, Any]:
-    try:
-        manifest = json.loads((source / MANIFEST).read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise UserError(f"there is no {MANIFEST} in {source}: not a Baken backup, or an unfinished one") \
-            from exc
-    except (OSError, ValueError) as exc:
-        raise UserError(f"{source / MANIFEST} cannot be read: {exc}") from exc
-    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
-        raise UserError(f"{source / MANIFEST} is not a {FORMAT} manifest")
-    if not all(part in manifest for part in ("files", "keys", "web", "documents", "audit")) \
-            or CHUNKS not in manifest["files"]:
-        raise UserError(f"{source / MANIFEST} is incomplete: the backup cannot be trusted")
-    return manifest
-
-
-def _target(name: str, settings: Settings) -> Path | None:
-    """Where a backup file goes (None: the chunk export, loaded into Chroma); refuses any other name."""
-    data, (folder, _, rest) = settings.data_dir, name.partition("/")
-    fixed = {WEB_DB: data / "web" / "web.sqlite3", REGISTRY_DB: data / "index" / "documents.sqlite3",
-             AUDIT_DB: settings.audit.database_path(data), CHUNKS: None}
-    if name in fixed:
-        return fixed[name]
-    if folder == "documents" and rest and "/" not in rest and rest not in (".", ".."):
-        return data / "documents" / rest
-    if folder == "keys" and rest in KEY_FILES:
-        return settings.audit.keys_path(data) / rest
-    raise UserError(f"manifest.json names {name!r}, which is not part of a Baken backup")
-
-
-def _check_target(settings: Settings, key_id: str | None, check: str | None) -> bool:
-    """Refuse a data directory that holds anything but models, or keys other than the backup's; True when the
-    right keys are there already."""
-    data, key_dir = settings.data_dir, settings.audit.keys_path(settings.data_dir)
-    keys = _load_keys(key_dir)
-    if keys is not None and (keys.signer.key_id != key_id
-                             or check is not None and keys.pseudonym(KEY_CHECK)[:16] != check):
-        raise UserError(f"{key_dir} holds audit keys (key id {keys.signer.key_id}) other than the backup's "
-                        f"(key id {key_id}): restore into an installation without keys, or with the backup's")
-    allowed = {settings.model_dir.resolve(), (data / "lost+found").resolve()}
-    if keys is not None:
-        allowed.add(key_dir.resolve())
-    if data.exists() and (not data.is_dir() or any(p.resolve() not in allowed for p in data.iterdir())):
-        raise UserError(f"{data} is not empty: restore only into a new or empty BAKEN_DATA_DIR")
-    audit = settings.audit.database_path(data)
-    if audit.exists():
-        raise UserError(f"there is an audit log at {audit} already: restore only into an empty installation")
-    return keys is not None
-
-
-def _load_chunks(path: Path, store: ChromaStore) -> dict[str, Any] | None:
-    """Load the chunk export into the store in batches; returns the first chunk, for the search check."""
-    first, batch = None, []
-    with gzip.open(path, "rt", encoding="utf-8") as lines:
-        for line in lines:
-            batch.append(json.loads(line))
-            first = first if first is not None else batch[0]
-            if len(batch) == BATCH:
-                _add(store, batch)
-                batch = []
-    _add(store, batch)
-    return first
-
-
-def _add(store: ChromaStore, chunks: list[dict[str, Any]]) -> None:
-    if chunks:
-        store.add([c["id"] for c in chunks], [c["vector"] for c in chunks], [c["text"] for c in chunks],
-                  [c["metadata"] for c in chunks])
-
-
-def _check_web(settings: Settings, manifest: dict[str, Any]) -> list[str]:
-    counts = _web_counts(settings.data_dir / "web" / "web.sqlite3")
-    print(f"web: {', '.join(f'{counts[t]} {t}' for t in WEB_TABLES)}" if counts
-          else "web: none in the backup")
-    return [] if counts == manifest["web"] else ["the web database differs from the manifest"]
-
-
-def _check_documents(settings: Settings) -> list[str]:
-    registry_path = settings.data_dir / "index" / "documents.sqlite3"
-    if not registry_path.exists():
-        print("documents: none in the backup")
-        return []
-    registry = Registry(registry_path)
-    try:
-        ready = registry.list()
-    finally:
-        registry.close()
-    documents = settings.data_dir / "documents"
-    missing = [r.source for r in ready if not (documents / str(r.stored_path)).is_file()]
-    print(f"documents: {len(ready)} ready, " + (f"{len(missing)} without their original" if missing
-                                                  else "every original present"))
-    return [f"documents without their original: {', '.join(missing)}"] if missing else []
-
-
-def _check_index(settings: Settings, store: ChromaStore, first: dict[str, Any] | None,
-                 manifest: dict[str, Any]) -> list[str]:
-    """The chunk count, a nearest-neighbour query with a stored vector, a BM25 search (rebuilt from
-    Chroma)."""
-    from baken.wiring import build_index
-    from ingestion.embedder import FakeEmbedder  # no model: the lexical index and the stored vectors suffice
-
-    count, expected = store.count(), manifest["documents"]["chunks"]
-    if first is None:
-        print(f"index: {count} chunks (no documents)")
-        return [] if count == expected else [f"the index holds {count} chunks, the backup {expected}"]
-    nearest = store.query(first["vector"], 1)
-    words = " ".join(first["text"].split()[:40])
-    hits = build_index(settings, embedder=FakeEmbedder()).search(words, 5, mode="lexical")
-    found = bool(nearest) and nearest[0].id == first["id"] and any(h.doc_id == first["metadata"]["doc_id"]
-                                                                    for h in hits)
-    title = first["metadata"].get("title", "")
-    print(f"index: {count} chunks; " + (f"a search finds \u201c{title}\u201d" if found
-                                          else "a search FAILED"))
-    return ([] if count == expected else [f"the index holds {count} chunks, the backup {expected}"]) + \
-        ([] if found else ["the restored index does not find a restored document"])
-
-
-def _check_audit(settings: Settings, manifest: dict[str, Any], key_dir: Path) -> list[str]:
-    audit = manifest["audit"]
-    if audit is None:
-        print("audit: none in the backup")
-        return []
-    if _load_keys(key_dir) is None:
-        print(f"audit: {audit['records']} records restored, NOT verified: the keys are not in this backup."
-              f" Put {SIGNING_KEY_FILE} and {PSEUDONYM_KEY_FILE} (key id {manifest['keys']['key_id']}) back into "
-              f"{key_dir} (mode 0600), then run `baken audit verify`")
-        return []
-    with AuditLog.open(settings.audit_log, settings.data_dir) as log:
-        result, last = log.verify(), log.store.last()
-    same = (last[0], last[1].hex()) == (audit["last_seq"], audit["head"]) if last else audit["last_seq"] == 0
-    if result.ok and same:
-        print(f"audit: {result.records} records, chain intact, {result.checkpoints} signed checkpoint(s) "
-              f"match, head at seq {audit['last_seq']} as in the backup")
-        return []
-    print(f"audit: FAILED at record {result.first_bad_seq}: {result.reason}" if not result.ok
-          else "audit: the chain's head differs from the manifest")
-    return ["the audit log does not verify"]
 
 
 # --- shared ------------------------------------------------------------------------------------------------
 
 
-def _embedded_only(settings: Settings, verb: str) -> None:
+def embedded_only(settings: Settings, verb: str) -> None:
     if settings.database_dsn or settings.audit_log.dsn:
         raise UserError(f"cannot {verb} state kept in PostgreSQL (BAKEN_DATABASE__DSN or BAKEN_AUDIT__DSN is"
                         " set): use pg_dump/pg_restore for the database, and the Chroma server's own"
@@ -452,7 +280,7 @@ def _embedded_only(settings: Settings, verb: str) -> None:
                         " Chroma server's own backup (stop it and copy its persist directory)")
 
 
-def _load_keys(key_dir: Path) -> AuditKeys | None:
+def load_keys(key_dir: Path) -> AuditKeys | None:
     """The audit keys when both are in ``key_dir``; None otherwise (never creates a key)."""
     if all((key_dir / name).is_file() for name in (SIGNING_KEY_FILE, PSEUDONYM_KEY_FILE)):
         return AuditKeys.load_or_create(key_dir)
@@ -465,14 +293,14 @@ def _create(path: Path) -> IO[bytes]:
     return os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb")
 
 
-def _copy(source: Path, target: Path) -> None:
+def copy_file(source: Path, target: Path) -> None:
     with source.open("rb") as src, _create(target) as out:
         shutil.copyfileobj(src, out, 1 << 20)
         out.flush()
         os.fsync(out.fileno())
 
 
-def _sha256(path: Path) -> str:
+def sha256_of(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         while block := handle.read(1 << 20):
