@@ -26,6 +26,7 @@ documents.
 from __future__ import annotations
 
 import argparse
+import getpass
 import gzip
 import hashlib
 import json
@@ -41,7 +42,7 @@ from pathlib import Path
 from typing import IO, Any
 
 import baken
-from assistant.audit import AuditKeys, SQLiteAuditStore
+from assistant.audit import AuditKeys, AuditLog, SQLiteAuditStore
 from assistant.audit.keys import PSEUDONYM_KEY_FILE, PUBLIC_KEY_FILE, SIGNING_KEY_FILE
 from baken.errors import BackendUnavailable, UserError
 from baken.settings import Settings
@@ -156,7 +157,25 @@ def _backup(target: Path, settings: Settings, with_keys: bool) -> int:
               " them")
     size = sum(f["size"] for f in files.values())
     print(f"Backup written to {target}: {len(files)} files, {size / 1e6:.1f} MB.")
+    record_event(settings, "audit.backup", {"baken.backup.directory": str(target.resolve()),
+                                            "baken.backup.manifest_sha256": sha256_of(target / MANIFEST),
+                                            "baken.backup.audit_last_seq": (audit or {}).get("last_seq")})
     return 0
+
+
+def record_event(settings: Settings, action: str, details: dict[str, Any]) -> None:
+    """Note a backup or restore in the installation's own audit log (BIO: who made or restored a copy, when).
+    Only with the keys present: opening the log without them would create new ones."""
+    data = settings.data_dir
+    if load_keys(settings.audit.keys_path(data)) is None or not settings.audit.database_path(data).is_file():
+        print(f"audit: not recorded in the audit log ({action}): its keys are not in place")
+        return
+    log = AuditLog.open(settings.audit_log, data)
+    try:
+        seq = log.append(action, actor=getpass.getuser(), role="beheerder", record=details, outcome="ok")
+    finally:
+        log.close()
+    print(f"audit: recorded as {action}, seq {seq}")
 
 
 def _snapshot(source: Path, target: Path) -> None:

@@ -26,6 +26,7 @@ from baken.cli.backup import (
     copy_file,
     embedded_only,
     load_keys,
+    record_event,
     sha256_of,
     web_counts,
 )
@@ -64,6 +65,9 @@ def restore(source: Path, settings: Settings) -> int:
         print(f"baken: restored into {data}, but: {'; '.join(problems)}", file=sys.stderr)
         return 1
     print(f"Restored {source} into {data}.")
+    record_event(settings, "audit.restore", {"baken.backup.directory": str(source.resolve()),
+                                             "baken.backup.created": manifest.get("created"),
+                                             "baken.backup.manifest_sha256": sha256_of(source / MANIFEST)})
     return 0
 
 

@@ -156,7 +156,11 @@ def test_a_backup_taken_while_baken_writes_restores_into_a_working_installation(
     settings = Settings(data_dir=restored, models_dir=models_dir)
     with AuditLog.open(settings.audit_log, restored) as log:
         assert log.verify().ok
-        assert log.store.last()[0] == manifest["audit"]["last_seq"] == manifest["audit"]["records"]
+        assert manifest["audit"]["last_seq"] == manifest["audit"]["records"]
+        last = log.get(log.store.last()[0])  # the restore notes itself right after the backup's head
+        assert last.seq == manifest["audit"]["last_seq"] + 1 and last.action == "audit.restore"
+    with AuditLog.open(Settings(data_dir=installation.data).audit_log, installation.data) as log:
+        assert log.search(action="audit.backup")  # and the backup was noted in the installation's own log
     index = build_index(settings, embedder=embedder)
     assert sorted(d.doc_id for d in index.documents()) == sorted(installation.doc_ids)
     assert all(index.original(doc_id).is_file() for doc_id in installation.doc_ids)

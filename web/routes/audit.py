@@ -23,7 +23,8 @@ FILTERS = ("since", "until", "actor", "document", "action", "outcome", "redactio
 QUESTION, TURN = "conversation.question", "conversation.turn"  # one turn's two records, paired by event_id
 ACTIONS = (QUESTION, TURN, "feedback.given", "document.upload", "document.reindex", "document.delete",
            "auth.login", "auth.login_failed", "auth.logout", "user.change", "audit.search", "audit.view",
-           "audit.export", "audit.verify", "audit.purge")
+           "audit.export", "audit.verify", "audit.purge", "audit.purge_preview", "audit.checkpoint",
+           "audit.hold.add", "audit.hold.remove", "audit.copy", "audit.backup", "audit.restore")
 PAGE = 50
 
 
