@@ -24,6 +24,7 @@ LANGUAGE_COOKIE = "baken_lang"
 CSRF_HEADER = "x-csrf-token"
 CSRF_FIELD = "csrf_token"
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+SESSIONLESS = {"/healthz", "/readyz", "/metrics"}
 MAX_FORM_BYTES = 1024 * 1024
 MAX_FIRST_PART = 8 * 1024  # a multipart form's CSRF field comes first; no further is read
 
@@ -117,7 +118,7 @@ class SecurityMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        token = _cookie(scope, SESSION_COOKIE)
+        token = _cookie(scope, SESSION_COOKIE) if not _sessionless(scope["path"]) else None
         # The session store may be a database across the network: never wait for it on the event loop.
         session = await asyncio.to_thread(self.accounts.session, token) if token else None
         scope.setdefault("state", {})["session"] = session
@@ -136,6 +137,11 @@ class SecurityMiddleware:
                 await _refuse(send)
                 return
         await self.app(scope, receive, send)
+
+
+def _sessionless(path: str) -> bool:
+    """Paths that never need a session: probes and static files answer even when the session store is down."""
+    return path in SESSIONLESS or path.startswith("/static/")
 
 
 async def _form_field(scope: Scope, receive: Any, field: str) -> tuple[str | None, Any]:

@@ -133,3 +133,17 @@ def test_metrics_count_requests_by_route_template_and_ingestion(tmp_path) -> Non
     text = client.get("/metrics").text
     assert 'route="/chat/turns/{turn_id}/stream",status="303"' in text and "/abc/" not in text
     assert "baken_ingestion_jobs" in text
+
+
+def test_the_shared_database_down_gives_a_clear_503_not_a_crash(app, login) -> None:
+    from baken.errors import BackendUnavailable
+
+    client, _csrf = login("medewerker")
+
+    def down(token: str | None) -> None:
+        raise BackendUnavailable("postgresql://baken:geheim@db/baken is unreachable")
+
+    app.state.baken.accounts.session = down  # every request looks its session up first
+    response = client.get("/chat", follow_redirects=False)
+    assert response.status_code == 503 and "geheim" not in response.text
+    assert client.get("/healthz").status_code == 200  # the process itself still answers
