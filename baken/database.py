@@ -186,6 +186,7 @@ class PostgresDatabase(Database):
             yield raw
         except self._psycopg.OperationalError as exc:
             raw.close()
+            self.close()  # after a server restart every pooled connection is dead: drop them all, not one a request
             raise BackendUnavailable(f"the database {self.where} failed: {_first_line(exc)}") from exc
         except BaseException:
             if raw.closed or raw.info.transaction_status != self._psycopg.pq.TransactionStatus.IDLE:

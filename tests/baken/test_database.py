@@ -95,3 +95,39 @@ def test_a_bad_schema_name_is_refused(postgres_dsn: str) -> None:
 
     with pytest.raises(ConfigurationError):
         Database.open(postgres_dsn, Path(), schema='x"; DROP TABLE users; --')
+
+
+def test_after_a_server_restart_one_request_fails_and_the_next_works(tmp_path: Path) -> None:
+    """A restart kills every pooled connection: the first use finds out (a clear BackendUnavailable) and
+    drops the whole pool, so the next request opens a fresh connection instead of failing too."""
+    import subprocess
+    import tempfile
+
+    from tests.conftest import POSTGRES_SCRIPT
+    from tests.servers import free_port
+
+    cluster = Path(tempfile.gettempdir()) / f"baken-pg-restart-{uuid.uuid4().hex[:8]}"
+    args = ["--dir", str(cluster), "--port", str(free_port()), "--no-install"]
+
+    def server(action: str) -> str:
+        done = subprocess.run([str(POSTGRES_SCRIPT), action, *args[:2], *(args[2:] if action == "start" else [])],
+                              capture_output=True, text=True, timeout=120, check=False)
+        if done.returncode == 3:
+            pytest.skip(f"PostgreSQL is unavailable: {done.stderr.strip()}")
+        assert done.returncode == 0, done.stderr
+        return done.stdout.strip()
+
+    dsn = server("start")
+    try:
+        db = Database.open(dsn, tmp_path, schema="restart")
+        with db.connect(), db.connect(), db.connect():  # three connections, all back in the pool after
+            pass
+        server("stop")
+        with pytest.raises(BackendUnavailable):
+            db.ping()
+        server("start")
+        db.ping()
+        db.ping()
+    finally:
+        subprocess.run([str(POSTGRES_SCRIPT), "stop", "--dir", str(cluster)], capture_output=True, timeout=60,
+                       check=False)
