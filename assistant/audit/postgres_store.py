@@ -162,22 +162,30 @@ class PostgresAuditStore:
         return psycopg.connect(self.dsn, connect_timeout=self._connect_timeout, autocommit=True,
                                options=f"-c search_path={self.schema}")
 
+    def _live(self) -> psycopg.Connection[Any]:
+        """The connection, opened again when the last one broke (a server restart or failover): the log goes
+        on once the server is back, without restarting Baken. Call with the lock held."""
+        if self._conn.closed or self._conn.broken:
+            self._conn = self._connect()
+        return self._conn
+
     def _write(self, work: Callable[[psycopg.Connection[Any]], T]) -> T:
         """Run `work(conn)` in one transaction holding the schema's advisory lock; failures roll back."""
         with self._lock:
             try:
-                with self._conn.transaction():
-                    self._conn.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))",
-                                       (LOCK_NAMESPACE, self.schema))
-                    return work(self._conn)
+                conn = self._live()
+                with conn.transaction():
+                    conn.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", (LOCK_NAMESPACE, self.schema))
+                    return work(conn)
             except psycopg.Error as exc:
                 raise AuditError(f"cannot write the audit log ({self._where()}): {exc}") from exc
 
     def _read(self, query: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         with self._lock:
             try:
-                with self._conn.transaction():
-                    return self._conn.execute(query, params).fetchall()  # type: ignore[arg-type]
+                conn = self._live()
+                with conn.transaction():
+                    return conn.execute(query, params).fetchall()  # type: ignore[arg-type]
             except psycopg.Error as exc:
                 raise AuditError(f"cannot read the audit log ({self._where()}): {exc}") from exc
 

@@ -134,3 +134,15 @@ def test_a_process_with_another_signing_key_is_refused_by_the_shared_log(postgre
     same = AuditLog.open(AuditSettings(dsn=postgres_dsn, pg_schema=schema, key_dir=tmp_path / "keys-a"), tmp_path)
     assert same.verify().ok
     same.close()
+
+
+def test_the_log_goes_on_after_its_connection_is_killed(postgres_dsn: str, store: PostgresAuditStore) -> None:
+    """A server restart or failover kills the store's connection: the next write fails clearly, and the one
+    after reconnects (no Baken restart needed)."""
+    store.append(contract.preparer(content={"question": "q"}))
+    with psycopg.connect(postgres_dsn, autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", (store._conn.info.backend_pid,))  # noqa: SLF001
+    with pytest.raises(AuditError):
+        store.append(contract.preparer(content={"question": "q"}))
+    store.append(contract.preparer(content={"question": "q"}))
+    assert [r.seq for r in store.records()] == [1, 2]
