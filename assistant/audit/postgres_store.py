@@ -138,6 +138,7 @@ class PostgresAuditStore:
         self.dsn, self.schema = dsn, schema
         self._connect_timeout = connect_timeout_s
         self._lock = threading.Lock()
+        self._closed = False
         try:
             self._conn = self._connect()
             with self._lock, self._conn.transaction():
@@ -165,6 +166,8 @@ class PostgresAuditStore:
     def _live(self) -> psycopg.Connection[Any]:
         """The connection, opened again when the last one broke (a server restart or failover): the log goes
         on once the server is back, without restarting Baken. Call with the lock held."""
+        if self._closed:
+            raise AuditError(f"the audit log ({self._where()}) is closed")
         if self._conn.closed or self._conn.broken:
             self._conn = self._connect()
         return self._conn
@@ -346,6 +349,7 @@ class PostgresAuditStore:
         self._write(work)
 
     def close(self) -> None:
-        """Close the connection."""
+        """Close the connection; the store is not used again."""
         with self._lock:
+            self._closed = True
             self._conn.close()

@@ -141,7 +141,7 @@ def test_the_log_goes_on_after_its_connection_is_killed(postgres_dsn: str, store
     after reconnects (no Baken restart needed)."""
     store.append(contract.preparer(content={"question": "q"}))
     with psycopg.connect(postgres_dsn, autocommit=True) as admin:
-        admin.execute("SELECT pg_terminate_backend(%s)", (store._conn.info.backend_pid,))  # noqa: SLF001
+        admin.execute("SELECT pg_terminate_backend(%s)", (store._conn.info.backend_pid,))
     with pytest.raises(AuditError):
         store.append(contract.preparer(content={"question": "q"}))
     store.append(contract.preparer(content={"question": "q"}))
