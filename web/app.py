@@ -41,15 +41,10 @@ logger = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
 
 
-def web_database(settings: Settings) -> Database:
-    """The web's tables (accounts, sessions, conversations): PostgreSQL when configured, else SQLite."""
-    return open_web_database(settings)
-
-
-def build_accounts(settings: Settings) -> Accounts:
-    """The account and session store, as configured."""
+def build_accounts(settings: Settings, db: Database | None = None) -> Accounts:
+    """The account and session store, as configured (in ``db`` when the caller has the web database open)."""
     web = web_settings(settings)
-    return Accounts(web_database(settings), web.session_minutes * 60, web.login_attempts,
+    return Accounts(db or open_web_database(settings), web.session_minutes * 60, web.login_attempts,
                     web.login_window_minutes * 60)
 
 
@@ -61,8 +56,8 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
 
         services = build_services(settings)
     web = web_settings(settings)
-    db = web_database(settings)
-    accounts = Accounts(db, web.session_minutes * 60, web.login_attempts, web.login_window_minutes * 60)
+    db = open_web_database(settings)
+    accounts = build_accounts(settings, db)
     history = History(db)
     max_mb = web.max_upload_mb or settings.ingestion.max_file_mb
     context = WebContext(services=services, web=web, accounts=accounts, history=history,

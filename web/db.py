@@ -4,8 +4,6 @@ every host sees the same accounts, sessions and history."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import baken.database
 from baken.settings import Settings
 
@@ -41,10 +39,3 @@ def open_web_database(settings: Settings) -> baken.database.Database:
     db.create(SCHEMA)
     return db
 
-
-class Database(baken.database.Database):
-    """One SQLite web database file, its tables created: for callers that open a file directly."""
-
-    def __init__(self, path: Path) -> None:
-        super().__init__(path)
-        self.create(SCHEMA)

@@ -17,7 +17,8 @@ from baken.settings import Settings
 from baken.wiring import build_index
 from ingestion.embedder import FakeEmbedder
 from tests.paths import CORPUS
-from web.app import build_accounts, web_database
+from web.app import build_accounts
+from web.db import open_web_database
 from web.history import History
 
 PASSWORD = "correct horse battery staple"
@@ -44,7 +45,7 @@ def build_installation(data: Path, models_dir: Path, embedder) -> Installation:
     index = build_index(settings, embedder=embedder)
     doc_ids = [str(index.ingest_file(path).doc_id) for path in DOCUMENTS]
     user = build_accounts(settings).add_user("anna", "medewerker", PASSWORD)
-    history = History(web_database(settings))
+    history = History(open_web_database(settings))
     conversation = history.start(user.id, "Logging")
     turn = history.add_turn(user.id, conversation, "Wat moet er in de logbestanden staan?")
     history.finish_turn(turn.id, "Wie, wat en wanneer [1].", [{"doc_id": doc_ids[0]}], "answered", None)
@@ -109,7 +110,7 @@ def keep_writing(installation: Installation, stop: threading.Event, started: thr
                 written["audit"] += 1
 
     def web() -> None:
-        history = History(web_database(installation.settings))
+        history = History(open_web_database(installation.settings))
         conversation = history.start(installation.user_id, "Tijdens de back-up")
         started.wait()
         while not stop.is_set():
@@ -167,7 +168,7 @@ def test_a_backup_taken_while_baken_writes_restores_into_a_working_installation(
     hits = index.search("Wat moet er in de logbestanden van een algoritme worden vastgelegd?", 4)
     assert hits and hits[0].doc_id == installation.doc_ids[0]
     assert build_accounts(settings).authenticate("anna", PASSWORD) is not None
-    assert "Logging" in [c.title for c in History(web_database(settings)).conversations(installation.user_id)]
+    assert "Logging" in [c.title for c in History(open_web_database(settings)).conversations(installation.user_id)]
 
 
 def test_without_keys_the_backup_holds_none_and_restore_says_to_put_them_back(

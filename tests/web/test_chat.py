@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import re
 import threading
+from dataclasses import dataclass, field
+from pathlib import Path
 
 from litestar.testing import TestClient
 
@@ -12,7 +14,31 @@ from assistant.llm import FakeLLM
 from assistant.turn import Actor
 from baken.wiring import Services
 from web.chat import ChatRunner
+from web.db import open_web_database
 from web.history import History
+
+
+@dataclass
+class GatedLLM(FakeLLM):
+    """A FakeLLM that says it has started (``entered``), yields ``first``, then waits for ``gate`` (at most
+    5 s) before the rest of its answer."""
+
+    gate: threading.Event = field(default_factory=threading.Event)
+    first: str = ""
+    entered: threading.Semaphore | None = None
+
+    def stream(self, messages, params):
+        if self.entered is not None:
+            self.entered.release()
+        if self.first:
+            yield self.first
+        self.gate.wait(5)
+        yield from super().stream(messages, params)
+
+
+def _history(tmp_path: Path, services: Services) -> History:
+    """A history in a web database of its own, as another process would open the shared one."""
+    return History(open_web_database(services.settings.model_copy(update={"data_dir": tmp_path})))
 
 
 def _ask(client: TestClient, csrf: str, question: str, conversation_id: str = "") -> tuple[str, str]:
@@ -118,17 +144,10 @@ def test_an_empty_question_is_refused(login) -> None:
 
 
 def test_a_waiting_question_knows_its_place_in_the_queue(tmp_path, services: Services) -> None:
-    from web.db import Database
-
     release = threading.Event()
 
-    class SlowLLM(FakeLLM):
-        def stream(self, messages, params):
-            release.wait(5)
-            yield from super().stream(messages, params)
-
-    services.assistant.llm = SlowLLM()
-    history = History(Database(tmp_path / "w.sqlite3"))
+    services.assistant.llm = GatedLLM(gate=release)
+    history = _history(tmp_path, services)
     runner = ChatRunner(services.assistant, history)
     conversation = history.start("u", "q")
     turns = [history.add_turn("u", conversation, "Wat kost een parkeervergunning?") for _ in range(3)]
@@ -147,12 +166,7 @@ def test_a_waiting_question_knows_its_place_in_the_queue(tmp_path, services: Ser
 def test_the_stream_shows_the_queue_place_while_waiting(login, services: Services) -> None:
     release = threading.Event()
 
-    class SlowLLM(FakeLLM):
-        def stream(self, messages, params):
-            release.wait(5)
-            yield from super().stream(messages, params)
-
-    services.assistant.llm = SlowLLM()
+    services.assistant.llm = GatedLLM(gate=release)
     client, csrf = login("medewerker")
     _first, _ = _ask(client, csrf, "Wat kost een parkeervergunning?")
     second, _ = _ask(client, csrf, "Wat kost een parkeervergunning?")
@@ -186,12 +200,7 @@ def test_a_feedback_comment_is_redacted_before_it_reaches_the_audit_log(login, s
 def test_reopening_a_conversation_while_its_answer_is_written_resumes_the_stream(login, services: Services) -> None:
     release = threading.Event()
 
-    class SlowLLM(FakeLLM):
-        def stream(self, messages, params):
-            release.wait(5)
-            yield from super().stream(messages, params)
-
-    services.assistant.llm = SlowLLM()
+    services.assistant.llm = GatedLLM(gate=release)
     client, csrf = login("medewerker")
     turn, conversation = _ask(client, csrf, "Wat kost een parkeervergunning?")
     page = client.get(f"/chat/{conversation}").text
@@ -203,9 +212,7 @@ def test_reopening_a_conversation_while_its_answer_is_written_resumes_the_stream
 
 def test_the_model_remembers_a_conversation_whichever_process_answered_before(tmp_path, services: Services) -> None:
     """Two runners (two processes) share one history: each one's prompt holds every earlier exchange."""
-    from web.db import open_web_database
-
-    history = History(open_web_database(services.settings.model_copy(update={"data_dir": tmp_path})))
+    history = _history(tmp_path, services)
     llms = [FakeLLM("Antwoord van A [1]."), FakeLLM("Antwoord van B [1].")]
     runners = []
     for llm in llms:
@@ -241,13 +248,7 @@ def test_a_stream_request_on_another_process_follows_the_answer_to_its_end(app, 
 
     release = threading.Event()
 
-    class SlowLLM(FakeLLM):
-        def stream(self, messages, params):
-            yield "Een parkeervergunning"
-            release.wait(5)
-            yield from super().stream(messages, params)
-
-    services.assistant.llm = SlowLLM()
+    services.assistant.llm = GatedLLM(gate=release, first="Een parkeervergunning")
     other = create_app(services.settings, services)
     client, csrf = login("medewerker")
     turn, conversation = _ask(client, csrf, "Wat kost een parkeervergunning?")
@@ -265,18 +266,9 @@ def test_a_stream_request_on_another_process_follows_the_answer_to_its_end(app, 
 
 def test_with_two_workers_two_questions_are_answered_at_once(tmp_path, services: Services) -> None:
     """With a model server that has parallel slots, a process answers as many questions at once as workers."""
-    from web.db import open_web_database
-
-    inside, both = threading.Semaphore(0), threading.Event()
-
-    class ParallelLLM(FakeLLM):
-        def stream(self, messages, params):
-            inside.release()
-            both.wait(5)  # set only once two answers are being generated at the same time
-            yield from super().stream(messages, params)
-
-    services.assistant.llm = ParallelLLM()
-    history = History(open_web_database(services.settings.model_copy(update={"data_dir": tmp_path})))
+    inside, both = threading.Semaphore(0), threading.Event()  # both: set only once two answers run at once
+    services.assistant.llm = GatedLLM(gate=both, entered=inside)
+    history = _history(tmp_path, services)
     runner = ChatRunner(services.assistant, history, workers=2)
     conversation = history.start("u", "q")
     turns = [history.add_turn("u", conversation, "Wat kost een parkeervergunning?") for _ in range(3)]
