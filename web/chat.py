@@ -95,22 +95,24 @@ class ChatRunner:
         for _ in range(self._workers):
             self._jobs.put(None)
 
-    def _conversation(self, job: _Job) -> Conversation:
-        """The model's memory of the conversation: kept from this process's last turn when that was the last
-        turn anywhere, else rebuilt from the shared history (after a restart, or another process's turn)."""
+    def _conversation(self, job: _Job) -> tuple[Conversation, tuple[str, ...]]:
+        """The model's memory of the conversation, and the ids of the turns it holds: kept from this process's
+        last turn when that was the last turn anywhere, else rebuilt from the shared history (after a restart,
+        or another process's turn)."""
         earlier = [t for t in self._history.turns(job.actor.user_id, job.conversation_id)
                    if t.outcome in REMEMBERED and t.id != job.turn_id]
         key = tuple(t.id for t in earlier)
         with self._memory_lock:
             cached = self._conversations.pop(job.conversation_id, None)
         if cached is not None and cached[0] == key:
-            return cached[1]
-        return self._assistant.resume(job.conversation_id, [(t.question, t.answer) for t in earlier])
+            return cached[1], key
+        return self._assistant.resume(job.conversation_id, [(t.question, t.answer) for t in earlier]), key
 
-    def _remember(self, job: _Job, conversation: Conversation) -> None:
-        earlier = [t for t in self._history.turns(job.actor.user_id, job.conversation_id) if t.outcome in REMEMBERED]
+    def _remember(self, job: _Job, conversation: Conversation, key: tuple[str, ...]) -> None:
+        """Keep the memory for the next turn, keyed by the turns it holds (a turn another process finishes
+        meanwhile changes the history's key, so the next turn rebuilds rather than use a stale memory)."""
         with self._memory_lock:
-            self._conversations[job.conversation_id] = (tuple(t.id for t in earlier), conversation)
+            self._conversations[job.conversation_id] = (key, conversation)
             while len(self._conversations) > KEEP_CONVERSATIONS:
                 del self._conversations[next(iter(self._conversations))]
 
@@ -145,7 +147,7 @@ class ChatRunner:
                     logger.warning("chat turn %s: answer so far not stored: %s", job.turn_id, type(exc).__name__)
 
         try:
-            conversation = self._conversation(job)
+            conversation, earlier = self._conversation(job)
             result = self._assistant.ask(job.question, conversation, actor=job.actor, on_token=on_token)
         except UserError as exc:
             logger.info("chat turn %s refused: %s", job.turn_id, type(exc).__name__)
@@ -158,7 +160,8 @@ class ChatRunner:
             stream.push("error", "error.turn_failed")
             return
         self._history.finish_turn(job.turn_id, result.answer, sources_of(result), result.outcome, result.event_id)
-        self._remember(job, conversation)
+        if result.outcome in REMEMBERED:  # what Assistant.ask added to the memory
+            self._remember(job, conversation, (*earlier, job.turn_id))
 
     def _forget_old(self) -> None:
         cutoff = time.monotonic() - KEEP_FINISHED_SECONDS
