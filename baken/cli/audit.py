@@ -112,11 +112,7 @@ def _copy(args: argparse.Namespace, settings: Any) -> int:
     source = getattr(settings, "audit_log", None) or AuditSettings()
     target = source.model_copy(update={"dsn": SecretStr(args.to_dsn),
                                        "pg_schema": args.to_schema or source.pg_schema})
-    try:
-        result = copy_audit_log(source, target, Path(settings.data_dir), actor=_auditor(), role=ROLE)
-    except UserError as exc:
-        print(f"baken: copy refused: {exc}", file=sys.stderr)
-        return 1
+    result = copy_audit_log(source, target, Path(settings.data_dir), actor=_auditor(), role=ROLE)
     print(f"copied {result.records} record(s), {result.content_rows} content row(s), {result.checkpoints} "
           f"checkpoint(s) and {result.holds} hold(s) from {result.source} to {result.target}")
     verified = result.verified
@@ -235,7 +231,7 @@ def register(subparsers: Any) -> None:
                            "PGPASSWORD or ~/.pgpass instead of the command line)")
     copy.add_argument("--to-schema", type=_schema_name, metavar="NAME",
                       help="the target schema (default: the configured BAKEN_AUDIT__PG_SCHEMA)")
-    copy.set_defaults(handler=_copy)
+    copy.set_defaults(handler=_copy, refuses="copy")
 
     show = commands.add_parser("show", help="show one record with its content")
     show.add_argument("seq", type=int)

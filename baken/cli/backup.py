@@ -69,33 +69,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="a new or empty directory, outside DATA_DIR")
     backup.add_argument("--with-keys", action="store_true",
                         help="also copy the audit signing and pseudonym keys (the backup then holds secrets)")
-    backup.set_defaults(handler=run_backup)
+    backup.set_defaults(handler=run_backup, refuses="backup")
     restore = subparsers.add_parser("restore", help="restore a backup into an empty DATA_DIR, then check it")
     restore.add_argument("directory", type=Path, metavar="DIR", help="a directory written by `baken backup`")
-    restore.set_defaults(handler=run_restore)
+    restore.set_defaults(handler=run_restore, refuses="restore")
 
 
 def run_backup(args: argparse.Namespace, settings: Settings) -> int:
     """`baken backup DIR [--with-keys]`."""
-    try:
-        return _backup(args.directory, settings, args.with_keys)
-    except UserError as exc:
-        return _refused(exc)
+    return _backup(args.directory, settings, args.with_keys)
 
 
 def run_restore(args: argparse.Namespace, settings: Settings) -> int:
     """`baken restore DIR`."""
-    try:
-        from baken.cli.restore import restore
+    from baken.cli.restore import restore
 
-        return restore(args.directory, settings)
-    except UserError as exc:
-        return _refused(exc)
-
-
-def _refused(exc: UserError) -> int:
-    print(f"baken: {exc}", file=sys.stderr)
-    return 1
+    return restore(args.directory, settings)
 
 
 # --- backup ------------------------------------------------------------------------------------------------

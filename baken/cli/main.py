@@ -10,7 +10,9 @@ from collections.abc import Sequence
 from baken.errors import BakenError, UserError
 
 # Each command module has `register(subparsers)`, which adds its parsers with `set_defaults(handler=...)`;
-# a handler takes (args, settings) and returns an exit status.
+# a handler takes (args, settings) and returns an exit status. A command that refuses to act on state it finds
+# (a migration into a live database, a restore into a used directory) also sets `refuses="<what>"`: its
+# UserError is then a refusal, exit status 1, rather than bad input (2).
 COMMAND_MODULES = ("documents", "chat", "models", "audit", "redact", "serve", "migrate", "backup")
 
 
@@ -57,8 +59,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         status = args.handler(args, settings)
     except UserError as exc:
-        print(f"baken: {exc}", file=sys.stderr)
-        status = 2
+        refuses = getattr(args, "refuses", None)
+        print(f"baken: {refuses} refused: {exc}" if refuses else f"baken: {exc}", file=sys.stderr)
+        status = 1 if refuses else 2
     except BakenError as exc:
         print(f"baken: {type(exc).__name__}: {exc}", file=sys.stderr)
         status = 3

@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import sys
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, fields
@@ -68,7 +67,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     migrate.add_argument("--collection", metavar="NAME", help="collection on that server (default: the current one)")
     migrate.add_argument("--index-token", metavar="TOKEN", help="bearer token of that server")
     migrate.add_argument("--dry-run", action="store_true", help="count what would be copied; write nothing")
-    migrate.set_defaults(handler=run_migrate)
+    migrate.set_defaults(handler=run_migrate, refuses="migrate")
 
 
 @dataclass
@@ -136,14 +135,6 @@ class _Source:
 
 def run_migrate(args: argparse.Namespace, settings: Settings) -> int:
     """`baken migrate --to-database DSN [--schema S] [--to-index URL …] [--dry-run]`; a refusal exits with 1."""
-    try:
-        return _migrate(args, settings)
-    except UserError as exc:
-        print(f"baken: migrate refused: {exc}", file=sys.stderr)
-        return 1
-
-
-def _migrate(args: argparse.Namespace, settings: Settings) -> int:
     if args.to_database_env:
         args.to_database = os.environ.get(args.to_database_env)
         if not args.to_database:
