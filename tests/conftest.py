@@ -18,7 +18,7 @@ for _name, _value in (("HF_HUB_OFFLINE", "1"), ("TRANSFORMERS_OFFLINE", "1"), ("
 
 from baken.settings import Settings
 from tests.paths import MODELS_DIR, REPO, SMALL_CORPUS
-from tests.servers import free_port
+from tests.servers import ChromaServer, free_port
 
 POSTGRES_SCRIPT = REPO / "scripts" / "postgres-test-server"
 
@@ -94,3 +94,22 @@ def postgres_dsn() -> Iterator[str]:
     finally:
         subprocess.run([str(POSTGRES_SCRIPT), "stop", "--dir", str(cluster)], capture_output=True,
                        timeout=60, check=False)
+
+
+@pytest.fixture(scope="module")
+def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChromaServer]:
+    """One `chroma run` server for the test module."""
+    server = ChromaServer(tmp_path_factory.mktemp("chroma-server") / "data")
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def cheap_password_hashing() -> Iterator[None]:
+    """argon2id with a small cost, so that tests that create accounts stay fast."""
+    import web.accounts
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(web.accounts, "HASHING", {"time_cost": 1, "memory_cost": 1024, "parallelism": 1})
+        yield

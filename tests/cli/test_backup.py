@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import shutil
 import threading
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,16 +54,6 @@ def build_installation(data: Path, models_dir: Path, embedder) -> Installation:
             log.append("conversation.turn", actor=user.id, role="medewerker", record={"n": n},
                        outcome="answered")
     return Installation(settings, doc_ids, user.id)
-
-
-@pytest.fixture(scope="module", autouse=True)
-def cheap_password_hashing() -> Iterator[None]:
-    """argon2id with a small cost, so that creating the account stays fast."""
-    import web.accounts
-
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(web.accounts, "HASHING", {"time_cost": 1, "memory_cost": 1024, "parallelism": 1})
-        yield
 
 
 @pytest.fixture(scope="module")

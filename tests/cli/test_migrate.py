@@ -12,7 +12,6 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
-import web.accounts
 from assistant.audit import AuditLog, AuditSettings
 from assistant.audit.migrate import open_store
 from baken.cli.main import main
@@ -23,7 +22,7 @@ from baken.wiring import build_index
 from ingestion.embedder import FakeEmbedder
 from ingestion.registry import DocumentRecord, Registry, now
 from ingestion.store import ChromaStore
-from tests.ingestion.test_chroma_server import ChromaServer
+from tests.servers import ChromaServer
 from web.accounts import Accounts
 from web.db import open_web_database
 from web.history import History
@@ -57,20 +56,6 @@ class Target:
     audit_schema: str
     index_url: str
     collection: str
-
-
-@pytest.fixture(scope="module")
-def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChromaServer]:
-    """One `chroma run` server for the module."""
-    server = ChromaServer(tmp_path_factory.mktemp("chroma-server") / "data")
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(autouse=True)
-def cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(web.accounts, "HASHING", {"time_cost": 1, "memory_cost": 1024, "parallelism": 1})
 
 
 @pytest.fixture

@@ -25,9 +25,8 @@ import pytest
 
 from bench.chat import WebClient
 from tests.assistant.test_openai_llm import GGUF, ModelServer
-from tests.ingestion.test_chroma_server import ChromaServer
 from tests.paths import MODELS_DIR, REPO
-from tests.servers import free_port
+from tests.servers import ChromaServer, free_port
 
 pytestmark = pytest.mark.slow
 PASSWORD = "twee-processen-wachtwoord"

@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 
 from baken.database import Database
-from tests.ingestion.test_chroma_server import ChromaServer
 
 
 def _postgres(dsn: str) -> Iterator[Database]:
@@ -34,12 +33,3 @@ def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Databas
 def postgres(postgres_dsn: str) -> Iterator[Database]:
     """An empty PostgreSQL database, as several hosts share it."""
     yield from _postgres(postgres_dsn)
-
-
-@pytest.fixture(scope="module")
-def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChromaServer]:
-    """One `chroma run` server for the test module."""
-    server = ChromaServer(tmp_path_factory.mktemp("chroma-server") / "data")
-    server.start()
-    yield server
-    server.stop()

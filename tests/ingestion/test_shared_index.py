@@ -18,7 +18,7 @@ from ingestion.index import Index
 from ingestion.lexical import LexicalIndex
 from ingestion.registry import HEARTBEAT_TIMEOUT, DocumentRecord, Registry, now
 from ingestion.store import ChromaStore, FakeStore, VectorStore
-from tests.ingestion.test_chroma_server import ChromaServer
+from tests.servers import ChromaServer
 
 GROFVUIL = "# Grofvuil\n\nGrofvuil wordt op dinsdag opgehaald.\n"
 GROFVUIL_NEW = "# Grofvuil\n\nGrofvuil wordt voortaan op vrijdag opgehaald.\n"

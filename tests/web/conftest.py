@@ -39,16 +39,6 @@ def fake_services(data: Path, answer: str = "Een parkeervergunning kost veertig 
     return Services(settings, index, assistant, audit=audit)
 
 
-@pytest.fixture(scope="session", autouse=True)
-def cheap_password_hashing() -> Iterator[None]:
-    """argon2id with a small cost, so that tests that create accounts stay fast."""
-    import web.accounts
-
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(web.accounts, "HASHING", {"time_cost": 1, "memory_cost": 1024, "parallelism": 1})
-        yield
-
-
 @pytest.fixture
 def web_settings_(tmp_path: Path) -> Settings:
     """Settings with a fresh data directory."""
