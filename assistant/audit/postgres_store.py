@@ -17,9 +17,10 @@ import psycopg
 from psycopg import sql
 
 from assistant.audit.checkpoint import Checkpoint
-from assistant.audit.records import PreparedRecord, Preparer, insert_next
+from assistant.audit.records import PreparedRecord, Preparer
 from assistant.audit.store import (
     HOLD_COUNTER,
+    Appending,
     Batch,
     Hold,
     RecordQuery,
@@ -131,8 +132,10 @@ def _stored(row: tuple[Any, ...]) -> StoredRecord:
                         head=bytes(row[5]), content_json=row[6], salt=None if row[7] is None else bytes(row[7]))
 
 
-class PostgresAuditStore:
+class PostgresAuditStore(Appending):
     """Audit records in one PostgreSQL schema, shared by every Baken process that points at it."""
+
+    MARK = "%s"  # the driver's placeholder
 
     def __init__(self, dsn: str, *, schema: str = "baken_audit", connect_timeout_s: int = 10) -> None:
         self.dsn, self.schema = dsn, schema
@@ -191,23 +194,6 @@ class PostgresAuditStore:
                     return conn.execute(query, params).fetchall()  # type: ignore[arg-type]
             except psycopg.Error as exc:
                 raise AuditError(f"cannot read the audit log ({self._where()}): {exc}") from exc
-
-    @staticmethod
-    def _insert(conn: psycopg.Connection[Any], prepare: Preparer) -> PreparedRecord:
-        return insert_next(conn, prepare, "%s")
-
-    def append(self, prepare: Preparer) -> PreparedRecord:
-        """Append one record under the advisory lock."""
-        return self._write(lambda conn: self._insert(conn, prepare))
-
-    def append_many(self, preparers: Iterable[Preparer]) -> list[PreparedRecord]:
-        """Append several records in one transaction."""
-        return self._write(lambda conn: [self._insert(conn, p) for p in preparers])
-
-    def last(self) -> tuple[int, bytes] | None:
-        """The last (seq, head), or None for an empty log."""
-        rows = self._read("SELECT seq, head FROM records ORDER BY seq DESC LIMIT 1")
-        return (rows[0][0], bytes(rows[0][1])) if rows else None
 
     def records(self, first: int = 1, last: int | None = None) -> Iterator[StoredRecord]:
         """Records in order from one REPEATABLE READ snapshot, on a connection of their own."""

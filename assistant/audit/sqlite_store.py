@@ -20,9 +20,10 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from assistant.audit.checkpoint import Checkpoint
-from assistant.audit.records import PreparedRecord, Preparer, insert_next
+from assistant.audit.records import PreparedRecord, Preparer
 from assistant.audit.store import (
     HOLD_COUNTER,
+    Appending,
     Batch,
     Hold,
     RecordQuery,
@@ -111,8 +112,10 @@ def _stored(row: tuple[Any, ...]) -> StoredRecord:
                         head=bytes(row[5]), content_json=row[6], salt=None if row[7] is None else bytes(row[7]))
 
 
-class SQLiteAuditStore:
+class SQLiteAuditStore(Appending):
     """Audit records in one SQLite file (WAL mode), shared safely by threads and processes."""
+
+    MARK = "?"  # the driver's placeholder
 
     def __init__(self, path: Path, *, durable: bool = True, busy_timeout_ms: int = 10_000) -> None:
         self.path = path
@@ -177,23 +180,6 @@ class SQLiteAuditStore:
                 return self._conn.execute(sql, params).fetchall()
             except sqlite3.Error as exc:
                 raise AuditError(f"cannot read the audit log {self.path}: {exc}") from exc
-
-    @staticmethod
-    def _insert(conn: sqlite3.Connection, prepare: Preparer) -> PreparedRecord:
-        return insert_next(conn, prepare, "?")
-
-    def append(self, prepare: Preparer) -> PreparedRecord:
-        """Append one record in its own exclusive transaction."""
-        return self._write(lambda conn: self._insert(conn, prepare))
-
-    def append_many(self, preparers: Iterable[Preparer]) -> list[PreparedRecord]:
-        """Append several records in one exclusive transaction."""
-        return self._write(lambda conn: [self._insert(conn, p) for p in preparers])
-
-    def last(self) -> tuple[int, bytes] | None:
-        """The last (seq, head), or None for an empty log."""
-        rows = self._read("SELECT seq, head FROM records ORDER BY seq DESC LIMIT 1")
-        return (rows[0][0], bytes(rows[0][1])) if rows else None
 
     def records(self, first: int = 1, last: int | None = None) -> Iterator[StoredRecord]:
         """Records in order from one snapshot, read on a connection of their own so appends are not blocked."""

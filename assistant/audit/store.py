@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from assistant.audit.checkpoint import Checkpoint
-from assistant.audit.records import PreparedRecord, Preparer
+from assistant.audit.records import PreparedRecord, Preparer, insert_next
 from baken.errors import AuditError
 
 # Every table of a store with its columns, in the order a copy reads and writes them; rows go by the first
@@ -104,6 +104,35 @@ class RetentionRow:
     conversation_id: str | None
     has_content: bool
     has_metadata: bool
+
+
+class Appending:
+    """The appends and the chain head, written once for both stores over their own `_write` (one locked
+    transaction), `_read` and the driver's placeholder `MARK`."""
+
+    MARK: str
+
+    def _write(self, work: Any) -> Any:
+        raise NotImplementedError
+
+    def _read(self, query: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        raise NotImplementedError
+
+    def _insert(self, conn: Any, prepare: Preparer) -> PreparedRecord:
+        return insert_next(conn, prepare, self.MARK)
+
+    def append(self, prepare: Preparer) -> PreparedRecord:
+        """Append one record in its own locked transaction."""
+        return self._write(lambda conn: self._insert(conn, prepare))  # type: ignore[no-any-return]
+
+    def append_many(self, preparers: Iterable[Preparer]) -> list[PreparedRecord]:
+        """Append several records in one locked transaction."""
+        return self._write(lambda conn: [self._insert(conn, p) for p in preparers])  # type: ignore[no-any-return]
+
+    def last(self) -> tuple[int, bytes] | None:
+        """The last (seq, head), or None for an empty log."""
+        rows = self._read("SELECT seq, head FROM records ORDER BY seq DESC LIMIT 1")
+        return (rows[0][0], bytes(rows[0][1])) if rows else None
 
 
 class AuditStore(Protocol):
