@@ -6,15 +6,14 @@ Replacing a document flips the new row to `ready` and the old one to `deleting` 
 serialised per source, so readers see either version, never both, and two processes publishing versions
 of one source never leave two `ready` rows.
 
-Each `indexing` row has an owner (host and pid) with a heartbeat (`touched`, on the database's clock, so
-hosts need not agree on the time). Another process takes an unfinished row for abandoned when its owner is
-a dead pid on the same host, or is on another host and has been silent for `HEARTBEAT_TIMEOUT`.
+Each `indexing` row has an owner (`baken.process.Owner`: host, pid, start time) with a heartbeat
+(`touched`, on the database's clock, so hosts need not agree on the time). Another process takes an
+unfinished row for abandoned when its owner is a process on the same host that is gone (its pid dead, or
+reused by a later process), or is on another host and has been silent for `HEARTBEAT_TIMEOUT`.
 """
 
 from __future__ import annotations
 
-import os
-import socket
 import time
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime, timedelta
@@ -22,6 +21,7 @@ from pathlib import Path
 from typing import Any, TypeAlias
 
 from baken.database import Connection, Database, Row
+from baken.process import Owner
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS documents (
@@ -43,7 +43,8 @@ CREATE TABLE IF NOT EXISTS owners (
     doc_id  TEXT PRIMARY KEY,
     host    TEXT NOT NULL,
     pid     INTEGER NOT NULL,
-    touched DOUBLE PRECISION
+    touched DOUBLE PRECISION,
+    started BIGINT             -- the owner's start time (baken.process), so a reused pid is not taken for it
 );
 """
 HEARTBEAT_TIMEOUT = timedelta(minutes=5)  # an unfinished row owned by a silent other host is abandoned after this
@@ -52,7 +53,7 @@ CLOCK = {  # the database's clock, in seconds since the epoch
     "sqlite": "((julianday('now') - 2440587.5) * 86400.0)",
     "postgres": "CAST(EXTRACT(EPOCH FROM clock_timestamp()) AS DOUBLE PRECISION)",
 }
-_OWNER = "SELECT d.*, o.host, o.pid, {clock} - o.touched AS silence FROM documents d" \
+_OWNER = "SELECT d.*, o.host, o.pid, o.started, {clock} - o.touched AS silence FROM documents d" \
          " LEFT JOIN owners o ON o.doc_id = d.doc_id"
 
 
@@ -87,20 +88,29 @@ class Registry:
     def __init__(self, where: Path | Database, *, host: str | None = None, pid: int | None = None) -> None:
         self._owned = not isinstance(where, Database)
         self._db = Database(where) if isinstance(where, Path) else where
-        self._host, self._pid = host or socket.gethostname(), pid or os.getpid()
+        me = Owner.this_process()
+        # A test posing as another process names its host and pid; its start time is then unknown (0).
+        self._owner = me if host is None and pid is None else Owner(host or me.host, pid or me.pid, 0)
+        self._host, self._pid = self._owner.host, self._owner.pid
         self._clock = CLOCK[self._db.dialect]
         self._with_owner = _OWNER.format(clock=self._clock)
         self._touched: dict[str, float] = {}  # doc_id -> monotonic time of this process's last heartbeat
         self._db.create(SCHEMA)
-        if self._db.dialect == "sqlite":
-            self._add_heartbeat_column()
+        self._add_owner_columns()
 
-    def _add_heartbeat_column(self) -> None:
-        """Registries written before heartbeats have no `touched`; their owners get one from now."""
-        with self._db.transaction() as conn:
-            if not any(c["name"] == "touched" for c in conn.execute("PRAGMA table_info(owners)").fetchall()):
+    def _add_owner_columns(self) -> None:
+        """Registries written before heartbeats have no `touched` (their owners get one from now), and before
+        start times no `started` (unknown: only the pid is checked)."""
+        with self._db.transaction(lock="registry-schema") as conn:
+            if self._db.dialect == "postgres":
+                conn.execute("ALTER TABLE owners ADD COLUMN IF NOT EXISTS started BIGINT")
+                return
+            columns = {c["name"] for c in conn.execute("PRAGMA table_info(owners)").fetchall()}
+            if "touched" not in columns:
                 conn.execute("ALTER TABLE owners ADD COLUMN touched DOUBLE PRECISION")
                 conn.execute(f"UPDATE owners SET touched = {self._clock}")
+            if "started" not in columns:
+                conn.execute("ALTER TABLE owners ADD COLUMN started BIGINT")
 
     # --- reading ---------------------------------------------------------------------------------------
 
@@ -148,9 +158,10 @@ class Registry:
             conn.execute(f"INSERT INTO documents ({', '.join(_FIELDS)}) VALUES ({', '.join('?' * len(_FIELDS))})"
                          " ON CONFLICT (doc_id) DO UPDATE SET "
                          + ", ".join(f"{f} = excluded.{f}" for f in _FIELDS[1:]), values)
-            conn.execute(f"INSERT INTO owners (doc_id, host, pid, touched) VALUES (?, ?, ?, {self._clock})"
+            conn.execute(f"INSERT INTO owners (doc_id, host, pid, started, touched) VALUES (?, ?, ?, ?, {self._clock})"
                          " ON CONFLICT (doc_id) DO UPDATE SET host = excluded.host, pid = excluded.pid,"
-                         " touched = excluded.touched", (record.doc_id, self._host, self._pid))
+                         " started = excluded.started, touched = excluded.touched",
+                         (record.doc_id, self._host, self._pid, self._owner.started))
         self._touched[record.doc_id] = time.monotonic()
         return True
 
@@ -222,19 +233,9 @@ class Registry:
         if row["host"] == self._host:
             if row["pid"] == self._pid:
                 return True  # this process is starting: nothing of its own can be in progress
-            return not _alive(int(row["pid"]))
+            return not Owner(row["host"], int(row["pid"]), int(row["started"] or 0)).running()
         silence = row["silence"]
         return silence is None or float(silence) > HEARTBEAT_TIMEOUT.total_seconds()
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _record(row: dict[str, Any]) -> DocumentRecord:

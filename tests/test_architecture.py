@@ -9,7 +9,7 @@ from collections import defaultdict
 from tests.paths import REPO
 
 PACKAGES = ("baken", "models", "ingestion", "guardrails", "assistant", "web")
-SHARED = {"baken.errors", "baken.settings", "baken.database"}  # the shared vocabulary every layer may use
+SHARED = {"baken.errors", "baken.settings", "baken.database", "baken.process"}  # the shared vocabulary every layer may use
 ALLOWED = {  # package -> our packages it may import (besides itself and SHARED)
     "models": set(),
     "guardrails": {"models"},

@@ -7,11 +7,9 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import queue
 import re
 import shutil
-import socket
 import threading
 import time
 import unicodedata
@@ -22,6 +20,7 @@ from pathlib import Path
 from typing import Protocol
 
 from baken.database import Database, Row
+from baken.process import Owner
 from ingestion.index import Index, IngestOutcome
 
 logger = logging.getLogger(__name__)
@@ -77,58 +76,6 @@ class IndexJob:
 
 Finished = Callable[[IndexJob], None]
 _JOB_FIELDS = tuple(f.name for f in fields(IndexJob))
-
-
-@dataclass(frozen=True)
-class Owner:
-    """A server process: its host, pid and start time (so that a later process given the same pid, as in a
-    restarted container, is not taken for the one that died)."""
-
-    host: str
-    pid: int
-    started: int  # clock ticks after boot, from /proc; 0 where that is unknown
-
-    @staticmethod
-    def this_process() -> Owner:
-        """The process we run in."""
-        return Owner(_this_host(), os.getpid(), _start_ticks(os.getpid()) or 0)
-
-    def running(self) -> bool:
-        """Whether the process still runs; asked on its own host."""
-        ticks = _start_ticks(self.pid)
-        if ticks is not None:
-            return ticks >= 0 and (not self.started or ticks == self.started)
-        if Path("/proc/self/stat").exists():
-            return False  # Linux without a /proc entry for the pid: no such process
-        if os.name == "nt":
-            return True  # no harmless probe (os.kill would terminate it): the heartbeat decides
-        try:
-            os.kill(self.pid, 0)
-        except ProcessLookupError:
-            return False
-        except PermissionError:
-            return True
-        return True
-
-
-def _this_host() -> str:
-    """The host name, on Linux with the PID namespace within which pids mean something: two containers with
-    host networking share a host name, not their pids."""
-    try:
-        namespace = os.readlink("/proc/self/ns/pid")  # "pid:[4026531836]"
-    except OSError:
-        return socket.gethostname()
-    return f"{socket.gethostname()}/{namespace.strip('pid:[]')}"
-
-
-def _start_ticks(pid: int) -> int | None:
-    """When a process started (field 22 of /proc/PID/stat); -1 for a zombie; None without such a file."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii", errors="replace")
-        state, *rest = stat.rsplit(")", 1)[1].split()
-        return -1 if state in ("Z", "X") else int(rest[18])
-    except (OSError, IndexError, ValueError):
-        return None
 
 
 class JobBook(Protocol):

@@ -3,6 +3,7 @@ registries written before heartbeats."""
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import subprocess
 import sys
@@ -90,6 +91,20 @@ def test_on_the_same_host_a_dead_pid_is_abandoned_and_a_live_one_is_not(database
     finally:
         live.kill()
         live.wait()
+
+
+def test_a_pid_reused_by_a_later_process_does_not_keep_a_dead_owners_document(database: Database) -> None:
+    """As in a restarted container: the owner's pid now belongs to another live process (here: our parent)."""
+    from baken.process import Owner, start_ticks
+
+    parent = os.getppid()
+    Registry(database, pid=parent).begin(record("reused"))
+    with database.connect() as conn:
+        conn.execute("UPDATE owners SET started = ? WHERE doc_id = 'reused'", ((start_ticks(parent) or 0) + 1,))
+    assert [r.doc_id for r in Registry(database).unfinished()] == ["reused"]
+    with database.connect() as conn:  # the owner's real start time: it still runs, its work is left alone
+        conn.execute("UPDATE owners SET started = ? WHERE doc_id = 'reused'", (start_ticks(parent),))
+    assert Registry(database).unfinished() == [] and Owner(Owner.this_process().host, parent, 0).running()
 
 
 def test_deleting_rows_are_always_finished_by_whoever_starts(database: Database) -> None:
