@@ -50,6 +50,16 @@ def _as_time(value: datetime | str | None) -> str | None:
     return format_time(value)
 
 
+def open_store(settings: AuditSettings, data_dir: Path) -> AuditStore:
+    """The store the settings name: PostgreSQL when a DSN is set, else the SQLite file under `data_dir`."""
+    if settings.dsn is not None:
+        from assistant.audit.postgres_store import PostgresAuditStore
+
+        return PostgresAuditStore(settings.dsn.get_secret_value(), schema=settings.pg_schema)
+    return SQLiteAuditStore(settings.database_path(data_dir), durable=settings.durable,
+                            busy_timeout_ms=settings.busy_timeout_ms)
+
+
 def _check_shared_key(store: AuditStore, keys: AuditKeys) -> None:
     """Refuse to write into a shared log that another key signed: every process, on every host, must use the
     same key directory, or checkpoints would not verify and one user would get a pseudonym per host."""
@@ -76,15 +86,9 @@ class AuditLog:
     def open(cls, settings: AuditSettings, data_dir: Path) -> AuditLog:
         """The log in PostgreSQL when `settings.dsn` is set, else in the SQLite file under `data_dir`."""
         keys = AuditKeys.load_or_create(settings.keys_path(data_dir))
-        store: AuditStore
+        store = open_store(settings, data_dir)
         if settings.dsn is not None:
-            from assistant.audit.postgres_store import PostgresAuditStore
-
-            store = PostgresAuditStore(settings.dsn.get_secret_value(), schema=settings.pg_schema)
             _check_shared_key(store, keys)
-        else:
-            store = SQLiteAuditStore(settings.database_path(data_dir), durable=settings.durable,
-                                     busy_timeout_ms=settings.busy_timeout_ms)
         return cls(store, keys, settings)
 
     def pseudonym(self, user_id: str) -> str:

@@ -17,9 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from assistant.audit.keys import PSEUDONYM_KEY_FILE, SIGNING_KEY_FILE, AuditKeys
-from assistant.audit.log import SYSTEM_ACTOR, AuditLog
+from assistant.audit.log import SYSTEM_ACTOR, AuditLog, open_store
 from assistant.audit.settings import AuditSettings
-from assistant.audit.sqlite_store import SQLiteAuditStore
 from assistant.audit.store import HOLD_COUNTER, AuditStore, Batch
 from assistant.audit.verify import VerifyResult
 from baken.errors import UserError
@@ -41,16 +40,6 @@ class CopyResult:
     verified: VerifyResult
     source: str = ""  # where the log came from and went to, never with a password
     target: str = ""
-
-
-def open_store(settings: AuditSettings, data_dir: Path) -> AuditStore:
-    """The store the settings name: PostgreSQL when a DSN is set, else the SQLite file under `data_dir`."""
-    if settings.dsn is not None:
-        from assistant.audit.postgres_store import PostgresAuditStore
-
-        return PostgresAuditStore(settings.dsn.get_secret_value(), schema=settings.pg_schema)
-    return SQLiteAuditStore(settings.database_path(data_dir), durable=settings.durable,
-                            busy_timeout_ms=settings.busy_timeout_ms)
 
 
 def copy_audit_log(source: AuditSettings, target: AuditSettings, data_dir: Path, *, actor: str = SYSTEM_ACTOR,

@@ -252,7 +252,7 @@ def _audit_target(settings: Settings, dsn: str) -> AuditSettings | None:
 
 def _audit_records(settings: Settings) -> int:
     """Records in the SQLite audit log."""
-    from assistant.audit.migrate import open_store
+    from assistant.audit.log import open_store
 
     store = open_store(settings.audit_log, settings.data_dir)
     try:
@@ -290,7 +290,7 @@ def _refuse_unless_empty(database: Database, index: ChromaStore | None, audit: A
     if index is not None and (n := index.count()):
         full.append(f"{n} chunks in {_masked(args.to_index)}")
     if audit is not None:
-        from assistant.audit.migrate import open_store
+        from assistant.audit.log import open_store
 
         store = open_store(audit, data_dir)
         try:

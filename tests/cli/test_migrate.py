@@ -13,7 +13,7 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 
 from assistant.audit import AuditLog, AuditSettings
-from assistant.audit.migrate import open_store
+from assistant.audit.log import open_store
 from baken.cli.main import main
 from baken.cli.migrate import _masked
 from baken.database import Database
