@@ -102,8 +102,10 @@ class Registry:
         """Registries written before heartbeats have no `touched` (their owners get one from now), and before
         start times no `started` (unknown: only the pid is checked)."""
         with self._db.transaction(lock="registry-schema") as conn:
-            if self._db.dialect == "postgres":
-                conn.execute("ALTER TABLE owners ADD COLUMN IF NOT EXISTS started BIGINT")
+            if self._db.dialect == "postgres":  # look first: ALTER locks the table even when nothing changes
+                if conn.execute("SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema()"
+                                " AND table_name = 'owners' AND column_name = 'started'").fetchone() is None:
+                    conn.execute("ALTER TABLE owners ADD COLUMN started BIGINT")
                 return
             columns = {c["name"] for c in conn.execute("PRAGMA table_info(owners)").fetchall()}
             if "touched" not in columns:
