@@ -175,3 +175,12 @@ def test_a_registry_written_before_heartbeats_opens_and_works(tmp_path: Path) ->
     assert [r.doc_id for r in registry.unfinished()] == ["b"]
     assert registry.begin(record("c", source="a.md")) and registry.publish("c", 1) == ["a"]
     assert Registry(path).ready_ids() == {"c"}  # opening it again changes nothing
+
+
+def test_an_owners_table_without_start_times_gets_the_column(database: Database) -> None:
+    Registry(database)
+    with database.connect() as conn:
+        conn.execute("ALTER TABLE owners DROP COLUMN started")
+    Registry(database).begin(record("a"))  # opening adds it back; begin writes it
+    with database.connect() as conn:
+        assert conn.execute("SELECT started FROM owners WHERE doc_id = 'a'").fetchone()["started"] is not None
