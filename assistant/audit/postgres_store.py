@@ -16,15 +16,14 @@ from typing import Any, TypeVar
 import psycopg
 from psycopg import sql
 
-from assistant.audit.checkpoint import Checkpoint
 from assistant.audit.records import PreparedRecord, Preparer
 from assistant.audit.store import (
     HOLD_COUNTER,
-    Appending,
+    RECORDS_WITH_CONTENT,
     Batch,
     Hold,
     RecordQuery,
-    RetentionRow,
+    SharedQueries,
     StoredRecord,
     read_tables,
     write_tables,
@@ -121,7 +120,7 @@ CREATE TRIGGER checkpoints_guard BEFORE UPDATE OR DELETE ON checkpoints
 """
 
 _COLUMNS = "r.seq, r.time, r.action, r.record_json, r.record_hash, r.head, c.content_json, c.salt"
-_FROM = "records r LEFT JOIN content c ON c.seq = r.seq"
+_FROM = RECORDS_WITH_CONTENT
 _SOURCES = ("(CASE WHEN jsonb_typeof(r.record_json::jsonb -> 'baken.sources') = 'array'"
             " THEN r.record_json::jsonb -> 'baken.sources' ELSE '[]'::jsonb END)")
 _REDACTIONS = _SOURCES.replace("baken.sources", "baken.redactions")
@@ -132,7 +131,7 @@ def _stored(row: tuple[Any, ...]) -> StoredRecord:
                         head=bytes(row[5]), content_json=row[6], salt=None if row[7] is None else bytes(row[7]))
 
 
-class PostgresAuditStore(Appending):
+class PostgresAuditStore(SharedQueries):
     """Audit records in one PostgreSQL schema, shared by every Baken process that points at it."""
 
     MARK = "%s"  # the driver's placeholder
@@ -239,31 +238,6 @@ class PostgresAuditStore(Appending):
         statement = (f"SELECT {_COLUMNS} FROM {_FROM} WHERE {' AND '.join(where)} ORDER BY r.seq DESC"
                      " LIMIT %s OFFSET %s")
         return [_stored(row) for row in self._read(statement, (*params, limit, offset))]
-
-    def add_checkpoint(self, checkpoint: Checkpoint) -> None:
-        """Store a signed checkpoint; a second one for the same seq is ignored."""
-        self._write(lambda conn: conn.execute(
-            "INSERT INTO checkpoints (seq, head, time, key_id, signature) VALUES (%s, %s, %s, %s, %s)"
-            " ON CONFLICT (seq) DO NOTHING",
-            (checkpoint.seq, checkpoint.head, checkpoint.time, checkpoint.key_id, checkpoint.signature),
-        ))
-
-    def checkpoints(self) -> list[Checkpoint]:
-        """Every stored checkpoint, by seq."""
-        rows = self._read("SELECT seq, head, time, key_id, signature FROM checkpoints ORDER BY seq")
-        return [Checkpoint(seq=r[0], head=r[1], time=r[2], key_id=r[3], signature=r[4]) for r in rows]
-
-    def retention_rows(self, before: str) -> Iterator[RetentionRow]:
-        """Records older than `before` that still hold content or metadata."""
-        rows = self._read(
-            "SELECT r.seq, r.time, r.action, r.conversation_id, c.seq IS NOT NULL, r.record_json IS NOT NULL"
-            f" FROM {_FROM} WHERE r.time < %s AND (c.seq IS NOT NULL OR r.record_json IS NOT NULL)"
-            " ORDER BY r.seq",
-            (before,),
-        )
-        for row in rows:
-            yield RetentionRow(seq=row[0], time=row[1], action=row[2], conversation_id=row[3],
-                               has_content=bool(row[4]), has_metadata=bool(row[5]))
 
     def purge(self, content_seqs: list[int], metadata_seqs: list[int], prepare: Preparer) -> PreparedRecord:
         """Destroy content and metadata under a purge authorisation and append the purge record, atomically."""

@@ -19,15 +19,14 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
-from assistant.audit.checkpoint import Checkpoint
 from assistant.audit.records import PreparedRecord, Preparer
 from assistant.audit.store import (
     HOLD_COUNTER,
-    Appending,
+    RECORDS_WITH_CONTENT,
     Batch,
     Hold,
     RecordQuery,
-    RetentionRow,
+    SharedQueries,
     StoredRecord,
     read_tables,
     write_tables,
@@ -102,7 +101,7 @@ BEGIN SELECT RAISE(ABORT, 'audit checkpoints cannot be deleted'); END;
 """
 
 _COLUMNS = "r.seq, r.time, r.action, r.record_json, r.record_hash, r.head, c.content_json, c.salt"
-_FROM = "records r LEFT JOIN content c ON c.seq = r.seq"
+_FROM = RECORDS_WITH_CONTENT
 _CHUNK = 5000
 T = TypeVar("T")
 
@@ -112,7 +111,7 @@ def _stored(row: tuple[Any, ...]) -> StoredRecord:
                         head=bytes(row[5]), content_json=row[6], salt=None if row[7] is None else bytes(row[7]))
 
 
-class SQLiteAuditStore(Appending):
+class SQLiteAuditStore(SharedQueries):
     """Audit records in one SQLite file (WAL mode), shared safely by threads and processes."""
 
     MARK = "?"  # the driver's placeholder
@@ -230,30 +229,6 @@ class SQLiteAuditStore(Appending):
         sql = (f"SELECT {_COLUMNS} FROM {_FROM} WHERE {' AND '.join(where)} ORDER BY r.seq DESC"
                " LIMIT ? OFFSET ?")
         return [_stored(row) for row in self._read(sql, (*params, limit, offset))]
-
-    def add_checkpoint(self, checkpoint: Checkpoint) -> None:
-        """Store a signed checkpoint; a second one for the same seq is ignored."""
-        self._write(lambda conn: conn.execute(
-            "INSERT OR IGNORE INTO checkpoints (seq, head, time, key_id, signature) VALUES (?, ?, ?, ?, ?)",
-            (checkpoint.seq, checkpoint.head, checkpoint.time, checkpoint.key_id, checkpoint.signature),
-        ))
-
-    def checkpoints(self) -> list[Checkpoint]:
-        """Every stored checkpoint, by seq."""
-        rows = self._read("SELECT seq, head, time, key_id, signature FROM checkpoints ORDER BY seq")
-        return [Checkpoint(seq=r[0], head=r[1], time=r[2], key_id=r[3], signature=r[4]) for r in rows]
-
-    def retention_rows(self, before: str) -> Iterator[RetentionRow]:
-        """Records older than `before` that still hold content or metadata."""
-        rows = self._read(
-            "SELECT r.seq, r.time, r.action, r.conversation_id, c.seq IS NOT NULL, r.record_json IS NOT NULL"
-            f" FROM {_FROM} WHERE r.time < ? AND (c.seq IS NOT NULL OR r.record_json IS NOT NULL)"
-            " ORDER BY r.seq",
-            (before,),
-        )
-        for row in rows:
-            yield RetentionRow(seq=row[0], time=row[1], action=row[2], conversation_id=row[3],
-                               has_content=bool(row[4]), has_metadata=bool(row[5]))
 
     def purge(self, content_seqs: list[int], metadata_seqs: list[int], prepare: Preparer) -> PreparedRecord:
         """Destroy content and metadata under a purge authorisation and append the purge record, atomically."""

@@ -106,9 +106,12 @@ class RetentionRow:
     has_metadata: bool
 
 
-class Appending:
-    """The appends and the chain head, written once for both stores over their own `_write` (one locked
-    transaction), `_read` and the driver's placeholder `MARK`."""
+RECORDS_WITH_CONTENT = "records r LEFT JOIN content c ON c.seq = r.seq"
+
+
+class SharedQueries:
+    """What both stores do in the same SQL, written once over each store's own `_write` (one locked
+    transaction), `_read` and its driver's placeholder `MARK`."""
 
     MARK: str
 
@@ -133,6 +136,32 @@ class Appending:
         """The last (seq, head), or None for an empty log."""
         rows = self._read("SELECT seq, head FROM records ORDER BY seq DESC LIMIT 1")
         return (rows[0][0], bytes(rows[0][1])) if rows else None
+
+    def add_checkpoint(self, checkpoint: Checkpoint) -> None:
+        """Store a signed checkpoint; a second one for the same seq is ignored."""
+        m = self.MARK
+        self._write(lambda conn: conn.execute(
+            f"INSERT INTO checkpoints (seq, head, time, key_id, signature) VALUES ({m}, {m}, {m}, {m}, {m})"
+            " ON CONFLICT (seq) DO NOTHING",
+            (checkpoint.seq, checkpoint.head, checkpoint.time, checkpoint.key_id, checkpoint.signature),
+        ))
+
+    def checkpoints(self) -> list[Checkpoint]:
+        """Every stored checkpoint, by seq."""
+        rows = self._read("SELECT seq, head, time, key_id, signature FROM checkpoints ORDER BY seq")
+        return [Checkpoint(seq=r[0], head=r[1], time=r[2], key_id=r[3], signature=r[4]) for r in rows]
+
+    def retention_rows(self, before: str) -> Iterator[RetentionRow]:
+        """Records older than `before` that still hold content or metadata."""
+        rows = self._read(
+            "SELECT r.seq, r.time, r.action, r.conversation_id, c.seq IS NOT NULL, r.record_json IS NOT NULL"
+            f" FROM {RECORDS_WITH_CONTENT} WHERE r.time < {self.MARK}"
+            " AND (c.seq IS NOT NULL OR r.record_json IS NOT NULL) ORDER BY r.seq",
+            (before,),
+        )
+        for row in rows:
+            yield RetentionRow(seq=row[0], time=row[1], action=row[2], conversation_id=row[3],
+                               has_content=bool(row[4]), has_metadata=bool(row[5]))
 
 
 class AuditStore(Protocol):
