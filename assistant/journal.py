@@ -64,10 +64,18 @@ def turn_record(result: TurnResult) -> tuple[dict[str, Any], dict[str, Any]]:
         "baken.timings_ms": dict(result.timings_ms),
         "baken.grounded": result.supported,
         "baken.invalid_citations": list(result.invalid_citations),
+        "baken.answer_mode": result.mode,
+        "baken.follow_up": result.follow_up,
+        "baken.evidence": [{"n": e.n, "start": e.start, "end": e.end, "score": e.score} for e in result.evidence],
+        "baken.sentences": [{"status": s.status, "supported": s.check.supported, "source": s.check.source,
+                             "reason": s.check.reason, "support": s.check.support,
+                             "model_cited": list(s.check.model_cited)} for s in result.sentences],
+        "baken.withheld": result.withheld,
         "error.type": result.error,
     }
     content = {"question": result.redacted_question, "answer": result.redacted_answer,
-               "chunks": list(result.model_texts)}
+               "chunks": list(result.model_texts), "evidence": [e.redacted for e in result.evidence],
+               "generated": result.generated, "sentences": [s.check.text for s in result.sentences]}
     return record, content
 
 

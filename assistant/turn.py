@@ -1,5 +1,12 @@
 """One conversation turn, the single path every question takes:
-redact -> retrieve -> build prompt -> log the question -> generate -> restore -> cite -> log the turn.
+redact -> retrieve -> select evidence -> log the question -> show the evidence -> generate -> check every
+sentence -> restore -> cite -> log the turn.
+
+The evidence (Baken's own choice of the source sentences that answer the question) is shown before any model
+token. The model's answer is then checked sentence by sentence against the sources it was given
+(`assistant.check`); what no source supports is not shown as fact. `BAKEN_ANSWER__MODE` chooses between the
+evidence alone (extractive), the checked model text under it (generative), or the model text only when it
+passes the check (auto).
 """
 
 from __future__ import annotations
@@ -8,16 +15,21 @@ import logging
 import time
 import uuid
 from collections.abc import Callable, Collection, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
-from assistant.citations import UNSUPPORTED, ground
+from assistant.check import CheckedSentence, Checker, present
+from assistant.citations import ground
+from assistant.evidence import Evidence, select_evidence
 from assistant.llm import LLM, GenerationParams, Message
 from assistant.prompt import STOP, TEMPLATE_VERSION, PromptSource, build_prompt
+from assistant.questions import is_follow_up, standalone_query
+from assistant.terms import Terms
 from baken.errors import BakenError, UserError
 from baken.settings import Settings
 from ingestion.index import Hit, Index
 from ingestion.language import detect_language
+from ingestion.lexical import Tokenizer
 
 logger = logging.getLogger(__name__)
 MAX_QUESTION_CHARS = 4000
@@ -27,6 +39,13 @@ NO_SOURCE = {
     "en": "I could not find information in the municipality's documents that answers this question. "
           "Try rephrasing it, or ask a colleague.",
 }
+WITHHELD = {
+    "nl": "Het door AI geschreven antwoord is weggelaten, omdat de documenten het niet onderbouwen. "
+          "Hierboven staan de passages uit de documenten die bij uw vraag horen.",
+    "en": "The AI-written answer was withheld because the documents do not support it. "
+          "The passages from the documents that match your question are shown above.",
+}
+NOT_SUPPORTED = {"nl": "(niet onderbouwd door de documenten)", "en": "(not supported by the documents)"}
 
 
 class Redaction(Protocol):
@@ -94,6 +113,41 @@ class SourceRef:
     cited: bool
 
 
+@dataclass(frozen=True)
+class EvidenceRef:
+    """A sentence of source ``n`` shown as evidence: as the user reads it, as the model and the log saw it
+    (redacted), and where it lies in the source's text (``SourceRef.text[start:end]``; -1 when not found)."""
+
+    n: int
+    text: str
+    redacted: str
+    start: int
+    end: int
+    score: float
+    coverage: float
+
+    def record(self, source: SourceRef | None) -> dict[str, Any]:
+        """The evidence for `ask --json`, the web history and the template."""
+        return {"n": self.n, "text": self.text, "start": self.start, "end": self.end, "score": self.score,
+                "document": source.document if source else "", "title": source.title if source else "",
+                "page": source.page if source else None, "heading": source.heading if source else ""}
+
+
+@dataclass(frozen=True)
+class AnswerSentence:
+    """A generated sentence after the check: shown (supported), marked (generative mode, unsupported), removed
+    (auto mode, unsupported) or withheld (auto mode, too little of the answer supported)."""
+
+    text: str
+    check: CheckedSentence
+    status: str
+
+    def record(self) -> dict[str, Any]:
+        """The sentence for `ask --json` and the web history (the audit record keeps the redacted text)."""
+        return {"text": self.text, "supported": self.check.supported, "source": self.check.source,
+                "reason": self.check.reason, "status": self.status}
+
+
 @dataclass
 class TurnResult:
     """Everything about one turn: what the asker sees and what the audit log records."""
@@ -121,6 +175,18 @@ class TurnResult:
     supported: bool = True  # the answer cites at least one given source
     invalid_citations: list[int] = field(default_factory=list)  # [n] that named no given source (removed)
     template_version: str = TEMPLATE_VERSION
+    mode: str = "auto"
+    follow_up: bool = False
+    query: str = ""  # what was retrieved: the redacted question, or its standalone form for a follow-up
+    evidence: list[EvidenceRef] = field(default_factory=list)
+    sentences: list[AnswerSentence] = field(default_factory=list)
+    generated: str = ""  # the model's raw (redacted) text, before the check
+    withheld: bool = False  # auto mode: the model's text was not shown
+
+    def evidence_records(self) -> list[dict[str, Any]]:
+        """The evidence with its source's title, page and heading."""
+        by_n = {s.n: s for s in self.sources}
+        return [e.record(by_n.get(e.n)) for e in self.evidence]
 
 
 class NoRedaction:
@@ -163,6 +229,9 @@ class Assistant:
         self._settings = settings
         self._vault_factory = vault_factory
         self._redact_sources = redact_sources
+        self._terms = Terms(Tokenizer().stems, index.word_weights)
+        self._embed = index.embedder.embed_passages
+        self._checker = Checker(self._terms, self._embed)
 
     @property
     def redactor(self) -> Redactor:
@@ -189,8 +258,11 @@ class Assistant:
         return conversation
 
     def ask(self, question: str, conversation: Conversation | None = None, actor: Actor | None = None,
-            on_token: Callable[[str], None] | None = None) -> TurnResult:
-        """Run one turn; ``on_token`` receives the restored answer as it streams."""
+            on_token: Callable[[str], None] | None = None,
+            on_evidence: Callable[[TurnResult], None] | None = None) -> TurnResult:
+        """Run one turn. ``on_evidence`` is called once the evidence is selected and the question is on record,
+        before the model starts (the result then holds sources and evidence); ``on_token`` receives the
+        checked, restored answer text."""
         conversation = conversation or self.new_conversation()
         actor = actor or Actor("anonymous")
         question = " ".join(question.split()) if question else ""
@@ -205,9 +277,9 @@ class Assistant:
         result = TurnResult(event_id=str(uuid.uuid4()), conversation_id=conversation.id, question=question,
                             redacted_question="", answer="", redacted_answer="", sources=[], outcome="error",
                             language=detect_language(question), model=self.llm.name,
-                            model_sha256=self.llm.sha256, params=params)
+                            model_sha256=self.llm.sha256, params=params, mode=self._settings.answer.mode)
         try:
-            self._run(result, conversation, clock, actor, on_token)
+            self._run(result, conversation, clock, actor, on_token, on_evidence)
         except BakenError as exc:  # also an AuditError from the question record: nothing generated or shown
             result.outcome, result.error = "error", type(exc).__name__
             result.timings_ms.update(clock.stages, total=clock.total())
@@ -224,65 +296,118 @@ class Assistant:
         return result
 
     def _run(self, result: TurnResult, conversation: Conversation, clock: _Clock, actor: Actor,
-             on_token: Callable[[str], None] | None) -> None:
+             on_token: Callable[[str], None] | None, on_evidence: Callable[[TurnResult], None] | None) -> None:
         vault = conversation.vault
         redaction = self._redactor.redact(result.question, vault)
         result.redacted_question, result.findings = redaction.text, list(redaction.findings)
         clock.lap("redact")
+        previous = _last_question(conversation.history)
+        result.follow_up = is_follow_up(result.redacted_question, previous)
+        result.query = standalone_query(result.redacted_question, previous) \
+            if result.follow_up and previous else result.redacted_question
         retrieval = self._settings.retrieval
-        hits = self.index.search(result.redacted_question, retrieval.top_k, retrieval.min_score)
+        found = self.index.retrieve(result.query, retrieval.top_k)
         clock.lap("retrieve")
-        if not hits:  # `ask` shows the fixed answer once the turn record is written
-            result.outcome = "no_source"
-            result.answer = result.redacted_answer = NO_SOURCE[result.language]
-            return
+        hits = found.hits
         prompt_sources = [PromptSource(n, h.title, h.page, h.heading, self._source_text(h, vault, result))
                           for n, h in enumerate(hits, start=1)]
         clock.lap("redact_sources")
+        evidence = select_evidence(result.query, [(s.n, s.text, f"{s.title}\n{s.heading}") for s in prompt_sources],
+                                   self._terms, self._embed)
+        clock.lap("evidence")
+        if not hits or not (found.relevant(*self.index.thresholds(retrieval.min_score)) or
+                            (evidence and evidence[0].coverage >= self._settings.answer.min_evidence)):
+            result.outcome = "no_source"  # `ask` shows the fixed answer once the turn record is written
+            result.answer = result.redacted_answer = NO_SOURCE[result.language]
+            result.source_findings = []
+            return
+        result.sources = _given_sources(prompt_sources, hits, cited=())
+        result.evidence = [self._shown(e, hits, vault) for e in evidence]
+        if result.mode == "extractive":
+            result.model_texts = [s.text for s in prompt_sources]
+            self._journal.record_question(result, actor)
+            clock.lap("record_question")
+            self._show_evidence(result, clock, on_evidence)
+            self._finish(result, [], vault, on_token)
+            return
         budget = self.llm.n_ctx - result.params.max_tokens - 16
-        prompt = build_prompt(result.redacted_question, prompt_sources, conversation.history, result.language,
+        history = conversation.history[-2:] if result.follow_up else []
+        prompt = build_prompt(result.redacted_question, prompt_sources, history, result.language,
                               self.llm.count_tokens, budget)
         result.prompt_tokens = prompt.tokens
         result.model_texts = [s.text for s in prompt.sources]
         result.sources = _given_sources(prompt.sources, hits, cited=())
         clock.lap("prompt")
-        # On record before the model sees the question or the user sees a token: if the turn record at the
+        # On record before the model sees the question or the user sees anything: if the turn record at the
         # end cannot be written, the log still holds the interaction. A failure here stops the turn.
         self._journal.record_question(result, actor)
         clock.lap("record_question")
+        self._show_evidence(result, clock, on_evidence)
         raw: list[str] = []
-
-        def generated() -> Iterator[str]:
-            for piece in self.llm.stream(prompt.messages, result.params):
-                if not raw:
-                    result.timings_ms["first_token"] = clock.total()
-                raw.append(piece)
-                yield piece
-
-        shown: list[str] = []
-        looped = False
-        for piece in self._redactor.restore_stream(generated(), vault):
-            shown.append(piece)
-            if on_token:
-                on_token(piece)
-            if "\n" in piece and _repeats_a_line("".join(shown)):
-                looped = True  # small models loop; a repeated line ends the answer (and frees the model)
-                break
+        for piece in self.llm.stream(prompt.messages, result.params):
+            if not raw:
+                result.timings_ms["first_token"] = clock.total()
+            raw.append(piece)
+            if "\n" in piece and _repeats_a_line("".join(raw)):
+                break  # small models loop; a repeated line ends the answer (and frees the model)
         clock.lap("generate")
         result.completion_tokens = len(raw)
-        answer, redacted = "".join(shown), "".join(raw)
-        if looped:  # drop the unfinished line that started after the repeat
-            answer, redacted = answer[:answer.rfind("\n")], redacted[:redacted.rfind("\n")]
-        grounded = ground(_without_repeated_lines(answer), len(prompt.sources), result.language)
-        result.answer = grounded.text
-        result.redacted_answer = ground(_without_repeated_lines(redacted), len(prompt.sources),
-                                        result.language).text
-        result.supported, result.invalid_citations = grounded.supported, grounded.invalid
-        cited = grounded.cited
-        if on_token and not grounded.supported:
-            on_token("\n\n" + UNSUPPORTED.get(result.language, UNSUPPORTED["nl"]))
-        result.sources = _given_sources(prompt.sources, hits, cited)
+        generated = "".join(raw)
+        if "\n" in generated and _repeats_a_line(generated):  # drop the unfinished line after the repeat
+            generated = generated[:generated.rfind("\n")]
+        result.generated = _without_repeated_lines(generated)
+        result.invalid_citations = ground(result.generated, len(prompt.sources), result.language).invalid
+        checked = self._checker.check(result.generated, [(s.n, s.text, f"{s.title}\n{s.heading}")
+                                                         for s in prompt.sources])
+        clock.lap("check")
+        self._finish(result, checked, vault, on_token)
+
+    @staticmethod
+    def _show_evidence(result: TurnResult, clock: _Clock, on_evidence: Callable[[TurnResult], None] | None) -> None:
+        result.timings_ms["evidence_shown"] = clock.total()
+        if on_evidence:
+            on_evidence(result)
+
+    def _finish(self, result: TurnResult, checked: list[CheckedSentence], vault: Any,
+                on_token: Callable[[str], None] | None) -> None:
+        """The answer as shown: the checked sentences by mode, or the evidence alone; citations by Baken."""
+        language = result.language if result.language in WITHHELD else "nl"
+        statuses = present(result.mode, checked, self._settings.answer.min_supported)
+        result.withheld = result.mode != "extractive" and not any(s in ("shown", "marked") for s in statuses)
+        redacted_parts = []
+        for c, status in zip(checked, statuses):
+            if status == "shown":
+                redacted_parts.append(c.shown())
+            elif status == "marked":
+                redacted_parts.append(f"{c.text} {NOT_SUPPORTED[language]}")
+        if result.mode == "extractive":
+            redacted = " ".join(f"“{e.redacted}” [{e.n}]" for e in result.evidence)
+        elif result.withheld:
+            redacted = WITHHELD[language]
+        else:
+            redacted = " ".join(redacted_parts)
+        result.redacted_answer = redacted
+        result.answer = self._restore(redacted, vault)
+        result.sentences = [AnswerSentence(self._restore(c.text, vault), c, status)
+                            for c, status in zip(checked, statuses)]
+        cited = {e.n for e in result.evidence} | {c.source for c, st in zip(checked, statuses)
+                                                  if st == "shown" and c.source is not None}
+        result.supported = bool(cited)
+        result.sources = [replace(s, cited=s.n in cited) for s in result.sources]
         result.outcome = "answered"
+        if on_token and result.answer:
+            on_token(result.answer)
+
+    def _shown(self, evidence: Evidence, hits: list[Hit], vault: Any) -> EvidenceRef:
+        """Evidence as the user reads it, located in the source's own text for highlighting."""
+        text = self._restore(evidence.text, vault)
+        source = hits[evidence.n - 1].text
+        start = source.find(text)
+        return EvidenceRef(evidence.n, text, evidence.text, start, start + len(text) if start >= 0 else -1,
+                           evidence.score, evidence.coverage)
+
+    def _restore(self, text: str, vault: Any) -> str:
+        return "".join(self._redactor.restore_stream(iter([text]), vault)) if text else text
 
     def _source_text(self, hit: Hit, vault: Any, result: TurnResult) -> str:
         if not self._redact_sources:
@@ -290,6 +415,11 @@ class Assistant:
         redaction = self._redactor.redact(hit.text, vault)
         result.source_findings += redaction.findings
         return redaction.text
+
+
+def _last_question(history: list[Message]) -> str | None:
+    """The previous (redacted) question of a conversation, if it has one."""
+    return next((m["content"] for m in reversed(history) if m["role"] == "user"), None)
 
 
 def _given_sources(given: Iterable[PromptSource], hits: Iterable[Hit],

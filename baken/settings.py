@@ -13,6 +13,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from assistant.audit.settings import AuditSettings
 from assistant.remote_settings import RemoteLLMSettings
+from assistant.settings import AnswerSettings
 from baken.logging_setup import LogSettings
 from guardrails.settings import PiiSettings
 from web.settings import WebSettings
@@ -127,6 +128,7 @@ class Settings(BaseSettings):
     embeddings: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
     ingestion: IngestionSettings = Field(default_factory=IngestionSettings)
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
+    answer: AnswerSettings = Field(default_factory=AnswerSettings)
     index: IndexSettings = Field(default_factory=IndexSettings)
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     pii: PiiSettings = Field(default_factory=PiiSettings)

@@ -1,7 +1,7 @@
-"""Evaluation of retrieval and grounding on the shared corpus: hit@1, hit@5 and MRR for dense, BM25 and hybrid,
-the calibrated "no source" threshold, and the share of answers with a valid citation (real SmolLM2).
+"""Evaluation of retrieval on the shared corpus: hit@1, hit@5 and MRR for dense, BM25 and hybrid, and the
+calibrated "no source" thresholds; with --answers, the answers per mode too (bench/answers.py, real SmolLM2).
 
-Run from the repository root: `.venv/bin/python -m bench.eval [--answers N]`. Writes bench/results/eval.json.
+Run from the repository root: `.venv/bin/python -m bench.eval [--answers [N]]`. Writes bench/results/eval.json.
 The indexed corpus is cached under data/bench/<key>/ (key: corpus files and chunking/embedding settings).
 """
 
@@ -45,19 +45,20 @@ def bench_settings(data_dir: Path | None = None) -> Settings:
     return base.model_copy(update={"data_dir": data_dir or base.data_dir, "models_dir": models})
 
 
-def cache_dir(settings: Settings) -> Path:
-    """The cached index for this corpus and these chunking/embedding settings."""
+def cache_dir(settings: Settings, files: list[Path] | None = None) -> Path:
+    """The cached index for this corpus (or these files) and these chunking/embedding settings."""
     digest = hashlib.sha256()
-    for path in corpus_files():
-        digest.update(f"{path.relative_to(CORPUS)}:{path.stat().st_size}\n".encode())
+    for path in files or corpus_files():
+        digest.update(f"{path.name}:{path.stat().st_size}\n".encode())
     digest.update(f"{settings.embeddings.model}|{settings.embeddings.query_prefix}|"
                   f"{settings.embeddings.passage_prefix}|{settings.ingestion.chunk_tokens}|"
                   f"{settings.ingestion.chunk_overlap}".encode())
     return CACHE / digest.hexdigest()[:16]
 
 
-def build_corpus_index(settings: Settings, embedder=None):
-    """The index over the whole corpus, built once and reused (ingest is idempotent, so a killed build resumes)."""
+def build_corpus_index(settings: Settings, embedder=None, files: list[Path] | None = None):
+    """The index over the whole corpus (or these files), built once and reused (ingest is idempotent, so a
+    killed build resumes)."""
     from baken.wiring import build_index
 
     index = build_index(settings, embedder)
@@ -65,7 +66,7 @@ def build_corpus_index(settings: Settings, embedder=None):
     if marker.exists():
         return index
     started = time.perf_counter()
-    files = corpus_files()
+    files = files or corpus_files()
     for i, path in enumerate(files, start=1):
         outcome = index.ingest_file(path)
         if outcome.status == "failed":
@@ -160,38 +161,12 @@ def sweep(index, questions: list[dict]) -> list[dict]:
     return rows
 
 
-def answer_quality(index, questions: list[dict], settings: Settings, count: int) -> dict:
-    """Ask the real LLM ``count`` answerable questions; share with a valid citation, and with one of the right
-    document (grounded with assistant.citations.ground)."""
-    from assistant.citations import ground
-    from baken.wiring import build_assistant, build_llm
-
-    assistant = build_assistant(settings, index=index, llm=build_llm(settings))
-    rows = []
-    for q in [q for q in questions if q["documents"]][:count]:
-        started = time.perf_counter()
-        result = assistant.ask(q["question"])
-        grounded = ground(result.answer, len(result.sources), result.language)
-        right = [s.n for s in result.sources if Path(s.document).name in q["documents"]]
-        rows.append({"id": q["id"], "outcome": result.outcome, "cited": grounded.cited, "invalid": grounded.invalid,
-                     "supported": grounded.supported, "right_source_given": bool(right),
-                     "right_source_cited": bool(set(grounded.cited) & set(right)),
-                     "seconds": round(time.perf_counter() - started, 1)})
-    n = len(rows) or 1
-    return {"questions": len(rows),
-            "valid_citation": round(sum(r["supported"] for r in rows) / n, 3),
-            "right_source_cited": round(sum(r["right_source_cited"] for r in rows) / n, 3),
-            "any_invalid_citation": round(sum(bool(r["invalid"]) for r in rows) / n, 3),
-            "no_source": round(sum(r["outcome"] == "no_source" for r in rows) / n, 3),
-            "median_seconds": statistics.median([r["seconds"] for r in rows]) if rows else 0.0,
-            "rows": rows}
-
-
 def main(argv: list[str] | None = None) -> int:
     """Build (or reuse) the corpus index, evaluate, print a table and write the results."""
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--answers", type=int, default=20,
-                        help="answerable questions to ask the real LLM (about 5-10 s each; 0 skips)")
+    parser.add_argument("--answers", nargs="?", type=int, const=-1, default=0,
+                        help="also measure answers per mode on bench/answers.jsonl (bench.answers; all rows, or the"
+                             " first N); about 8 s a question")
     parser.add_argument("--no-sweep", action="store_true", help="skip the fusion-parameter sweep")
     parser.add_argument("--build-only", action="store_true", help="only build the cached index")
     args = parser.parse_args(argv)
@@ -212,14 +187,13 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_sweep:
         results["sweep"] = sweep(index, questions)
     results["calibration"] = calibrate(index, questions)
-    if args.answers:
-        calibration = results["calibration"]
-        answer_settings = settings.model_copy(update={"retrieval": settings.retrieval.model_copy(
-            update={"min_score": calibration["min_score"], "min_coverage": calibration["min_coverage"]})})
-        results["answers"] = answer_quality(index, questions, answer_settings, args.answers)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     print_table(results)
+    if args.answers:
+        from bench import answers
+
+        return answers.main([] if args.answers < 0 else [str(args.answers)])
     return 0
 
 
@@ -239,12 +213,6 @@ def print_table(results: dict) -> None:
     print(f"  in force (settings / ingestion.index.CALIBRATED): cosine {f['min_score']:.2f} or coverage"
           f" {f['min_coverage']:.2f} — answerable kept {f['answerable_kept']:.2f}, unanswerable refused"
           f" {f['unanswerable_refused']:.2f}")
-    if "answers" in results:
-        a = results["answers"]
-        print(f"answers ({a['questions']}): valid citation {a['valid_citation']:.2f}, right source cited "
-              f"{a['right_source_cited']:.2f}, some invalid citation {a['any_invalid_citation']:.2f}, "
-              f"refused as no-source {a['no_source']:.2f}, "
-              f"median {a['median_seconds']} s")
     print(f"written to {RESULTS.relative_to(ROOT)}")
 
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -69,6 +69,19 @@ class _Prepared:
     doc_id: str
     document: ParsedDocument
     chunks: list[Chunk]
+
+
+@dataclass(frozen=True)
+class Retrieval:
+    """What a search found: the chunks, and the question's best dense cosine and best lexical coverage."""
+
+    hits: list[Hit]
+    cosine: float
+    coverage: float
+
+    def relevant(self, min_score: float, min_coverage: float) -> bool:
+        """True when either signal reaches its threshold (the question has a source)."""
+        return self.cosine >= min_score or self.coverage >= min_coverage
 
 
 @dataclass(frozen=True)
@@ -157,6 +170,17 @@ class Index:
         """
         mode = mode or self.retrieval.mode
         min_score, min_coverage = self.thresholds(min_score)
+        found = self.retrieve(query, k, mode)
+        if mode == "dense":
+            return [h for h in found.hits if h.score >= min_score]
+        if mode == "hybrid" and not found.relevant(min_score, min_coverage):
+            return []
+        return found.hits
+
+    def retrieve(self, query: str, k: int, mode: str | None = None) -> Retrieval:
+        """The ``k`` best chunks of ready documents with the two "has a source" signals, whatever their values
+        (the caller decides with `Retrieval.relevant`, possibly with signals of its own)."""
+        mode = mode or self.retrieval.mode
         ready = self._registry.ready_ids()
         self._catch_up_lexical(ready)
         wanted = max(k, self.retrieval.candidates)
@@ -164,15 +188,19 @@ class Index:
         if mode in ("dense", "hybrid"):
             vector = self.embedder.embed_query(query)
             dense = [s for s in self._store.query(vector, wanted * 2) if s.metadata.get("doc_id") in ready][:wanted]
+        cosine = dense[0].score if dense else -1.0
         if mode == "dense":
-            return [_hit(s, s.score, s.score) for s in dense if s.score >= min_score][:k]
+            return Retrieval([_hit(s, s.score, s.score) for s in dense][:k], cosine, 0.0)
         lexical = self._lexical.search(query, wanted, ready)
         if mode == "lexical":
             scores = {h.chunk_id: h.score for h in lexical[:k]}
-            return [_hit(s, scores[s.id], None) for s in self._store.get(list(scores))]
-        if not (dense and dense[0].score >= min_score or _coverage(lexical) >= min_coverage):
-            return []
-        return self._fuse(dense, [h.chunk_id for h in lexical], k)
+            hits = sorted((_hit(s, scores[s.id], None) for s in self._store.get(list(scores))), key=lambda h: -h.score)
+            return Retrieval(hits, cosine, _coverage(lexical))
+        return Retrieval(self._fuse(dense, [h.chunk_id for h in lexical], k), cosine, _coverage(lexical))
+
+    def word_weights(self, words: Iterable[str]) -> dict[str, float]:
+        """The IDF weight of each word in the lexical index (rare words weigh most), for evidence and checks."""
+        return self._lexical.weights(words)
 
     def thresholds(self, min_score: float | None = None) -> tuple[float, float]:
         """The (cosine, coverage) relevance thresholds in force: the argument or settings, else calibrated."""

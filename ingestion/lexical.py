@@ -85,7 +85,10 @@ class Tokenizer:
 
     def query_words(self, text: str) -> list[set[str]]:
         """Per distinct content word of a question, its stems in both languages."""
-        words = list(dict.fromkeys(self.words(text)))
+        return self.stems(list(dict.fromkeys(self.words(text))))
+
+    def stems(self, words: list[str]) -> list[set[str]]:
+        """Per word (already lower case), its stems in both languages."""
         with self._lock:
             dutch, english = self._stemmers["nl"].stemWords(words), self._stemmers["en"].stemWords(words)
         return [{d, e} for d, e in zip(dutch, english)]
@@ -155,6 +158,26 @@ class LexicalIndex:
         return [LexicalHit(rows[i][0], rows[i][1], float(scores[i]),
                            _coverage(words, set(stems[i]), df, len(rows)) if rank < covered else 0.0)
                 for rank, i in enumerate(top) if scores[i] > 0]
+
+    def weights(self, words: Iterable[str]) -> dict[str, float]:
+        """The IDF weight of each word: the highest of its stems' (both languages), the unseen-word weight if
+        the index never uses it."""
+        words = list(dict.fromkeys(words))
+        with self._lock:
+            model, rows = self._built()
+            postings = self._postings
+        total = len(rows)
+        stems = self._tokenizer.stems(words)
+        weights = {}
+        for word, group in zip(words, stems):
+            counts = []
+            if model is not None:
+                for stem in group:
+                    index = model.vocab_dict.get(stem)
+                    if index is not None and index < len(postings):
+                        counts.append(int(postings[index]))
+            weights[word] = max((_idf(c, total) for c in counts), default=_idf(0, total))
+        return weights
 
     # --- writing ---------------------------------------------------------------------------------------
 
@@ -239,15 +262,17 @@ class LexicalIndex:
                 path.unlink(missing_ok=True)
 
 
+def _idf(count: int, total: int) -> float:
+    """BM25's inverse document frequency of a token in ``count`` of ``total`` chunks."""
+    return math.log(1 + (total - count + 0.5) / (count + 0.5))
+
+
 def _coverage(words: list[set[str]], chunk: set[str], df: Callable[[str], int | None], total: int) -> float:
     """IDF-weighted share of the question's words that occur (in either language's stem) in the chunk."""
-    def idf(count: int) -> float:
-        return math.log(1 + (total - count + 0.5) / (count + 0.5))
-
     found = weight = 0.0
     for stems in words:
-        seen = [idf(count) for count in map(df, stems) if count is not None]
-        w = max(seen) if seen else idf(0)  # a word the corpus never uses weighs most
+        seen = [_idf(count, total) for count in map(df, stems) if count is not None]
+        w = max(seen) if seen else _idf(0, total)  # a word the corpus never uses weighs most
         weight += w
         if stems & chunk:
             found += w

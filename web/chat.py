@@ -7,6 +7,7 @@ rebuilt from the shared history whenever another process answered its last turn 
 
 from __future__ import annotations
 
+import json
 import logging
 import queue
 import threading
@@ -27,7 +28,8 @@ REMEMBERED = ("answered", "no_source")  # outcomes whose exchange the model reme
 
 @dataclass
 class TurnStream:
-    """The events of one turn so far: ("token", text), ("error", message_key), ("done", "")."""
+    """The events of one turn so far: ("evidence", JSON of the evidence records), ("token", text),
+    ("error", message_key), ("done", "")."""
 
     turn_id: str
     events: list[tuple[str, str]] = field(default_factory=list)
@@ -146,9 +148,13 @@ class ChatRunner:
                 except BakenError as exc:  # only other processes' view lags; the answer goes on
                     logger.warning("chat turn %s: answer so far not stored: %s", job.turn_id, type(exc).__name__)
 
+        def on_evidence(result: TurnResult) -> None:
+            stream.push("evidence", json.dumps(result.evidence_records(), ensure_ascii=False))
+
         try:
             conversation, earlier = self._conversation(job)
-            result = self._assistant.ask(job.question, conversation, actor=job.actor, on_token=on_token)
+            result = self._assistant.ask(job.question, conversation, actor=job.actor, on_token=on_token,
+                                         on_evidence=on_evidence)
         except UserError as exc:
             logger.info("chat turn %s refused: %s", job.turn_id, type(exc).__name__)
             self._history.finish_turn(job.turn_id, "", [], "refused", None)
@@ -159,7 +165,8 @@ class ChatRunner:
             self._history.finish_turn(job.turn_id, "", [], "error", None)
             stream.push("error", "error.turn_failed")
             return
-        self._history.finish_turn(job.turn_id, result.answer, sources_of(result), result.outcome, result.event_id)
+        self._history.finish_turn(job.turn_id, result.answer, sources_of(result), result.outcome, result.event_id,
+                                  checked_of(result))
         if result.outcome in REMEMBERED:  # what Assistant.ask added to the memory
             self._remember(job, conversation, (*earlier, job.turn_id))
 
@@ -167,6 +174,14 @@ class ChatRunner:
         cutoff = time.monotonic() - KEEP_FINISHED_SECONDS
         for turn_id in [t for t, s in self._streams.items() if s.finished is not None and s.finished < cutoff]:
             del self._streams[turn_id]
+
+
+def checked_of(result: TurnResult) -> dict[str, Any] | None:
+    """The evidence and checked sentences of an answered turn, as stored beside its sources."""
+    if result.outcome != "answered":
+        return None
+    return {"evidence": result.evidence_records(), "sentences": [s.record() for s in result.sentences],
+            "withheld": result.withheld}
 
 
 def sources_of(result: TurnResult) -> list[dict[str, Any]]:

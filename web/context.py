@@ -12,6 +12,7 @@ from litestar import Request
 from litestar.response import Template
 from markupsafe import Markup, escape
 
+from assistant.citations import CITATION, cited_numbers
 from baken.database import Database
 from baken.wiring import Services
 from web.accounts import Accounts, Session
@@ -23,7 +24,7 @@ from web.indexing import Indexer
 from web.settings import WebSettings
 
 TEMPLATES = Path(__file__).parent / "templates"
-_CITATION = re.compile(r"\[(\d{1,2})\]")
+SNIPPET_CHARS = 140
 
 
 @dataclass
@@ -69,17 +70,59 @@ def is_htmx(request: Request[Any, Any, Any]) -> bool:
 
 
 def cite(answer: str, turn_id: str, sources: list[dict[str, Any]]) -> Markup:
-    """The answer as escaped text in which each [n] that names a source links to that source."""
+    """The answer as escaped text in which each cited number that names a source ([n], [1, 2]) links to it."""
     known = {int(s["n"]) for s in sources}
 
-    def link(match: re.Match[str]) -> str:
-        n = int(match.group(1))
-        if n not in known:
-            return match.group(0)
+    def link(n: int) -> str:
         return f'<a class="citation" href="/chat/turns/{turn_id}/sources/{n}" ' \
-               f'hx-get="/chat/turns/{turn_id}/sources/{n}" hx-target="#source-panel">[{n}]</a>'
+               f'hx-get="/chat/turns/{turn_id}/sources/{n}" hx-target="#source-panel">{n}</a>'
 
-    return Markup(_CITATION.sub(link, str(escape(answer))))
+    def bracket(match: re.Match[str]) -> str:
+        numbers = cited_numbers(match.group(0), max(known, default=0))
+        if not numbers or any(n not in known for n in numbers):
+            return match.group(0)
+        return "[" + ", ".join(link(n) for n in numbers) + "]"
+
+    return Markup(CITATION.sub(bracket, str(escape(answer))))
+
+
+def by_document(sources: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The sources grouped per document, cited documents (and within one, cited chunks) first: what a person
+    needs to tell the sources apart (one entry per document, with the headings and pages used)."""
+    groups: dict[str, dict[str, Any]] = {}
+    for s in sources:
+        key = s.get("doc_id") or s.get("document") or str(s["n"])
+        group = groups.setdefault(key, {"title": s.get("title") or document_name(s.get("document", "")),
+                                        "sources": [], "cited": False})
+        group["sources"].append(s)
+        group["cited"] = group["cited"] or bool(s.get("cited"))
+    ordered = sorted(groups.values(), key=lambda g: not g["cited"])
+    for group in ordered:
+        group["sources"].sort(key=lambda s: (not s.get("cited"), int(s["n"])))
+        group["first"] = group["sources"][0]
+    return ordered
+
+
+def snippet(text: str) -> str:
+    """One line of a chunk: its first SNIPPET_CHARS characters, cut at a word."""
+    line = " ".join(text.split())
+    if len(line) <= SNIPPET_CHARS:
+        return line
+    return line[:line.rfind(" ", 0, SNIPPET_CHARS)].rstrip(",;:") + "…"
+
+
+def highlighted(text: str, evidence: list[dict[str, Any]], n: int) -> Markup:
+    """A chunk's text, escaped, with the evidence chosen from it (source ``n``) in <mark>."""
+    spans = sorted((int(e["start"]), int(e["end"])) for e in evidence
+                   if int(e.get("n", 0)) == n and 0 <= int(e.get("start", -1)) < int(e.get("end", -1)) <= len(text))
+    parts, position = [], 0
+    for start, end in spans:
+        if start < position:
+            continue
+        parts += [str(escape(text[position:start])), f"<mark>{escape(text[start:end])}</mark>"]
+        position = end
+    parts.append(str(escape(text[position:])))
+    return Markup("".join(parts))
 
 
 def document_name(source: str) -> str:
@@ -92,6 +135,8 @@ def build_environment() -> Environment:
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(default=True),
                       trim_blocks=True, lstrip_blocks=True)
     env.filters["cite"] = cite
+    env.filters["by_document"] = by_document
+    env.filters["snippet"] = snippet
     env.filters["document_name"] = document_name
     return env
 

@@ -32,6 +32,9 @@ class StoredTurn:
     event_id: str | None
     feedback: str | None
     created: float = field(default_factory=time.time)
+    evidence: list[dict[str, Any]] = field(default_factory=list)  # the quoted source sentences shown first
+    sentences: list[dict[str, Any]] = field(default_factory=list)  # the checked model sentences
+    withheld: bool = False  # the model's text was withheld (the evidence alone answers)
 
 
 @dataclass(frozen=True)
@@ -103,11 +106,13 @@ class History:
         return turn
 
     def finish_turn(self, turn_id: str, answer: str, sources: list[dict[str, Any]], outcome: str,
-                    event_id: str | None) -> None:
-        """Store the answer and sources of a turn."""
+                    event_id: str | None, checked: dict[str, Any] | None = None) -> None:
+        """Store the answer and sources of a turn, and its evidence and checked sentences when it has them
+        (``checked``: {"evidence": [...], "sentences": [...], "withheld": bool}, kept beside the sources)."""
+        stored: Any = {"sources": sources, **checked} if checked else sources
         with self._db.connect() as conn:
             conn.execute("UPDATE turns SET answer = ?, sources_json = ?, outcome = ?, event_id = ? WHERE id = ?",
-                         (answer, json.dumps(sources, ensure_ascii=False), outcome, event_id, turn_id))
+                         (answer, json.dumps(stored, ensure_ascii=False), outcome, event_id, turn_id))
 
     def set_partial(self, turn_id: str, answer: str) -> None:
         """Store the answer so far of a turn still being written, for stream requests on other processes."""
@@ -134,8 +139,12 @@ class History:
 
 
 def _turn(r: Any) -> StoredTurn:
-    return StoredTurn(r["id"], r["conversation_id"], r["user_id"], r["question"], r["answer"],
-                      json.loads(r["sources_json"]), r["outcome"], r["event_id"], r["feedback"], r["created"])
+    stored = json.loads(r["sources_json"])
+    if isinstance(stored, list):  # a turn without evidence (refused, failed, or stored before evidence existed)
+        stored = {"sources": stored}
+    return StoredTurn(r["id"], r["conversation_id"], r["user_id"], r["question"], r["answer"], stored["sources"],
+                      r["outcome"], r["event_id"], r["feedback"], r["created"], stored.get("evidence") or [],
+                      stored.get("sentences") or [], bool(stored.get("withheld")))
 
 
 def keep_purging(history: History, days: int, every_seconds: float = PURGE_EVERY_SECONDS) -> threading.Event:

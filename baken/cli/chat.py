@@ -43,14 +43,37 @@ def cli_actor() -> Actor:
 
 
 def result_json(result) -> dict:
-    """The `ask --json` object: answer, sources, model."""
+    """The `ask --json` object: answer, evidence, checked sentences, sources, model."""
     return {
         "answer": result.answer,
+        "evidence": result.evidence_records(),
+        "sentences": [s.record() for s in result.sentences],
+        "withheld": result.withheld,
+        "mode": result.mode,
+        "follow_up": result.follow_up,
         "sources": [{"n": s.n, "document": s.document, "title": s.title, "page": s.page, "heading": s.heading,
                      "score": s.score, "text": s.text, "cited": s.cited} for s in result.sources],
         "model": result.model,
         "outcome": result.outcome,
     }
+
+
+def _print_evidence(result) -> None:
+    """The evidence, as soon as it is chosen (before the model's answer)."""
+    if not result.evidence:
+        return
+    print("Uit de documenten:")
+    for e in result.evidence_records():
+        where = e["title"] + (f" — {e['heading']}" if e["heading"] and e["heading"] != e["title"] else "")
+        page = f", p. {e['page']}" if e["page"] else ""
+        print(f"  “{e['text']}” [{e['n']}] {where}{page}")
+    if result.mode != "extractive":
+        print("\nAntwoord (elke zin gecontroleerd aan de bronnen):", flush=True)
+
+
+def _print_answer(piece: str, result_mode: str) -> None:
+    if result_mode != "extractive":
+        print(piece, end="", flush=True)
 
 
 def _print_sources(result) -> None:
@@ -69,7 +92,8 @@ def run_ask(args: argparse.Namespace, settings: Settings) -> int:
     if args.json:
         print(json.dumps(result_json(assistant.ask(question, actor=cli_actor())), ensure_ascii=False, indent=2))
         return 0
-    result = assistant.ask(question, actor=cli_actor(), on_token=lambda t: print(t, end="", flush=True))
+    result = assistant.ask(question, actor=cli_actor(), on_token=lambda t: _print_answer(t, settings.answer.mode),
+                           on_evidence=_print_evidence)
     print()
     _print_sources(result)
     return 0
@@ -105,7 +129,8 @@ def run_chat(args: argparse.Namespace, settings: Settings) -> int:
             continue
         try:
             result = assistant.ask(question, conversation, cli_actor(),
-                                   on_token=lambda t: print(t, end="", flush=True))
+                                   on_token=lambda t: _print_answer(t, settings.answer.mode),
+                                   on_evidence=_print_evidence)
         except UserError as exc:
             print(f"baken: {exc}", file=sys.stderr)
             continue

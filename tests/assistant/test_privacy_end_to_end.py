@@ -33,7 +33,8 @@ class EchoingLLM(FakeLLM):
 
 @pytest.fixture
 def assistant_with_audit(tmp_path: Path, models_dir: Path, redactor):
-    settings = Settings(data_dir=tmp_path / "data", models_dir=models_dir)
+    # Generative mode shows the echoed placeholders (marked as unsupported), so their restoring can be checked.
+    settings = Settings(data_dir=tmp_path / "data", models_dir=models_dir, answer={"mode": "generative"})
     index = Index(FakeEmbedder(), FakeStore(), Registry(tmp_path / "r.sqlite3"), tmp_path / "files",
                   settings.ingestion)
     (tmp_path / "brief.md").write_text("# Brieven\n\nEen brief aan een inwoner over de uitkering vermeldt het"

@@ -160,7 +160,7 @@ def test_real_models_answer_the_logging_question_from_the_logging_page(
     streamed: list[str] = []
     result = assistant.ask("Wat moet er in de logbestanden staan?", on_token=streamed.append)
     assert result.outcome == "answered" and result.answer.strip()
-    assert len(streamed) > 1 and result.completion_tokens > 1
+    assert streamed == [result.answer] and result.completion_tokens > 1  # shown once checked
     assert any("4-owk-04-logging" in s.document for s in result.sources)
     assert result.model == "smollm2-135m-instruct" and result.model_sha256
     assert result.prompt_tokens < llm.n_ctx
@@ -186,5 +186,64 @@ def test_a_looping_model_is_stopped_and_its_repeats_removed(tmp_path: Path) -> N
     line = "Een parkeervergunning kost veertig euro per jaar [1]."
     llm = FakeLLM(f"{line}\nDat staat in de regeling.\n{line}\n{line}\n{line}")
     result = fake_assistant(tmp_path, llm).ask("Wat kost een parkeervergunning?")
-    assert result.answer == f"{line}\nDat staat in de regeling."
+    assert result.generated == f"{line}\nDat staat in de regeling."
+    assert result.answer == line  # the unsupported second sentence is not shown (auto mode)
     assert result.completion_tokens < len(llm.answer.split(" "))  # generation stopped early
+
+
+def test_evidence_is_shown_after_the_question_record_and_before_the_model(tmp_path: Path) -> None:
+    events: list[tuple[str, str]] = []
+    result = fake_assistant(tmp_path, OrderedLLM(events), RecordingJournal(events)).ask(
+        "Wat kost een parkeervergunning?", on_evidence=lambda r: events.append(("evidence", r.evidence[0].text)),
+        on_token=lambda piece: events.append(("token", piece)))
+    assert [kind for kind, _ in events] == ["question", "evidence", "llm", "token", "turn"]
+    assert events[1][1] == "Een parkeervergunning kost veertig euro per jaar."
+    assert result.evidence_records()[0]["title"] == "Parkeren" and result.evidence[0].start >= 0
+
+
+@pytest.mark.parametrize(("mode", "answer", "llm_called"), [
+    ("extractive", "“Een parkeervergunning kost veertig euro per jaar.” [1]", False),
+    ("generative", "Het kost veertig euro [1]. Het loket is op zondag open. (niet onderbouwd door de documenten)",
+     True),
+    ("auto", "Het kost veertig euro [1].", True),
+])
+def test_the_answer_mode_decides_what_is_shown(tmp_path: Path, mode: str, answer: str, llm_called: bool) -> None:
+    llm = FakeLLM("Het kost veertig euro [1]. Het loket is op zondag open.")
+    assistant = fake_assistant(tmp_path, llm)
+    assistant._settings = assistant._settings.model_copy(
+        update={"answer": assistant._settings.answer.model_copy(update={"mode": mode})})
+    result = assistant.ask("Wat kost een parkeervergunning?")
+    assert result.answer == answer and bool(llm.prompts) is llm_called and result.mode == mode
+    assert result.sources[0].cited
+
+
+def test_auto_mode_withholds_an_answer_the_documents_do_not_support(tmp_path: Path) -> None:
+    result = fake_assistant(tmp_path, FakeLLM("Een vergunning kost 75 euro [1]. Het loket is op zondag open.")).ask(
+        "Wat kost een parkeervergunning?")
+    assert result.withheld and "weggelaten" in result.answer
+    assert [s.status for s in result.sentences] == ["withheld", "withheld"]
+    assert result.sentences[0].check.reason == "number"
+    assert result.evidence and result.supported  # the evidence still answers, with its citation
+
+
+def test_an_unrelated_second_question_is_retrieved_alone_and_sent_without_history(tmp_path: Path) -> None:
+    llm = FakeLLM("Het kost veertig euro [1].")
+    assistant = fake_assistant(tmp_path, llm)
+    conversation = assistant.new_conversation()
+    assistant.ask("Wat kost een parkeervergunning?", conversation)
+    second = assistant.ask("Hoeveel kost een parkeervergunning voor een bedrijf?", conversation)
+    assert not second.follow_up and second.query == second.redacted_question
+    assert [m["role"] for m in llm.prompts[1]] == ["system", "user"]
+
+
+def test_the_turn_record_says_what_was_shown_withheld_or_marked(tmp_path: Path) -> None:
+    from assistant.journal import turn_record
+
+    assistant = fake_assistant(tmp_path, FakeLLM("Het kost veertig euro [7]. Het loket is op zondag open."))
+    record, content = turn_record(assistant.ask("Wat kost een parkeervergunning?"))
+    assert record["baken.answer_mode"] == "auto" and record["baken.withheld"] is False
+    assert [s["status"] for s in record["baken.sentences"]] == ["shown", "removed"]
+    assert record["baken.sentences"][0]["model_cited"] == [7] and record["baken.invalid_citations"] == [7]
+    assert record["baken.evidence"][0]["n"] == 1
+    assert content["evidence"] == ["Een parkeervergunning kost veertig euro per jaar."]
+    assert content["sentences"][1] == "Het loket is op zondag open."

@@ -20,7 +20,7 @@ from assistant.turn import Actor
 from baken.errors import NotFound
 from web.auth import requires
 from web.chat import PARTIAL_SECONDS
-from web.context import ctx, is_htmx, language, render, session_of
+from web.context import ctx, highlighted, is_htmx, language, render, session_of
 from web.history import StoredTurn
 from web.i18n import translator
 from web.routes.session import Form
@@ -34,7 +34,8 @@ QUEUED_POLL_SECONDS = 1.0  # a queued turn only needs its place refreshed; fast 
 
 def _turn_view(turn: StoredTurn) -> dict[str, Any]:
     return {"id": turn.id, "conversation_id": turn.conversation_id, "question": turn.question,
-            "answer": turn.answer, "sources": turn.sources, "outcome": turn.outcome, "feedback": turn.feedback}
+            "answer": turn.answer, "sources": turn.sources, "outcome": turn.outcome, "feedback": turn.feedback,
+            "evidence": turn.evidence, "sentences": turn.sentences, "withheld": turn.withheld}
 
 
 def _chat_page(request: Request[Any, Any, Any], conversation_id: str | None) -> Template:
@@ -117,12 +118,19 @@ async def stream(request: Request[Any, Any, Any], turn_id: FromPath[str]) -> Ser
             yield ServerSentEventMessage(event="done", data=await asyncio.to_thread(finished_html))
             return
         sent, last_position, cleared, deadline = 0, -1, False, time.monotonic() + STREAM_LIMIT_SECONDS
+        answering = False
         while time.monotonic() < deadline:
             events_now = live.events[sent:]
             for event, data in events_now:
-                if event == "token":
-                    if not cleared:
-                        cleared = True
+                if event == "evidence":
+                    cleared = True
+                    html = env.get_template("partials/evidence.html").render(evidence=json.loads(data),
+                                                                            turn_id=turn_id, t=t)
+                    yield ServerSentEventMessage(event="evidence", data=html)
+                    yield ServerSentEventMessage(event="status", data=str(escape(t("chat.checking"))))
+                elif event == "token":
+                    if not answering:
+                        answering = cleared = True
                         yield ServerSentEventMessage(event="status", data="")
                     yield ServerSentEventMessage(event="token", data=f"<span>{escape(data)}</span>")
                 elif event == "error":
@@ -178,7 +186,7 @@ def source(request: Request[Any, Any, Any], turn_id: FromPath[str], n: FromPath[
         downloadable = False
     template = "partials/source.html" if is_htmx(request) else "pages/source.html"
     return render(request, template, section="chat", source=found, downloadable=downloadable,
-                  conversation_id=turn.conversation_id)
+                  conversation_id=turn.conversation_id, text=highlighted(found["text"], turn.evidence, n))
 
 
 @post("/chat/turns/{turn_id:str}/feedback", guards=CHAT, sync_to_thread=True)

@@ -1,0 +1,105 @@
+"""Evidence first: the one to three sentences (list items, table rows) of the retrieved sources that best answer
+the question, chosen by Baken itself, deterministically, before any model token.
+
+A unit scores by the share of the question's words it contains (stemmed, IDF-weighted, compounds matching
+their parts), by whether it holds what the question asks for (a number, a duration, a date, a role, yes or
+no: `assistant.questions`), by its chunk's retrieval rank and, when an embedder is given, by its embedding
+similarity to the question (only the best lexical candidates are embedded, to stay fast).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from assistant.questions import WANTS, question_kind, without_question_words
+from assistant.sentences import split_units
+from assistant.terms import Terms, cosine, normalise
+
+Embed = Callable[[Sequence[str]], list[list[float]]]
+MAX_EVIDENCE = 3
+KEEP_SHARE = 0.8  # a second or third unit is shown if it scores at least this share of the best
+KIND_BONUS = {"duration": 0.3, "number": 0.25, "date": 0.25, "role": 0.2, "yes_no": 0.08}
+RANK_WEIGHT = 0.15
+DENSE_WEIGHT = 0.4
+EMBED_CANDIDATES = 6
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """A unit of source ``n`` chosen as evidence: its text, its offsets in that source's text, its scores."""
+
+    n: int
+    text: str
+    start: int
+    end: int
+    score: float
+    coverage: float  # share of the question's words it contains (the "has a source" signal)
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    n: int
+    rank: int
+    text: str
+    start: int
+    end: int
+    coverage: float
+    score: float
+
+
+def select_evidence(question: str, sources: Sequence[tuple[int, str, str]], terms: Terms,
+                    embed: Embed | None = None, limit: int = MAX_EVIDENCE) -> list[Evidence]:
+    """The best units of ``sources`` ((n, text, context), best-ranked first; context is the chunk's title and
+    heading, which count as words of each of its units) for ``question``, best first."""
+    asked = terms.bag(without_question_words(question))
+    if not asked.words and not asked.numbers:
+        return []
+    weights = terms.weights(asked.words)
+    kind = question_kind(question)
+    candidates: list[_Candidate] = []
+    seen: set[str] = set()
+    for rank, (n, text, context) in enumerate(sources):
+        prior = RANK_WEIGHT * (1.0 - rank / max(1, len(sources)))
+        for unit in split_units(text):
+            key = normalise(unit.text)
+            if key in seen:  # chunks overlap: the same sentence from the next chunk adds nothing
+                continue
+            seen.add(key)
+            bag = terms.bag(f"{unit.text}\n{unit.lead}\n{context}")
+            coverage = terms.coverage(asked, bag, weights)
+            if asked.numbers:  # a number in the question ("artikel 5") should be in the answer too
+                coverage = (coverage + len(asked.numbers & bag.numbers) / len(asked.numbers)) / 2 \
+                    if asked.words else len(asked.numbers & bag.numbers) / len(asked.numbers)
+            if coverage <= 0.0:
+                continue
+            bonus = KIND_BONUS[kind] if kind and WANTS[kind].search(unit.text) else 0.0
+            candidates.append(_Candidate(n, rank, unit.text, unit.start, unit.end, coverage,
+                                         coverage + bonus + prior - _length_penalty(unit.text)))
+    if not candidates:
+        return []
+    candidates.sort(key=lambda c: (-c.score, c.rank, c.start))
+    if embed is not None:
+        candidates = _with_similarity(question, candidates, embed)
+    best = candidates[0].score
+    chosen = [c for c in candidates if c.score >= KEEP_SHARE * best][:limit]
+    return [Evidence(c.n, c.text, c.start, c.end, round(c.score, 4), c.coverage) for c in chosen]
+
+
+def _length_penalty(text: str) -> float:
+    """Long units contain many words by chance; a slight penalty keeps the short, precise one first."""
+    return 0.05 * max(0.0, math.log2(max(1, len(text)) / 200))
+
+
+def _with_similarity(question: str, candidates: list[_Candidate], embed: Embed) -> list[_Candidate]:
+    """The best candidates re-scored with their embedding similarity to the question, the rest after them."""
+    head, tail = candidates[:EMBED_CANDIDATES], candidates[EMBED_CANDIDATES:]
+    vectors = embed([question, *(c.text for c in head)])
+    query = vectors[0]
+    rescored = [_Candidate(c.n, c.rank, c.text, c.start, c.end, c.coverage,
+                           c.score + DENSE_WEIGHT * max(0.0, cosine(query, v)))
+                for c, v in zip(head, vectors[1:])]
+    rescored.sort(key=lambda c: (-c.score, c.rank, c.start))
+    return rescored + tail
+

@@ -1,0 +1,92 @@
+"""What a question asks for (a number, a duration, a date, a role, yes or no) and whether it refers back to the
+previous question (a follow-up), both from its words alone: no model call, a few microseconds.
+"""
+
+from __future__ import annotations
+
+import re
+
+# What a unit must contain to answer each kind of question.
+WANTS = {
+    "duration": re.compile(r"\b\d+(?:[.,]\d+)?\s*(?:werk)?(?:dag|dagen|week|weken|maand|maanden|jaar|jaren|uur|uren|"
+                           r"minuut|minuten|seconden|kwartaal|days?|weeks?|months?|years?|hours?|minutes?)\b"
+                           r"|\b(?:een|één|twee|drie|vier|vijf|zes|zeven|acht|negen|tien|twaalf)\s+(?:werk)?"
+                           r"(?:dag|dagen|week|weken|maand|maanden|jaar|jaren|uur)\b", re.IGNORECASE),
+    "number": re.compile(r"\d|\b(?:een|één|twee|drie|vier|vijf|zes|zeven|acht|negen|tien|elf|twaalf|twintig|"
+                         r"honderd|duizend|one|two|three|four|five|six|ten|twelve)\b", re.IGNORECASE),
+    "date": re.compile(r"\b(?:\d{1,2}\s+(?:januari|februari|maart|april|mei|juni|juli|augustus|september|"
+                       r"oktober|november|december)|(?:19|20)\d\d|maandag|dinsdag|woensdag|donderdag|vrijdag|"
+                       r"zaterdag|zondag|jaarlijks|uiterlijk|vóór|binnen)\b", re.IGNORECASE),
+    "role": re.compile(r"\b(?:afdeling\w*|\w*(?:hoofd|beheerder|functionaris|officer|coördinator|coordinator|"
+                       r"adviseur|medewerker|ambtenaar|raad|college|commissie|burgemeester|wethouder\w*|"
+                       r"directeur|directie|desk|team|secretaris|leidinggevende|eigenaar|verantwoordelijke|"
+                       r"toezichthouder|autoriteit|leverancier|aanbieder))\b", re.IGNORECASE),
+    "yes_no": re.compile(r"\b(?:niet|geen|nooit|alleen|uitsluitend|mag|mogen|moet|moeten|verplicht|toegestaan|"
+                         r"verboden|kan|kunnen|altijd|not|never|only|must|may|allowed)\b", re.IGNORECASE),
+}
+_KIND = (
+    ("duration", re.compile(r"\b(?:hoe\s+lang|hoelang|hoeveel\s+(?:tijd|dagen|weken|maanden|jaar|jaren|uur|"
+                            r"minuten|werkdagen)|binnen\s+welke\s+termijn|welke\s+termijn|bewaartermijn|"
+                            r"how\s+long)\b", re.IGNORECASE)),
+    ("date", re.compile(r"\b(?:wanneer|welke\s+datum|per\s+wanneer|vanaf\s+wanneer|tot\s+wanneer|welke\s+dag|"
+                        r"when)\b", re.IGNORECASE)),
+    ("number", re.compile(r"\b(?:hoeveel|hoe\s+vaak|hoe\s+hoog|hoe\s+groot|welk\s+bedrag|hoe\s+veel|how\s+many|"
+                          r"how\s+much|how\s+often)\b", re.IGNORECASE)),
+    ("role", re.compile(r"\b(?:wie|bij\s+wie|aan\s+wie|welke\s+(?:afdeling|functionaris|rol|persoon|instantie)|"
+                        r"who)\b", re.IGNORECASE)),
+    ("yes_no", re.compile(r"^(?:mag|mogen|moet|moeten|kan|kunnen|is|zijn|ben|heb|hebben|heeft|geldt|krijg|"
+                          r"may|can|must|is|are|do|does)\b", re.IGNORECASE)),
+)
+# Words that point back at something said before.
+_BACK = re.compile(r"\b(?:dat|dit|die|deze|daar\w*|hier(?:van|voor|over|mee|bij|in|aan|op|door|uit)|ervan|"
+                   r"erover|ervoor|ermee|erbij|hij|zij|ze|hem|zo'n|zulke|that|this|these|those|it|they|"
+                   r"them|there)\b", re.IGNORECASE)
+_LEAD = re.compile(r"^(?:en|maar|of|ook|dus|and|but|or|also|what about|hoe zit het)\b", re.IGNORECASE)
+_ELLIPSIS = re.compile(r"^(?:voor|bij|in|met|zonder|na|tijdens|for|with|without)\b", re.IGNORECASE)
+_WORD = re.compile(r"[^\W_]+")
+_FUNCTION = frozenset(["de", "het", "een", "en", "of", "maar", "ook", "dus", "van", "voor", "over", "met", "bij", "in", "op", "aan", "door", "uit", "naar", "tot", "om", "te", "is", "zijn", "ben", "was", "wat", "wie", "hoe", "waar", "wanneer", "welke", "welk", "waarom", "mag", "mogen", "moet", "moeten", "kan", "kunnen", "wordt", "worden", "geldt", "gelden", "ik", "je", "jij", "u", "we", "wij", "ik", "mij", "me", "mijn", "jouw", "uw", "onze", "ons", "er", "dan", "nog", "wel", "niet", "geen", "al", "zo", "als", "dat", "dit", "die", "deze", "and", "or", "but", "the", "a", "an", "of", "for", "with", "to", "in", "on", "at", "is", "are", "can", "may", "must", "what", "who", "how", "when", "which", "does", "do", "also", "hoeveel", "lang", "vaak", "per", "dag", "dagen"])
+FOLLOW_UP_MAX_WORDS = 4  # content words a question may have and still refer back
+
+
+_ASKING = re.compile(r"\bhoe\s+(?:lang|vaak|hoog|groot|veel|laat)\b|\b(?:hoelang|hoeveel|wanneer|welke|welk|wie|"
+                     r"waar|waarom|wat|hoe|how\s+(?:long|many|much|often)|when|who|which|what|where|why)\b",
+                     re.IGNORECASE)
+
+
+def without_question_words(question: str) -> str:
+    """The question without the words that ask ("hoe lang", "hoeveel", "wie"): they are not its topic."""
+    return _ASKING.sub(" ", question)
+
+
+def question_kind(question: str) -> str | None:
+    """What the question asks for: duration, date, number, role, yes_no, or None (an open question)."""
+    for kind, pattern in _KIND:
+        if pattern.search(question.strip()):
+            return kind
+    return None
+
+
+def content_words(text: str) -> list[str]:
+    """The words of ``text`` that carry its topic (function words and question words left out)."""
+    return [w for w in _WORD.findall(text.lower()) if len(w) > 1 and w not in _FUNCTION]
+
+
+def is_follow_up(question: str, previous: str | None) -> bool:
+    """True when ``question`` only makes sense with ``previous``: it starts as a continuation ("en voor
+    deeltijd?") or points back ("geldt dat ook…", "wie beslist daarover?") and names little of its own."""
+    if not previous:
+        return False
+    words = content_words(question)
+    if len(words) > FOLLOW_UP_MAX_WORDS:
+        return False
+    if _LEAD.search(question.strip()):
+        return True
+    short = len(_WORD.findall(question)) <= 3
+    return bool(_BACK.search(question)) or (short and bool(_ELLIPSIS.search(question.strip())))
+
+
+def standalone_query(question: str, previous: str) -> str:
+    """A question that can be retrieved on its own: the follow-up with the previous question's topic words."""
+    own = set(content_words(question))
+    topic = [w for w in dict.fromkeys(content_words(previous)) if w not in own]
+    return f"{question} ({' '.join(topic)})" if topic else question

@@ -1,0 +1,136 @@
+"""Comparing the words of two texts as a Dutch reader would: stemmed, weighted by rarity (IDF), and with
+compounds matching their parts ("firewalllogging" ~ "netwerk- en firewalllogging", "bewaard" ~
+"bewaartermijn"); and the numbers a text states, normalised ("1.000" = "1000", "drie" = "3", "9:30" = "9.30").
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+
+Weigh = Callable[[Iterable[str]], dict[str, float]]
+COMPOUND_MIN = 5  # the shortest word that counts as a part of a compound
+PREFIX_SHARE = 0.75  # "bewaard" ~ "bewaartermijn": a shared prefix of this share of the shorter word
+_WORD = re.compile(r"[^\W_]+")
+_PLACEHOLDER = re.compile(r"\[[A-Z][A-Z_]*_\d+\]")
+_CITATION = re.compile(r"\[\s*(?:bron|source)?\s*\d+(?:\s*(?:[,;]|en|and)\s*\d+)*\s*\]", re.IGNORECASE)
+_NUMBER = re.compile(r"\d+(?:[.,:]\d+)*")
+NUMBER_WORDS = {
+    "twee": "2", "drie": "3", "vier": "4", "vijf": "5", "zes": "6", "zeven": "7", "acht": "8", "negen": "9",
+    "tien": "10", "elf": "11", "twaalf": "12", "twintig": "20", "dertig": "30", "veertig": "40",
+    "vijftig": "50", "honderd": "100", "duizend": "1000", "two": "2", "three": "3", "four": "4", "five": "5",
+    "six": "6", "seven": "7", "eight": "8", "nine": "9", "ten": "10", "twelve": "12", "hundred": "100",
+}
+STOP = frozenset(["aan", "al", "alle", "als", "ben", "bij", "dan", "dat", "de", "der", "des", "deze", "die", "dit", "door", "doen", "dus", "een", "eens", "en", "er", "ge", "geen", "had", "heb", "hebben", "heeft", "het", "hier", "hij", "hoe", "hun", "iemand", "ik", "in", "is", "ja", "je", "jij", "jouw", "kan", "kon", "kunnen", "maar", "me", "meer", "men", "met", "mij", "mijn", "moet", "na", "naar", "niet", "niets", "nog", "nu", "of", "om", "omdat", "ons", "onze", "ook", "op", "over", "reeds", "te", "tegen", "toch", "toen", "tot", "u", "uit", "uw", "van", "veel", "voor", "want", "waren", "was", "wat", "we", "wel", "werd", "wie", "wij", "wil", "worden", "wordt", "zal", "ze", "zelf", "zich", "zij", "zijn", "zo", "zonder", "zou", "a", "an", "and", "are", "as", "at", "be", "by", "for", "from", "has", "have", "i", "if", "in", "is", "it", "its", "of", "on", "or", "that", "the", "this", "to", "was", "were", "will", "with", "you", "your", "bron", "bronnen", "source", "sources", "volgens", "antwoord", "zie", "hieronder", "hierboven",
+                   "namelijk", "echter", "see", "below", "above"])
+
+
+@dataclass(frozen=True)
+class Bag:
+    """The comparable form of a text: its content words (lower case) with their stems, and its numbers."""
+
+    words: tuple[str, ...]
+    stems: frozenset[str]
+    numbers: frozenset[str]
+
+
+def normalise(text: str) -> str:
+    """NFKC, lower case, one space between words: the form facts and quotes are compared in."""
+    return " ".join(unicodedata.normalize("NFKC", text).lower().split())
+
+
+def plain(text: str) -> str:
+    """The text without citations ([1], [1, 2]) and placeholders ([PERSOON_1]), for word and number counts."""
+    return _PLACEHOLDER.sub(" ", _CITATION.sub(" ", text))
+
+
+def has_placeholder(text: str) -> bool:
+    """True when ``text`` holds a placeholder of the guardrail ([PERSOON_1])."""
+    return bool(_PLACEHOLDER.search(text))
+
+
+def numbers(text: str) -> frozenset[str]:
+    """The numbers stated in ``text``, normalised: thousands dots dropped, time colons as dots, words as digits."""
+    found = set()
+    for match in _NUMBER.finditer(plain(text)):
+        value = match.group(0).replace(":", ".")
+        if re.fullmatch(r"\d{1,3}(?:\.\d{3})+", value):
+            value = value.replace(".", "")
+        found.add(value.rstrip(".,").lstrip("0") or "0")
+    for word in _WORD.findall(text.lower()):
+        if word in NUMBER_WORDS:
+            found.add(NUMBER_WORDS[word])
+    return frozenset(found)
+
+
+class Terms:
+    """Makes `Bag`s with a stemmer and compares them; ``stem`` maps words to their stems (both languages)."""
+
+    def __init__(self, stem: Callable[[list[str]], list[set[str]]], weigh: Weigh | None = None) -> None:
+        self._stem = stem
+        self._weigh = weigh
+
+    def bag(self, text: str) -> Bag:
+        """The content words, stems and numbers of ``text``."""
+        text = unicodedata.normalize("NFKC", plain(text)).lower()
+        words = tuple(dict.fromkeys(w for w in _WORD.findall(text)
+                                    if len(w) > 1 and w not in STOP and not w.isdigit()))
+        stems = frozenset(s for group in self._stem(list(words)) for s in group) if words else frozenset()
+        return Bag(words, stems | frozenset(words), numbers(text))
+
+    def weights(self, words: Iterable[str]) -> dict[str, float]:
+        """The IDF weight of each word (1.0 each without an index to weigh by)."""
+        words = list(words)
+        if self._weigh is None:
+            return {w: 1.0 for w in words}
+        weights = self._weigh(words)
+        return {w: weights.get(w, 1.0) for w in words}
+
+    def coverage(self, asked: Bag, target: Bag, weights: dict[str, float] | None = None) -> float:
+        """IDF-weighted share of ``asked``'s content words that ``target`` contains (stem or compound part)."""
+        if not asked.words:
+            return 0.0
+        weights = weights or self.weights(asked.words)
+        stems = self._stem(list(asked.words))
+        found = total = 0.0
+        for word, word_stems in zip(asked.words, stems):
+            weight = weights.get(word, 1.0)
+            total += weight
+            if word_stems & target.stems or word in target.stems:
+                found += weight
+            else:
+                found += weight * compound_match(word, target.words)
+        return round(found / total, 4) if total else 0.0
+
+
+def compound_match(word: str, others: Iterable[str]) -> float:
+    """How much of ``word`` the words ``others`` account for as compound parts: 1.0 when it is a part of one
+    of them ("logging" in "firewalllogging") or shares most of its start with one ("bewaard" ~ "bewaartermijn");
+    else the share of its letters that whole words of ``others`` make up ("firewall" + "logging" of
+    "firewalllogging"), since a compound's head alone ("logging") does not name what it names."""
+    if len(word) < COMPOUND_MIN:
+        return 0.0
+    inside = 0
+    for other in others:
+        if len(other) < COMPOUND_MIN:
+            continue
+        if word in other:
+            return 1.0
+        shorter = min(len(word), len(other))
+        share = 0
+        while share < shorter and word[share] == other[share]:
+            share += 1
+        if share >= COMPOUND_MIN and share >= PREFIX_SHARE * shorter:
+            return 1.0
+        if other in word:
+            inside += len(other)
+    return min(1.0, inside / len(word))
+
+def cosine(a: Sequence[float], b: Sequence[float]) -> float:
+    """The cosine similarity of two vectors (0.0 when one is zero)."""
+    dot = sum(x * y for x, y in zip(a, b))
+    norm = math.sqrt(sum(x * x for x in a)) * math.sqrt(sum(y * y for y in b))
+    return dot / norm if norm else 0.0

@@ -1,0 +1,161 @@
+"""Answer quality per mode (extractive, generative, auto) on bench/answers.jsonl, over the shared corpus and the
+demo corpus together, with the real model, embedder, index and guardrail.
+
+Per mode: **correct** (the shown answer, evidence included, states the fact), **supported** (the item that
+states it cites a source from a document that holds the fact), **faithful** (share of shown model sentences
+that a source supports; evidence is supported by construction), false refusals (answerable questions refused
+as "no source") and refusals of the unanswerable ones, and latency to the evidence and to the end of the
+answer. Generative and auto share one generation per question: auto differs only in what it shows of the same
+checked sentences (`assistant.check.present`). Follow-up pairs are asked in one conversation.
+
+Run from the repository root: `.venv/bin/python -m bench.eval --answers` (or `python -m bench.answers`).
+Writes bench/results/answers.json.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from assistant.check import present
+from assistant.terms import normalise
+from bench.eval import ROOT, bench_settings, build_corpus_index, cache_dir, corpus_files
+
+ANSWERS = ROOT / "bench" / "answers.jsonl"
+RESULTS = ROOT / "bench" / "results" / "answers.json"
+DEMO = ROOT / "baken" / "demo"
+MODES = ("extractive", "generative", "auto")
+
+
+def files() -> list[Path]:
+    """The shared corpus and the demo corpus."""
+    return corpus_files() + sorted(DEMO.glob("*.md"))
+
+
+def load(path: Path = ANSWERS) -> list[dict[str, Any]]:
+    """The rows of the answer set."""
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def shown_items(result: Any, mode: str, min_supported: float) -> list[tuple[str, int | None, bool]]:
+    """What the user sees in ``mode`` as (text, cited source n, supported): the evidence, then the model's
+    sentences as that mode shows them (marked ones are shown, but not as supported)."""
+    items = [(e.text, e.n, True) for e in result.evidence]
+    if mode == "extractive":
+        return items
+    statuses = present(mode, [s.check for s in result.sentences], min_supported)
+    for sentence, status in zip(result.sentences, statuses):
+        if status == "shown":
+            items.append((sentence.text, sentence.check.source, True))
+        elif status == "marked":
+            items.append((sentence.text, None, False))
+    return items
+
+
+def score(row: dict[str, Any], result: Any, mode: str, min_supported: float) -> dict[str, Any]:
+    """One answer's figures in one mode."""
+    items = shown_items(result, mode, min_supported) if result.outcome == "answered" else []
+    facts = [normalise(f) for f in row.get("facts", [])]
+    documents = {s.n: Path(s.document).name for s in result.sources}
+    stating = [(n, ok) for text, n, ok in items if ok and any(f in normalise(text) for f in facts)]
+    generated = [ok for _, n, ok in items[len(result.evidence):]]
+    return {"id": row["id"], "outcome": result.outcome, "correct": bool(stating),
+            "supported": any(n is not None and documents.get(n) in row.get("documents", []) for n, _ in stating),
+            "generated_shown": len(generated), "generated_supported": sum(generated),
+            "withheld": mode == "auto" and result.withheld,
+            "evidence_ms": result.timings_ms.get("evidence_shown"),
+            # extractive mode ends with the evidence: no model call
+            "total_ms": result.timings_ms.get("evidence_shown" if mode == "extractive" else "total")}
+
+
+def run(count: int | None = None) -> dict[str, Any]:
+    """Ask every question (generative mode, then scored per mode); returns the figures."""
+    from baken.wiring import build_assistant, build_llm
+
+    settings = bench_settings()
+    settings = bench_settings(cache_dir(settings, files()))
+    index = build_corpus_index(settings, files=files())
+    rows = load()[:count] if count else load()
+    generative = settings.model_copy(update={"answer": settings.answer.model_copy(update={"mode": "generative"}),
+                                             "audit": settings.audit.model_copy(update={"durable": False})})
+    assistant = build_assistant(generative, index=index, llm=build_llm(generative))
+    min_supported = settings.answer.min_supported
+    per_mode: dict[str, list[dict[str, Any]]] = {mode: [] for mode in MODES}
+    follow_ups: list[dict[str, Any]] = []
+    for i, row in enumerate(rows, start=1):
+        conversation = assistant.new_conversation()
+        if row["kind"] in ("follow_up", "unrelated"):
+            assistant.ask(row["question"], conversation)
+            result = assistant.ask(row["follow_up"], conversation)
+            follow_ups.append({"id": row["id"], "kind": row["kind"], "detected": result.follow_up})
+        else:
+            result = assistant.ask(row["question"], conversation)
+        for mode in MODES:
+            per_mode[mode].append({**score(row, result, mode, min_supported), "kind": row["kind"]})
+        if i % 10 == 0:
+            print(f"  {i}/{len(rows)} questions", file=sys.stderr)
+    return {"questions": len(rows), "modes": {m: summary(r) for m, r in per_mode.items()},
+            "follow_up_detection": {
+                "follow_ups_detected": sum(f["detected"] for f in follow_ups if f["kind"] == "follow_up"),
+                "follow_ups": sum(f["kind"] == "follow_up" for f in follow_ups),
+                "unrelated_detected": sum(f["detected"] for f in follow_ups if f["kind"] == "unrelated"),
+                "unrelated": sum(f["kind"] == "unrelated" for f in follow_ups)},
+            "rows": per_mode}
+
+
+def summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Rates over the rows of one mode."""
+    answerable = [r for r in rows if r["kind"] != "unanswerable"]
+    unanswerable = [r for r in rows if r["kind"] == "unanswerable"]
+    shown = sum(r["generated_shown"] for r in rows)
+    evidence = [r["evidence_ms"] for r in rows if r["evidence_ms"] is not None]
+    totals = [r["total_ms"] for r in rows if r["total_ms"] is not None]
+
+    def rate(values: list[bool]) -> float:
+        return round(sum(values) / len(values), 3) if values else 0.0
+
+    return {"answerable": len(answerable), "correct": rate([r["correct"] for r in answerable]),
+            "supported": rate([r["supported"] for r in answerable]),
+            "faithful": round(sum(r["generated_supported"] for r in rows) / shown, 3) if shown else 1.0,
+            "generated_sentences_shown": shown,
+            "false_refusal": rate([r["outcome"] == "no_source" for r in answerable]),
+            "refused_unanswerable": rate([r["outcome"] == "no_source" for r in unanswerable]),
+            "withheld": rate([r["withheld"] for r in answerable]),
+            "evidence_ms_median": round(statistics.median(evidence), 1) if evidence else None,
+            "total_ms_median": round(statistics.median(totals), 1) if totals else None,
+            "misses": [r["id"] for r in answerable if not r["correct"]]}
+
+
+def print_table(out: dict[str, Any]) -> None:
+    """The figures per mode, as a table."""
+    print(f"{out['questions']} rows of bench/answers.jsonl")
+    print(f"{'mode':<11} {'correct':>7} {'supp.':>6} {'faithful':>8} {'false ref.':>10} {'refused':>7} "
+          f"{'evid. ms':>8} {'total ms':>9}")
+    for mode, m in out["modes"].items():
+        print(f"{mode:<11} {m['correct']:>7.3f} {m['supported']:>6.3f} {m['faithful']:>8.3f} "
+              f"{m['false_refusal']:>10.3f} {m['refused_unanswerable']:>7.3f} {m['evidence_ms_median']!s:>8} "
+              f"{m['total_ms_median']!s:>9}")
+        print(f"  misses: {', '.join(m['misses']) or '-'}")
+    f = out["follow_up_detection"]
+    print(f"follow-ups detected {f['follow_ups_detected']}/{f['follow_ups']}, unrelated taken for follow-ups "
+          f"{f['unrelated_detected']}/{f['unrelated']}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run, print, write bench/results/answers.json."""
+    count = int(argv[0]) if argv else None
+    started = time.perf_counter()
+    out = run(count)
+    out["seconds"] = round(time.perf_counter() - started, 1)
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(out, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    print_table(out)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

@@ -1,0 +1,50 @@
+"""What a question asks for, and whether it refers back to the previous one."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.questions import is_follow_up, question_kind, standalone_query, without_question_words
+
+
+@pytest.mark.parametrize(("question", "kind"), [
+    ("Hoe lang wordt firewalllogging bewaard?", "duration"),
+    ("Binnen welke termijn krijg ik antwoord op een klacht?", "duration"),
+    ("Wanneer is het beleid vastgesteld?", "date"),
+    ("Hoeveel thuiswerkdagen heb ik?", "number"),
+    ("Wie beslist over werken vanuit het buitenland?", "role"),
+    ("Mag ik thuis printen?", "yes_no"),
+    ("Wat is hybride werken?", None),
+])
+def test_the_question_kind_is_read_from_its_words(question: str, kind: str | None) -> None:
+    assert question_kind(question) == kind
+
+
+PREVIOUS = "Hoeveel dagen per week mag ik thuiswerken?"
+
+
+@pytest.mark.parametrize(("question", "follow_up"), [
+    ("en voor deeltijd?", True),
+    ("Geldt dat ook voor stagiairs?", True),
+    ("Wie beslist daarover?", True),
+    ("En hoe lang mag dat?", True),
+    ("Hoe lang wordt firewalllogging bewaard?", False),
+    ("Wat doet de Nationale ombudsman bij een klacht over de gemeente?", False),
+    ("Welke AI-tools mag ik gebruiken voor vertrouwelijke documenten van inwoners?", False),
+])
+def test_follow_ups_are_told_from_new_questions(question: str, follow_up: bool) -> None:
+    assert is_follow_up(question, PREVIOUS) is follow_up
+
+
+def test_a_first_question_is_never_a_follow_up() -> None:
+    assert not is_follow_up("en voor deeltijd?", None)
+
+
+def test_the_standalone_query_carries_the_previous_topic() -> None:
+    query = standalone_query("en voor deeltijd?", PREVIOUS)
+    assert "deeltijd" in query and "thuiswerken" in query and "week" in query
+
+
+def test_question_words_are_not_the_topic() -> None:
+    assert without_question_words("Hoe lang wordt firewalllogging bewaard?").split() == \
+        ["wordt", "firewalllogging", "bewaard?"]
