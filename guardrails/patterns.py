@@ -100,6 +100,41 @@ IBAN = PatternRule(
     re.compile(r"(?<![\w])([A-Z]{2}\d{2} ?[A-Z0-9]{4}(?: ?[A-Z0-9]{4}){1,6}(?: ?[A-Z0-9]{1,3})?)(?![\w])"),
     0.9, iban_valid, context=("iban", "rekening", "account"), explanation="IBAN passing mod 97",
 )
+# Length of the IBAN of the countries most often seen here; others may be 15 to 34 characters.
+_IBAN_LENGTHS = {"NL": 18, "BE": 16, "DE": 22, "FR": 27, "GB": 22, "LU": 20, "ES": 24, "IT": 27, "AT": 20, "CH": 21,
+                 "PL": 28, "PT": 25, "IE": 22, "DK": 18, "SE": 24, "NO": 15, "FI": 18, "TR": 26, "MA": 28}
+# A country code and check digits, then up to 30 letters or digits, each optionally after one separator.
+_IBAN_ANY = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{2} ?\d{2}(?:[ .\-]?[A-Za-z0-9]){10,30}")
+
+
+@dataclass
+class IbanDetector:
+    """IBANs in any case and with any spacing ("nl91 abna 0417 1643 00", "NL91ABNA 0417164300"), by mod 97.
+
+    The candidate may run on into the next word; it is cut back at a separator until its length fits its
+    country and the checksum holds (at most 30 tries of a 34-character number: linear time)."""
+
+    name: str = "IbanRecognizer"
+    types: tuple[str, ...] = ("IBAN",)
+
+    def detect(self, text: str) -> list[Detection]:
+        """Every IBAN that passes mod 97, with a context word raising its score."""
+        found = []
+        for match in _IBAN_ANY.finditer(text):
+            start, end = match.span()
+            for cut in range(end, start + 14, -1):
+                if cut < len(text) and text[cut].isalnum() or text[cut - 1] in " .-":
+                    continue  # never end inside a word, nor on a separator
+                value = text[start:cut]
+                compact = re.sub(r"[ .\-]", "", value).upper()
+                expected = _IBAN_LENGTHS.get(compact[:2])
+                if (expected is None or len(compact) == expected) and iban_valid(compact):
+                    score = 0.95 if has_context(text, start, cut, IBAN.context) else 0.9
+                    found.append(Detection("IBAN", start, cut, score, self.name, "IBAN passing mod 97"))
+                    break
+        return found
+
+
 EMAIL = PatternRule(
     "EMAIL", "EmailRecognizer",
     re.compile(r"(?<![\w.%+\-])([A-Za-z0-9][A-Za-z0-9._%+\-]*@[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?"
@@ -156,18 +191,41 @@ POSTCODE = PatternRule(
     0.6, context=("postcode", "adres", "woont", "wonend", "address", "zip"),
     explanation="Dutch postcode 9999 XX",
 )
+# Postcode letters that are also everyday words: in lower case ("in 2024 de gemeente") they need context.
+_POSTCODE_WORDS = frozenset(["de", "en", "te", "ze", "we", "je", "na", "al", "om", "op", "in", "is", "as", "at", "be", "by", "he", "me", "my", "no", "of", "on", "or", "so", "to", "up", "us", "an", "am", "do", "go", "hi", "if", "it"])
+_STREET_CONTEXT = ("postcode", "adres", "woont", "wonend", "address", "zip", "straat", "laan", "weg", "plein",
+                   "singel", "dreef", "steeg", "hof", "pad", "ring", "baan", "boulevard", "kade", "gracht", "dijk")
+
+
+def _postcode(value: str) -> bool:
+    letters = value[-2:].upper()
+    return letters not in ("SA", "SD", "SS") and value[-2:].lower() not in _POSTCODE_WORDS
+
+
+POSTCODE_ANY_CASE = PatternRule(
+    "POSTCODE", "PostcodeRecognizer",
+    re.compile(r"(?<![\w\-.,])([1-9]\d{3} ?[A-Za-z]{2})(?![\w\-])"),
+    0.6, _postcode, context=_STREET_CONTEXT, context_score=0.85,
+    explanation="Dutch postcode 9999 xx in any case",
+)
+POSTCODE_WORD_LETTERS = PatternRule(
+    "POSTCODE", "PostcodeRecognizer",
+    re.compile(r"(?<![\w\-.,])([1-9]\d{3} ?[A-Za-z]{2})(?![\w\-])"),
+    0.3, lambda v: not _postcode(v) and v[-2:].upper() not in ("SA", "SD", "SS"), context=_STREET_CONTEXT,
+    context_score=0.8, needs_context=True, explanation="Dutch postcode whose letters are a word, with context",
+)
 KENTEKEN = PatternRule(
     "KENTEKEN", "KentekenRecognizer",
     re.compile(r"(?<![\w\-])((?:[A-Z]{2}-\d{2}-\d{2}|\d{2}-\d{2}-[A-Z]{2}|\d{2}-[A-Z]{2}-\d{2}|[A-Z]{2}-\d{2}-[A-Z]{2}"
                r"|[A-Z]{2}-[A-Z]{2}-\d{2}|\d{2}-[A-Z]{2}-[A-Z]{2}|\d{2}-[A-Z]{3}-\d|\d-[A-Z]{3}-\d{2}"
                r"|[A-Z]{2}-\d{3}-[A-Z]|[A-Z]-\d{3}-[A-Z]{2}|[A-Z]{3}-\d{2}-[A-Z]|[A-Z]-\d{2}-[A-Z]{3}"
-               r"|\d-[A-Z]{2}-\d{3}|\d{3}-[A-Z]{2}-\d))(?![\w\-])"),
+               r"|\d-[A-Z]{2}-\d{3}|\d{3}-[A-Z]{2}-\d))(?![\w\-])", re.IGNORECASE),
     0.65, context=("kenteken", "auto", "voertuig", "licence plate", "license plate", "car"),
     explanation="Dutch licence plate sidecode",
 )
 PASPOORT = PatternRule(
     "PASPOORT", "DocumentNumberRecognizer",
-    re.compile(r"(?<![\w\-])([A-NP-Z]{2}[A-NP-Z0-9]{6}\d)(?![\w\-])"),
+    re.compile(r"(?<![\w\-])([A-NP-Z]{2}[A-NP-Z0-9]{6}\d)(?![\w\-])", re.IGNORECASE),
     0.3, lambda v: any(ch.isdigit() for ch in v[2:8]),
     context=("paspoort", "identiteitskaart", "id-kaart", "idkaart", "documentnummer", "rijbewijs",
              "passport", "identity card", "id card", "document number"), context_score=0.85, needs_context=True,
@@ -216,3 +274,10 @@ GEBOORTEDATUM = PatternRule(
 
 ALL_RULES = [BSN, IBAN, EMAIL, PHONE, PHONE_14, PHONE_INTL, POSTCODE_TOWN, POSTCODE, KENTEKEN, PASPOORT, KVK,
              CREDITCARD, IP, GEBOORTEDATUM]
+# What a person typed: postcodes in any case too (IBANs in any case come from IbanDetector).
+TYPED_RULES = [*ALL_RULES, POSTCODE_ANY_CASE, POSTCODE_WORD_LETTERS]
+# Retrieved documents: a lower-case postcode only with an address word nearby.
+DOCUMENT_RULES = [*ALL_RULES, POSTCODE_WORD_LETTERS,
+                  PatternRule("POSTCODE", "PostcodeRecognizer", POSTCODE_ANY_CASE.regex, 0.3, _postcode,
+                              context=_STREET_CONTEXT, context_score=0.8, needs_context=True,
+                              explanation="Dutch postcode 9999 xx in any case, with context")]

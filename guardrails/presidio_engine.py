@@ -6,7 +6,7 @@ import logging
 import os
 import re
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -62,20 +62,17 @@ class DetectorRecognizer(EntityRecognizer):
 
 class PresidioEngine:
     """Presidio's AnalyzerEngine with Baken's recognizers: 'nl' runs every detector on a blank Dutch pipeline,
-    'en' runs spaCy's English NER for person names."""
+    'en' runs spaCy's English NER for person names. One analyzer per kind of text ("typed", "document"), each
+    with its own detectors, sharing the pipelines."""
 
-    def __init__(self, detectors: Sequence[Detector], english_model: Path | None, threshold: float) -> None:
+    def __init__(self, detectors: Mapping[str, Sequence[Detector]], english_model: Path | None,
+                 threshold: float) -> None:
         self.threshold = threshold
         self._lock = threading.Lock()
         pipelines: dict[str, spacy.language.Language] = {"nl": spacy.blank("nl")}
-        registry = RecognizerRegistry(supported_languages=["nl", "en"] if english_model else ["nl"])
-        for detector in detectors:
-            registry.add_recognizer(DetectorRecognizer(detector, "nl"))
         if english_model is not None:
             pipelines["en"] = spacy.load(english_model, exclude=["parser", "tagger", "attribute_ruler",
                                                                  "lemmatizer", "senter"])
-            registry.add_recognizer(SpacyRecognizer(supported_language="en", supported_entities=["PERSOON"],
-                                                    name=ENGLISH_NER))
         ner = NerModelConfiguration(model_to_presidio_entity_mapping={"PERSON": "PERSOON"},
                                     labels_to_ignore=["CARDINAL", "ORDINAL", "DATE", "TIME", "MONEY", "PERCENT",
                                                       "QUANTITY", "GPE", "LOC", "ORG", "NORP", "FAC", "EVENT",
@@ -84,27 +81,39 @@ class PresidioEngine:
                                     ner_model_configuration=ner)
         # Loaded here, so that Presidio never tries to download a model.
         nlp_engine.nlp = pipelines  # type: ignore[assignment]
-        self.analyzer = AnalyzerEngine(registry=registry, nlp_engine=nlp_engine,
-                                       supported_languages=list(pipelines), default_score_threshold=threshold)
+        self.analyzers: dict[str, AnalyzerEngine] = {}
+        for kind, kind_detectors in detectors.items():
+            registry = RecognizerRegistry(supported_languages=list(pipelines))
+            for detector in kind_detectors:
+                registry.add_recognizer(DetectorRecognizer(detector, "nl"))
+            if english_model is not None:
+                registry.add_recognizer(SpacyRecognizer(supported_language="en", supported_entities=["PERSOON"],
+                                                        name=ENGLISH_NER))
+            self.analyzers[kind] = AnalyzerEngine(registry=registry, nlp_engine=nlp_engine,
+                                                  supported_languages=list(pipelines),
+                                                  default_score_threshold=threshold)
+        self.analyzer = next(iter(self.analyzers.values()))
         self.languages = tuple(pipelines)
 
-    def analyze_raw(self, text: str, language: str) -> list[RecognizerResult]:
+    def analyze_raw(self, text: str, language: str, kind: str | None = None) -> list[RecognizerResult]:
         """Presidio's own ``analyze`` on one text in one language, with the decision process."""
+        analyzer = self.analyzers[kind] if kind is not None else self.analyzer
         with self._lock:  # spaCy's pipeline (its string store grows) is not safe to share between threads
-            return self.analyzer.analyze(text=text, language=language, score_threshold=self.threshold,
-                                         return_decision_process=True)
+            return analyzer.analyze(text=text, language=language, score_threshold=self.threshold,
+                                    return_decision_process=True)
 
-    def analyze(self, text: str, english: bool) -> list[Detection]:
+    def analyze(self, text: str, english: bool, kind: str | None = None) -> list[Detection]:
         """Findings in ``text`` (Dutch detectors always, English NER when asked), split in pieces if long."""
         found: list[Detection] = []
         for offset, piece in _pieces(text):
-            dutch = [_detection(result, 0) for result in self.analyze_raw(piece, "nl")]
+            dutch = [_detection(result, 0) for result in self.analyze_raw(piece, "nl", kind)]
             found += [replace(d, start=d.start + offset, end=d.end + offset) for d in dutch]
             if english and "en" in self.languages:
                 # English NER is the costly part: run it only on sentences with a capitalised word that no
                 # other recognizer accounts for.
                 for start, end in _ner_windows(piece, [(d.start, d.end) for d in dutch]):
-                    found += [_detection(r, offset + start) for r in self.analyze_raw(piece[start:end], "en")]
+                    found += [_detection(r, offset + start) for r in
+                              self.analyze_raw(piece[start:end], "en", kind)]
         return found
 
 

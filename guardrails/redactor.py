@@ -8,6 +8,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from baken.errors import RedactionError, UserError
 from guardrails.detection import Detection
@@ -19,6 +20,11 @@ from guardrails.settings import PiiSettings
 from guardrails.vault import Vault
 
 logger = logging.getLogger(__name__)
+
+# What a text is decides how doubt is resolved: "typed" (a question or history, what a person typed) toward
+# privacy, "document" (retrieved policy text) toward precision, so that sources stay readable.
+TextKind = Literal["typed", "document"]
+KINDS: tuple[TextKind, ...] = ("typed", "document")
 
 
 @dataclass(frozen=True)
@@ -86,13 +92,18 @@ def _select(detections: list[Detection]) -> list[Detection]:
 class _Pseudonymiser:
     """The pipeline around a detection function; Redactor and FakeRedactor differ only in how they detect."""
 
-    def __init__(self, settings: PiiSettings, detect: Callable[[str], list[Detection]]) -> None:
+    def __init__(self, settings: PiiSettings, detect: Callable[[str, TextKind], list[Detection]]) -> None:
         self.settings = settings
         self._detect = detect
         self._allow = _allow_pattern(settings.allow_list)
 
-    def redact(self, text: str, vault: Vault) -> Redaction:
-        """``text`` with personal data replaced by the vault's placeholders; fails closed with RedactionError."""
+    def redact(self, text: str, vault: Vault, kind: TextKind = "typed") -> Redaction:
+        """``text`` with personal data replaced by the vault's placeholders; fails closed with RedactionError.
+
+        ``kind`` is "typed" (the default: a question or history, recall first) or "document" (retrieved
+        text, precision first)."""
+        if kind not in KINDS:
+            raise ValueError(f"kind must be one of {KINDS}, not {kind!r}")
         if not isinstance(text, str):
             raise UserError(f"only text can be redacted, not {type(text).__name__}")
         if len(text) > self.settings.max_chars:
@@ -102,7 +113,7 @@ class _Pseudonymiser:
             return Redaction(text, [])
         try:
             normalised = normalise(text)
-            detections = [d for d in self._detect(normalised.text) if d.score >= self.settings.score_threshold
+            detections = [d for d in self._detect(normalised.text, kind) if d.score >= self.settings.score_threshold
                           and d.end > d.start]
             detections = _select(self._without_allowed(normalised.text, detections))
             findings = []
@@ -145,9 +156,11 @@ class Redactor(_Pseudonymiser):
 
     def __init__(self, settings: PiiSettings, models_dir: Path) -> None:
         from guardrails.addresses import AddressDetector
+        from guardrails.lexicon import lexicon
         from guardrails.names import NameDetector
-        from guardrails.patterns import ALL_RULES
+        from guardrails.patterns import DOCUMENT_RULES, TYPED_RULES, IbanDetector
         from guardrails.presidio_engine import PresidioEngine
+        from guardrails.typed_names import TypedNameDetector
         from models.provision import resolve, verify
 
         english_model = None
@@ -156,18 +169,25 @@ class Redactor(_Pseudonymiser):
             verify(model)
             english_model = model.path
         try:
-            self.engine = PresidioEngine([PatternDetector(ALL_RULES), NameDetector(), AddressDetector()],
-                                         english_model, settings.score_threshold)
+            lists = lexicon()
+            detectors = {
+                kind: [PatternDetector(TYPED_RULES if kind == "typed" else DOCUMENT_RULES), IbanDetector(),
+                       NameDetector(), TypedNameDetector(mode=kind, lexicon=lists),
+                       AddressDetector(mode=kind, lexicon=lists)]
+                for kind in KINDS
+            }
+            self.engine = PresidioEngine(detectors, english_model, settings.score_threshold)
         except Exception as exc:
             raise RedactionError(f"the personal-data engine could not start: {exc}") from exc
         super().__init__(settings, self._analyze)
 
-    def _analyze(self, text: str) -> list[Detection]:
-        return self.engine.analyze(text, english=looks_english(text))
+    def _analyze(self, text: str, kind: TextKind) -> list[Detection]:
+        return self.engine.analyze(text, english=looks_english(text), kind=kind)
 
 
 class FakeRedactor(_Pseudonymiser):
     """Regex-only redactor (BSN, IBAN, e-mail, Dutch phone) with the real interface, for fast tests."""
 
     def __init__(self, settings: PiiSettings | None = None, models_dir: Path | None = None) -> None:
-        super().__init__(settings or PiiSettings(), PatternDetector([BSN, IBAN, EMAIL, PHONE]).detect)
+        patterns = PatternDetector([BSN, IBAN, EMAIL, PHONE])
+        super().__init__(settings or PiiSettings(), lambda text, kind: patterns.detect(text))

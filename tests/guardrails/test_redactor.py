@@ -67,7 +67,7 @@ def test_policy_sentence_is_left_alone(redactor):
 
 
 def test_english_name_the_lists_miss_is_found_by_english_ner(redactor):
-    result = redactor.redact("I met Brady at the front desk yesterday and he was upset.", Vault())
+    result = redactor.redact("I met Brayden at the front desk yesterday and he was upset.", Vault())
     assert result.text == "I met [PERSOON_1] at the front desk yesterday and he was upset."
     assert result.findings[0].recognizer == "EnglishNerRecognizer"
 
@@ -76,7 +76,7 @@ def test_english_ner_is_skipped_when_no_capitalised_word_is_unexplained(redactor
     calls = []
     analyze_raw = redactor.engine.analyze_raw
     monkeypatch.setattr(redactor.engine, "analyze_raw",
-                        lambda text, language: calls.append(language) or analyze_raw(text, language))
+                        lambda text, language, kind=None: calls.append(language) or analyze_raw(text, language, kind))
     redactor.redact("Can you summarise the policy on remote work? Please list the main obligations.", Vault())
     assert calls == ["nl"]
 
@@ -100,7 +100,7 @@ def test_too_long_input_is_refused_as_a_user_error():
 
 
 def test_detection_failure_fails_closed(redactor, monkeypatch):
-    def broken(text, english):
+    def broken(text, english, kind=None):
         raise RuntimeError("engine down")
 
     monkeypatch.setattr(redactor.engine, "analyze", broken)
