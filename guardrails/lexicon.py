@@ -112,7 +112,7 @@ def lexicon() -> Lexicon:
     dutch_words = frozenset(_lines("lexicon_nl.txt.gz"))
     # A genitive entry marks a name, unless the word is also an ordinary word ("Mee" and "Mees": "mee").
     first = hand_first | (set(first_share) - places) | (genitive - places - dutch_words - _ROMAN)
-    last = hand_last | set(last_share) | (proper_nouns - genitive - places)
+    last = hand_last | set(last_share) | (proper_nouns - genitive - places - dutch_words)
     return Lexicon(
         dutch_words=dutch_words,
         common_words=frozenset(_lines("common_words.txt")) - (hand_first - _EVERYDAY),

@@ -193,13 +193,14 @@ POSTCODE = PatternRule(
 )
 # Postcode letters that are also everyday words: in lower case ("in 2024 de gemeente") they need context.
 _POSTCODE_WORDS = frozenset(["de", "en", "te", "ze", "we", "je", "na", "al", "om", "op", "in", "is", "as", "at", "be", "by", "he", "me", "my", "no", "of", "on", "or", "so", "to", "up", "us", "an", "am", "do", "go", "hi", "if", "it"])
-_STREET_CONTEXT = ("postcode", "adres", "woont", "wonend", "address", "zip", "straat", "laan", "weg", "plein",
-                   "singel", "dreef", "steeg", "hof", "pad", "ring", "baan", "boulevard", "kade", "gracht", "dijk")
+_STREET_CONTEXT = ("postcode", "adres", "woon", "verhuisd", "address", "zip", "moved", "lives", "live at", "straat",
+                   "laan", "weg", "plein", "singel", "dreef", "steeg", "hof", "pad", "ring", "baan", "boulevard",
+                   "kade", "gracht", "dijk")
 
 
 def _postcode(value: str) -> bool:
-    letters = value[-2:].upper()
-    return letters not in ("SA", "SD", "SS") and value[-2:].lower() not in _POSTCODE_WORDS
+    """Not "2024 de": letters that are a word count only when glued to the digits ("8461en")."""
+    return " " not in value or value[-2:].lower() not in _POSTCODE_WORDS
 
 
 POSTCODE_ANY_CASE = PatternRule(
@@ -211,7 +212,7 @@ POSTCODE_ANY_CASE = PatternRule(
 POSTCODE_WORD_LETTERS = PatternRule(
     "POSTCODE", "PostcodeRecognizer",
     re.compile(r"(?<![\w\-.,])([1-9]\d{3} ?[A-Za-z]{2})(?![\w\-])"),
-    0.3, lambda v: not _postcode(v) and v[-2:].upper() not in ("SA", "SD", "SS"), context=_STREET_CONTEXT,
+    0.3, lambda v: not _postcode(v), context=_STREET_CONTEXT,
     context_score=0.8, needs_context=True, explanation="Dutch postcode whose letters are a word, with context",
 )
 KENTEKEN = PatternRule(
