@@ -149,7 +149,12 @@ class ChatRunner:
                     logger.warning("chat turn %s: answer so far not stored: %s", job.turn_id, type(exc).__name__)
 
         def on_evidence(result: TurnResult) -> None:
-            stream.push("evidence", json.dumps(result.evidence_records(), ensure_ascii=False))
+            records = result.evidence_records()
+            stream.push("evidence", json.dumps(records, ensure_ascii=False))
+            try:
+                self._history.set_evidence(job.turn_id, records)
+            except BakenError as exc:  # only other processes' view lags; the answer goes on
+                logger.warning("chat turn %s: evidence not stored: %s", job.turn_id, type(exc).__name__)
 
         try:
             conversation, earlier = self._conversation(job)

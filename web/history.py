@@ -119,6 +119,12 @@ class History:
         with self._db.connect() as conn:
             conn.execute("UPDATE turns SET answer = ? WHERE id = ? AND outcome = 'pending'", (answer, turn_id))
 
+    def set_evidence(self, turn_id: str, evidence: list[dict[str, Any]]) -> None:
+        """Store the evidence of a turn still being written, for stream requests on other processes."""
+        with self._db.connect() as conn:
+            conn.execute("UPDATE turns SET sources_json = ? WHERE id = ? AND outcome = 'pending'",
+                         (json.dumps({"sources": [], "evidence": evidence}, ensure_ascii=False), turn_id))
+
     def set_feedback(self, turn_id: str, rating: str) -> None:
         """Remember that the user rated this answer."""
         with self._db.connect() as conn:

@@ -61,12 +61,17 @@ def _events(client: TestClient, turn: str) -> list[tuple[str, str]]:
     return events
 
 
-def test_the_answer_streams_token_by_token_and_ends_with_linked_citations(login) -> None:
+def test_the_evidence_streams_first_then_the_checked_answer_and_it_ends_with_linked_citations(login) -> None:
     client, csrf = login("medewerker")
     turn, _ = _ask(client, csrf, "Wat kost een parkeervergunning?")
     events = _events(client, turn)
+    kinds = [event for event, _ in events]
+    assert kinds.index("evidence") < kinds.index("token")
+    evidence = next(data for event, data in events if event == "evidence")
+    assert "Uit de documenten" in evidence and "veertig euro per jaar" in evidence
+    assert f'href="/chat/turns/{turn}/sources/1"' in evidence
     tokens = [data for event, data in events if event == "token"]
-    assert len(tokens) > 3 and "".join(re.sub("</?span>", "", t) for t in tokens).startswith("Een parkeervergunning")
+    assert "".join(re.sub("</?span>", "", t) for t in tokens).startswith("Een parkeervergunning")
     kind, done = events[-1]
     assert kind == "done"
     assert f'href="/chat/turns/{turn}/sources/1"' in done and "(geciteerd)" in done and "Parkeren" in done
@@ -89,6 +94,8 @@ def test_a_citation_opens_the_chunk_title_and_a_download_of_the_original(login) 
 
 def test_html_from_the_model_is_shown_as_text(login, services: Services) -> None:
     services.assistant.llm = FakeLLM('<script>alert(1)</script> <img src=x onerror="x()"> [1]')
+    answer = services.assistant._settings.answer.model_copy(update={"mode": "generative"})  # shown, marked
+    services.assistant._settings = services.assistant._settings.model_copy(update={"answer": answer})
     client, csrf = login("medewerker")
     turn, _ = _ask(client, csrf, "Wat kost een parkeervergunning?")
     stream = client.get(f"/chat/turns/{turn}/stream").text
@@ -213,7 +220,8 @@ def test_reopening_a_conversation_while_its_answer_is_written_resumes_the_stream
 def test_the_model_remembers_a_conversation_whichever_process_answered_before(tmp_path, services: Services) -> None:
     """Two runners (two processes) share one history: each one's prompt holds every earlier exchange."""
     history = _history(tmp_path, services)
-    llms = [FakeLLM("Antwoord van A [1]."), FakeLLM("Antwoord van B [1].")]
+    llms = [FakeLLM("Een parkeervergunning kost veertig euro per jaar (A) [1]."),
+            FakeLLM("Een parkeervergunning kost veertig euro per jaar (B) [1].")]
     runners = []
     for llm in llms:
         services.assistant.llm = llm
@@ -229,13 +237,13 @@ def test_the_model_remembers_a_conversation_whichever_process_answered_before(tm
             threading.Event().wait(0.01)
 
     ask(runners[0], "Wat kost een parkeervergunning?")
-    ask(runners[1], "Wat kost een parkeervergunning voor een tweede auto?")
-    ask(runners[0], "Wat kost een parkeervergunning per jaar?")
+    ask(runners[1], "En voor een tweede auto?")  # follow-ups: the model sees the exchange they refer to
+    ask(runners[0], "En per jaar?")
     seen_by_b = " ".join(m["content"] for m in llms[1].prompts[-1])
-    assert "Wat kost een parkeervergunning?" in seen_by_b and "Antwoord van A" in seen_by_b
+    assert "Wat kost een parkeervergunning?" in seen_by_b and "(A)" in seen_by_b
     assert [t.outcome for t in history.turns("u", conversation)] == ["answered"] * 3
     seen_by_a = " ".join(m["content"] for m in llms[0].prompts[-1])
-    assert "voor een tweede auto?" in seen_by_a and "Antwoord van B" in seen_by_a  # rebuilt, not stale
+    assert "En voor een tweede auto?" in seen_by_a and "(B)" in seen_by_a  # rebuilt, not stale
     for runner in runners:
         runner.close()
 
@@ -258,8 +266,9 @@ def test_a_stream_request_on_another_process_follows_the_answer_to_its_end(app, 
     assert f'sse-connect="/chat/turns/{turn}/stream"' in page  # still being written, on the first process
     threading.Timer(1.5, release.set).start()
     events = _events(elsewhere, turn)
-    assert events[-1][0] == "done" and "Volgens de bronnen" in events[-1][1], events
-    assert ("token", "<span>Een parkeervergunning</span>") in events  # the answer so far, before the end
+    assert events[-1][0] == "done" and "veertig euro per jaar" in events[-1][1], events
+    kinds = [event for event, _ in events]
+    assert "evidence" in kinds[:-1]  # the evidence, stored by the answering process, before the end
     other.state.baken.chat.close()
     other.state.baken.indexer.close()
 

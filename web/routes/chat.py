@@ -113,7 +113,7 @@ async def stream(request: Request[Any, Any, Any], turn_id: FromPath[str]) -> Ser
     async def events() -> AsyncIterator[ServerSentEventMessage]:
         live = context.chat.stream(turn_id)
         if live is None:  # answered by another process, long ago, or before a restart: follow the stored turn
-            async for message in _follow_stored(context, user.id, turn_id, t):
+            async for message in _follow_stored(context, user.id, turn_id, t, env):
                 yield message
             yield ServerSentEventMessage(event="done", data=await asyncio.to_thread(finished_html))
             return
@@ -124,9 +124,7 @@ async def stream(request: Request[Any, Any, Any], turn_id: FromPath[str]) -> Ser
             for event, data in events_now:
                 if event == "evidence":
                     cleared = True
-                    html = env.get_template("partials/evidence.html").render(evidence=json.loads(data),
-                                                                            turn_id=turn_id, t=t)
-                    yield ServerSentEventMessage(event="evidence", data=html)
+                    yield _evidence_message(env, json.loads(data), turn_id, t)
                     yield ServerSentEventMessage(event="status", data=str(escape(t("chat.checking"))))
                 elif event == "token":
                     if not answering:
@@ -151,14 +149,19 @@ async def stream(request: Request[Any, Any, Any], turn_id: FromPath[str]) -> Ser
 
 
 async def _follow_stored(context: Any, user_id: str, turn_id: str,
-                         t: Any) -> AsyncIterator[ServerSentEventMessage]:
-    """Token events for a turn another process is answering, from the answer so far that it stores every
-    PARTIAL_SECONDS; returns once the turn is finished (or STREAM_LIMIT_SECONDS after it was asked)."""
-    sent, status_shown = "", False
+                         t: Any, env: Any) -> AsyncIterator[ServerSentEventMessage]:
+    """Events for a turn another process is answering, from what it stores: the evidence once chosen, then the
+    answer so far (every PARTIAL_SECONDS); returns once the turn is finished (or STREAM_LIMIT_SECONDS after it
+    was asked)."""
+    sent, status_shown, evidence_shown = "", False, False
     while True:
         turn = await asyncio.to_thread(context.history.turn, user_id, turn_id)
         if turn is None or turn.outcome != "pending" or time.time() - turn.created > STREAM_LIMIT_SECONDS:
             return  # finished, or abandoned by a process that stopped
+        if turn.evidence and not evidence_shown:
+            evidence_shown = status_shown = True
+            yield _evidence_message(env, turn.evidence, turn_id, t)
+            yield ServerSentEventMessage(event="status", data=str(escape(t("chat.checking"))))
         if turn.answer.startswith(sent) and len(turn.answer) > len(sent):
             if not status_shown:
                 status_shown = True
@@ -169,6 +172,12 @@ async def _follow_stored(context: Any, user_id: str, turn_id: str,
             status_shown = True
             yield ServerSentEventMessage(event="status", data=str(escape(t("chat.writing"))))
         await asyncio.sleep(PARTIAL_SECONDS)
+
+
+def _evidence_message(env: Any, evidence: list[dict[str, Any]], turn_id: str, t: Any) -> ServerSentEventMessage:
+    """The evidence block as an SSE event (shown before the model's answer)."""
+    html = env.get_template("partials/evidence.html").render(evidence=evidence, turn_id=turn_id, t=t)
+    return ServerSentEventMessage(event="evidence", data=html)
 
 
 @get("/chat/turns/{turn_id:str}/sources/{n:int}", guards=[requires("sources")], sync_to_thread=True)
