@@ -1,4 +1,5 @@
-"""Benchmark of the PII stage: ms per 1,000 characters, beside raw Presidio `analyze` on the same texts.
+"""Benchmark of the PII stage: ms per 1,000 characters, beside raw Presidio `analyze` on the same texts, per
+variant of the questions (as generated, lower case, capitals, no punctuation) and per setting (typed, document).
 
 Run from the repository root: `.venv/bin/python -m bench.pii`. Writes bench/results/pii.json.
 """
@@ -18,7 +19,7 @@ os.environ.setdefault("TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS", "")
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests" / "guardrails"))
 
-from pii_evaluation import pages, samples
+from pii_evaluation import VARIANTS, pages, samples, variant
 
 from guardrails import PiiSettings, Redactor, Vault
 from guardrails.language import looks_english
@@ -29,13 +30,13 @@ from models.provision import provision
 RESULTS = ROOT / "bench" / "results" / "pii.json"
 
 
-def _questions(language: str, size: int = 1000) -> list[str]:
-    """Generated sentences of one language joined into texts of about ``size`` characters."""
+def _questions(language: str, variant_name: str = "as generated", size: int = 1000) -> list[str]:
+    """Generated sentences of one language, in one variant, joined into texts of about ``size`` characters."""
     texts, current = [], ""
     for sample in samples():
         if sample.language != language:
             continue
-        current += sample.text + " "
+        current += variant(sample, variant_name).text + " "
         if len(current) >= size:
             texts.append(current.strip())
             current = ""
@@ -56,7 +57,8 @@ def _percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
-def _measure(redactor: Redactor, texts: list[str], repeats: int) -> tuple[list[float], list[float]]:
+def _measure(redactor: Redactor, texts: list[str], repeats: int, kind: str = "typed"
+             ) -> tuple[list[float], list[float]]:
     """ms per 1,000 characters of every run: the whole PII stage, and raw Presidio on the same languages."""
     stage, raw = [], []
     for text in texts:
@@ -64,11 +66,11 @@ def _measure(redactor: Redactor, texts: list[str], repeats: int) -> tuple[list[f
         languages = ["nl", "en"] if english else ["nl"]
         for _ in range(repeats):
             started = time.perf_counter()
-            redactor.redact(text, Vault())
+            redactor.redact(text, Vault(), kind=kind)  # type: ignore[arg-type]
             stage.append((time.perf_counter() - started) * 1000 * 1000 / len(text))
             started = time.perf_counter()
             for language in languages:
-                redactor.engine.analyze_raw(text, language)
+                redactor.engine.analyze_raw(text, language, kind)
             raw.append((time.perf_counter() - started) * 1000 * 1000 / len(text))
     return stage, raw
 
@@ -93,25 +95,29 @@ def main(argv: list[str] | None = None) -> int:
         redactor = Redactor(PiiSettings(), Path(models_dir))
         startup = time.perf_counter() - started
         redactor.redact("Opwarmen: Jan de Vries, BSN 111222333. Please call John Smith.", Vault())
-        groups = {
-            "Dutch policy pages (3,000 chars)": pages(),
-            "Dutch questions (~1,000 chars)": _questions("nl"),
-            "English questions (~1,000 chars)": _questions("en"),
-            "English questions without names": [" ".join(_PLAIN_ENGLISH[i:] + _PLAIN_ENGLISH[:i]) for i in range(5)],
+        groups: dict[str, tuple[list[str], str]] = {
+            "Dutch policy pages, document setting": (pages(), "document"),
+            "Dutch policy pages, typed setting": (pages(), "typed"),
         }
+        for name in VARIANTS:
+            groups[f"Dutch questions, {name}"] = (_questions("nl", name), "typed")
+        for name in VARIANTS:
+            groups[f"English questions, {name}"] = (_questions("en", name), "typed")
+        groups["English questions without names"] = (
+            [" ".join(_PLAIN_ENGLISH[i:] + _PLAIN_ENGLISH[:i]) for i in range(5)], "typed")
         results = {}
         every: tuple[list[str], list[float], list[float]] = ([], [], [])
-        for name, texts in groups.items():
-            stage, raw = _measure(redactor, texts, args.repeats)
+        for name, (texts, kind) in groups.items():
+            stage, raw = _measure(redactor, texts, args.repeats, kind)
             results[name] = _summary(texts, stage, raw)
             every[0].extend(texts)
             every[1].extend(stage)
             every[2].extend(raw)
         results["all"] = _summary(*every)
     print(f"engine start-up: {startup:.1f} s; ms per 1,000 characters, {args.repeats} runs per text")
-    print(f"{'texts':<36}{'n':>4} {'stage med':>10}{'p95':>8} {'presidio med':>13}{'p95':>8} {'ratio':>6}")
+    print(f"{'texts':<42}{'n':>4} {'stage med':>10}{'p95':>8} {'presidio med':>13}{'p95':>8} {'ratio':>6}")
     for name, row in results.items():
-        print(f"{name:<36}{row['texts']:>4} {row['stage_median']:>10.2f}{row['stage_p95']:>8.2f} "
+        print(f"{name:<42}{row['texts']:>4} {row['stage_median']:>10.2f}{row['stage_p95']:>8.2f} "
               f"{row['presidio_median']:>13.2f}{row['presidio_p95']:>8.2f} {row['ratio_median']:>6.2f}")
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps({"startup_seconds": startup, "unit": "ms per 1,000 characters",

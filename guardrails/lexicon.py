@@ -37,7 +37,7 @@ nova lieve jade linde faas mats max will bill may rose grant page hope joy faith
 frank guy ray pat rich sky summer jack sterk klein groot lang kort wit zwart groen rood bruin de jong
 bakker visser smit kok boer mulder schipper koster kramer post koning jager molenaar schilder timmerman
 visscher schaap vos bos berg dijk beek veen hoek dam brink kamp horst wal laan hof sluis meer haan haas
-wolf valk vogel mol vink kroon stam tol spijker nagel hamer boom steen brouwer dekker bouwman
+wolf valk vogel mol vink kroon stam tol spijker nagel hamer boom steen brouwer dekker bouwman kent
 """)
 
 

@@ -90,7 +90,8 @@ class TypedNameDetector:
         """A listed name or a word no dictionary knows, and not an everyday word."""
         if self._plain(low) or self.lexicon.is_everyday(low):
             return False
-        return self._listed(low) or low in self.lexicon.proper_nouns or self.lexicon.is_unknown(low)
+        return self._listed(low) or low in self.lexicon.proper_nouns or (
+            len(low) > 3 and self.lexicon.is_unknown(low))  # "txt", "uri", "mtr": file names and codes
 
     def _dictionary(self, low: str) -> bool:
         """A Dutch or English word (or a hyphenated word with one: "ai-verordening") that is no listed name."""
