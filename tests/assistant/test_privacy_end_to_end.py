@@ -86,3 +86,34 @@ def test_audit_write_failure_stops_the_turn(assistant_with_audit) -> None:
     with pytest.raises(AuditError):
         assistant.ask("Een brief over de uitkering aan een inwoner.", on_token=streamed.append)
     assert llm.prompts == [] and streamed == []  # the question record failed: nothing generated or shown
+
+
+LOWER_QUESTION = ("schrijf een brief aan jan de vries, bsn 111222333, iban nl91 abna 0417 1643 00, telefoon "
+                  "06-12345678, over de uitkering en de brief aan een inwoner. hij woont op kerkstraat 12, 1234 ab "
+                  "utrecht")
+TYPED_VALUES = ["jan de vries", "vries", "111222333", "nl91 abna", "0417 1643", "06-12345678", "kerkstraat 12",
+                "1234 ab"]
+
+
+@pytest.mark.parametrize("question", [LOWER_QUESTION, LOWER_QUESTION.upper(),
+                                      ("ik ben jan de vries en woon op kerkstraat 12 in hilversum. iban: nl91 abna "
+                                       "0417 1643 00, bsn 111222333, bel 06-12345678. wat staat er in de brief aan "
+                                       "een inwoner over de uitkering")],
+                         ids=["lower case", "capitals", "chat"])
+def test_personal_data_typed_in_any_case_never_reaches_the_model_or_the_log(assistant_with_audit, question
+                                                                            ) -> None:
+    assistant, llm, audit, settings = assistant_with_audit
+    result = assistant.ask(question, actor=Actor("jan.ambtenaar", "medewerker"))
+
+    prompt = "\n".join(m["content"] for m in llm.prompts[0]).lower()
+    present = [v for v in TYPED_VALUES if v in question.lower()]
+    for value in present:
+        assert value not in prompt, value
+    assert "[bsn_1]" in prompt and "[iban_1]" in prompt and "[persoon_1]" in prompt
+    for value in ("111222333", "06-12345678"):
+        assert value in result.answer  # restored for the asker
+
+    audit.close()
+    needles = [v.encode() for v in present] + [v.upper().encode() for v in present] + [
+        v.title().encode() for v in present] + [b"jan.ambtenaar"]
+    assert_not_in_files(settings.data_dir / "audit", needles)
