@@ -37,7 +37,6 @@ def looks_english(text: str, minimum: float = 0.25) -> bool:
 
 
 _CAPITAL = re.compile(r"(?<![\w'’-])[A-Z][a-z'’]+")
-_SENTENCE_BREAK = re.compile(r"[.!?:;\n\"“(]\s*$")
 _STARTERS = _ENGLISH | _DUTCH | words("""
 can could would will shall may might must what how why when where who whom whose which please kindly schedule
 send write summarise summarize draft make give find check tell explain list translate draw create prepare do
@@ -45,16 +44,27 @@ does did is are was were have has had if so yes no thanks hello hi also then nex
 """)
 
 
-def unexplained_capitals(text: str, explained: list[tuple[int, int]]) -> bool:
-    """True when ``text`` has a capitalised word that no finding covers and that is not an ordinary sentence
-    opener: only then can English NER find a name the other recognizers missed."""
+def unexplained_capital_spans(text: str, explained: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The capitalised words of ``text`` that no finding covers and that are not ordinary sentence openers:
+    only there can English NER find a name the other recognizers missed."""
+    from guardrails.lexicon import lexicon
+
+    lists = lexicon()
+    spans = []
     for match in _CAPITAL.finditer(text):
         start, end = match.span()
         if any(s <= start and end <= e for s, e in explained):
             continue
-        before = text[max(0, start - 3):start]
-        sentence_start = start == 0 or bool(_SENTENCE_BREAK.search(before)) or not before.strip()
-        if sentence_start and match.group().lower() in _STARTERS:
+        word = match.group().lower()
+        # Openers ("Can", "Please") also where a missing full stop hides the sentence start; towns; and
+        # everyday words that are no name.
+        if word in _STARTERS or word in lists.places or (
+                word in lists.common_words and not lists.is_first_name(word) and not lists.is_surname(word)):
             continue
-        return True
-    return False
+        spans.append((start, end))
+    return spans
+
+
+def unexplained_capitals(text: str, explained: list[tuple[int, int]]) -> bool:
+    """True when ``text`` has a capitalised word that no finding covers and that is not an ordinary opener."""
+    return bool(unexplained_capital_spans(text, explained))

@@ -24,7 +24,7 @@ from presidio_analyzer.nlp_engine import NerModelConfiguration, NlpArtifacts, Sp
 from presidio_analyzer.predefined_recognizers import SpacyRecognizer
 
 from guardrails.detection import Detection, Detector
-from guardrails.language import unexplained_capitals
+from guardrails.language import unexplained_capital_spans
 
 logger = logging.getLogger(__name__)
 
@@ -120,18 +120,25 @@ class PresidioEngine:
 _SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?]+|\n|$)")
 
 
+# Words of context English NER gets on each side of a capitalised word it must judge.
+_NER_CONTEXT = 60
+
+
 def _ner_windows(text: str, covered: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """The spans of ``text`` (runs of whole sentences) that English NER must read."""
+    """The spans of ``text`` that English NER must read: each capitalised word no finding explains, with about
+    60 characters of its sentence on either side (a text without full stops is not read whole)."""
     windows: list[tuple[int, int]] = []
     for match in _SENTENCE.finditer(text):
         start, end = match.span()
         inside = [(a - start, b - start) for a, b in covered if a < end and b > start]
-        if not unexplained_capitals(text[start:end], inside):
-            continue
-        if windows and windows[-1][1] >= start - 1:
-            windows[-1] = (windows[-1][0], end)
-        else:
-            windows.append((start, end))
+        for cap_start, cap_end in unexplained_capital_spans(text[start:end], inside):
+            left = text.rfind(" ", start, max(start, start + cap_start - _NER_CONTEXT))
+            right = text.find(" ", min(end, start + cap_end + _NER_CONTEXT), end)
+            window = (start if left < 0 else left + 1, end if right < 0 else right)
+            if windows and windows[-1][1] >= window[0] - 1:
+                windows[-1] = (windows[-1][0], max(windows[-1][1], window[1]))
+            else:
+                windows.append(window)
     return windows
 
 
