@@ -25,16 +25,46 @@ they it me him her us them my your his our their this that these those what who 
 not no yes do does did have has had will would can could should shall may might must please thanks thank
 hi hello dear regards sincerely also just only very
 """)
+# Words that are plainly no name part: organisations, policy words, months, days, function words.
+NOT_NAME = words("""
+gemeente gemeenten raad college ministerie minister ministers commissie autoriteit staat state rijk
+rijksoverheid overheid provincie waterschap unie europese europees europa nederland nederlandse
+nederlands algemene algemeen wet wetboek verordening besluit regeling kader algoritmekader register hof
+rechtbank kamer tweede eerste koninkrijk burgemeester wethouder wethouders dienst bureau centrum
+instituut universiteit stichting vereniging bank belastingdienst politie toeslagen data ai impact zaken
+archief rekenkamer auditdienst algoritme algoritmes privacy public license licence creative commons
+model models risk risks survey baseline domein publiek nationaal nationale artificiële intelligentie
+informatiebeveiliging maatregel maatregelen vereiste vereisten toelichting risico risico's bronnen bron
+voorbeelden voorbeeld hulpmiddelen overzicht uitvoering output input assessment rights human fundamental
+protection officer act general regulation european commission union board council court ministry
+department office agency authority government city county national international center centre institute
+university foundation association company ltd inc bv nv group team project programma platform open
+source github google microsoft amazon apple chatgpt openai python januari februari maart april mei juni
+juli augustus september oktober november december maandag dinsdag woensdag donderdag vrijdag zaterdag
+zondag monday tuesday wednesday thursday friday saturday sunday january february march june july august
+october noord zuid oost west voorbeeld bsn iban kvk rijbewijs paspoort digid mijnoverheid vng ict it nl
+en the and of for with from to de het een ik wij u je jij hij zij ze we you he she they it this that
+these those my our your his her their dit dat deze die er hier daar ook maar als bij of om aan naar uit
+over door na tot voor met in op welke wat hoe waar wanneer waarom wie graag kun kunt kan wil wilt stuur
+schrijf maak geef zoek please can could would should will write send make give find check tel fax mail
+email e-mail telefoon adres postcode straat geboren born street road avenue lane meer zie see note let
+op bijlage annex artikel article hoofdstuk chapter paragraaf lid sectie section tabel table figuur
+figure versie version status
+""")
 # Words that open a name: a title or form of address (the name follows, whatever its case).
 TITLES = words("""
 dhr dhr. mevr mevr. mw mw. mej mej. mr mr. mrs mrs. ms ms. miss dr dr. drs drs. ir ir. ing ing. prof prof.
 mevrouw meneer juffrouw sir madam mx lady lord t.n.v. tnv t.a.v. tav
 """)
-# Everyday Dutch and English words that are also first names or surnames (beyond the frequency list).
-_EVERYDAY = words("""
+# First names that are also everyday Dutch or English words: names, but only with support.
+_EVERYDAY_FIRST = words("""
 ben mark bas roos kim lot job jet bo floor fleur amber merel mees cas sem puk lex mare ties kick sten beau
-nova lieve jade linde faas mats max will bill may rose grant page hope joy faith april june august art dean
-frank guy ray pat rich sky summer jack sterk klein groot lang kort wit zwart groen rood bruin de jong
+nova lieve jade linde faas mats max will bill may rose grant page hope joy faith june art dean frank guy ray
+pat rich sky summer jack jasmijn lelie iris
+""")
+# Everyday Dutch and English words that are also first names or surnames (beyond the frequency list).
+_EVERYDAY = _EVERYDAY_FIRST | words("""
+sterk klein groot lang kort wit zwart groen rood bruin de jong
 bakker visser smit kok boer mulder schipper koster kramer post koning jager molenaar schilder timmerman
 visscher schaap vos bos berg dijk beek veen hoek dam brink kamp horst wal laan hof sluis meer haan haas
 wolf valk vogel mol vink kroon stam tol spijker nagel hamer boom steen brouwer dekker bouwman kent
@@ -111,7 +141,7 @@ def lexicon() -> Lexicon:
     hand_first, hand_last = _words_of("first_names.txt"), _words_of("surnames.txt")
     dutch_words = frozenset(_lines("lexicon_nl.txt.gz"))
     # A genitive entry marks a name, unless the word is also an ordinary word ("Mee" and "Mees": "mee").
-    first = hand_first | (set(first_share) - places) | (genitive - places - dutch_words - _ROMAN)
+    first = (hand_first | _EVERYDAY_FIRST | (set(first_share) - places) | (genitive - places - dutch_words)) - _ROMAN
     last = hand_last | set(last_share) | (proper_nouns - genitive - places - dutch_words)
     return Lexicon(
         dutch_words=dutch_words,

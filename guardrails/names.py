@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from importlib import resources
 
 from guardrails.detection import Detection, words
+from guardrails.lexicon import NOT_NAME as _NOT_NAME
+from guardrails.lexicon import Lexicon
 
 _TOKEN = re.compile(
     r"(?P<init>(?<![\w.])[A-Z]\.(?:[ ]?[A-Z]\.){0,3})"
@@ -36,31 +38,6 @@ _PLACES = frozenset({"den haag", "den bosch", "den helder", "den ham", "den burg
 _COMPANY_FORMS = frozenset({"B.V.", "N.V.", "V.O.F.", "C.V.", "U.A.", "E.V.", "B.A."})
 _PREPOSITIONS = frozenset({"in", "op"})  # tussenvoegsels only in "in 't Veld", "op de Beek"
 _SENTENCE_END = frozenset(".!?:;\"“”‘’'()[]#*-•>|/=")
-_NOT_NAME = words("""
-gemeente gemeenten raad college ministerie minister ministers commissie autoriteit staat state rijk
-rijksoverheid overheid provincie waterschap unie europese europees europa nederland nederlandse
-nederlands algemene algemeen wet wetboek verordening besluit regeling kader algoritmekader register hof
-rechtbank kamer tweede eerste koninkrijk burgemeester wethouder wethouders dienst bureau centrum
-instituut universiteit stichting vereniging bank belastingdienst politie toeslagen data ai impact zaken
-archief rekenkamer auditdienst algoritme algoritmes privacy public license licence creative commons
-model models risk risks survey baseline domein publiek nationaal nationale artificiële intelligentie
-informatiebeveiliging maatregel maatregelen vereiste vereisten toelichting risico risico's bronnen bron
-voorbeelden voorbeeld hulpmiddelen overzicht uitvoering output input assessment rights human fundamental
-protection officer act general regulation european commission union board council court ministry
-department office agency authority government city county national international center centre institute
-university foundation association company ltd inc bv nv group team project programma platform open
-source github google microsoft amazon apple chatgpt openai python januari februari maart april mei juni
-juli augustus september oktober november december maandag dinsdag woensdag donderdag vrijdag zaterdag
-zondag monday tuesday wednesday thursday friday saturday sunday january february march june july august
-october noord zuid oost west voorbeeld bsn iban kvk rijbewijs paspoort digid mijnoverheid vng ict it nl
-en the and of for with from to de het een ik wij u je jij hij zij ze we you he she they it this that
-these those my our your his her their dit dat deze die er hier daar ook maar als bij of om aan naar uit
-over door na tot voor met in op welke wat hoe waar wanneer waarom wie graag kun kunt kan wil wilt stuur
-schrijf maak geef zoek please can could would should will write send make give find check tel fax mail
-email e-mail telefoon adres postcode straat geboren born street road avenue lane meer zie see note let
-op bijlage annex artikel article hoofdstuk chapter paragraaf lid sectie section tabel table figuur
-figure versie version status
-""")
 _COMMON_ENDINGS = ("tie", "ties", "gie", "ief", "ële", "ische", "lse", "nse", "dse", "aal", "ale", "ige", "heid",
                    "schap", "atie", "itie", "teit", "isme", "isch", "ieve", "ment", "ingen", "heden",
                    "lijk", "lijke", "baar", "bare", "gegevens", "beleid", "systeem", "systemen", "tion",
@@ -90,6 +67,9 @@ class NameDetector:
     types: tuple[str, ...] = ("PERSOON",)
     first_names: frozenset[str] = field(default_factory=lambda: _load("first_names.txt"))
     surnames: frozenset[str] = field(default_factory=lambda: _load("surnames.txt"))
+    # With a lexicon, a run of capitalised words that are all dictionary words and no listed name is a title
+    # or a heading ("Service Level Agreement", "Groep Gegevensbescherming"), not a person.
+    lexicon: Lexicon | None = None
 
     def detect(self, text: str) -> list[Detection]:
         """Every name-like run of tokens that scores as a person name."""
@@ -209,6 +189,9 @@ class NameDetector:
         elif len(caps) >= 2 and tussen:
             score, why = 0.75, "capitalised words joined by a tussenvoegsel"
         elif len(caps) >= 2:
+            if self.lexicon is not None and all(self.lexicon.is_word(w) and not self.lexicon.is_first_name(w)
+                                                and not self.lexicon.is_surname(w) for w in lowers):
+                return None, k
             score, why = (0.55 if sentence_start else 0.65), "run of capitalised words"
         elif known_first and (context or not sentence_start):
             score, why = (0.8 if context else 0.6), "known first name"

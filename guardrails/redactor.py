@@ -172,7 +172,7 @@ class Redactor(_Pseudonymiser):
             lists = lexicon()
             detectors = {
                 kind: [PatternDetector(TYPED_RULES if kind == "typed" else DOCUMENT_RULES), IbanDetector(),
-                       NameDetector(), TypedNameDetector(mode=kind, lexicon=lists),
+                       NameDetector(lexicon=lists), TypedNameDetector(mode=kind, lexicon=lists),
                        AddressDetector(mode=kind, lexicon=lists)]
                 for kind in KINDS
             }

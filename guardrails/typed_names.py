@@ -18,8 +18,7 @@ import re
 from dataclasses import dataclass, field
 
 from guardrails.detection import Detection, words
-from guardrails.lexicon import FUNCTION_WORDS, TITLES, Lexicon, lexicon
-from guardrails.names import _NOT_NAME
+from guardrails.lexicon import FUNCTION_WORDS, NOT_NAME, TITLES, Lexicon, lexicon
 
 _TOKEN = re.compile(
     r"(?P<abbr>(?<![\w.])(?i:t\.n\.v\.?|t\.a\.v\.?|tnv|tav)(?!\w))"
@@ -82,9 +81,13 @@ class TypedNameDetector:
     def _listed(self, low: str) -> bool:
         return self.lexicon.is_first_name(low) or self.lexicon.is_surname(low)
 
+    def _policy(self, low: str) -> bool:
+        """A policy or organisation word, or a hyphenated word with one ("ai-verordening")."""
+        return low in NOT_NAME or "-" in low and any(part in NOT_NAME for part in low.split("-"))
+
     def _plain(self, low: str) -> bool:
         """Never part of a name: function words, policy words, towns."""
-        return low in FUNCTION_WORDS or low in _NOT_NAME or low in self.lexicon.places
+        return low in FUNCTION_WORDS or self._policy(low) or low in self.lexicon.places
 
     def _nameish(self, low: str) -> bool:
         """A listed name or a word no dictionary knows, and not an everyday word."""
@@ -102,7 +105,7 @@ class TypedNameDetector:
     def _surname_after_first(self, low: str) -> bool:
         """A surname right after a first name: listed (even if everyday: "jan bakker"; or a town: "anna hall"),
         or any word that is not an everyday one ("twan riem")."""
-        if low in FUNCTION_WORDS or low in _NOT_NAME:
+        if low in FUNCTION_WORDS or self._policy(low):
             return False
         return self.lexicon.is_surname(low) or not self.lexicon.is_everyday(low)
 
@@ -201,6 +204,11 @@ class TypedNameDetector:
         if not ok:
             return None
         known_first = self.lexicon.is_first_name(first) and not self._plain(first)
+        everyday = self.lexicon.is_everyday(first)
+        # How much a word after a tussenvoegsel must prove: after a title, a cue, initials or a plain first
+        # name, anything that is no policy word ("van der plas", "jenna de gratie"); after an everyday or
+        # unknown first word, a listed surname or no dictionary word ("mark de tekst" is no name).
+        support = 2 if title or cue or initials or known_first and not everyday else 1 if known_first else 0
         k_first = k
         # The rest: tussenvoegsels and surnames, at most three words.
         surnames = 0
@@ -212,9 +220,9 @@ class TypedNameDetector:
             if not self._is_word(tokens, n) or self._break(text, tokens, n):
                 break
             low = tokens[n].low
-            if n > m:  # after a tussenvoegsel: a listed surname ("de jong") or no dictionary word ("van metz")
-                if low in FUNCTION_WORDS or low in _NOT_NAME or low in _TUSSEN or (
-                        self._dictionary(low) and not self.lexicon.is_surname(low)):
+            if n > m:  # after a tussenvoegsel ("de jong", "van dijk", "van metz")
+                if low in FUNCTION_WORDS or self._policy(low) or low in _TUSSEN or (
+                        support < 2 and self._dictionary(low) and not self.lexicon.is_surname(low)):
                     break
             elif n + 1 < len(tokens) and tokens[n + 1].low[:1].isdigit() or self._glued(text, tokens, n):
                 break  # "yasmin van baalen lisaweg 18": the street is not part of the name
@@ -225,7 +233,6 @@ class TypedNameDetector:
         end = m if surnames else k + 1
         if lead_tussen and not surnames:
             return None
-        everyday = self.lexicon.is_everyday(first)
         if title:
             return end, 0.9, "title before a name"
         if cue:
