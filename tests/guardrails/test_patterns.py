@@ -1,6 +1,14 @@
 import pytest
 
-from guardrails.patterns import ALL_RULES, PatternDetector, elfproef, iban_valid, luhn
+from guardrails.patterns import (
+    ALL_RULES,
+    TYPED_RULES,
+    IbanDetector,
+    PatternDetector,
+    elfproef,
+    iban_valid,
+    luhn,
+)
 
 detector = PatternDetector(ALL_RULES)
 
@@ -61,3 +69,41 @@ def test_structured_identifier_is_detected(text, kind):
 ])
 def test_ordinary_text_is_not_detected(text):
     assert not types_in(text)
+
+
+iban_detector = IbanDetector()
+
+
+@pytest.mark.parametrize("text, value", [
+    ("IBAN: nl91 abna 0417 1643 00", "nl91 abna 0417 1643 00"),
+    ("rekening NL91ABNA0417164300 graag", "NL91ABNA0417164300"),
+    ("iban nl91abna 0417164300 op naam van", "nl91abna 0417164300"),
+    ("iban NL91-ABNA-0417-1643-00.", "NL91-ABNA-0417-1643-00"),
+    ("be68 5390 0754 7034 is belgisch", "be68 5390 0754 7034"),
+])
+def test_iban_is_found_in_any_case_and_spacing(text, value):
+    assert [text[d.start:d.end] for d in iban_detector.detect(text)] == [value]
+
+
+def test_iban_with_a_bad_checksum_is_not_found_in_any_spacing():
+    assert iban_detector.detect("iban nl91 abna 0417 1643 01 graag") == []
+
+
+typed = PatternDetector(TYPED_RULES)
+
+
+@pytest.mark.parametrize("text, kind", [
+    ("kenteken 58-pn-qv", "KENTEKEN"),
+    ("auto 1-kbb-12 staat fout", "KENTEKEN"),
+    ("paspoortnummer speci2014", "PASPOORT"),
+    ("postcode 1234 ab", "POSTCODE"),
+    ("kerkstraat 1, 1234ab utrecht", "POSTCODE"),
+    ("woont op de kerkstraat 1, 1234 de meern", "POSTCODE"),
+])
+def test_structured_identifier_is_detected_in_lower_case(text, kind):
+    assert kind in {d.type for d in typed.detect(text)}
+
+
+@pytest.mark.parametrize("text", ["in 2024 de gemeente", "sinds 1998 en later", "artikel 1234 is vervallen"])
+def test_a_year_before_a_word_is_not_a_postcode(text):
+    assert not typed.detect(text)
