@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from assistant.questions import WANTS, question_kind, without_question_words
 from assistant.sentences import split_units
-from assistant.terms import Terms, cosine, normalise
+from assistant.terms import Bag, Terms, cosine, normalise
 
 Embed = Callable[[Sequence[str]], list[list[float]]]
 MAX_EVIDENCE = 3
@@ -50,14 +50,21 @@ class _Candidate:
 
 
 def select_evidence(question: str, sources: Sequence[tuple[int, str, str]], terms: Terms,
-                    embed: Embed | None = None, limit: int = MAX_EVIDENCE) -> list[Evidence]:
+                    embed: Embed | None = None, limit: int = MAX_EVIDENCE, previous: str | None = None
+                    ) -> list[Evidence]:
     """The best units of ``sources`` ((n, text, context), best-ranked first; context is the chunk's title and
-    heading, which count as words of each of its units) for ``question``, best first."""
+    heading, which count as words of each of its units) for ``question``, best first.
+
+    For a follow-up, ``previous`` is the question it refers to: its words count for a third (the topic), the
+    follow-up's own words for the rest (what is asked now), and its kind is the previous one's if it has none.
+    """
     asked = terms.bag(without_question_words(question))
     if not asked.words and not asked.numbers:
         return []
     weights = terms.weights(asked.words)
-    kind = question_kind(question)
+    kind = question_kind(question) or (question_kind(previous) if previous else None)
+    topic = terms.bag(without_question_words(previous)) if previous else None
+    topic_weights = terms.weights(topic.words) if topic else {}
     candidates: list[_Candidate] = []
     seen: set[str] = set()
     for rank, (n, text, context) in enumerate(sources):
@@ -67,16 +74,18 @@ def select_evidence(question: str, sources: Sequence[tuple[int, str, str]], term
             if key in seen:  # chunks overlap: the same sentence from the next chunk adds nothing
                 continue
             seen.add(key)
-            bag = terms.bag(f"{unit.text}\n{unit.lead}\n{context}")
-            coverage = terms.coverage(asked, bag, weights)
-            if asked.numbers:  # a number in the question ("artikel 5") should be in the answer too
-                coverage = (coverage + len(asked.numbers & bag.numbers) / len(asked.numbers)) / 2 \
-                    if asked.words else len(asked.numbers & bag.numbers) / len(asked.numbers)
+            own = terms.bag(f"{unit.text}\n{context}")
+            full = terms.bag(f"{unit.text}\n{unit.lead}\n{context}") if unit.lead else own
+            coverage = _coverage(terms, asked, full, weights)
             if coverage <= 0.0:
                 continue
-            bonus = KIND_BONUS[kind] if kind and WANTS[kind].search(unit.text) else 0.0
+            # The unit's own words count most; the line that introduces a list helps its items a little.
+            fit = (_coverage(terms, asked, own, weights) + coverage) / 2
+            if topic is not None:
+                fit = (2 * fit + terms.coverage(topic, full, topic_weights)) / 3
+            bonus = _bonus(kind, unit.text)
             candidates.append(_Candidate(n, rank, unit.text, unit.start, unit.end, coverage,
-                                         coverage + bonus + prior - _length_penalty(unit.text)))
+                                         fit + bonus + prior - _length_penalty(unit.text)))
     if not candidates:
         return []
     candidates.sort(key=lambda c: (-c.score, c.rank, c.start))
@@ -85,6 +94,24 @@ def select_evidence(question: str, sources: Sequence[tuple[int, str, str]], term
     best = candidates[0].score
     chosen = [c for c in candidates if c.score >= KEEP_SHARE * best][:limit]
     return [Evidence(c.n, c.text, c.start, c.end, round(c.score, 4), c.coverage) for c in chosen]
+
+
+def _coverage(terms: Terms, asked: Bag, unit: Bag, weights: dict[str, float]) -> float:
+    """The share of the question a unit holds; a number in the question ("artikel 5") counts as a word."""
+    coverage = terms.coverage(asked, unit, weights)
+    if not asked.numbers:
+        return coverage
+    numbers = len(asked.numbers & unit.numbers) / len(asked.numbers)
+    return (coverage + numbers) / 2 if asked.words else numbers
+
+
+def _bonus(kind: str | None, text: str) -> float:
+    """What a unit gains for holding what the question asks for (a role: a role word or an acronym)."""
+    if not kind:
+        return 0.0
+    if WANTS[kind].search(text) or (kind == "role" and WANTS["acronym"].search(text)):
+        return KIND_BONUS[kind]
+    return 0.0
 
 
 def _length_penalty(text: str) -> float:

@@ -71,6 +71,7 @@ def turn_record(result: TurnResult) -> tuple[dict[str, Any], dict[str, Any]]:
                              "reason": s.check.reason, "support": s.check.support,
                              "model_cited": list(s.check.model_cited)} for s in result.sentences],
         "baken.withheld": result.withheld,
+        "baken.relevance": dict(result.signals),
         "error.type": result.error,
     }
     content = {"question": result.redacted_question, "answer": result.redacted_answer,

@@ -21,6 +21,7 @@ WANTS = {
                        r"adviseur|medewerker|ambtenaar|raad|college|commissie|burgemeester|wethouder\w*|"
                        r"directeur|directie|desk|team|secretaris|leidinggevende|eigenaar|verantwoordelijke|"
                        r"toezichthouder|autoriteit|leverancier|aanbieder))\b", re.IGNORECASE),
+    "acronym": re.compile(r"\b[A-Z]{2,6}\b"),  # CISO, FG, AP: roles are often named by their initials
     "yes_no": re.compile(r"\b(?:niet|geen|nooit|alleen|uitsluitend|mag|mogen|moet|moeten|verplicht|toegestaan|"
                          r"verboden|kan|kunnen|altijd|not|never|only|must|may|allowed)\b", re.IGNORECASE),
 }
@@ -31,7 +32,8 @@ _KIND = (
     ("date", re.compile(r"\b(?:wanneer|welke\s+datum|per\s+wanneer|vanaf\s+wanneer|tot\s+wanneer|welke\s+dag|"
                         r"when)\b", re.IGNORECASE)),
     ("number", re.compile(r"\b(?:hoeveel|hoe\s+vaak|hoe\s+hoog|hoe\s+groot|welk\s+bedrag|hoe\s+veel|how\s+many|"
-                          r"how\s+much|how\s+often)\b", re.IGNORECASE)),
+                          r"how\s+much|how\s+often|kost|kosten|bedraagt|vergoeding\w*|bedrag|budget|tarief|"
+                          r"prijs|percentage|minimale|maximale|minimum|maximum)\b", re.IGNORECASE)),
     ("role", re.compile(r"\b(?:wie|bij\s+wie|aan\s+wie|welke\s+(?:afdeling|functionaris|rol|persoon|instantie)|"
                         r"who)\b", re.IGNORECASE)),
     ("yes_no", re.compile(r"^(?:mag|mogen|moet|moeten|kan|kunnen|is|zijn|ben|heb|hebben|heeft|geldt|krijg|"
@@ -77,10 +79,10 @@ def is_follow_up(question: str, previous: str | None) -> bool:
     if not previous:
         return False
     words = content_words(question)
+    if _LEAD.search(question.strip()) and len(words) <= 2 * FOLLOW_UP_MAX_WORDS:
+        return True  # "En binnen welke termijn moet de Autoriteit Persoonsgegevens het dan weten?"
     if len(words) > FOLLOW_UP_MAX_WORDS:
         return False
-    if _LEAD.search(question.strip()):
-        return True
     short = len(_WORD.findall(question)) <= 3
     return bool(_BACK.search(question)) or (short and bool(_ELLIPSIS.search(question.strip())))
 

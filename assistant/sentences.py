@@ -17,7 +17,7 @@ MIN_UNIT_CHARS = 12
 ABBREVIATIONS = frozenset(["a.d", "al", "alg", "art", "bijv", "bv", "blz", "ca", "cf", "co", "d.d", "d.i", "d.m.v", "d.w.z", "dhr", "dr", "drs", "e.a", "e.d", "e.e.a", "e.g", "enz", "etc", "evt", "excl", "fig", "gem", "i.c", "i.e", "i.o", "i.p.v", "i.s.m", "i.v.m", "incl", "ing", "ir", "jl", "jr", "lid", "max", "mevr", "min", "mr", "mw", "n.a.v", "nl", "no", "nr", "o.a", "o.b.v", "o.m", "p.m", "pag", "par", "prof", "resp", "sr", "st", "t.a.v", "t.b.v", "t.g.v", "t.o.v", "t.w", "vgl", "vs", "zgn", "z.s.m", "z.o.z", "e.v", "vnl", "blz", "ex"])
 _LINE_ITEM = re.compile(r"[ \t]*(?:[-*•–]|\d{1,3}[.)]|[a-z][.)])[ \t]+")
 _TABLE_ROW = re.compile(r"[ \t]*\|")
-_BREAK = re.compile(r"[.!?]+[\"')\]]*(?=\s)|[.!?]+[\"')\]]*$|;(?=\s)")
+_BREAK = re.compile(r"[.!?]+[\"')\]]*(?=\s)|[.!?]+[\"')\]]*$")
 
 
 @dataclass(frozen=True)

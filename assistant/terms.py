@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 Weigh = Callable[[Iterable[str]], dict[str, float]]
 COMPOUND_MIN = 5  # the shortest word that counts as a part of a compound
-PREFIX_SHARE = 0.75  # "bewaard" ~ "bewaartermijn": a shared prefix of this share of the shorter word
+PREFIX_SHARE = 0.75  # "bewaard" ~ "bewaartermijn": a shared prefix of this share of the asked word
 _WORD = re.compile(r"[^\W_]+")
 _PLACEHOLDER = re.compile(r"\[[A-Z][A-Z_]*_\d+\]")
 _CITATION = re.compile(r"\[\s*(?:bron|source)?\s*\d+(?:\s*(?:[,;]|en|and)\s*\d+)*\s*\]", re.IGNORECASE)
@@ -24,7 +24,7 @@ NUMBER_WORDS = {
     "vijftig": "50", "honderd": "100", "duizend": "1000", "two": "2", "three": "3", "four": "4", "five": "5",
     "six": "6", "seven": "7", "eight": "8", "nine": "9", "ten": "10", "twelve": "12", "hundred": "100",
 }
-STOP = frozenset(["aan", "al", "alle", "als", "ben", "bij", "dan", "dat", "de", "der", "des", "deze", "die", "dit", "door", "doen", "dus", "een", "eens", "en", "er", "ge", "geen", "had", "heb", "hebben", "heeft", "het", "hier", "hij", "hoe", "hun", "iemand", "ik", "in", "is", "ja", "je", "jij", "jouw", "kan", "kon", "kunnen", "maar", "me", "meer", "men", "met", "mij", "mijn", "moet", "na", "naar", "niet", "niets", "nog", "nu", "of", "om", "omdat", "ons", "onze", "ook", "op", "over", "reeds", "te", "tegen", "toch", "toen", "tot", "u", "uit", "uw", "van", "veel", "voor", "want", "waren", "was", "wat", "we", "wel", "werd", "wie", "wij", "wil", "worden", "wordt", "zal", "ze", "zelf", "zich", "zij", "zijn", "zo", "zonder", "zou", "a", "an", "and", "are", "as", "at", "be", "by", "for", "from", "has", "have", "i", "if", "in", "is", "it", "its", "of", "on", "or", "that", "the", "this", "to", "was", "were", "will", "with", "you", "your", "bron", "bronnen", "source", "sources", "volgens", "antwoord", "zie", "hieronder", "hierboven",
+STOP = frozenset(["aan", "al", "alle", "als", "ben", "bij", "dan", "dat", "de", "der", "des", "deze", "die", "dit", "door", "doen", "dus", "een", "eens", "en", "er", "ge", "geen", "had", "heb", "hebben", "heeft", "het", "hier", "hij", "hoe", "hun", "iemand", "ik", "in", "is", "ja", "je", "jij", "jouw", "kan", "kon", "kunnen", "maar", "me", "meer", "men", "met", "mij", "mijn", "moet", "na", "naar", "niet", "niets", "nog", "nu", "of", "om", "omdat", "ons", "onze", "ook", "op", "over", "reeds", "te", "tegen", "toch", "toen", "tot", "u", "uit", "uw", "van", "veel", "voor", "want", "waren", "was", "wat", "we", "wel", "werd", "wie", "wij", "wil", "worden", "wordt", "zal", "ze", "zelf", "zich", "zij", "zijn", "zo", "zonder", "zou", "a", "an", "and", "are", "as", "at", "be", "by", "for", "from", "has", "have", "i", "if", "in", "is", "it", "its", "of", "on", "or", "that", "the", "this", "to", "was", "were", "will", "with", "you", "your", "bron", "bronnen", "source", "sources", "volgens", "antwoord", "per", "zie", "hieronder", "hierboven",
                    "namelijk", "echter", "see", "below", "above"])
 
 
@@ -111,8 +111,9 @@ def compound_match(word: str, others: Iterable[str]) -> float:
     of them ("logging" in "firewalllogging") or shares most of its start with one ("bewaard" ~ "bewaartermijn");
     else the share of its letters that whole words of ``others`` make up ("firewall" + "logging" of
     "firewalllogging"), since a compound's head alone ("logging") does not name what it names."""
-    if len(word) < COMPOUND_MIN:
-        return 0.0
+    if len(word) < COMPOUND_MIN:  # a short word counts as the head of a compound: "dag" in "thuiswerkdag"
+        return 1.0 if len(word) >= 3 and any(o.endswith(word) and len(o) >= len(word) + 4 for o in others) \
+            else 0.0
     inside = 0
     for other in others:
         if len(other) < COMPOUND_MIN:
@@ -123,7 +124,7 @@ def compound_match(word: str, others: Iterable[str]) -> float:
         share = 0
         while share < shorter and word[share] == other[share]:
             share += 1
-        if share >= COMPOUND_MIN and share >= PREFIX_SHARE * shorter:
+        if share >= COMPOUND_MIN and share >= PREFIX_SHARE * len(word):
             return 1.0
         if other in word:
             inside += len(other)

@@ -33,6 +33,7 @@ from ingestion.lexical import Tokenizer
 
 logger = logging.getLogger(__name__)
 MAX_QUESTION_CHARS = 4000
+EVIDENCE_POOL = 8  # chunks evidence is chosen from; the model gets the top_k and those that hold evidence
 NO_SOURCE = {
     "nl": "Ik heb in de documenten van de gemeente geen informatie gevonden die deze vraag beantwoordt. "
           "Probeer de vraag anders te formuleren of vraag het een collega.",
@@ -182,6 +183,7 @@ class TurnResult:
     sentences: list[AnswerSentence] = field(default_factory=list)
     generated: str = ""  # the model's raw (redacted) text, before the check
     withheld: bool = False  # auto mode: the model's text was not shown
+    signals: dict[str, float] = field(default_factory=dict)  # the "has a source" signals: cosine, coverage, evidence
 
     def evidence_records(self) -> list[dict[str, Any]]:
         """The evidence with its source's title, page and heading."""
@@ -306,21 +308,30 @@ class Assistant:
         result.query = standalone_query(result.redacted_question, previous) \
             if result.follow_up and previous else result.redacted_question
         retrieval = self._settings.retrieval
-        found = self.index.retrieve(result.query, retrieval.top_k)
+        found = self.index.retrieve(result.query, max(retrieval.top_k, EVIDENCE_POOL))
         clock.lap("retrieve")
-        hits = found.hits
-        prompt_sources = [PromptSource(n, h.title, h.page, h.heading, self._source_text(h, vault, result))
-                          for n, h in enumerate(hits, start=1)]
+        redacted = [self._source_text(h, vault) for h in found.hits]
+        pool = [PromptSource(n, h.title, h.page, h.heading, text)
+                for n, (h, (text, _)) in enumerate(zip(found.hits, redacted), start=1)]
         clock.lap("redact_sources")
-        evidence = select_evidence(result.query, [(s.n, s.text, f"{s.title}\n{s.heading}") for s in prompt_sources],
-                                   self._terms, self._embed)
+        evidence = select_evidence(result.query, [(s.n, s.text, f"{s.title}\n{s.heading}") for s in pool],
+                                   self._terms, self._embed, previous=previous if result.follow_up else None)
         clock.lap("evidence")
-        if not hits or not (found.relevant(*self.index.thresholds(retrieval.min_score)) or
-                            (evidence and evidence[0].coverage >= self._settings.answer.min_evidence)):
+        result.signals = {"cosine": round(found.cosine, 4), "coverage": found.coverage,
+                          "evidence": evidence[0].coverage if evidence else 0.0}
+        if not found.hits or not (found.relevant(*self.index.thresholds(retrieval.min_score)) or
+                                  (evidence and evidence[0].coverage >= self._settings.answer.min_evidence)):
             result.outcome = "no_source"  # `ask` shows the fixed answer once the turn record is written
             result.answer = result.redacted_answer = NO_SOURCE[result.language]
-            result.source_findings = []
             return
+        # The model is given the top_k chunks, and any further chunk of the pool that holds evidence.
+        kept = sorted(set(range(1, min(retrieval.top_k, len(pool)) + 1)) | {e.n for e in evidence})
+        number = {old: new for new, old in enumerate(kept, start=1)}
+        prompt_sources = [replace(pool[old - 1], n=number[old]) for old in kept]
+        hits = [found.hits[old - 1] for old in kept]
+        for old in kept:
+            result.source_findings += redacted[old - 1][1]
+        evidence = [replace(e, n=number[e.n]) for e in evidence]
         result.sources = _given_sources(prompt_sources, hits, cited=())
         result.evidence = [self._shown(e, hits, vault) for e in evidence]
         if result.mode == "extractive":
@@ -409,12 +420,12 @@ class Assistant:
     def _restore(self, text: str, vault: Any) -> str:
         return "".join(self._redactor.restore_stream(iter([text]), vault)) if text else text
 
-    def _source_text(self, hit: Hit, vault: Any, result: TurnResult) -> str:
+    def _source_text(self, hit: Hit, vault: Any) -> tuple[str, list[Any]]:
+        """A chunk's text as the model may see it, and what was redacted from it."""
         if not self._redact_sources:
-            return hit.text
+            return hit.text, []
         redaction = self._redactor.redact(hit.text, vault)
-        result.source_findings += redaction.findings
-        return redaction.text
+        return redaction.text, list(redaction.findings)
 
 
 def _last_question(history: list[Message]) -> str | None:

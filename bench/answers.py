@@ -67,6 +67,7 @@ def score(row: dict[str, Any], result: Any, mode: str, min_supported: float) -> 
             "supported": any(n is not None and documents.get(n) in row.get("documents", []) for n, _ in stating),
             "generated_shown": len(generated), "generated_supported": sum(generated),
             "withheld": mode == "auto" and result.withheld,
+            "signals": dict(result.signals),
             "evidence_ms": result.timings_ms.get("evidence_shown"),
             # extractive mode ends with the evidence: no model call
             "total_ms": result.timings_ms.get("evidence_shown" if mode == "extractive" else "total")}
@@ -99,12 +100,37 @@ def run(count: int | None = None) -> dict[str, Any]:
         if i % 10 == 0:
             print(f"  {i}/{len(rows)} questions", file=sys.stderr)
     return {"questions": len(rows), "modes": {m: summary(r) for m, r in per_mode.items()},
+            "calibration": calibrate(per_mode["extractive"], index.thresholds()),
             "follow_up_detection": {
                 "follow_ups_detected": sum(f["detected"] for f in follow_ups if f["kind"] == "follow_up"),
                 "follow_ups": sum(f["kind"] == "follow_up" for f in follow_ups),
                 "unrelated_detected": sum(f["detected"] for f in follow_ups if f["kind"] == "unrelated"),
                 "unrelated": sum(f["kind"] == "unrelated" for f in follow_ups)},
             "rows": per_mode}
+
+
+def calibrate(rows: list[dict[str, Any]], thresholds: tuple[float, float]) -> dict[str, Any]:
+    """The evidence threshold (the third "has a source" signal) that refuses every unanswerable question and
+    keeps the most answerable ones, beside the retrieval thresholds in force."""
+    cosine, coverage = thresholds
+
+    def passes(r: dict[str, Any], evidence: float) -> bool:
+        s = r["signals"]
+        return bool(s) and (s["cosine"] >= cosine or s["coverage"] >= coverage or s["evidence"] >= evidence)
+
+    answerable = [r for r in rows if r["kind"] != "unanswerable"]
+    unanswerable = [r for r in rows if r["kind"] == "unanswerable"]
+    table = []
+    for step in range(40, 102, 2):
+        evidence = step / 100
+        table.append({"min_evidence": evidence,
+                      "kept": round(sum(passes(r, evidence) for r in answerable) / len(answerable), 3),
+                      "refused": round(sum(not passes(r, evidence) for r in unanswerable) / max(1, len(unanswerable)),
+                                       3)})
+    best = max((t for t in table if t["refused"] == 1.0), key=lambda t: (t["kept"], -t["min_evidence"]),
+               default=None)
+    return {"min_score": cosine, "min_coverage": coverage, "best": best, "table": table,
+            "unanswerable_signals": {r["id"]: r["signals"] for r in unanswerable}}
 
 
 def summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
@@ -140,6 +166,8 @@ def print_table(out: dict[str, Any]) -> None:
               f"{m['false_refusal']:>10.3f} {m['refused_unanswerable']:>7.3f} {m['evidence_ms_median']!s:>8} "
               f"{m['total_ms_median']!s:>9}")
         print(f"  misses: {', '.join(m['misses']) or '-'}")
+    c = out["calibration"]
+    print(f"calibration: cosine {c['min_score']} or coverage {c['min_coverage']} or evidence -> {c['best']}")
     f = out["follow_up_detection"]
     print(f"follow-ups detected {f['follow_ups_detected']}/{f['follow_ups']}, unrelated taken for follow-ups "
           f"{f['unrelated_detected']}/{f['unrelated']}")

@@ -67,11 +67,11 @@ def _print_evidence(result) -> None:
         where = e["title"] + (f" — {e['heading']}" if e["heading"] and e["heading"] != e["title"] else "")
         page = f", p. {e['page']}" if e["page"] else ""
         print(f"  “{e['text']}” [{e['n']}] {where}{page}")
-    if result.mode != "extractive":
-        print("\nAntwoord (elke zin gecontroleerd aan de bronnen):", flush=True)
+    print(flush=True)
 
 
 def _print_answer(piece: str, result_mode: str) -> None:
+    """The checked answer (in extractive mode the evidence printed before is the answer)."""
     if result_mode != "extractive":
         print(piece, end="", flush=True)
 
