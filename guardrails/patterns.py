@@ -100,9 +100,16 @@ IBAN = PatternRule(
     re.compile(r"(?<![\w])([A-Z]{2}\d{2} ?[A-Z0-9]{4}(?: ?[A-Z0-9]{4}){1,6}(?: ?[A-Z0-9]{1,3})?)(?![\w])"),
     0.9, iban_valid, context=("iban", "rekening", "account"), explanation="IBAN passing mod 97",
 )
-# Length of the IBAN of the countries most often seen here; others may be 15 to 34 characters.
-_IBAN_LENGTHS = {"NL": 18, "BE": 16, "DE": 22, "FR": 27, "GB": 22, "LU": 20, "ES": 24, "IT": 27, "AT": 20, "CH": 21,
-                 "PL": 28, "PT": 25, "IE": 22, "DK": 18, "SE": 24, "NO": 15, "FI": 18, "TR": 26, "MA": 28}
+# The length of the IBAN of every country in the IBAN registry (ISO 13616): a candidate must match it exactly,
+# or one in 97 random strings of letters and digits would pass mod 97.
+_IBAN_REGISTRY = """
+AD24 AE23 AL28 AT20 AZ28 BA20 BE16 BG22 BH22 BR29 BY28 CH21 CR22 CY28 CZ24 DE22 DK18 DO28 EE20 EG29 ES24 FI18
+FO18 FR27 GB22 GE22 GI23 GL18 GR27 GT28 HR21 HU28 IE22 IL23 IQ23 IS26 IT27 JO30 KW30 KZ20 LB28 LC32 LI21 LT20
+LU20 LV21 MA28 MC27 MD24 ME22 MK19 MR27 MT31 MU30 NL18 NO15 PK24 PL28 PS29 PT25 QA29 RO24 RS22 SA24 SC31 SE24
+SI19 SK24 SM27 ST25 SV28 TL23 TN24 TR26 UA29 VA22 VG24 XK20
+"""
+_IBAN_LENGTHS = {item[:2]: int(item[2:]) for item in _IBAN_REGISTRY.split()}
+_DUTCH_BBAN = re.compile(r"NL\d{2}[A-Z]{4}\d{10}")
 # A country code and check digits, then up to 30 letters or digits, each optionally after one separator.
 _IBAN_ANY = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{2} ?\d{2}(?:[ .\-]?[A-Za-z0-9]){10,30}")
 
@@ -127,8 +134,10 @@ class IbanDetector:
                     continue  # never end inside a word, nor on a separator
                 value = text[start:cut]
                 compact = re.sub(r"[ .\-]", "", value).upper()
-                expected = _IBAN_LENGTHS.get(compact[:2])
-                if (expected is None or len(compact) == expected) and iban_valid(compact):
+                if len(compact) != _IBAN_LENGTHS.get(compact[:2]) or compact[:2] == "NL" and not \
+                        _DUTCH_BBAN.fullmatch(compact):
+                    continue
+                if iban_valid(compact):
                     score = 0.95 if has_context(text, start, cut, IBAN.context) else 0.9
                     found.append(Detection("IBAN", start, cut, score, self.name, "IBAN passing mod 97"))
                     break

@@ -40,9 +40,17 @@ _STRONG_CUES = (("ik", "ben"), ("ik", "heet"), ("mijn", "naam", "is"), ("naam", 
 _WEAK_CUES = words("""
 aan van voor met bij door namens is heet en of zoals ook cliënt client aanvrager bewoner inwoner burger
 klant patient patiënt collega wethouder buurman buurvrouw zoon dochter moeder vader man vrouw partner
-to from with for by and about of meet met spoke called client applicant resident neighbour
+to from with for by and about of meet met spoke called client applicant resident neighbour als if
+""")
+# Verbs that follow a person at the start of a sentence ("wout bellemans woont op ...").
+_PERSON_VERBS = words("""
+woont woonde belde belt heeft had is was wil wilde vraagt vroeg komt kwam zegt zei meldt meldde krijgt kreeg
+ontvangt stuurde schreef lives lived called calls has had is was wants asked says said
 """)
 _DE_HEER = ("de", "heer")
+# Endings of Dutch adjectives and nouns, never of a first name.
+_WORD_ENDINGS = ("volle", "loze", "achtige", "ische", "lijke", "lijk", "baar", "bare", "ieve", "tie", "ing", "ingen",
+                 "heid", "teit", "isme", "ment", "ende", "erde", "igde", "aire", "ele", "ale", "ieke", "tische")
 
 
 @dataclass
@@ -167,9 +175,12 @@ class TypedNameDetector:
         if j >= len(tokens) or j == i and tokens[i].kind == "word" and tokens[i].low in _TUSSEN and not (
                 i + 1 < len(tokens) and self._is_word(tokens, i + 1)):
             return None
-        weak = i > 0 and tokens[i - 1].low in _WEAK_CUES or (i > 1 and tokens[i - 1].low == "," and
+        weak = i > 0 and tokens[i - 1].low in _WEAK_CUES or (i > 1 and tokens[i - 1].low in ",:" and
                                                              tokens[i - 2].low in _WEAK_CUES)
-        parsed = self._parse(text, tokens, j, title=bool(title), cue=bool(cue), weak=weak and not (title or cue))
+        opening = i == 0 or tokens[i - 1].kind == "other" and tokens[i - 1].low in ".!?:;" or self._break(
+            text, tokens, i)
+        parsed = self._parse(text, tokens, j, title=bool(title), cue=bool(cue), weak=weak and not (title or cue),
+                             opening=opening and not (title or cue))
         if parsed is None:
             return None
         end, score, why = parsed
@@ -180,8 +191,8 @@ class TypedNameDetector:
             return None
         return Detection("PERSOON", start, tokens[end - 1].end, score, self.name, why), end
 
-    def _parse(self, text: str, tokens: list[_Token], j: int, title: bool, cue: bool, weak: bool
-               ) -> tuple[int, float, str] | None:
+    def _parse(self, text: str, tokens: list[_Token], j: int, title: bool, cue: bool, weak: bool,
+               opening: bool = False) -> tuple[int, float, str] | None:
         """The end (exclusive token index), score and explanation of a name starting at ``j``, or None."""
         typed = self.mode == "typed"
         k = j
@@ -200,7 +211,7 @@ class TypedNameDetector:
             ok = lead_tussen or self._nameish(first) or self._listed(first) and not self._plain(first)
         else:
             ok = self.lexicon.is_first_name(first) and not self._plain(first) or (
-                typed and self._nameish(first))
+                typed and (self._nameish(first) or (weak or opening) and self._name_shaped(first)))
         if not ok:
             return None
         known_first = self.lexicon.is_first_name(first) and not self._plain(first)
@@ -260,4 +271,19 @@ class TypedNameDetector:
                                                   or last in self.lexicon.proper_nouns):
             # "aan xandro pietersen", "rayan texier", "lenn van metz": words no dictionary knows, joined
             return end, 0.7 if weak else 0.6, "unlisted words that read as a name"
+        if surnames and self._name_shaped(first) and self._unknown_surname(last) and (
+                weak or opening and end < len(tokens) and tokens[end].low in _PERSON_VERBS):
+            # "als mart haselaar het ...", "wout bellemans woont op ...": a rare word and a surname-like one
+            return end, 0.6, "a word and a surname-like word where a person is expected"
         return None
+
+    def _name_shaped(self, low: str) -> bool:
+        """Could be an unlisted first name: three letters or more, no function, policy, everyday or town word, no
+        dictionary word unless also a proper noun ("wout"), no adjective or noun ending ("impactvolle")."""
+        return len(low) > 2 and low.isalpha() and not self._plain(low) and not self.lexicon.is_everyday(low) and (
+            low not in self.lexicon.dutch_words or low in self.lexicon.proper_nouns) and not low.endswith(
+            _WORD_ENDINGS)
+
+    def _unknown_surname(self, low: str) -> bool:
+        """A surname no list holds: no dictionary word (or a proper noun that is no town)."""
+        return self.lexicon.is_surname(low) or len(low) > 3 and not self._dictionary(low) and not self._plain(low)

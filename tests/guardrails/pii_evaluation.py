@@ -58,8 +58,19 @@ _MONTHS_NL = ["januari", "februari", "maart", "april", "mei", "juni", "juli", "a
               "november", "december"]
 
 
-def samples(count: int = 400, seed: int = 2026) -> list[Sample]:
-    """``count`` sentences, half Dutch and half English, deterministic for a seed."""
+def _person(fake: Faker, unlisted: bool) -> str:
+    """A first name and surname from Faker; with ``unlisted``, one none of whose words is in our lists if one
+    turns up in 300 tries (Faker's English names are all in the census lists: those are counted elsewhere)."""
+    for _ in range(300 if unlisted else 1):
+        name = f"{fake.first_name()} {fake.last_name()}"
+        if not unlisted or _unlisted(name):
+            break
+    return name
+
+
+def samples(count: int = 400, seed: int = 2026, unlisted: bool = False) -> list[Sample]:
+    """``count`` sentences, half Dutch and half English, deterministic for a seed; with ``unlisted`` every
+    person is one whose name is in neither of our lists."""
     nl, en = Faker("nl_NL"), Faker("en_US")
     nl.seed_instance(seed)
     en.seed_instance(seed + 1)
@@ -71,7 +82,7 @@ def samples(count: int = 400, seed: int = 2026) -> list[Sample]:
         fake = en if english else nl
         birth = nl.date_of_birth(minimum_age=18, maximum_age=95)
         values = {
-            "PERSOON": f"{fake.first_name()} {fake.last_name()}",
+            "PERSOON": _person(fake, unlisted),
             "BSN": nl.ssn(),
             "IBAN": nl.iban() if rng.random() < 0.5 else " ".join(re.findall(".{1,4}", nl.iban())),
             "EMAIL": fake.email(),
@@ -160,7 +171,7 @@ def _passport(rng: random.Random) -> str:
     return rng.choice(_PASSPORT_LETTERS) + rng.choice(_PASSPORT_LETTERS) + "".join(middle) + str(rng.randrange(10))
 
 
-def chat_samples(count: int = 160, seed: int = 2027) -> list[Sample]:
+def chat_samples(count: int = 160, seed: int = 2027, unlisted: bool = False) -> list[Sample]:
     """``count`` chat-style sentences, three Dutch to one English, deterministic for a seed."""
     nl, en = Faker("nl_NL"), Faker("en_US")
     nl.seed_instance(seed)
@@ -174,7 +185,7 @@ def chat_samples(count: int = 160, seed: int = 2027) -> list[Sample]:
         fake = en if english else nl
         iban = nl.iban()
         values = {
-            "PERSOON": f"{fake.first_name()} {fake.last_name()}",
+            "PERSOON": _person(fake, unlisted),
             "SURNAME": fake.last_name(),
             "BSN": nl.ssn(),
             "IBAN": rng.choice([iban, iban.lower(), " ".join(re.findall(".{1,4}", iban.lower()))]),
@@ -208,9 +219,11 @@ def pages(count: int = 20) -> list[str]:
     return [texts[int(i * step)][:PAGE_CHARS] for i in range(count)]
 
 
-def evaluation_set() -> dict[str, list[Sample]]:
-    """Every variant of the generated sentences plus the chat-style sentences, by variant name."""
-    generated, chat = samples(), chat_samples()
+def evaluation_set(unlisted: bool = False) -> dict[str, list[Sample]]:
+    """Every variant of the generated sentences plus the chat-style sentences, by variant name; with
+    ``unlisted``, a second set whose full names are all in neither of our lists."""
+    generated = samples(200, 2028, unlisted=True) if unlisted else samples()
+    chat = chat_samples(80, 2029, unlisted=True) if unlisted else chat_samples()
     return {name: [variant(s, name) for s in generated + chat] for name in VARIANTS}
 
 

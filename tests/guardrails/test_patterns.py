@@ -107,3 +107,10 @@ def test_structured_identifier_is_detected_in_lower_case(text, kind):
 @pytest.mark.parametrize("text", ["in 2024 de gemeente", "sinds 1998 en later", "artikel 1234 is vervallen"])
 def test_a_year_before_a_word_is_not_a_postcode(text):
     assert not typed.detect(text)
+
+
+@pytest.mark.parametrize("text", ["moved to 196 Paul Camp Apt 511 4486UN Weesp",
+                                  "moved to 892 Jeremiah Crescent 8650WL Wyns",
+                                  "to 8787 Peter Landing 5161 UH Terschuur"])
+def test_words_and_numbers_that_happen_to_pass_mod_97_are_no_iban(text):
+    assert iban_detector.detect(text) == []

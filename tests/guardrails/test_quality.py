@@ -77,3 +77,14 @@ def test_common_word_surnames_are_measured(redactor):
     print(f"\neveryday-word surnames: {found}/{len(with_support)} found with support, "
           f"{wrong}/{len(without)} taken for a name without")
     assert found == len(with_support) and wrong <= 1
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_recall_on_names_in_neither_list_is_reported(redactor, variant):
+    """A second set in which every full name (first name and surname) is in none of our lists."""
+    sentences = evaluation_set(unlisted=True)[variant]
+    found, total = recall(redactor, sentences, kind="typed")
+    share = found["PERSOON (in neither list)"] / total["PERSOON (in neither list)"]
+    print(f"\nnames in neither list, {variant}: {found['PERSOON (in neither list)']}/"
+          f"{total['PERSOON (in neither list)']} = {share:.3f}")
+    assert share >= 0.75
