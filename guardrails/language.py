@@ -56,9 +56,9 @@ def unexplained_capital_spans(text: str, explained: list[tuple[int, int]]) -> li
         if any(s <= start and end <= e for s, e in explained):
             continue
         word = match.group().lower()
-        # Openers ("Can", "Please") also where a missing full stop hides the sentence start; towns; and
-        # everyday words that are no name.
-        if word in _STARTERS or word in lists.places or (
+        # Openers ("Can", "Please") also where a missing full stop hides the sentence start; words of town
+        # names ("Hendrik-Ido-Ambacht", "Eck en Wiel"); and everyday words that are no name.
+        if word in _STARTERS or word in lists.place_words or (
                 word in lists.common_words and not lists.is_first_name(word) and not lists.is_surname(word)):
             continue
         spans.append((start, end))

@@ -6,6 +6,7 @@ Where each list comes from, and its licence, is in ``guardrails/data/build_lists
 from __future__ import annotations
 
 import gzip
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -101,6 +102,7 @@ class Lexicon:
     first_names: frozenset[str]
     surnames: frozenset[str]
     places: frozenset[str]
+    place_words: frozenset[str]
     first_name_share: dict[str, float]
     surname_share: dict[str, float]
 
@@ -150,6 +152,7 @@ def lexicon() -> Lexicon:
         first_names=frozenset(first),
         surnames=frozenset(last),
         places=places,
+        place_words=frozenset(w for place in places for w in re.split(r"[ \-]+", place) if len(w) > 2),
         first_name_share=first_share,
         surname_share=last_share,
     )
