@@ -6,15 +6,24 @@ import re
 import threading
 from typing import NoReturn
 
+from guardrails.lexicon import TITLES
+
 _COMPACT = re.compile(r"[\s.\-()/]+")
 _IDENTIFIERS = frozenset({"BSN", "IBAN", "TELEFOON", "POSTCODE", "KENTEKEN", "PASPOORT", "KVK", "CREDITCARD", "IP"})
 
 
 def _key(kind: str, value: str) -> str:
-    """The form under which two spellings of one value get one placeholder ("111 222 333" = "111222333")."""
+    """The form under which two spellings of one value get one placeholder ("111 222 333" = "111222333";
+    "dhr. Jan de Vries" = "jan de vries")."""
     if kind in _IDENTIFIERS:
         return _COMPACT.sub("", value).upper()
-    return " ".join(value.split()).casefold()
+    words = value.casefold().split()
+    if kind == "PERSOON":
+        if words[:2] == ["de", "heer"]:
+            words = words[2:]
+        while len(words) > 1 and (words[0] in TITLES or words[0] + "." in TITLES):
+            words = words[1:]
+    return " ".join(words)
 
 
 class Vault:

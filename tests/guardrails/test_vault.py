@@ -57,3 +57,9 @@ def test_restore_stream_joins_a_placeholder_split_across_tokens(vault):
 
 def test_restore_stream_passes_plain_text_through(vault):
     assert "".join(restore_stream(["Geen ", "gegevens ", "hier."], vault)) == "Geen gegevens hier."
+
+
+@pytest.mark.parametrize("other", ["Jan de Vries", "dhr. Jan de Vries", "JAN DE VRIES", "de heer jan de vries"])
+def test_a_person_with_or_without_a_title_and_in_any_case_is_one_placeholder(other):
+    vault = Vault()
+    assert vault.placeholder("PERSOON", "jan de vries") == vault.placeholder("PERSOON", other) == "[PERSOON_1]"
