@@ -132,3 +132,21 @@ def test_redacting_already_redacted_text_changes_nothing(redactor):
     once = redactor.redact(QUESTION, vault)
     twice = redactor.redact(once.text, vault)
     assert twice.text == once.text and twice.findings == []
+
+
+def test_document_setting_still_redacts_a_citizen_quoted_in_a_source(redactor):
+    text = "Dossier van Piet Jansen, telefoon 0612345679, iban nl91 abna 0417 1643 00, dhr. de boer belde."
+    result = redactor.redact(text, Vault(), kind="document")
+    for value in ("Piet Jansen", "0612345679", "nl91 abna", "de boer"):
+        assert value not in result.text
+
+
+def test_document_setting_leaves_lower_case_policy_words_that_the_question_setting_doubts(redactor):
+    text = "kun je jeroen vragen of de regeling voor zelfstandigen geldt"
+    assert "[PERSOON_1]" in redactor.redact(text, Vault()).text
+    assert redactor.redact(text, Vault(), kind="document").text == text
+
+
+def test_an_unknown_kind_of_text_is_refused():
+    with pytest.raises(ValueError):
+        FakeRedactor().redact("BSN 111222333", Vault(), kind="email")  # type: ignore[arg-type]
