@@ -73,6 +73,7 @@ wolf valk vogel mol vink kroon stam tol spijker nagel hamer boom steen brouwer d
 
 
 _ROMAN = words("i ii iii iv v vi vii viii ix x xi xii")
+RARE_SHARE = 0.005  # percent of the population (census shares are percentages)
 
 
 def _lines(filename: str) -> list[str]:
@@ -103,6 +104,7 @@ class Lexicon:
     surnames: frozenset[str]
     places: frozenset[str]
     place_words: frozenset[str]
+    dutch_first_names: frozenset[str]
     first_name_share: dict[str, float]
     surname_share: dict[str, float]
 
@@ -117,6 +119,12 @@ class Lexicon:
     def is_first_name(self, token: str) -> bool:
         """In a first-name list (hand-made, the US census, or an OpenTaal name with a genitive)."""
         return token in self.first_names
+
+    def is_common_first_name(self, token: str) -> bool:
+        """A first name frequent enough to stand alone: a Dutch listed one, or one of the census names carried by
+        at least 1 in 20,000 people (the rare census names, "kent", "art", "vi", also are ordinary words)."""
+        return token in self.first_names and (token not in self.first_name_share or token in self.dutch_first_names
+                                              or self.first_name_share[token] >= RARE_SHARE)
 
     def is_surname(self, token: str) -> bool:
         """In a surname list, or (for a double name) each part is."""
@@ -152,6 +160,7 @@ def lexicon() -> Lexicon:
         first_names=frozenset(first),
         surnames=frozenset(last),
         places=places,
+        dutch_first_names=frozenset(hand_first | _EVERYDAY_FIRST | (genitive - places - dutch_words)),
         place_words=frozenset(w for place in places for w in re.split(r"[ \-]+", place) if len(w) > 2),
         first_name_share=first_share,
         surname_share=last_share,

@@ -265,7 +265,7 @@ class TypedNameDetector:
             return end, 0.85, "first name with a surname"
         if not typed:
             return None
-        if known_first and not everyday:
+        if known_first and not everyday and (weak or self.lexicon.is_common_first_name(first)):
             return end, (0.7 if weak else 0.6), "known first name"
         if surnames and self._nameish(first) and (weak or self._listed(first) or self._listed(last)
                                                   or last in self.lexicon.proper_nouns):
