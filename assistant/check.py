@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from assistant.citations import cited_numbers
 from assistant.evidence import Embed
@@ -59,14 +60,14 @@ class Checker:
         self.min_support = min_support
         self.min_similarity = min_similarity
 
-    def check(self, answer: str, sources: Sequence[tuple[int, str, str]]) -> list[CheckedSentence]:
+    def check(self, answer: str, sources: Sequence[tuple[Any, ...]]) -> list[CheckedSentence]:
         """The answer's sentences, each checked against ``sources`` ((n, text, context) as the model saw them;
         the context, the chunk's title and heading, counts as words of the source)."""
-        bags = [(n, self._terms.bag(f"{text}\n{context}"), text) for n, text, context in sources]
+        bags = [(n, self._terms.bag(f"{text}\n{context}"), text) for n, text, context, *_ in sources]
         checked = []
         for unit in split_units(answer):
             text = _CITATIONS.sub("", unit.text).strip()
-            model_cited = tuple(cited_numbers(unit.text, max((n for n, _, _ in sources), default=0) + 50))
+            model_cited = tuple(cited_numbers(unit.text, max((s[0] for s in sources), default=0) + 50))
             bag = self._terms.bag(text)
             if len(bag.words) < MIN_WORDS and not bag.numbers and not has_placeholder(text):
                 continue
@@ -91,17 +92,17 @@ class Checker:
         return CheckedSentence(text, False, best_n, "content", best, model_cited)
 
     def _with_similarity(self, checked: list[CheckedSentence],
-                         sources: Sequence[tuple[int, str, str]]) -> list[CheckedSentence]:
+                         sources: Sequence[tuple[Any, ...]]) -> list[CheckedSentence]:
         """Content-unsupported sentences get a second chance: embedding similarity to one source sentence."""
         pending = [i for i, c in enumerate(checked) if c.reason == "content"]
         if self._embed is None or not pending:
             return checked
-        units = [(n, u.text) for n, text, _ in sources for u in split_units(plain(text))]
+        units = [(n, u.text) for n, text, *_ in sources for u in split_units(plain(text))]
         if not units:
             return checked
         vectors = self._embed([checked[i].text for i in pending] + [t for _, t in units])
         sentence_vectors, unit_vectors = vectors[:len(pending)], vectors[len(pending):]
-        allowed = {n: self._terms.bag(text).numbers for n, text, _ in sources}
+        allowed = {n: self._terms.bag(text).numbers for n, text, *_ in sources}
         for i, vector in zip(pending, sentence_vectors):
             c = checked[i]
             numbers = self._terms.bag(c.text).numbers

@@ -3,8 +3,10 @@ the question, chosen by Baken itself, deterministically, before any model token.
 
 A unit scores by the share of the question's words it contains (stemmed, IDF-weighted, compounds matching
 their parts), by whether it holds what the question asks for (a number, a duration, a date, a role, yes or
-no: `assistant.questions`), by its chunk's retrieval rank and, when an embedder is given, by its embedding
-similarity to the question (only the best lexical candidates are embedded, to stay fast).
+no: `assistant.questions`), and by its chunk's retrieval rank and embedding similarity to the question (the
+cosine retrieval already computed). Given an embedder, the best lexical candidates are also re-scored by
+their own embedding similarity; that costs an embedding call (about 60 ms for six sentences on 2 cores,
+far more on a loaded machine) and did not change the measured selection, so the assistant does not use it.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ KEEP_SHARE = 0.8  # a second or third unit is shown if it scores at least this s
 KIND_BONUS = {"duration": 0.3, "number": 0.25, "date": 0.25, "role": 0.2, "yes_no": 0.08}
 RANK_WEIGHT = 0.15
 DENSE_WEIGHT = 0.4
+CHUNK_DENSE_WEIGHT = 0.2
 EMBED_CANDIDATES = 6
 
 
@@ -49,11 +52,12 @@ class _Candidate:
     score: float
 
 
-def select_evidence(question: str, sources: Sequence[tuple[int, str, str]], terms: Terms,
+def select_evidence(question: str, sources: Sequence[tuple[int, str, str, float | None]], terms: Terms,
                     embed: Embed | None = None, limit: int = MAX_EVIDENCE, previous: str | None = None
                     ) -> list[Evidence]:
-    """The best units of ``sources`` ((n, text, context), best-ranked first; context is the chunk's title and
-    heading, which count as words of each of its units) for ``question``, best first.
+    """The best units of ``sources`` ((n, text, context, cosine), best-ranked first; context is the chunk's title
+    and heading, which count as words of each of its units; cosine its similarity to the question, if known)
+    for ``question``, best first.
 
     For a follow-up, ``previous`` is the question it refers to: its words count for a third (the topic), the
     follow-up's own words for the rest (what is asked now), and its kind is the previous one's if it has none.
@@ -67,8 +71,8 @@ def select_evidence(question: str, sources: Sequence[tuple[int, str, str]], term
     topic_weights = terms.weights(topic.words) if topic else {}
     candidates: list[_Candidate] = []
     seen: set[str] = set()
-    for rank, (n, text, context) in enumerate(sources):
-        prior = RANK_WEIGHT * (1.0 - rank / max(1, len(sources)))
+    for rank, (n, text, context, similarity) in enumerate(sources):
+        prior = RANK_WEIGHT * (1.0 - rank / max(1, len(sources))) + CHUNK_DENSE_WEIGHT * max(0.0, similarity or 0.0)
         for unit in split_units(text):
             key = normalise(unit.text)
             if key in seen:  # chunks overlap: the same sentence from the next chunk adds nothing

@@ -314,8 +314,9 @@ class Assistant:
         pool = [PromptSource(n, h.title, h.page, h.heading, text)
                 for n, (h, (text, _)) in enumerate(zip(found.hits, redacted), start=1)]
         clock.lap("redact_sources")
-        evidence = select_evidence(result.query, [(s.n, s.text, f"{s.title}\n{s.heading}") for s in pool],
-                                   self._terms, self._embed, previous=previous if result.follow_up else None)
+        evidence = select_evidence(result.query, [(s.n, s.text, f"{s.title}\n{s.heading}", h.cosine)
+                                                  for s, h in zip(pool, found.hits)],
+                                   self._terms, previous=previous if result.follow_up else None)
         clock.lap("evidence")
         result.signals = {"cosine": round(found.cosine, 4), "coverage": found.coverage,
                           "evidence": evidence[0].coverage if evidence else 0.0}

@@ -67,6 +67,19 @@ def small_index_dir(tmp_path_factory: pytest.TempPathFactory, embedder, models_d
 
 
 @pytest.fixture(scope="session")
+def demo_index_dir(tmp_path_factory: pytest.TempPathFactory, embedder, models_dir: Path) -> Path:
+    """A data directory with the demo corpus (Gemeente Voorbeeld) indexed by the real embedder (built once)."""
+    from baken.cli.chat import demo_corpus
+    from baken.wiring import build_index
+
+    data = tmp_path_factory.mktemp("demo-index")
+    index = build_index(Settings(data_dir=data, models_dir=models_dir), embedder=embedder)
+    for path in sorted(demo_corpus().glob("*.md")):
+        assert index.ingest_file(path).status == "new"
+    return data
+
+
+@pytest.fixture(scope="session")
 def redactor(models_dir: Path):
     """The real personal-data guardrail (Presidio, Dutch and English recognizers), built once."""
     from baken.wiring import build_redactor

@@ -18,8 +18,8 @@ LOGGING = ("Voor logbestanden gelden de volgende bewaartermijnen, waarna ze auto
 THUISWERK = ("Bij een voltijds dienstverband van 36 uur werk je maximaal 3 dagen per week thuis. Je werkt dus "
              "minimaal 2 dagen per week op kantoor. Elk team heeft één vaste teamdag per week waarop iedereen "
              "op kantoor is. Het afdelingshoofd stelt de teamdag vast.")
-SOURCES = [(1, THUISWERK, "Thuiswerkbeleid\nVerdeling tussen thuis en kantoor"),
-           (2, LOGGING, "Informatiebeveiliging\nLogging en bewaartermijnen van logbestanden")]
+SOURCES = [(1, THUISWERK, "Thuiswerkbeleid\nVerdeling tussen thuis en kantoor", None),
+           (2, LOGGING, "Informatiebeveiliging\nLogging en bewaartermijnen van logbestanden", None)]
 
 
 @pytest.fixture(scope="module")
@@ -51,12 +51,12 @@ def test_a_question_without_topic_gives_no_evidence_and_no_error(terms: Terms, q
 
 
 def test_overlapping_chunks_do_not_repeat_a_sentence(terms: Terms) -> None:
-    evidence = select_evidence("Hoe lang wordt firewalllogging bewaard?", [*SOURCES, (3, LOGGING, "")], terms)
+    evidence = select_evidence("Hoe lang wordt firewalllogging bewaard?", [*SOURCES, (3, LOGGING, "", None)], terms)
     assert len({e.text for e in evidence}) == len(evidence)
 
 
 def test_selection_is_fast_on_long_sources_and_a_4000_character_question(terms: Terms) -> None:
-    long_sources = [(n, THUISWERK * 6 + LOGGING * 6, "") for n in range(1, 5)]
+    long_sources = [(n, THUISWERK * 6 + LOGGING * 6, "", None) for n in range(1, 5)]
     question = ("Hoeveel dagen mag ik thuiswerken en how many days may I work from home? " * 60)[:4000]
     select_evidence(question, long_sources, terms)
     started = time.perf_counter()
