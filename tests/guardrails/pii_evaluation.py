@@ -171,7 +171,7 @@ def _passport(rng: random.Random) -> str:
     return rng.choice(_PASSPORT_LETTERS) + rng.choice(_PASSPORT_LETTERS) + "".join(middle) + str(rng.randrange(10))
 
 
-def chat_samples(count: int = 160, seed: int = 2027, unlisted: bool = False) -> list[Sample]:
+def chat_samples(count: int = 320, seed: int = 2027, unlisted: bool = False) -> list[Sample]:
     """``count`` chat-style sentences, three Dutch to one English, deterministic for a seed."""
     nl, en = Faker("nl_NL"), Faker("en_US")
     nl.seed_instance(seed)
