@@ -132,16 +132,19 @@ class Visit:
     def shot(self, name: str) -> None:
         self.page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
-    def ask(self, question: str) -> None:
-        """Ask in the chat and wait until the streamed answer is finished; asserts it streamed in pieces."""
-        self.page.evaluate("""() => { window.__tokens = 0; document.body.addEventListener('htmx:sseMessage',
-            e => { if (e.detail && e.detail.type === 'token') window.__tokens += 1; }); }""")
+    def ask(self, question: str) -> list[str]:
+        """Ask in the chat and wait until the answer is finished; returns the SSE events in the order they came
+        (the evidence, shown before the model's first token, then the checked answer)."""
+        self.page.evaluate("""() => { window.__events = []; document.body.addEventListener('htmx:sseMessage',
+            e => { if (e.detail && e.detail.type) window.__events.push(e.detail.type); }); }""")
         turns = self.page.locator("#turns article.turn").count()
         self.page.get_by_label("Uw vraag").fill(question)
         self.page.keyboard.press("Enter")
         live_turn = self.page.locator("#turns article.turn").nth(turns)
         live_turn.locator(".feedback, .error").first.wait_for(timeout=ANSWER_SECONDS * 1000)
-        assert self.page.evaluate("window.__tokens") > 1, live_turn.inner_text()
+        events = self.page.evaluate("window.__events")
+        assert "token" in events, (events, live_turn.inner_text())
+        return events
 
     def close(self) -> None:
         assert not [p for p in self.problems if "Content Security Policy" in p or "Refused" in p], self.problems
@@ -155,9 +158,17 @@ def test_employee_asks_and_sees_a_streamed_cited_answer(browser, live: LiveServe
     assert page.url.endswith("/chat")
     assert "door AI" in page.locator(".ai-notice").inner_text()
     visit.axe("chat-empty")
-    visit.ask("Hoeveel dagen per week mag ik thuiswerken?")
+    events = visit.ask("Hoeveel dagen per week mag ik thuiswerken?")
+    assert "evidence" in events and events.index("evidence") < events.index("token")  # evidence first
     answer = page.locator("#turns article.turn").last
+    evidence = answer.locator("section.evidence")
+    assert "Uit de documenten" in evidence.inner_text() and "maximaal 3 dagen per week" in evidence.inner_text()
     assert answer.locator(".answer-text").inner_text().strip()
+    evidence.locator("a.citation").first.click()
+    highlight = page.locator("#source-panel blockquote.chunk mark").first
+    highlight.wait_for()
+    assert "maximaal 3 dagen per week" in highlight.inner_text()  # the evidence, highlighted in its chunk
+    visit.axe("chat-source-highlighted")
     assert page.locator("#history li").count() == 1  # the new conversation is in the history at once
     sources = answer.locator("ol.sources a")
     assert sources.count() >= 1 and "Thuiswerk" in answer.locator("ol.sources").inner_text()
