@@ -117,3 +117,23 @@ def test_personal_data_typed_in_any_case_never_reaches_the_model_or_the_log(assi
     needles = [v.encode() for v in present] + [v.upper().encode() for v in present] + [
         v.title().encode() for v in present] + [b"jan.ambtenaar"]
     assert_not_in_files(settings.data_dir / "audit", needles)
+
+
+@pytest.mark.parametrize("question", [LOWER_QUESTION, LOWER_QUESTION.upper()], ids=["lower case", "capitals"])
+def test_baken_redact_shows_what_the_chat_sends(assistant_with_audit, redactor, monkeypatch, capsys, question):
+    """`baken redact` and a chat question go through the same redactor in the same (typed) setting."""
+    import argparse
+    import io
+    from types import SimpleNamespace
+
+    import baken.cli.redact as command
+
+    assistant, _, _, settings = assistant_with_audit
+    chat = assistant.ask(question, actor=Actor("jan.ambtenaar", "medewerker")).redacted_question
+    monkeypatch.setattr(command, "Redactor", lambda pii, directory: redactor)
+    monkeypatch.setattr("sys.stdin", SimpleNamespace(buffer=io.BytesIO(question.encode())))
+    parser = argparse.ArgumentParser()
+    command.register(parser.add_subparsers())
+    args = parser.parse_args(["redact"])
+    assert args.handler(args, settings) == 0
+    assert capsys.readouterr().out == chat + "\n"
