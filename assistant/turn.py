@@ -231,9 +231,8 @@ class Assistant:
         self._settings = settings
         self._vault_factory = vault_factory
         self._redact_sources = redact_sources
-        self._terms = Terms(Tokenizer().stems, index.word_weights)
-        self._embed = index.embedder.embed_passages
-        self._checker = Checker(self._terms, self._embed)
+        self._terms = Terms(Tokenizer().stems, index.word_weights if index is not None else None)
+        self._checker = Checker(self._terms, index.embedder.embed_passages if index is not None else None)
 
     @property
     def redactor(self) -> Redactor:

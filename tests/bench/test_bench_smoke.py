@@ -47,6 +47,7 @@ def test_chat_turns_through_the_api_and_http_are_timed_and_the_prompt_recorded(f
     with chat.InProcessServer(settings, services) as server:
         got = chat.WebClient(server.url, "smoke").ask(chat.QUESTIONS[1])
     assert got["error"] is None and got["tokens"] > 0
+    assert got["evidence_ms"] is None or got["evidence_ms"] <= got["total_ms"]  # the evidence comes first
     runs = {m: [{"ttft_ms": 10.0, "total_ms": 100.0, "tokens": 8}] for m in ("api", "raw", "http")}
     pairs = [{f"{m}_{k}": runs[m][0][k] for m in runs for k in ("ttft_ms", "total_ms", "tokens")}]
     out = chat.analyse(runs, pairs, {"redact": [1.0], "retrieve": [2.0], "prompt": [1.0]}, 1.0, 16, 1, 1)
