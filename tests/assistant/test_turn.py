@@ -247,3 +247,31 @@ def test_the_turn_record_says_what_was_shown_withheld_or_marked(tmp_path: Path) 
     assert record["baken.evidence"][0]["n"] == 1
     assert content["evidence"] == ["Een parkeervergunning kost veertig euro per jaar."]
     assert content["sentences"][1] == "Het loket is op zondag open."
+
+
+@pytest.mark.parametrize("question", [
+    "de het een van en?", "12345", "Wat kost een parkeervergunning? " * 125,
+    "What does a parkeervergunning cost per jaar, please?",
+])
+def test_odd_questions_get_a_clear_result(tmp_path: Path, question: str) -> None:
+    result = fake_assistant(tmp_path, FakeLLM("Het kost veertig euro [1].")).ask(question[:4000])
+    assert result.outcome in ("answered", "no_source") and result.answer
+
+
+@pytest.mark.parametrize("body", [
+    "| Vergunning | Prijs |\n|---|---|\n| Parkeervergunning | veertig euro per jaar |\n| Tweede auto | 80 euro |\n",
+    "\n".join(f"- parkeervergunning zone {n}: {n * 10} euro per jaar" for n in range(1, 60)),
+    "parkeervergunning kost veertig euro per jaar " * 150,
+])
+def test_tables_long_lists_and_text_without_boundaries_give_evidence_and_no_unsupported_number(
+        tmp_path: Path, body: str) -> None:
+    settings = Settings(data_dir=tmp_path)
+    index = Index(FakeEmbedder(), FakeStore(), Registry(tmp_path / "r.sqlite3"), tmp_path / "f", settings.ingestion)
+    (tmp_path / "p.md").write_text(f"# Parkeren\n\n{body}\n")
+    index.ingest_file(tmp_path / "p.md")
+    assistant = Assistant(index, FakeLLM("Een parkeervergunning kost 7,25 euro per jaar [1]."), NoRedaction(),
+                          NullJournal(), settings)
+    result = assistant.ask("Wat kost een parkeervergunning per jaar?")
+    assert result.outcome == "answered" and result.evidence
+    assert all(len(e.text) <= 600 for e in result.evidence)
+    assert "7,25" not in result.answer and result.sentences[0].check.reason == "number"
