@@ -13,6 +13,7 @@ from typing import Literal
 from baken.errors import RedactionError, UserError
 from guardrails.detection import Detection
 from guardrails.language import looks_english
+from guardrails.mentions import alias_key, aliases, later_mentions
 from guardrails.normalise import normalise
 from guardrails.patterns import BSN, EMAIL, IBAN, PHONE, PatternDetector
 from guardrails.restore import restore, restore_stream
@@ -116,6 +117,12 @@ class _Pseudonymiser:
             detections = [d for d in self._detect(normalised.text, kind) if d.score >= self.settings.score_threshold
                           and d.end > d.start]
             detections = _select(self._without_allowed(normalised.text, detections))
+            # A surname on its own after the full name, here or in an earlier turn, is the same person.
+            names = [normalised.text[d.start:d.end] for d in detections if d.type == "PERSOON"]
+            refers = aliases(names + vault.values("PERSOON"), strict=kind == "document")
+            mentions = later_mentions(normalised.text, refers)
+            if mentions:
+                detections = _select(detections + self._without_allowed(normalised.text, mentions))
             findings = []
             pieces = []
             last = 0
@@ -123,7 +130,10 @@ class _Pseudonymiser:
                 start, end = normalised.span(detection.start, detection.end)
                 if start < last:
                     continue
-                placeholder = vault.placeholder(detection.type, text[start:end])
+                value = text[start:end]
+                if detection.type == "PERSOON" and alias_key(value) in refers:  # "De Vries" after "Jan de Vries"
+                    value = refers[alias_key(value)]
+                placeholder = vault.placeholder(detection.type, value)
                 findings.append(Finding(detection.type, start, end, placeholder, round(detection.score, 2),
                                         detection.recognizer))
                 pieces += [text[last:start], placeholder]

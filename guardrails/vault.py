@@ -56,6 +56,11 @@ class Vault:
         with self._lock:
             return self._values.get(placeholder)
 
+    def values(self, kind: str) -> list[str]:
+        """The values of one type, in the order first seen (in memory only: for finding later mentions)."""
+        with self._lock:
+            return [v for p, v in self._values.items() if p.startswith(f"[{kind}_")]
+
     def types(self) -> tuple[str, ...]:
         """The types that have at least one placeholder."""
         with self._lock:

@@ -150,3 +150,18 @@ def test_document_setting_leaves_lower_case_policy_words_that_the_question_setti
 def test_an_unknown_kind_of_text_is_refused():
     with pytest.raises(ValueError):
         FakeRedactor().redact("BSN 111222333", Vault(), kind="email")  # type: ignore[arg-type]
+
+
+def test_a_surname_on_its_own_after_the_full_name_is_the_same_person(redactor):
+    vault = Vault()
+    first = redactor.redact("ik sprak met jan bakker. bakker wil een afspraak", vault)
+    assert first.text == "ik sprak met [PERSOON_1]. [PERSOON_1] wil een afspraak"
+    later = redactor.redact("Wat zei De Vries? En wat zei bakker gisteren?", vault)
+    assert "bakker" not in later.text and "[PERSOON_1]" in later.text
+
+
+def test_a_surname_mention_in_a_document_needs_more_than_an_everyday_word(redactor):
+    vault = Vault()
+    redactor.redact("brief aan jan bakker en mevr el amrani", vault)
+    text = redactor.redact("De bakker en el amrani staan in het dossier.", vault, kind="document").text
+    assert text == "De bakker en [PERSOON_2] staan in het dossier."
