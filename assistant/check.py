@@ -91,26 +91,32 @@ class Checker:
             return CheckedSentence(text, True, best_n, "supported", best, model_cited)
         return CheckedSentence(text, False, best_n, "content", best, model_cited)
 
+    def similarities(self, texts: Sequence[str], sources: Sequence[tuple[Any, ...]]) -> list[tuple[float, int | None]]:
+        """Per text, its best embedding similarity to a sentence of a source that states all its numbers, and
+        that source's number ((-1.0, None) without an embedder or such a source)."""
+        units = [(n, u.text) for n, text, *_ in sources for u in split_units(plain(text))]
+        if self._embed is None or not units or not texts:
+            return [(-1.0, None)] * len(texts)
+        vectors = self._embed([*texts, *(t for _, t in units)])
+        text_vectors, unit_vectors = vectors[:len(texts)], vectors[len(texts):]
+        allowed = {n: self._terms.bag(text).numbers for n, text, *_ in sources}
+        best = []
+        for text, vector in zip(texts, text_vectors):
+            numbers = self._terms.bag(text).numbers
+            scored = [(cosine(vector, v), n) for (n, _), v in zip(units, unit_vectors) if numbers <= allowed[n]]
+            best.append(max(scored) if scored else (-1.0, None))
+        return best
+
     def _with_similarity(self, checked: list[CheckedSentence],
                          sources: Sequence[tuple[Any, ...]]) -> list[CheckedSentence]:
         """Content-unsupported sentences get a second chance: embedding similarity to one source sentence."""
         pending = [i for i, c in enumerate(checked) if c.reason == "content"]
-        if self._embed is None or not pending:
+        if not pending:
             return checked
-        units = [(n, u.text) for n, text, *_ in sources for u in split_units(plain(text))]
-        if not units:
-            return checked
-        vectors = self._embed([checked[i].text for i in pending] + [t for _, t in units])
-        sentence_vectors, unit_vectors = vectors[:len(pending)], vectors[len(pending):]
-        allowed = {n: self._terms.bag(text).numbers for n, text, *_ in sources}
-        for i, vector in zip(pending, sentence_vectors):
-            c = checked[i]
-            numbers = self._terms.bag(c.text).numbers
-            scored = [(cosine(vector, v), n) for (n, _), v in zip(units, unit_vectors) if numbers <= allowed[n]]
-            if scored:
-                similarity, n = max(scored)
-                if similarity >= self.min_similarity:
-                    checked[i] = CheckedSentence(c.text, True, n, "supported", c.support, c.model_cited)
+        for i, (similarity, n) in zip(pending, self.similarities([checked[i].text for i in pending], sources)):
+            if n is not None and similarity >= self.min_similarity:
+                c = checked[i]
+                checked[i] = CheckedSentence(c.text, True, n, "supported", c.support, c.model_cited)
         return checked
 
 

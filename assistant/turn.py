@@ -59,8 +59,9 @@ class Redaction(Protocol):
 class Redactor(Protocol):
     """Strips personal data before text reaches a model, and puts it back for the asker only."""
 
-    def redact(self, text: str, vault: Any) -> Redaction:
-        """The text with personal data replaced by placeholders kept in ``vault``."""
+    def redact(self, text: str, vault: Any, kind: str = "typed") -> Redaction:
+        """The text with personal data replaced by placeholders kept in ``vault``; ``kind`` is "typed" (what a
+        person wrote: recall first) or "document" (retrieved text: precision first, so sources stay readable)."""
         ...
 
     def restore_stream(self, tokens: Iterable[str], vault: Any) -> Iterator[str]:
@@ -194,7 +195,7 @@ class TurnResult:
 class NoRedaction:
     """A redactor that changes nothing; only for setups where guardrails are switched off."""
 
-    def redact(self, text: str, vault: Any) -> Redaction:
+    def redact(self, text: str, vault: Any, kind: str = "typed") -> Redaction:
         """The text unchanged."""
         return _Unredacted(text, [])
 
@@ -424,7 +425,7 @@ class Assistant:
         """A chunk's text as the model may see it, and what was redacted from it."""
         if not self._redact_sources:
             return hit.text, []
-        redaction = self._redactor.redact(hit.text, vault)
+        redaction = self._redactor.redact(hit.text, vault, kind="document")
         return redaction.text, list(redaction.findings)
 
 

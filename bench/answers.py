@@ -133,6 +133,54 @@ def calibrate(rows: list[dict[str, Any]], thresholds: tuple[float, float]) -> di
             "unanswerable_signals": {r["id"]: r["signals"] for r in unanswerable}}
 
 
+def calibrate_check(index: Any, rows: list[dict[str, Any]], max_false: float = 0.02) -> dict[str, Any]:
+    """The sentence check's two thresholds (`assistant.check`), from the set's quotes: each quote, and its first
+    two thirds, checked against the 8 chunks retrieved for its question should be supported (when its chunk is
+    among them); another row's quote (from another document) should not. Words first: the lowest coverage that
+    accepts at most ``max_false`` of the others; then the embedding similarity that, for the sentences the
+    words leave out, keeps the false share within the same bound."""
+    from assistant.check import MIN_SIMILARITY, MIN_SUPPORT, Checker
+    from assistant.terms import Terms
+    from ingestion.lexical import Tokenizer
+
+    checker = Checker(Terms(Tokenizer().stems, index.word_weights), index.embedder.embed_passages, min_support=2.0)
+    quoted = [r for r in rows if r["kind"] != "unanswerable" and r.get("quote")]
+    cases: list[tuple[bool, float, float]] = []  # (should be supported, word coverage, similarity)
+    for i, row in enumerate(quoted):
+        hits = index.retrieve(row.get("follow_up") or row["question"], 8).hits
+        sources = [(n, h.text, f"{h.title}\n{h.heading}") for n, h in enumerate(hits, start=1)]
+        quote = row["quote"]
+        other = next(r for r in quoted[i + 1:] + quoted[:i] if set(r["documents"]) != set(row["documents"]))
+        words = quote.split()
+        texts = [(normalise(quote)[:60] in normalise(" ".join(h.text for h in hits)), quote),
+                 (normalise(quote)[:60] in normalise(" ".join(h.text for h in hits)),
+                  " ".join(words[:max(4, 2 * len(words) // 3)])),
+                 (False, other["quote"])]
+        texts = [(label, text) for label, text in texts if label or text == other["quote"]]
+        checked = [checker.check(text, sources) for _, text in texts]
+        similar = checker.similarities([text for _, text in texts], sources)
+        for (label, _), found, (similarity, _) in zip(texts, checked, similar):
+            support = found[0].support if found and found[0].reason != "number" else -1.0
+            cases.append((label, support, similarity if found and found[0].reason != "number" else -1.0))
+    positives, negatives = [c for c in cases if c[0]], [c for c in cases if not c[0]]
+
+    def rates(support: float, similarity: float) -> tuple[float, float]:
+        accepted = [c[1] >= support or c[2] >= similarity for c in cases]
+        true = sum(a for a, c in zip(accepted, cases) if c[0]) / max(1, len(positives))
+        false = sum(a for a, c in zip(accepted, cases) if not c[0]) / max(1, len(negatives))
+        return true, false
+
+    grid = [(round(w / 20, 2), round(e / 20, 2)) for w in range(6, 21) for e in range(12, 21)]
+    ok = [(rates(w, e), w, e) for w, e in grid if rates(w, e)[1] <= max_false]
+    (true, false), support, similarity = max(ok, key=lambda t: (t[0][0], -t[0][1], t[1], t[2]))
+    in_force = rates(MIN_SUPPORT, MIN_SIMILARITY)
+    return {"positives": len(positives), "negatives": len(negatives), "min_support": support,
+            "min_similarity": similarity, "supported_true": round(true, 3), "supported_false": round(false, 3),
+            "in_force": {"min_support": MIN_SUPPORT, "min_similarity": MIN_SIMILARITY,
+                         "supported_true": round(in_force[0], 3),
+                         "supported_false": round(in_force[1], 3)}}
+
+
 def summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
     """Rates over the rows of one mode."""
     answerable = [r for r in rows if r["kind"] != "unanswerable"]
@@ -174,7 +222,13 @@ def print_table(out: dict[str, Any]) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run, print, write bench/results/answers.json."""
+    """Run, print, write bench/results/answers.json (`--calibrate-check`: only the sentence check's thresholds)."""
+    argv = list(argv or [])
+    if "--calibrate-check" in argv:
+        settings = bench_settings(cache_dir(bench_settings(), files()))
+        out = calibrate_check(build_corpus_index(settings, files=files()), load())
+        print(json.dumps(out, indent=2))
+        return 0
     count = int(argv[0]) if argv else None
     started = time.perf_counter()
     out = run(count)
