@@ -47,7 +47,6 @@ _PERSON_VERBS = words("""
 woont woonde belde belt heeft had is was wil wilde vraagt vroeg komt kwam zegt zei meldt meldde krijgt kreeg
 ontvangt stuurde schreef lives lived called calls has had is was wants asked says said
 """)
-_DE_HEER = ("de", "heer")
 # Endings of Dutch adjectives and nouns, never of a first name.
 _WORD_ENDINGS = ("volle", "loze", "achtige", "ische", "lijke", "lijk", "baar", "bare", "ieve", "tie", "ing", "ingen",
                  "heid", "teit", "isme", "ment", "ende", "erde", "igde", "aire", "ele", "ale", "ieke", "tische")
