@@ -171,10 +171,12 @@ def calibrate_check(index: Any, rows: list[dict[str, Any]], max_false: float = 0
         return true, false
 
     grid = [(round(w / 20, 2), round(e / 20, 2)) for w in range(6, 21) for e in range(12, 21)]
-    ok = [(rates(w, e), w, e) for w, e in grid if rates(w, e)[1] <= max_false]
+    scored = [(rates(w, e), w, e) for w, e in grid]
+    bound = max(max_false, min(r[1] for r, _, _ in scored))  # the bound, or the fewest false if none meets it
+    ok = [t for t in scored if t[0][1] <= bound]
     (true, false), support, similarity = max(ok, key=lambda t: (t[0][0], -t[0][1], t[1], t[2]))
     in_force = rates(MIN_SUPPORT, MIN_SIMILARITY)
-    return {"positives": len(positives), "negatives": len(negatives), "min_support": support,
+    return {"positives": len(positives), "negatives": len(negatives), "cases": cases, "min_support": support,
             "min_similarity": similarity, "supported_true": round(true, 3), "supported_false": round(false, 3),
             "in_force": {"min_support": MIN_SUPPORT, "min_similarity": MIN_SIMILARITY,
                          "supported_true": round(in_force[0], 3),
