@@ -33,23 +33,42 @@ class Unit:
 def split_units(text: str) -> list[Unit]:
     """The sentences, list items and table rows of ``text``, in order, with their offsets; blanks skipped."""
     units: list[Unit] = []
-    position, lead = 0, ""
+    lead = ""
+    for kind, start, end in _blocks(text):
+        if kind == "heading":  # a heading line is context, not a statement
+            lead = text[start:end].lstrip("# ")
+        elif kind == "item":
+            units += [Unit(u.text, u.start, u.end, lead) for u in _cut(text[start:end], start)]
+        else:
+            sentences = _sentences(text[start:end], start)
+            units += sentences
+            lead = sentences[-1].text if sentences else ""
+    return [u for u in units if len(u.text) >= MIN_UNIT_CHARS or any(ch.isdigit() for ch in u.text)]
+
+
+def _blocks(text: str) -> list[tuple[str, int, int]]:
+    """The text's headings, list items or table rows, and paragraphs, as (kind, start, end) without surrounding
+    blanks. A line that continues a sentence the line before left open (hard-wrapped text: that line ends
+    without punctuation and this one starts in lower case) joins that line's paragraph."""
+    blocks: list[tuple[str, int, int]] = []
+    position = 0
     for line in text.splitlines(keepends=True):
         stripped = line.strip()
         begin = position + (len(line) - len(line.lstrip()))
         position += len(line)
+        end = begin + len(stripped)
         if not stripped or set(stripped) <= set("|-: "):
             continue  # a blank line or a table rule
-        if stripped.startswith("#"):  # a heading line is context, not a statement
-            lead = stripped.lstrip("# ")
-            continue
-        if _TABLE_ROW.match(line) or _LINE_ITEM.match(line):
-            units += [Unit(u.text, u.start, u.end, lead) for u in _cut(stripped, begin)]
-            continue
-        sentences = _sentences(line.rstrip("\r\n"), position - len(line))
-        units += sentences
-        lead = sentences[-1].text if sentences else ""
-    return [u for u in units if len(u.text) >= MIN_UNIT_CHARS or any(ch.isdigit() for ch in u.text)]
+        if stripped.startswith("#"):
+            blocks.append(("heading", begin, end))
+        elif _TABLE_ROW.match(line) or _LINE_ITEM.match(line):
+            blocks.append(("item", begin, end))
+        elif blocks and blocks[-1][0] == "plain" and text[blocks[-1][2] - 1] not in ".!?:;" \
+                and (stripped[0].islower() or stripped[0].isdigit() or stripped[0] in "(€%"):
+            blocks[-1] = ("plain", blocks[-1][1], end)
+        else:
+            blocks.append(("plain", begin, end))
+    return blocks
 
 
 def _sentences(line: str, offset: int) -> list[Unit]:

@@ -56,3 +56,14 @@ def test_a_text_without_boundaries_is_cut_at_spaces_in_linear_time() -> None:
 
 def test_headings_and_blank_lines_are_not_units() -> None:
     assert split_units("# Vergoedingen\n\n\n") == []
+
+
+def test_hard_wrapped_lines_are_joined_into_their_sentence() -> None:
+    text = "Tijdens de contractvorming worden afspraken vastgelegd. Mede met gebruikmaking \n" \
+           "van de gemeentelijke inkoopvoorwaarden bij IT (GIBIT).\nSociale media\nHet college stopt met X.\n"
+    units = split_units(text)
+    assert [" ".join(u.text.split()) for u in units] == [
+        "Tijdens de contractvorming worden afspraken vastgelegd.",
+        "Mede met gebruikmaking van de gemeentelijke inkoopvoorwaarden bij IT (GIBIT).",
+        "Sociale media", "Het college stopt met X."]
+    assert all(text[u.start:u.end] == u.text for u in units)
