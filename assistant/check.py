@@ -42,10 +42,7 @@ class CheckedSentence:
 
     def shown(self) -> str:
         """The sentence as shown when supported: with Baken's own citation before its closing punctuation."""
-        if not self.supported:
-            return self.text
-        body = self.text.rstrip(".!?;:")
-        return f"{body} [{self.source}]{self.text[len(body):]}"
+        return with_citation(self.text, self.source) if self.supported else self.text
 
     def record(self) -> dict[str, object]:
         """The sentence for ``ask --json`` and the audit record."""
@@ -121,6 +118,12 @@ class Checker:
                 c = checked[i]
                 checked[i] = CheckedSentence(c.text, True, n, "supported", c.support, c.model_cited)
         return checked
+
+
+def with_citation(text: str, n: int | None) -> str:
+    """``text`` with the citation [n] before its closing punctuation."""
+    body = text.rstrip(".!?;:")
+    return f"{body} [{n}]{text[len(body):]}"
 
 
 def present(mode: str, checked: Sequence[CheckedSentence], min_supported: float) -> list[str]:

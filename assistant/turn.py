@@ -18,7 +18,7 @@ from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
-from assistant.check import CheckedSentence, Checker, present
+from assistant.check import CheckedSentence, Checker, present, with_citation
 from assistant.citations import ground
 from assistant.evidence import Evidence, select_evidence
 from assistant.llm import LLM, GenerationParams, Message
@@ -147,7 +147,8 @@ class AnswerSentence:
     def record(self) -> dict[str, Any]:
         """The sentence for `ask --json` and the web history (the audit record keeps the redacted text)."""
         return {"text": self.text, "supported": self.check.supported, "source": self.check.source,
-                "reason": self.check.reason, "status": self.status}
+                "reason": self.check.reason, "status": self.status,
+                "cited": with_citation(self.text, self.check.source) if self.check.supported else self.text}
 
 
 @dataclass

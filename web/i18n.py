@@ -76,7 +76,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "chat.unsupported_sr": ("Niet onderbouwd door de documenten:", "Not supported by the documents:"),
     "chat.generated": ("Antwoord van het taalmodel, gecontroleerd aan de bronnen",
                        "The language model's answer, checked against the sources"),
-    "chat.more_passages": ("{n} passages", "{n} passages"),
     "chat.cited": ("geciteerd", "cited"),
     "chat.source_link": ("bron {n}", "source {n}"),
     "outcome.error": ("Het antwoord is mislukt. Probeer het opnieuw.", "The answer failed. Please try again."),
