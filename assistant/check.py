@@ -14,15 +14,15 @@ text stands in both documents); similarities 0.68 at most for the others. Each t
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from assistant.citations import cited_numbers
-from assistant.evidence import Embed
 from assistant.sentences import split_units
 from assistant.terms import Bag, Terms, cosine, has_placeholder, plain
 
+Embed = Callable[[Sequence[str]], list[list[float]]]
 MIN_SUPPORT = 0.7
 MIN_SIMILARITY = 0.8
 MIN_WORDS = 2  # a "sentence" with fewer content words and no number ("Zie hieronder.") is left out

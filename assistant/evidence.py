@@ -4,29 +4,26 @@ the question, chosen by Baken itself, deterministically, before any model token.
 A unit scores by the share of the question's words it contains (stemmed, IDF-weighted, compounds matching
 their parts), by whether it holds what the question asks for (a number, a duration, a date, a role, yes or
 no: `assistant.questions`), and by its chunk's retrieval rank and embedding similarity to the question (the
-cosine retrieval already computed). Given an embedder, the best lexical candidates are also re-scored by
-their own embedding similarity; that costs an embedding call (about 60 ms for six sentences on 2 cores,
-far more on a loaded machine) and did not change the measured selection, so the assistant does not use it.
+cosine retrieval already computed). Embedding the sentences themselves was measured too: it cost an
+embedding call (about 60 ms for six sentences on 2 cores, far more on a loaded machine) and did not change
+the selection on bench/answers.jsonl, so it is not done.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from assistant.questions import WANTS, question_kind, without_question_words
 from assistant.sentences import split_units
-from assistant.terms import Bag, Terms, cosine, normalise
+from assistant.terms import Bag, Terms, normalise
 
-Embed = Callable[[Sequence[str]], list[list[float]]]
 MAX_EVIDENCE = 3
 KEEP_SHARE = 0.8  # a second or third unit is shown if it scores at least this share of the best
 KIND_BONUS = {"duration": 0.3, "number": 0.25, "date": 0.25, "role": 0.2, "yes_no": 0.08}
 RANK_WEIGHT = 0.15
-DENSE_WEIGHT = 0.4
 CHUNK_DENSE_WEIGHT = 0.2
-EMBED_CANDIDATES = 6
 
 
 @dataclass(frozen=True)
@@ -53,7 +50,7 @@ class _Candidate:
 
 
 def select_evidence(question: str, sources: Sequence[tuple[int, str, str, float | None]], terms: Terms,
-                    embed: Embed | None = None, limit: int = MAX_EVIDENCE, previous: str | None = None
+                    limit: int = MAX_EVIDENCE, previous: str | None = None
                     ) -> list[Evidence]:
     """The best units of ``sources`` ((n, text, context, cosine), best-ranked first; context is the chunk's title
     and heading, which count as words of each of its units; cosine its similarity to the question, if known)
@@ -93,8 +90,6 @@ def select_evidence(question: str, sources: Sequence[tuple[int, str, str, float 
     if not candidates:
         return []
     candidates.sort(key=lambda c: (-c.score, c.rank, c.start))
-    if embed is not None:
-        candidates = _with_similarity(question, candidates, embed)
     best = candidates[0].score
     chosen = [c for c in candidates if c.score >= KEEP_SHARE * best][:limit]
     return [Evidence(c.n, c.text, c.start, c.end, round(c.score, 4), c.coverage) for c in chosen]
@@ -121,16 +116,3 @@ def _bonus(kind: str | None, text: str) -> float:
 def _length_penalty(text: str) -> float:
     """Long units contain many words by chance; a slight penalty keeps the short, precise one first."""
     return 0.05 * max(0.0, math.log2(max(1, len(text)) / 200))
-
-
-def _with_similarity(question: str, candidates: list[_Candidate], embed: Embed) -> list[_Candidate]:
-    """The best candidates re-scored with their embedding similarity to the question, the rest after them."""
-    head, tail = candidates[:EMBED_CANDIDATES], candidates[EMBED_CANDIDATES:]
-    vectors = embed([question, *(c.text for c in head)])
-    query = vectors[0]
-    rescored = [_Candidate(c.n, c.rank, c.text, c.start, c.end, c.coverage,
-                           c.score + DENSE_WEIGHT * max(0.0, cosine(query, v)))
-                for c, v in zip(head, vectors[1:])]
-    rescored.sort(key=lambda c: (-c.score, c.rank, c.start))
-    return rescored + tail
-

@@ -212,10 +212,8 @@ class Index:
 
     def relevance(self, query: str) -> tuple[float, float]:
         """The two "has a source" signals of a question: best dense cosine and best lexical coverage."""
-        ready = self._registry.ready_ids()
-        dense = [s for s in self._store.query(self.embedder.embed_query(query), self.retrieval.candidates * 2)
-                 if s.metadata.get("doc_id") in ready]
-        return (dense[0].score if dense else -1.0), _coverage(self._lexical.search(query, COVERAGE_HITS, ready))
+        found = self.retrieve(query, COVERAGE_HITS, "hybrid")
+        return found.cosine, found.coverage
 
     def _fuse(self, dense: list[StoredHit], lexical: list[str], k: int) -> list[Hit]:
         """Weighted reciprocal rank fusion, scaled so that first in both lists scores 1.0."""
