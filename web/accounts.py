@@ -1,12 +1,19 @@
-"""Local accounts (argon2id), server-side sessions and login rate limiting, stored in the web database.
+"""Local accounts (argon2id), server-side sessions and login throttling, stored in the web database.
 
 A session cookie holds only a random token; the database keeps its SHA-256, the user and the CSRF token.
 Sessions do not record *how* the user logged in beyond `origin`, so single sign-on (OIDC) can create them too.
+
+Login throttling never locks an account for everyone: failures count per user name *from one client address*
+(so a stranger typing ``admin`` cannot keep the administrator out) and per client address across all names
+(so one address cannot spray a password over many accounts). Past its budget, each key makes the next attempt
+wait, twice as long after every further failure. The failures are rows in the shared database, so every
+process on every host applies the same waits.
 """
 
 from __future__ import annotations
 
 import hashlib
+import math
 import secrets
 import time
 import uuid
@@ -44,24 +51,53 @@ class Session:
     expires: float
 
 
+@dataclass(frozen=True)
+class LoginLimits:
+    """How failed logins slow further attempts: free failures per name from one address and per address, the
+    first wait after them (doubling with each further failure, up to ``max_delay``), and how long a failure
+    counts."""
+
+    per_name: int = 5
+    per_address: int = 20
+    first_delay: float = 30.0
+    max_delay: float = 900.0
+    window: float = 3600.0
+
+    def wait(self, failures: list[float], budget: int, now: float) -> float:
+        """Seconds until the next attempt is allowed after ``failures`` (their times, oldest first)."""
+        if len(failures) < budget:
+            return 0.0
+        delay = min(self.max_delay, self.first_delay * 2.0 ** min(len(failures) - budget, 32))
+        return max(0.0, failures[-1] + delay - now)
+
+
+@dataclass(frozen=True)
+class Login:
+    """The result of a login attempt: the user, or None; ``retry_after`` > 0 when the attempt was refused
+    unchecked because its name or address must wait that many seconds."""
+
+    user: User | None
+    retry_after: float = 0.0
+
+
 def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _count(row: dict[str, Any] | None) -> int:
-    return int(row["n"]) if row else 0
+def throttle_keys(name: str, address: str) -> tuple[str, str]:
+    """The failure counters a login touches: its name from its address, and its address."""
+    return f"name:{name.strip().lower()}|addr:{address}", f"addr:{address}"
 
 
 class Accounts:
     """Users, sessions and failed-login counts."""
 
-    def __init__(self, db: Database, session_seconds: int, max_failures: int = 5, window_seconds: int = 900) -> None:
+    def __init__(self, db: Database, session_seconds: int, limits: LoginLimits | None = None) -> None:
         self._db = db
         self._hasher = PasswordHasher(**HASHING)
         self._dummy_hash = self._hasher.hash("baken-timing-equaliser")
         self.session_seconds = session_seconds
-        self._max_failures = max_failures
-        self._window = window_seconds
+        self.limits = limits or LoginLimits()
 
     # --- users ---------------------------------------------------------------------------------------------
 
@@ -154,23 +190,45 @@ class Accounts:
             with self._db.connect() as conn:
                 conn.execute("DELETE FROM sessions WHERE token_hash = ?", (_digest(token),))
 
-    # --- rate limiting -------------------------------------------------------------------------------------
+    # --- login throttling ---------------------------------------------------------------------------------
 
-    def login_blocked(self, *keys: str) -> bool:
-        """True when any key (user name, client address) had too many recent failed logins."""
-        since = time.time() - self._window
-        with self._db.connect() as conn:
-            return any(_count(conn.execute("SELECT COUNT(*) AS n FROM login_failures WHERE key = ? AND time > ?",
-                                           (k, since)).fetchone()) >= self._max_failures for k in keys)
+    def log_in(self, name: str, password: str, address: str) -> Login:
+        """Check a password, unless ``name`` from ``address`` (or ``address`` itself) must still wait.
 
-    def record_failure(self, *keys: str) -> None:
-        """Count a failed login against each key."""
+        The attempt is counted as a failure *before* the password is checked, under a lock, so that parallel
+        attempts cannot all pass the check at once; a success takes it back and clears the name's failures
+        from that address (never the address's own count: one good account must not reset a spray)."""
+        pair, addr = throttle_keys(name, address)
+        now = time.time()
+        with self._db.transaction(lock="login-throttle") as conn:
+            conn.execute("DELETE FROM login_failures WHERE time < ?", (now - self.limits.window,))
+            wait = max(self.limits.wait(self._failures(conn, pair, now), self.limits.per_name, now),
+                       self.limits.wait(self._failures(conn, addr, now), self.limits.per_address, now))
+            if wait > 0:
+                return Login(None, math.ceil(wait))
+            conn.executemany("INSERT INTO login_failures (key, time) VALUES (?, ?)", [(pair, now), (addr, now)])
+        user = self.authenticate(name, password)
+        if user is not None:
+            with self._db.connect() as conn:
+                conn.execute("DELETE FROM login_failures WHERE key = ?", (pair,))
+                conn.execute("DELETE FROM login_failures WHERE key = ? AND time = ?", (addr, now))
+        return Login(user)
+
+    def login_wait(self, name: str, address: str) -> float:
+        """Seconds before ``name`` may try to log in from ``address`` again (0: now)."""
+        pair, addr = throttle_keys(name, address)
         now = time.time()
         with self._db.connect() as conn:
-            conn.execute("DELETE FROM login_failures WHERE time < ?", (now - self._window,))
+            return math.ceil(max(self.limits.wait(self._failures(conn, pair, now), self.limits.per_name, now),
+                                 self.limits.wait(self._failures(conn, addr, now), self.limits.per_address, now)))
+
+    def record_failure(self, *keys: str) -> None:
+        """Count a failed login against each key (as `log_in` does; for tools and tests)."""
+        now = time.time()
+        with self._db.connect() as conn:
             conn.executemany("INSERT INTO login_failures (key, time) VALUES (?, ?)", [(k, now) for k in keys])
 
-    def clear_failures(self, *keys: str) -> None:
-        """Forget failed logins after a success."""
-        with self._db.connect() as conn:
-            conn.executemany("DELETE FROM login_failures WHERE key = ?", [(k,) for k in keys])
+    def _failures(self, conn: Any, key: str, now: float) -> list[float]:
+        rows = conn.execute("SELECT time FROM login_failures WHERE key = ? AND time > ? ORDER BY time",
+                            (key, now - self.limits.window)).fetchall()
+        return [float(r["time"]) for r in rows]

@@ -25,7 +25,7 @@ from baken.database import Database
 from baken.errors import BakenError, NotFound, UserError
 from baken.settings import Settings
 from baken.wiring import Services
-from web.accounts import Accounts
+from web.accounts import Accounts, LoginLimits
 from web.auth import SecurityMiddleware, add_security_headers
 from web.chat import ChatRunner
 from web.context import WebContext, build_environment, language, render
@@ -44,8 +44,10 @@ STATIC = Path(__file__).parent / "static"
 def build_accounts(settings: Settings, db: Database | None = None) -> Accounts:
     """The account and session store, as configured (in ``db`` when the caller has the web database open)."""
     web = web_settings(settings)
-    return Accounts(db or open_web_database(settings), web.session_minutes * 60, web.login_attempts,
-                    web.login_window_minutes * 60)
+    limits = LoginLimits(per_name=web.login_attempts, per_address=web.login_address_attempts,
+                         first_delay=web.login_delay_seconds, max_delay=web.login_max_delay_minutes * 60,
+                         window=web.login_window_minutes * 60)
+    return Accounts(db or open_web_database(settings), web.session_minutes * 60, limits)
 
 
 def create_app(settings: Settings, services: Services | None = None) -> Litestar:

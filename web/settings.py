@@ -27,9 +27,23 @@ class WebSettings(BaseModel):
     )
     login_attempts: int = Field(
         default=5, ge=1,
-        description="Failed logins allowed per user name and per client address within login_window_minutes.",
+        description="Failed logins for one user name from one client address before each further attempt waits"
+        " (login_delay_seconds, doubling with every further failure). Never locks the account for others.",
     )
-    login_window_minutes: int = Field(default=15, ge=1, description="Window over which failed logins are counted.")
+    login_address_attempts: int = Field(
+        default=20, ge=1,
+        description="Failed logins from one client address, whatever the user names, before each further attempt"
+        " from it waits the same way (slows password spraying).",
+    )
+    login_delay_seconds: int = Field(
+        default=30, ge=1, description="The first wait once a budget of failed logins is used up.",
+    )
+    login_max_delay_minutes: int = Field(default=15, ge=1, description="The longest wait between two attempts.")
+    login_window_minutes: int = Field(
+        default=60, ge=1,
+        description="How long a failed login counts; a successful login clears its name's failures from that"
+        " address at once.",
+    )
     admin_password_env: str = Field(
         default="BAKEN_ADMIN_PASSWORD",
         description="Environment variable that holds the first administrator's password; when it is unset the "
@@ -56,6 +70,16 @@ class WebSettings(BaseModel):
         default=1, ge=1, le=64,
         description="Questions this process answers at once. Keep 1 for the in-process model; with a model server,"
         " set it to the server's parallel slots (llama-server -np, vLLM's batch).",
+    )
+    max_pending_questions: int = Field(
+        default=3, ge=1,
+        description="Questions one user may have waiting or being answered at once; more are refused (429) until"
+        " one is answered, so that one person cannot fill the model's queue.",
+    )
+    max_streams_per_session: int = Field(
+        default=4, ge=1,
+        description="Answer streams (server-sent events) one session may hold open on one process; more are"
+        " refused (429).",
     )
     language: str = Field(default="nl", pattern="^(nl|en)$", description="Default interface language: nl or en.")
 

@@ -87,7 +87,8 @@ def test_two_web_processes_share_servers_sessions_and_one_audit_chain(shared: di
     assert added.returncode == 0, added.stderr
 
     ports = [free_port(), free_port()]
-    behind_proxy = {**shared, "BAKEN_WEB__TRUSTED_PROXIES": "127.0.0.1"}  # the load balancer, here: loopback
+    behind_proxy = {**shared, "BAKEN_WEB__TRUSTED_PROXIES": "127.0.0.1",  # the load balancer, here: loopback
+                    "BAKEN_WEB__LOGIN_ADDRESS_ATTEMPTS": "5"}
     servers = [start_server(behind_proxy, port, tmp_path / f"serve-{port}.log") for port in ports]
     try:
         # Login rate limiting counts the client the load balancer names, not the load balancer itself.

@@ -43,11 +43,19 @@ def test_wrong_password_is_refused_without_saying_which_part_was_wrong(app, anon
         assert response.status_code == 401 and "Gebruikersnaam of wachtwoord klopt niet" in response.text
 
 
-def test_after_five_failures_even_the_right_password_waits(app, anonymous: TestClient) -> None:
+def test_after_five_failures_even_the_right_password_waits_and_is_told_how_long(app, anonymous: TestClient) -> None:
     for _ in range(5):
         _login(anonymous, "medewerker", "wrong password!!")
     response = _login(anonymous, "medewerker", PASSWORD)
-    assert response.status_code == 429 and "Te veel mislukte pogingen" in response.text
+    assert response.status_code == 429 and 0 < int(response.headers["retry-after"]) <= 30
+    assert "Te veel mislukte pogingen. Probeer het over 30 seconden opnieuw." in response.text
+
+
+def test_failures_from_one_address_do_not_lock_the_account_for_others(app, anonymous: TestClient) -> None:
+    for _ in range(6):
+        _login(anonymous, "medewerker", "wrong password!!")
+    assert _login(anonymous, "medewerker", PASSWORD).status_code == 429
+    assert app.state.baken.accounts.log_in("medewerker", PASSWORD, "10.0.0.2").user is not None
 
 
 def test_login_without_its_csrf_token_is_refused(app, anonymous: TestClient) -> None:

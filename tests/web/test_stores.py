@@ -16,7 +16,7 @@ import web.accounts
 from baken.database import Database
 from baken.errors import UserError
 from baken.settings import DatabaseSettings, Settings
-from web.accounts import Accounts
+from web.accounts import Accounts, Login, LoginLimits
 from web.db import open_web_database
 from web.history import History
 
@@ -75,8 +75,10 @@ def open_db(settings: Settings) -> Iterator[Callable[[], Database]]:
 
 @pytest.fixture
 def accounts(open_db: Callable[[], Database]) -> Accounts:
-    """Accounts with one-hour sessions, three failed logins allowed per 15 minutes."""
-    return Accounts(open_db(), session_seconds=3600, max_failures=3, window_seconds=900)
+    """Accounts with one-hour sessions; three free failed logins per name and address, six per address, then
+    waits of 30 s doubling to at most 10 minutes; failures count for an hour."""
+    return Accounts(open_db(), session_seconds=3600,
+                    limits=LoginLimits(per_name=3, per_address=6, first_delay=30, max_delay=600, window=3600))
 
 
 @pytest.fixture
@@ -183,22 +185,75 @@ def test_logging_out_ends_only_that_session(accounts: Accounts) -> None:
     assert accounts.session(second) is not None
 
 
-def test_too_many_failed_logins_block_the_key_for_the_window(accounts: Accounts, clock: list[float]) -> None:
-    start = clock[0]
+def test_failed_logins_past_the_budget_make_the_next_attempt_wait_twice_as_long_each_time(
+        accounts: Accounts, clock: list[float]) -> None:
+    accounts.add_user("alice", "medewerker", PASSWORD)
     for _ in range(3):
-        assert not accounts.login_blocked("alice", "10.0.0.1")
-        accounts.record_failure("alice", "10.0.0.1")
-    assert accounts.login_blocked("alice") and accounts.login_blocked("bob", "10.0.0.1")
-    assert not accounts.login_blocked("bob", "10.0.0.2")
-    accounts.clear_failures("alice")
-    assert not accounts.login_blocked("alice") and accounts.login_blocked("10.0.0.1")
-    clock[0] = start + 901
-    assert not accounts.login_blocked("10.0.0.1")
+        assert accounts.log_in("alice", "wrong password!!", "10.0.0.1") == Login(None)
+    waits = []
+    for _ in range(6):
+        refused = accounts.log_in("alice", PASSWORD, "10.0.0.1")  # even the right password waits
+        assert refused.user is None and refused.retry_after > 0
+        waits.append(refused.retry_after)
+        clock[0] += refused.retry_after
+        assert accounts.log_in("alice", "wrong password!!", "10.0.0.1") == Login(None)
+    assert waits == [30, 60, 120, 240, 480, 600]
+    clock[0] += 600
+    assert accounts.log_in("alice", PASSWORD, "10.0.0.1").user is not None
+    assert accounts.login_wait("alice", "10.0.0.1") == 0  # a success clears the name's failures there
+
+
+def test_a_stranger_cannot_lock_a_user_out_from_another_address(accounts: Accounts, clock: list[float]) -> None:
+    accounts.add_user("admin", "beheerder", PASSWORD)
+    for _ in range(5):
+        accounts.log_in("admin", "wrong password!!", "10.6.6.6")
+        clock[0] += 1
+    assert accounts.log_in("admin", PASSWORD, "10.6.6.6").retry_after > 0
+    assert accounts.log_in("admin", PASSWORD, "10.0.0.1").user is not None
+
+
+def test_spraying_many_names_from_one_address_is_slowed_too(accounts: Accounts, clock: list[float]) -> None:
+    accounts.add_user("bob", "medewerker", PASSWORD)
+    for n in range(6):
+        assert accounts.log_in(f"user-{n}", "Welkom01!", "10.6.6.6") == Login(None)
+    assert accounts.log_in("user-6", "Welkom01!", "10.6.6.6").retry_after == 30
+    assert accounts.log_in("bob", PASSWORD, "10.6.6.6").retry_after == 30
+    assert accounts.log_in("bob", PASSWORD, "10.0.0.1").user is not None  # other addresses are not affected
+    clock[0] += 30
+    assert accounts.log_in("bob", PASSWORD, "10.6.6.6").user is not None
+    assert accounts.login_wait("user-7", "10.6.6.6") == 0  # a success takes its own attempt back
+    assert accounts.log_in("user-7", "Welkom01!", "10.6.6.6") == Login(None)
+    assert accounts.login_wait("user-8", "10.6.6.6") == 60  # ... but does not reset the address's count
+
+
+def test_failed_logins_are_forgotten_after_the_window(accounts: Accounts, clock: list[float]) -> None:
+    for _ in range(3):
+        accounts.log_in("alice", "wrong password!!", "10.0.0.1")
+    assert accounts.login_wait("alice", "10.0.0.1") == 30
+    clock[0] += 3601
+    assert accounts.login_wait("alice", "10.0.0.1") == 0
+
+
+def test_parallel_attempts_cannot_all_slip_through_before_the_wait(accounts: Accounts) -> None:
+    import threading
+
+    barrier, results = threading.Barrier(8), []
+
+    def attempt() -> None:
+        barrier.wait()
+        results.append(accounts.log_in("alice", "wrong password!!", "10.0.0.1"))
+
+    threads = [threading.Thread(target=attempt) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sum(1 for r in results if not r.retry_after) == 3  # the budget; the rest wait
 
 
 def test_two_processes_share_accounts_sessions_and_login_limits(open_db: Callable[[], Database]) -> None:
-    a = Accounts(open_db(), session_seconds=3600, max_failures=2)
-    b = Accounts(open_db(), session_seconds=3600, max_failures=2)
+    a = Accounts(open_db(), session_seconds=3600, limits=LoginLimits(per_name=2))
+    b = Accounts(open_db(), session_seconds=3600, limits=LoginLimits(per_name=2))
     alice = a.add_user("alice", "medewerker", PASSWORD)
     with pytest.raises(UserError):
         b.add_user("ALICE", "medewerker", PASSWORD)
@@ -207,9 +262,9 @@ def test_two_processes_share_accounts_sessions_and_login_limits(open_db: Callabl
     assert b.session(token).csrf == a.session(token).csrf  # type: ignore[union-attr]
     b.end_session(token)
     assert a.session(token) is None
-    a.record_failure("bob")
-    b.record_failure("bob")
-    assert a.login_blocked("bob") and b.login_blocked("bob")
+    a.log_in("bob", "wrong password!!", "10.0.0.1")
+    b.log_in("bob", "wrong password!!", "10.0.0.1")
+    assert a.login_wait("bob", "10.0.0.1") > 0 and b.login_wait("bob", "10.0.0.1") > 0
 
 
 def test_history_is_kept_per_user(open_db: Callable[[], Database]) -> None:
@@ -256,8 +311,8 @@ def test_a_web_database_of_the_old_schema_opens_and_works(tmp_path: Path) -> Non
         accounts.add_user("OUD", "medewerker", PASSWORD)
     new_user = accounts.add_user("Nieuw", "medewerker", PASSWORD)
     assert accounts.session(accounts.start_session(new_user)).user == new_user  # type: ignore[union-attr]
-    accounts.record_failure("x")
-    assert not accounts.login_blocked("x")
+    assert accounts.log_in("x", "wrong password!!", "10.0.0.1") == Login(None)
+    assert accounts.login_wait("x", "10.0.0.1") == 0
     assert [c.id for c in history.conversations("u-old")] == ["c-old"]
     turn = history.add_turn("u-old", "c-old", "Nog een vraag")
     assert [t.id for t in history.turns("u-old", "c-old")] == [turn.id]

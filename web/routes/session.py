@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import secrets
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -13,7 +14,8 @@ from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect, Response, Template
 
 from web.auth import HOME, LANGUAGE_COOKIE, LOGIN_CSRF_COOKIE, SESSION_COOKIE, current_session
-from web.context import ctx, render
+from web.context import ctx, language, render
+from web.i18n import Translate, translator
 
 Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
 
@@ -61,7 +63,7 @@ def login_page(request: Request[Any, Any, Any], next: FromQuery[str] = "/",
 def _login_form(request: Request[Any, Any, Any], status_code: int = 200, **values: Any) -> Template:
     token = request.cookies.get(LOGIN_CSRF_COOKIE) or secrets.token_urlsafe(32)
     response = render(request, "pages/login.html", status_code, login_csrf=token,
-                      **{"name": "", "next": "/", "expired": False, "error": None} | values)
+                      **{"name": "", "next": "/", "expired": False, "error": None, "error_text": None} | values)
     response.cookies.append(Cookie(key=LOGIN_CSRF_COOKIE, value=token, httponly=True, samesite="strict", path="/login",
                                    secure=ctx(request).web.secure_cookies))
     return response
@@ -69,20 +71,23 @@ def _login_form(request: Request[Any, Any, Any], status_code: int = 200, **value
 
 @post("/login", sync_to_thread=True)
 def login(request: Request[Any, Any, Any], data: Form) -> Template | Redirect:
-    """Check the password (rate limited per name and per address), start a session, log the attempt."""
+    """Check the password (throttled per name from this address, and per address), start a session, log the
+    attempt. A throttled attempt gets 429 with Retry-After and when to try again, its password unchecked."""
     context = ctx(request)
     name, password = (data.get("name") or "").strip()[:64], data.get("password") or ""
-    keys = (f"name:{name.lower()}", f"addr:{client_address(request)}")
     target = safe_next(data.get("next"))
-    if context.accounts.login_blocked(*keys):
+    attempt = context.accounts.log_in(name, password, client_address(request))
+    if attempt.retry_after:
         _audit_auth(request, "auth.login_failed", f"name:{name.lower()}", "unknown", "rate_limited")
-        return _login_form(request, 429, name=name, next=target, error="login.blocked")
-    user = context.accounts.authenticate(name, password)
+        t = translator(language(request))
+        response = _login_form(request, 429, name=name, next=target, error="login.blocked",
+                               error_text=t("login.blocked", wait=wait_text(t, attempt.retry_after)))
+        response.headers["Retry-After"] = str(int(attempt.retry_after))
+        return response
+    user = attempt.user
     if user is None:
-        context.accounts.record_failure(*keys)
         _audit_auth(request, "auth.login_failed", f"name:{name.lower()}", "unknown", "denied")
         return _login_form(request, 401, name=name, next=target, error="login.failed")
-    context.accounts.clear_failures(keys[0])
     token = context.accounts.start_session(user)
     _audit_auth(request, "auth.login", user.id, user.role, "ok")
     response = Redirect(target if target != "/" else HOME[user.role], status_code=303)
@@ -90,6 +95,13 @@ def login(request: Request[Any, Any, Any], data: Form) -> Template | Redirect:
                                    secure=context.web.secure_cookies))
     response.cookies.append(Cookie(key=LOGIN_CSRF_COOKIE, value="", max_age=0, path="/login"))
     return response
+
+
+def wait_text(t: Translate, seconds: float) -> str:
+    """A wait in words: "45 seconden", "3 minuten"."""
+    if seconds < 120:
+        return t("time.seconds", n=max(1, math.ceil(seconds)))
+    return t("time.minutes", n=math.ceil(seconds / 60))
 
 
 @post("/logout", sync_to_thread=True)
