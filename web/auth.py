@@ -57,7 +57,12 @@ def allowed(role: str | None, permission: str) -> bool:
 
 def current_session(connection: ASGIConnection[Any, Any, Any, Any]) -> Session | None:
     """The session the middleware loaded for this request."""
-    return connection.scope.get("state", {}).get("session")
+    return current_session_of_scope(connection.scope)
+
+
+def current_session_of_scope(scope: Scope) -> Session | None:
+    """The session the middleware put in an ASGI scope (for other middleware)."""
+    return scope.get("state", {}).get("session")  # type: ignore[return-value]
 
 
 def requires(permission: str):

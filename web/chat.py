@@ -181,6 +181,35 @@ class ChatRunner:
             del self._streams[turn_id]
 
 
+class StreamSlots:
+    """The answer streams each session holds open on this process, so that one session cannot hold them all."""
+
+    def __init__(self) -> None:
+        self._open: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    def acquire(self, key: str, limit: int) -> bool:
+        """Take a slot for ``key``; False (nothing taken) when it already holds ``limit``."""
+        with self._lock:
+            if self._open.get(key, 0) >= limit:
+                return False
+            self._open[key] = self._open.get(key, 0) + 1
+            return True
+
+    def release(self, key: str) -> None:
+        """Give a slot back."""
+        with self._lock:
+            left = self._open.get(key, 0) - 1
+            if left > 0:
+                self._open[key] = left
+            else:
+                self._open.pop(key, None)
+
+    def held(self, key: str) -> int:
+        """Slots ``key`` holds now."""
+        return self._open.get(key, 0)
+
+
 def checked_of(result: TurnResult) -> dict[str, Any] | None:
     """The evidence and checked sentences of an answered turn, as stored beside its sources."""
     if result.outcome != "answered":

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +17,7 @@ from baken.database import Database
 from baken.wiring import Services
 from web.accounts import Accounts, Session
 from web.auth import LANGUAGE_COOKIE, allowed, current_session
-from web.chat import ChatRunner
+from web.chat import ChatRunner, StreamSlots
 from web.history import History
 from web.i18n import pick_language, translator
 from web.indexing import Indexer
@@ -39,6 +39,7 @@ class WebContext:
     indexer: Indexer
     max_upload_bytes: int
     database: Database | None = None  # the shared-state database, for readiness
+    streams: StreamSlots = field(default_factory=StreamSlots)  # open answer streams per session
 
     @property
     def audit(self) -> Any | None:

@@ -29,6 +29,7 @@ CREATE TABLE IF NOT EXISTS turns (
     answer TEXT NOT NULL DEFAULT '', sources_json TEXT NOT NULL DEFAULT '[]', outcome TEXT NOT NULL DEFAULT 'pending',
     event_id TEXT, feedback TEXT, created DOUBLE PRECISION NOT NULL);
 CREATE INDEX IF NOT EXISTS turns_conversation ON turns(conversation_id, created);
+CREATE INDEX IF NOT EXISTS turns_user_outcome ON turns(user_id, outcome);
 """
 
 

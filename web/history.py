@@ -12,10 +12,19 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from baken.database import Database
-from baken.errors import BakenError
+from baken.errors import BakenError, UserError
 
 logger = logging.getLogger(__name__)
 PURGE_EVERY_SECONDS = 6 * 3600
+PENDING_SECONDS = 900  # a turn pending longer than a stream may last was left by a process that stopped
+
+
+class TooManyPending(UserError):
+    """The user already has the most questions allowed waiting or being answered."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"at most {limit} questions may wait for an answer at once")
+        self.limit = limit
 
 
 @dataclass
@@ -95,6 +104,29 @@ class History:
             rows = conn.execute("SELECT id, title, updated FROM conversations WHERE user_id = ? "
                                 "ORDER BY updated DESC LIMIT ?", (user_id, limit)).fetchall()
         return [ConversationSummary(r["id"], r["title"], r["updated"]) for r in rows]
+
+    def ask(self, user_id: str, conversation_id: str | None, question: str, max_pending: int) -> StoredTurn:
+        """Record a question, in ``conversation_id`` when the user owns it, else in a new conversation; raises
+        TooManyPending (storing nothing) when the user already has ``max_pending`` questions unanswered.
+
+        Counted in the shared database under a per-user lock, so that parallel requests to several processes
+        cannot all pass the check at once."""
+        turn = StoredTurn(str(uuid.uuid4()), conversation_id or "", user_id, question, "", [], "pending", None, None)
+        with self._db.transaction(lock=f"pending:{user_id}") as conn:
+            row = conn.execute("SELECT COUNT(*) AS n FROM turns WHERE user_id = ? AND outcome = 'pending' "
+                               "AND created > ?", (user_id, turn.created - PENDING_SECONDS)).fetchone()
+            if row and int(row["n"]) >= max_pending:
+                raise TooManyPending(max_pending)
+            if not conversation_id or conn.execute("SELECT 1 FROM conversations WHERE id = ? AND user_id = ?",
+                                                   (conversation_id, user_id)).fetchone() is None:
+                turn.conversation_id = str(uuid.uuid4())
+                conn.execute("INSERT INTO conversations (id, user_id, title, created, updated) "
+                             "VALUES (?, ?, ?, ?, ?)", (turn.conversation_id, user_id, question[:120], turn.created,
+                                                        turn.created))
+            conn.execute("INSERT INTO turns (id, conversation_id, user_id, question, created) VALUES (?, ?, ?, ?, ?)",
+                         (turn.id, turn.conversation_id, user_id, question, turn.created))
+            conn.execute("UPDATE conversations SET updated = ? WHERE id = ?", (turn.created, turn.conversation_id))
+        return turn
 
     def add_turn(self, user_id: str, conversation_id: str, question: str) -> StoredTurn:
         """Record a question whose answer is still to come."""

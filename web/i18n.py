@@ -45,6 +45,17 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "error.home": ("Naar de startpagina", "To the start page"),
     "error.question_refused": ("Deze vraag kan niet worden beantwoord (leeg of te lang).",
                                "This question cannot be answered (empty or too long)."),
+    "error.question_too_long": ("Uw vraag is te lang: hoogstens {n} tekens. Maak de vraag korter.",
+                                "Your question is too long: at most {n} characters. Please shorten it."),
+    "error.too_many_pending": (("U heeft al {n} vragen in behandeling. Wacht tot een antwoord klaar is en stel "
+                                "dan uw volgende vraag."),
+                               ("You already have {n} questions waiting for an answer. Wait until one is answered, "
+                                "then ask your next question.")),
+    "error.too_many_streams": (("Er staan te veel antwoordvensters tegelijk open. Sluit een ander tabblad en "
+                                "herlaad deze pagina."),
+                               ("Too many answer windows are open at once. Close another tab and reload this "
+                                "page.")),
+    "error.too_many": ("Te veel verzoeken", "Too many requests"),
     "error.turn_failed": ("Het antwoord is mislukt. Probeer het opnieuw.", "The answer failed. Please try again."),
     "chat.title": ("Stel een vraag", "Ask a question"),
     "chat.history": ("Eerdere gesprekken", "Earlier conversations"),

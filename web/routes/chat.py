@@ -14,14 +14,15 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import Redirect, Response, ServerSentEvent, Template
 from litestar.response.sse import ServerSentEventMessage
+from litestar.types import ASGIApp, Receive, Scope, Send
 from markupsafe import escape
 
-from assistant.turn import Actor
+from assistant.turn import MAX_QUESTION_CHARS, Actor
 from baken.errors import NotFound
-from web.auth import requires
+from web.auth import current_session_of_scope, requires
 from web.chat import PARTIAL_SECONDS
 from web.context import ctx, highlighted, is_htmx, language, render, session_of
-from web.history import StoredTurn
+from web.history import StoredTurn, TooManyPending
 from web.i18n import translator
 from web.routes.session import Form
 
@@ -30,6 +31,7 @@ CHAT = [requires("chat")]
 STREAM_LIMIT_SECONDS = 900
 POLL_SECONDS = 0.05
 QUEUED_POLL_SECONDS = 1.0  # a queued turn only needs its place refreshed; fast polls steal llama.cpp's CPU
+RETRY_PENDING_SECONDS = 10  # Retry-After when the user's pending questions are at the limit
 
 
 def _turn_view(turn: StoredTurn) -> dict[str, Any]:
@@ -67,21 +69,39 @@ def conversation_page(request: Request[Any, Any, Any], conversation_id: FromPath
 
 @post("/chat/ask", guards=CHAT, sync_to_thread=True)
 def ask(request: Request[Any, Any, Any], data: Form) -> Template | Redirect:
-    """Queue a question; htmx gets the turn that streams its answer, a plain form the conversation page."""
+    """Queue a question; htmx gets the turn that streams its answer, a plain form the conversation page.
+    An empty or too long question (400) and one over the user's pending limit (429) are refused before
+    anything is stored."""
     context, user = ctx(request), session_of(request).user
     question = " ".join((data.get("question") or "").split())
-    conversation_id = data.get("conversation_id") or ""
+    t = translator(language(request))
     if not question:
-        return render(request, "pages/error.html", 400, title="error.bad_request",
-                      message=translator(language(request))("error.question_refused"))
-    if not conversation_id or not context.history.owns(user.id, conversation_id):
-        conversation_id = context.history.start(user.id, question)
-    turn = context.history.add_turn(user.id, conversation_id, question)
-    context.chat.submit(turn.id, question, conversation_id, Actor(user.id, user.role))
+        return _refused(request, 400, "error.bad_request", t("error.question_refused"))
+    if len(question) > MAX_QUESTION_CHARS:
+        return _refused(request, 400, "error.bad_request", t("error.question_too_long", n=MAX_QUESTION_CHARS))
+    limit = context.web.max_pending_questions
+    try:
+        turn = context.history.ask(user.id, data.get("conversation_id") or None, question, limit)
+    except TooManyPending:
+        return _refused(request, 429, "error.too_many", t("error.too_many_pending", n=limit),
+                        {"Retry-After": str(RETRY_PENDING_SECONDS)})
+    context.chat.submit(turn.id, question, turn.conversation_id, Actor(user.id, user.role))
     if not is_htmx(request):
-        return Redirect(f"/chat/{conversation_id}", status_code=303)
-    return render(request, "partials/turn_live.html", turn=_turn_view(turn), conversation_id=conversation_id,
+        return Redirect(f"/chat/{turn.conversation_id}", status_code=303)
+    return render(request, "partials/turn_live.html", turn=_turn_view(turn), conversation_id=turn.conversation_id,
                   conversations=context.history.conversations(user.id))
+
+
+def _refused(request: Request[Any, Any, Any], status: int, title: str, message: str,
+             headers: dict[str, str] | None = None) -> Template:
+    """A refused question: the error page, or for htmx the message in the form's alert (not a new turn)."""
+    if is_htmx(request):
+        response = render(request, "partials/ask_error.html", status, message=message)
+        response.headers.update({"HX-Retarget": "#ask-error", "HX-Reswap": "innerHTML"})
+    else:
+        response = render(request, "pages/error.html", status, title=title, message=message)
+    response.headers.update(headers or {})
+    return response
 
 
 @post("/chat/{conversation_id:str}/delete", guards=CHAT, sync_to_thread=True)
@@ -93,7 +113,33 @@ def delete_conversation(request: Request[Any, Any, Any], conversation_id: FromPa
     return Redirect("/chat", status_code=303)
 
 
-@get("/chat/turns/{turn_id:str}/stream", guards=CHAT)
+class StreamLimit:
+    """Route middleware of the stream: at most `max_streams_per_session` open at once per session on this
+    process (429 beyond), the slot held exactly as long as the response is being sent."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        session = current_session_of_scope(scope)
+        if session is None:  # the guard answers
+            await self.app(scope, receive, send)
+            return
+        context = scope["app"].state.baken
+        if not context.streams.acquire(session.csrf, context.web.max_streams_per_session):
+            message = translator(context.web.language)("error.too_many_streams").encode()
+            await send({"type": "http.response.start", "status": 429,
+                        "headers": [(b"content-type", b"text/plain; charset=utf-8"), (b"retry-after", b"5"),
+                                    (b"content-length", str(len(message)).encode())]})
+            await send({"type": "http.response.body", "body": message})
+            return
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            context.streams.release(session.csrf)
+
+
+@get("/chat/turns/{turn_id:str}/stream", guards=CHAT, middleware=[StreamLimit])
 async def stream(request: Request[Any, Any, Any], turn_id: FromPath[str]) -> ServerSentEvent:
     """The answer as server-sent events: `status` (queue place), `token` (escaped text), then `done`
     (the finished turn, with linked citations, sources and the feedback form)."""

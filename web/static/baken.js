@@ -78,6 +78,14 @@
     form.addEventListener("htmx:afterRequest", function (event) {
       if (event.detail.successful) { question.value = ""; question.focus(); }
     });
+    // A refused question (too long, too many waiting) carries its message for the form's alert: show it,
+    // and keep the question in the box (the request still counts as failed).
+    // (htmx fires beforeSwap on the form's own target, #turns, so it is caught on the document.)
+    document.addEventListener("htmx:beforeSwap", function (event) {
+      var status = event.detail.xhr.status;
+      var config = event.detail.requestConfig;
+      if (config && config.elt === form && (status === 400 || status === 429)) { event.detail.shouldSwap = true; }
+    });
     question.addEventListener("keydown", function (event) {
       if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
         event.preventDefault();
