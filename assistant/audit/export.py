@@ -1,9 +1,11 @@
 """Exports: canonical JSONL that an outside party can verify, and flat CSV for people.
 
-Every JSONL line is the canonical JSON of ``{seq, prev_head, record_hash, head[, record[, content, salt]]}``.
-The export always runs from seq 1 to the end of the log so that the chain can be checked from the genesis
-head; records outside the filters (and records whose metadata was purged) appear as stubs with the chain
-fields only, which reveal nothing but hashes.
+Every JSONL line is the canonical JSON of ``{seq, prev_head, record_hash, head[, record[, content, salt]]}``
+or, for a record in format 2 whose metadata was purged, ``{seq, prev_head, record_hash, head, header,
+body_hash}``: its header (format, seq, time, action, kind) stays provable. The export always runs from seq 1
+to the end of the log so that the chain can be checked from the genesis head; records outside the filters
+(and purged ones outside the time window, or when the export filters on more than time) appear as stubs with
+the chain fields only, which reveal nothing but hashes.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import json
 from collections.abc import Iterable
 from typing import IO, Any
 
-from assistant.audit.chain import GENESIS_HEAD, canonical_json
+from assistant.audit.chain import FORMAT_2, GENESIS_HEAD, canonical_json, header_of
 from assistant.audit.store import RecordQuery, StoredRecord
 
 # event_id pairs a turn's conversation.question record with its conversation.turn record.
@@ -42,6 +44,16 @@ def record_matches(record: dict[str, Any], query: RecordQuery) -> bool:
     return query.redaction_type is None or query.redaction_type in types
 
 
+def header_matches(row: StoredRecord, query: RecordQuery) -> bool:
+    """Whether a purged record's header belongs in an export: only time and action are left to filter on, so
+    an export that filters on anything else shows no purged headers."""
+    if any(v is not None for v in (query.actor, query.outcome, query.conversation_id, query.document,
+                                   query.redaction_type)):
+        return False
+    return (query.since is None or row.time >= query.since) and (query.until is None or row.time < query.until) \
+        and (query.action is None or row.action == query.action)
+
+
 def write_jsonl(rows: Iterable[StoredRecord], out: IO[str], query: RecordQuery) -> int:
     """Write the whole chain as canonical JSONL, with data for the records matching `query`; returns that count."""
     prev, selected = GENESIS_HEAD, 0
@@ -56,6 +68,9 @@ def write_jsonl(rows: Iterable[StoredRecord], out: IO[str], query: RecordQuery) 
                 if row.content_json is not None and row.salt is not None:
                     line["content"] = json.loads(row.content_json)
                     line["salt"] = row.salt.hex()
+        elif row.format == FORMAT_2 and row.body_hash is not None and header_matches(row, query):
+            line["header"] = header_of(row.seq, row.time, row.action)
+            line["body_hash"] = row.body_hash.hex()
         out.write(canonical_json(line).decode("utf-8") + "\n")
         prev = row.head
     return selected

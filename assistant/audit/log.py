@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any, Self
@@ -22,6 +23,7 @@ from assistant.audit.settings import AuditSettings
 from assistant.audit.sqlite_store import SQLiteAuditStore
 from assistant.audit.store import AuditStore, Hold, RecordQuery, StoredRecord
 from assistant.audit.verify import VerifyResult, verify_records
+from assistant.audit.witness import read_witness, write_witness
 from baken.errors import AuditError, ConfigurationError, NotFound, UserError
 
 logger = logging.getLogger(__name__)
@@ -157,11 +159,20 @@ class AuditLog:
 
     # --- checkpoints ---------------------------------------------------------------------------------------
 
-    def _sign_and_store(self, seq: int, head: bytes) -> Checkpoint:
+    def _sign_and_store(self, seq: int, head: bytes, *, witness_required: bool = False) -> Checkpoint:
+        """Sign (seq, head), store the checkpoint and append it to the witness (when one is configured). A
+        witness that cannot be written only warns unless `witness_required`: the checkpoint is stored."""
         time, key_id = self.now(), self.keys.signer.key_id
         signature = self.keys.signer.sign(signed_body(seq, head.hex(), time, key_id)).hex()
         checkpoint = Checkpoint(seq=seq, head=head.hex(), time=time, key_id=key_id, signature=signature)
         self.store.add_checkpoint(checkpoint)
+        if self.settings.witness_dir is not None:
+            try:
+                write_witness(self.settings.witness_dir, checkpoint)
+            except AuditError as exc:
+                if witness_required:
+                    raise
+                logger.warning("audit checkpoint at seq %d stored but not witnessed: %s", seq, exc)
         return checkpoint
 
     def _auto_checkpoint(self, written: PreparedRecord) -> None:
@@ -173,11 +184,12 @@ class AuditLog:
                            written.seq, exc)
 
     def checkpoint(self) -> Checkpoint:
-        """Sign the current head now (on demand); store and return the checkpoint."""
+        """Sign the current head now (on demand); store, witness and return the checkpoint (AuditError when the
+        configured witness cannot be written: on demand, the operator must hear of it)."""
         last = self.store.last()
         if last is None:
             raise UserError("the audit log is empty: there is nothing to sign yet")
-        return self._sign_and_store(*last)
+        return self._sign_and_store(*last, witness_required=True)
 
     def public_key_pem(self) -> bytes:
         """The public key that verifies this log's checkpoints."""
@@ -191,18 +203,23 @@ class AuditLog:
             self.append(action, actor=auditor, role=role, record={"baken.audit.request": details},
                         outcome=outcome)
 
-    def verify(self, checkpoint: Path | None = None, *, auditor: str | None = None,
+    def verify(self, checkpoint: Path | None = None, *, witness: Path | None = None, auditor: str | None = None,
                role: str = "auditor") -> VerifyResult:
-        """Walk the whole chain against stored checkpoints (and the checkpoint file, if given)."""
+        """Walk the whole chain against stored checkpoints (and the checkpoint file, and the checkpoints of the
+        witness directory, if given): every record's hash, its indexed columns, its content and place."""
         checkpoints = self.store.checkpoints()
         if checkpoint is not None:
             checkpoints.append(Checkpoint.read(checkpoint))
+        witnessed, witness_notes = read_witness(witness) if witness is not None else ([], ())
         signer = self.keys.signer
         result = verify_records(self.store.records(), checkpoints,
                                 lambda cp: _is_hex(cp.signature) and signer.verify(bytes.fromhex(cp.signature),
-                                                                                   cp.body()))
+                                                                                   cp.body()), witnessed)
+        if witness is not None:
+            result = replace(result, notes=result.notes + witness_notes + _witness_lag(witnessed, checkpoints))
         self._log_reader("audit.verify", auditor, role,
-                         {"checkpoint_file": checkpoint is not None, "records": result.records,
+                         {"checkpoint_file": checkpoint is not None, "witness": witness is not None,
+                          "witnessed": len(witnessed), "records": result.records,
                           "first_bad_seq": result.first_bad_seq}, outcome="intact" if result.ok else "broken")
         return result
 
@@ -255,10 +272,13 @@ class AuditLog:
                 "baken.purge.content_count": len(plan.content_seqs),
                 "baken.purge.metadata_count": len(plan.metadata_seqs),
                 "baken.purge.held_count": len(plan.held_seqs)})
-            return PurgeResult(plan.content_seqs, plan.metadata_seqs, plan.held_seqs, None, dry_run=True)
+            return PurgeResult(plan.content_seqs, plan.metadata_seqs, plan.held_seqs, None, dry_run=True,
+                               format1_metadata_seqs=plan.format1_metadata_seqs)
         attributes = {
             "baken.purge.content_seqs": seq_ranges(plan.content_seqs),
             "baken.purge.metadata_seqs": seq_ranges(plan.metadata_seqs),
+            # Verification forgives a purged record in format 1 (no header hash) only when this list names it.
+            "baken.purge.format1_metadata_seqs": seq_ranges(plan.format1_metadata_seqs),
             "baken.purge.held_seqs": seq_ranges(plan.held_seqs),
             "baken.purge.as_of": format_time(moment),
             "baken.purge.content_retention_days": self.settings.content_retention_days,
@@ -277,7 +297,8 @@ class AuditLog:
                     len(plan.content_seqs), len(plan.metadata_seqs), len(plan.held_seqs))
         # Verification trusts a purge record only under a signed checkpoint, so sign one at once.
         self._sign_and_store(written.seq, written.head)
-        return PurgeResult(plan.content_seqs, plan.metadata_seqs, plan.held_seqs, written.seq)
+        return PurgeResult(plan.content_seqs, plan.metadata_seqs, plan.held_seqs, written.seq,
+                           format1_metadata_seqs=plan.format1_metadata_seqs)
 
     def add_hold(self, *, reason: str, actor: str, conversation_id: str | None = None,
                  seq_from: int | None = None, seq_to: int | None = None, role: str = "auditor") -> int:
@@ -314,6 +335,17 @@ class AuditLog:
     def __exit__(self, *exc_info: object) -> None:
         """Close the log."""
         self.close()
+
+
+def _witness_lag(witnessed: list[Checkpoint], stored: list[Checkpoint]) -> tuple[str, ...]:
+    """A note when the witness lags behind the stored checkpoints (it was unreachable, or is an old copy)."""
+    if not witnessed:
+        return ("the witness holds no checkpoint: it proves nothing yet",)
+    last_witnessed, last_stored = max(cp.seq for cp in witnessed), max((cp.seq for cp in stored), default=0)
+    if last_stored > last_witnessed:
+        return ((f"the witness's last checkpoint is at seq {last_witnessed}, the log's at seq {last_stored}: "
+                 f"records after {last_witnessed} are not witnessed"),)
+    return ()
 
 
 def _is_hex(text: str) -> bool:

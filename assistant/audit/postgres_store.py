@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable, Iterator
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import psycopg
@@ -19,13 +20,16 @@ from psycopg import sql
 from assistant.audit.records import PreparedRecord, Preparer
 from assistant.audit.store import (
     HOLD_COUNTER,
+    RECORD_COLUMNS,
     RECORDS_WITH_CONTENT,
     Batch,
     Hold,
     RecordQuery,
     SharedQueries,
     StoredRecord,
+    apply_migrations,
     read_tables,
+    stored_record,
     write_tables,
 )
 from baken.errors import AuditError
@@ -71,7 +75,15 @@ CREATE TABLE IF NOT EXISTS holds (
     created_by TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS purge_authorisation (seq BIGINT PRIMARY KEY);
+"""
 
+MIGRATION_STATEMENTS: dict[int, tuple[str, ...]] = {
+    2: ("ALTER TABLE records ADD COLUMN IF NOT EXISTS format INTEGER NOT NULL DEFAULT 1",
+        "ALTER TABLE records ADD COLUMN IF NOT EXISTS body_hash BYTEA"),
+}
+
+# Made again at every start, so the guards are always those of the current schema.
+TRIGGERS = """
 CREATE OR REPLACE FUNCTION baken_records_guard() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   IF TG_OP = 'INSERT' THEN
@@ -84,7 +96,8 @@ BEGIN
   END IF;
   IF NEW.seq IS DISTINCT FROM OLD.seq OR NEW.time IS DISTINCT FROM OLD.time
      OR NEW.action IS DISTINCT FROM OLD.action OR NEW.record_hash IS DISTINCT FROM OLD.record_hash
-     OR NEW.head IS DISTINCT FROM OLD.head OR NEW.record_json IS NOT NULL OR NEW.actor IS NOT NULL
+     OR NEW.head IS DISTINCT FROM OLD.head OR NEW.format IS DISTINCT FROM OLD.format
+     OR NEW.body_hash IS DISTINCT FROM OLD.body_hash OR NEW.record_json IS NOT NULL OR NEW.actor IS NOT NULL
      OR NEW.conversation_id IS NOT NULL OR NEW.outcome IS NOT NULL
      OR NOT EXISTS (SELECT 1 FROM purge_authorisation WHERE seq = OLD.seq) THEN
     RAISE EXCEPTION 'audit records cannot be changed outside retention purge';
@@ -119,16 +132,14 @@ CREATE TRIGGER checkpoints_guard BEFORE UPDATE OR DELETE ON checkpoints
   FOR EACH ROW EXECUTE FUNCTION baken_checkpoints_guard();
 """
 
-_COLUMNS = "r.seq, r.time, r.action, r.record_json, r.record_hash, r.head, c.content_json, c.salt"
+_COLUMNS = RECORD_COLUMNS
 _FROM = RECORDS_WITH_CONTENT
 _SOURCES = ("(CASE WHEN jsonb_typeof(r.record_json::jsonb -> 'baken.sources') = 'array'"
             " THEN r.record_json::jsonb -> 'baken.sources' ELSE '[]'::jsonb END)")
 _REDACTIONS = _SOURCES.replace("baken.sources", "baken.redactions")
 
 
-def _stored(row: tuple[Any, ...]) -> StoredRecord:
-    return StoredRecord(seq=row[0], time=row[1], action=row[2], record_json=row[3], record_hash=bytes(row[4]),
-                        head=bytes(row[5]), content_json=row[6], salt=None if row[7] is None else bytes(row[7]))
+_stored = stored_record
 
 
 class PostgresAuditStore(SharedQueries):
@@ -148,6 +159,8 @@ class PostgresAuditStore(SharedQueries):
                 self._conn.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(schema)))
                 self._conn.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", (LOCK_NAMESPACE, schema))
                 self._conn.execute(SCHEMA)  # type: ignore[arg-type]  # a constant, no user input
+                apply_migrations(self._conn, "%s", MIGRATION_STATEMENTS, datetime.now(UTC).isoformat())
+                self._conn.execute(TRIGGERS)  # type: ignore[arg-type]  # a constant, no user input
         except psycopg.Error as exc:
             raise AuditError(f"cannot open the audit log in PostgreSQL ({self._where()}): {exc}") from exc
 

@@ -8,18 +8,29 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from assistant.audit.chain import SALT_BYTES, canonical_json, commitment, next_head, record_hash
+from assistant.audit.chain import (
+    CURRENT_FORMAT,
+    SALT_BYTES,
+    body_hash,
+    canonical_json,
+    commitment,
+    header_of,
+    next_head,
+    record_hash_v2,
+)
 
 # Fields the log sets itself; a caller's record may carry only `event_id` of these.
 RESERVED_FIELDS = frozenset(
-    {"seq", "time", "action", "actor", "role", "conversation_id", "outcome", "content_commitment"}
+    {"format", "seq", "time", "action", "kind", "actor", "role", "conversation_id", "outcome",
+     "content_commitment"}
 )
 PURGE_ACTION = "audit.purge"
 
 
 @dataclass(frozen=True)
 class PreparedRecord:
-    """A record ready to be written: its canonical bytes, chain fields and (salted) content."""
+    """A record ready to be written: its canonical bytes, chain fields and (salted) content; `format` and
+    `body_hash` are those of the record format (format 1 has no body hash)."""
 
     seq: int
     time: str
@@ -32,6 +43,8 @@ class PreparedRecord:
     head: bytes
     content_json: str | None
     salt: bytes | None
+    format: int = CURRENT_FORMAT
+    body_hash: bytes | None = None
 
 
 # A store calls this inside its write transaction with (next seq, current head).
@@ -51,7 +64,8 @@ def prepare_record(
     conversation_id: str | None = None,
     outcome: str | None = None,
 ) -> PreparedRecord:
-    """Add the log's fields to `attributes`, commit to `content` and chain the result after `prev_head`."""
+    """Add the log's fields to `attributes`, commit to `content` and chain the result after `prev_head`, in the
+    current record format (2: the hash commits to the header and the body separately, see chain.py)."""
     clash = RESERVED_FIELDS.intersection(attributes)
     if clash:
         raise ValueError(f"record attributes may not set {sorted(clash)}: the audit log sets them")
@@ -65,14 +79,16 @@ def prepare_record(
         record["content_commitment"] = commitment(salt, content_bytes).hex()
     else:
         record["content_commitment"] = None
-    record.update(seq=seq, time=time, action=action, actor=actor, role=role,
-                  conversation_id=conversation_id, outcome=outcome)
-    record_bytes = canonical_json(record)
-    rec_hash = record_hash(record_bytes)
+    record.update(actor=actor, role=role, conversation_id=conversation_id, outcome=outcome)
+    body_digest = body_hash(record)
+    header = header_of(seq, time, action)
+    record.update(header)
+    rec_hash = record_hash_v2(header, body_digest)
     return PreparedRecord(
         seq=seq, time=time, action=action, actor=actor, conversation_id=conversation_id, outcome=outcome,
-        record_json=record_bytes.decode("utf-8"), record_hash=rec_hash, head=next_head(prev_head, rec_hash),
-        content_json=content_json, salt=salt,
+        record_json=canonical_json(record).decode("utf-8"), record_hash=rec_hash,
+        head=next_head(prev_head, rec_hash), content_json=content_json, salt=salt, format=CURRENT_FORMAT,
+        body_hash=body_digest,
     )
 
 
@@ -101,12 +117,12 @@ def insert_next(conn: Any, prepare: Preparer, mark: str) -> PreparedRecord:
     row = conn.execute("SELECT seq, head FROM records ORDER BY seq DESC LIMIT 1").fetchone()
     seq, head = (row[0], bytes(row[1])) if row else (0, bytes(32))
     rec = prepare(seq + 1, head)
-    marks = ", ".join([mark] * 9)
+    marks = ", ".join([mark] * 11)
     conn.execute(
         "INSERT INTO records (seq, time, action, actor, conversation_id, outcome, record_json, record_hash,"
-        f" head) VALUES ({marks})",
+        f" head, format, body_hash) VALUES ({marks})",
         (rec.seq, rec.time, rec.action, rec.actor, rec.conversation_id, rec.outcome, rec.record_json,
-         rec.record_hash, rec.head),
+         rec.record_hash, rec.head, rec.format, rec.body_hash),
     )
     if rec.content_json is not None:
         conn.execute(f"INSERT INTO content (seq, salt, content_json) VALUES ({mark}, {mark}, {mark})",

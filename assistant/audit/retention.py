@@ -2,8 +2,9 @@
 
 Content (redacted question, answer, chunk text) goes after `content_retention_days`; it is deleted and only
 its salted commitment stays in the chain. Metadata goes after the retention of its kind (the action's first
-part); the row keeps seq, time, action, record hash and head, so the chain still verifies from end to end
-and a purge record says which seqs were purged. Purge records themselves are never purged: verification
+part); the row keeps seq, time, action, format, body hash, record hash and head, so the chain still verifies
+from end to end (and, in record format 2, so do the time and action), and a purge record says which seqs were
+purged and which of those were in record format 1. Purge records themselves are never purged: verification
 needs them to tell a purge from a deletion.
 """
 
@@ -13,6 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from assistant.audit.chain import FORMAT_1, kind_of
 from assistant.audit.records import PURGE_ACTION
 from assistant.audit.settings import AuditSettings
 from assistant.audit.store import Hold, RetentionRow
@@ -27,11 +29,8 @@ class PurgeResult:
     held_seqs: list[int] = field(default_factory=list)
     record_seq: int | None = None  # the purge record; None on a dry run
     dry_run: bool = False
+    format1_metadata_seqs: list[int] = field(default_factory=list)  # those of metadata_seqs in record format 1
 
-
-def kind_of(action: str) -> str:
-    """The retention kind of an action: its first dotted part (`conversation.turn` -> `conversation`)."""
-    return action.split(".", 1)[0]
 
 
 def cutoff(now: datetime, days: int) -> str:
@@ -55,7 +54,7 @@ def plan_purge(rows: Iterable[RetentionRow], holds: list[Hold], settings: AuditS
                now: datetime) -> PurgeResult:
     """Choose the content and metadata past retention that no hold protects."""
     content_before = cutoff(now, settings.content_retention_days)
-    content, metadata, held = [], [], []
+    content, metadata, held, format1 = [], [], [], []
     for row in rows:
         if row.action == PURGE_ACTION:
             continue
@@ -71,4 +70,6 @@ def plan_purge(rows: Iterable[RetentionRow], holds: list[Hold], settings: AuditS
             content.append(row.seq)
         if purge_metadata:
             metadata.append(row.seq)
-    return PurgeResult(content_seqs=content, metadata_seqs=metadata, held_seqs=held)
+            if row.format == FORMAT_1:
+                format1.append(row.seq)
+    return PurgeResult(content_seqs=content, metadata_seqs=metadata, held_seqs=held, format1_metadata_seqs=format1)

@@ -23,6 +23,12 @@ class AuditSettings(BaseModel):
         description="Directory of the Ed25519 signing key and the HMAC pseudonym key, outside the database; "
         "defaults to DATA_DIR/keys. Back it up separately from the database.",
     )
+    witness_dir: Path | None = Field(
+        default=None,
+        description="Directory outside the server's reach (an append-only mount, a share on a second host) to "
+        "which every signed checkpoint is also appended (checkpoints.jsonl, fsynced); `baken audit verify "
+        "--witness DIR` then detects a log that was rewritten and re-signed. Never created by Baken.",
+    )
     checkpoint_every: int = Field(
         default=100, ge=1, description="Sign a checkpoint of the chain head automatically every this many records."
     )

@@ -4,7 +4,7 @@ exclusive transaction per append so that neither threads nor processes can fork 
 Triggers refuse every UPDATE and DELETE of records, content and checkpoints, with one exception, the
 retention path: inside its own transaction `purge` writes the sequence numbers it may touch into
 `purge_authorisation`, destroys content (DELETE) and metadata (UPDATE that may only set the descriptive
-columns to NULL; seq, time, action, hash and head can never change), then empties `purge_authorisation`
+columns to NULL; seq, time, action, format, hashes and head can never change), then empties `purge_authorisation`
 before it commits, so the table is empty whenever no purge is running. The triggers stop accidents and casual
 edits; someone who can write the file can drop them, which the hash chain and signed checkpoints then reveal.
 """
@@ -16,19 +16,23 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
 from assistant.audit.records import PreparedRecord, Preparer
 from assistant.audit.store import (
     HOLD_COUNTER,
+    RECORD_COLUMNS,
     RECORDS_WITH_CONTENT,
     Batch,
     Hold,
     RecordQuery,
     SharedQueries,
     StoredRecord,
+    apply_migrations,
     read_tables,
+    stored_record,
     write_tables,
 )
 from baken.errors import AuditError
@@ -70,7 +74,15 @@ CREATE TABLE IF NOT EXISTS holds (
     created_by TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS purge_authorisation (seq INTEGER PRIMARY KEY);
+"""
 
+MIGRATION_STATEMENTS: dict[int, tuple[str, ...]] = {
+    2: ("ALTER TABLE records ADD COLUMN format INTEGER NOT NULL DEFAULT 1",
+        "ALTER TABLE records ADD COLUMN body_hash BLOB",
+        "DROP TRIGGER IF EXISTS records_update_only_by_purge"),  # TRIGGERS makes it again, guarding both
+}
+
+TRIGGERS = """
 CREATE TRIGGER IF NOT EXISTS records_append_only BEFORE INSERT ON records
 WHEN NEW.seq IS NOT (SELECT COALESCE(MAX(seq), 0) + 1 FROM records)
 BEGIN SELECT RAISE(ABORT, 'audit records are appended in sequence only'); END;
@@ -81,6 +93,7 @@ BEGIN SELECT RAISE(ABORT, 'audit records cannot be deleted'); END;
 CREATE TRIGGER IF NOT EXISTS records_update_only_by_purge BEFORE UPDATE ON records
 WHEN NEW.seq IS NOT OLD.seq OR NEW.time IS NOT OLD.time OR NEW.action IS NOT OLD.action
   OR NEW.record_hash IS NOT OLD.record_hash OR NEW.head IS NOT OLD.head
+  OR NEW.format IS NOT OLD.format OR NEW.body_hash IS NOT OLD.body_hash
   OR NEW.record_json IS NOT NULL OR NEW.actor IS NOT NULL OR NEW.conversation_id IS NOT NULL
   OR NEW.outcome IS NOT NULL
   OR NOT EXISTS (SELECT 1 FROM purge_authorisation WHERE seq = OLD.seq)
@@ -100,15 +113,11 @@ CREATE TRIGGER IF NOT EXISTS checkpoints_no_delete BEFORE DELETE ON checkpoints
 BEGIN SELECT RAISE(ABORT, 'audit checkpoints cannot be deleted'); END;
 """
 
-_COLUMNS = "r.seq, r.time, r.action, r.record_json, r.record_hash, r.head, c.content_json, c.salt"
+_COLUMNS = RECORD_COLUMNS
 _FROM = RECORDS_WITH_CONTENT
 _CHUNK = 5000
 T = TypeVar("T")
-
-
-def _stored(row: tuple[Any, ...]) -> StoredRecord:
-    return StoredRecord(seq=row[0], time=row[1], action=row[2], record_json=row[3], record_hash=bytes(row[4]),
-                        head=bytes(row[5]), content_json=row[6], salt=None if row[7] is None else bytes(row[7]))
+_stored = stored_record
 
 
 class SQLiteAuditStore(SharedQueries):
@@ -130,7 +139,7 @@ class SQLiteAuditStore(SharedQueries):
             raise AuditError(f"cannot open the audit log {path}: {exc}") from exc
 
     def _open_with_schema(self) -> sqlite3.Connection:
-        """Connect and create the tables. Switching a new file to WAL takes an exclusive lock that SQLite's busy
+        """Connect, create the tables, apply the migrations and create the triggers. Switching a new file to WAL takes an exclusive lock that SQLite's busy
         handler does not wait for, so processes opening a new log together retry until busy_timeout_ms."""
         deadline = time.monotonic() + self._busy_timeout_ms / 1000
         while True:
@@ -139,6 +148,14 @@ class SQLiteAuditStore(SharedQueries):
                 conn = self._connect()
                 with self._lock:
                     conn.executescript(SCHEMA)
+                    conn.execute("BEGIN IMMEDIATE")  # one process migrates; the others then find it done
+                    try:
+                        apply_migrations(conn, "?", MIGRATION_STATEMENTS, datetime.now(UTC).isoformat())
+                        conn.execute("COMMIT")
+                    except BaseException:
+                        conn.execute("ROLLBACK")
+                        raise
+                    conn.executescript(TRIGGERS)
                 return conn
             except sqlite3.OperationalError as exc:
                 if conn is not None:

@@ -14,7 +14,7 @@ from baken.errors import AuditError
 # column. `purge_authorisation` is empty whenever no purge is running.
 TABLES: dict[str, tuple[str, ...]] = {
     "records": ("seq", "time", "action", "actor", "conversation_id", "outcome", "record_json", "record_hash",
-                "head"),
+                "head", "format", "body_hash"),
     "content": ("seq", "salt", "content_json"),
     "checkpoints": ("seq", "head", "time", "key_id", "signature"),
     "holds": ("id", "conversation_id", "seq_from", "seq_to", "reason", "created", "created_by"),
@@ -23,6 +23,12 @@ TABLES: dict[str, tuple[str, ...]] = {
 # Not a table: one row (the highest hold id ever issued), so that a copy never hands out a lifted hold's id again.
 HOLD_COUNTER = "hold_counter"
 
+# Numbered, named schema changes after the first schema; each store holds the statements of each and records
+# what it applied in `schema_migrations` (see `apply_migrations`).
+MIGRATIONS: tuple[tuple[int, str], ...] = (
+    (2, "record format 2: records.format and records.body_hash"),
+)
+
 # (table, rows): a batch of verbatim rows, as `export_rows` yields and `import_rows` takes them.
 Batch = tuple[str, list[tuple[Any, ...]]]
 
@@ -30,7 +36,8 @@ Batch = tuple[str, list[tuple[Any, ...]]]
 @dataclass(frozen=True)
 class StoredRecord:
     """One row of the log as stored; `record_json` is None once its metadata is purged, `content_json` once
-    its content is."""
+    its content is. `time`, `action`, `actor`, `conversation_id` and `outcome` are the indexed copies of the
+    record's fields that searches filter on (verification checks them against the record)."""
 
     seq: int
     time: str
@@ -40,6 +47,23 @@ class StoredRecord:
     head: bytes
     content_json: str | None = None
     salt: bytes | None = None
+    actor: str | None = None
+    conversation_id: str | None = None
+    outcome: str | None = None
+    format: int = 1
+    body_hash: bytes | None = None
+
+
+RECORD_COLUMNS = ("r.seq, r.time, r.action, r.record_json, r.record_hash, r.head, c.content_json, c.salt,"
+                  " r.actor, r.conversation_id, r.outcome, r.format, r.body_hash")
+
+
+def stored_record(row: tuple[Any, ...]) -> StoredRecord:
+    """A StoredRecord from a row of RECORD_COLUMNS."""
+    return StoredRecord(seq=row[0], time=row[1], action=row[2], record_json=row[3], record_hash=bytes(row[4]),
+                        head=bytes(row[5]), content_json=row[6], salt=None if row[7] is None else bytes(row[7]),
+                        actor=row[8], conversation_id=row[9], outcome=row[10], format=int(row[11]),
+                        body_hash=None if row[12] is None else bytes(row[12]))
 
 
 @dataclass(frozen=True)
@@ -104,6 +128,7 @@ class RetentionRow:
     conversation_id: str | None
     has_content: bool
     has_metadata: bool
+    format: int = 1
 
 
 RECORDS_WITH_CONTENT = "records r LEFT JOIN content c ON c.seq = r.seq"
@@ -154,14 +179,14 @@ class SharedQueries:
     def retention_rows(self, before: str) -> Iterator[RetentionRow]:
         """Records older than `before` that still hold content or metadata."""
         rows = self._read(
-            "SELECT r.seq, r.time, r.action, r.conversation_id, c.seq IS NOT NULL, r.record_json IS NOT NULL"
-            f" FROM {RECORDS_WITH_CONTENT} WHERE r.time < {self.MARK}"
+            "SELECT r.seq, r.time, r.action, r.conversation_id, c.seq IS NOT NULL, r.record_json IS NOT NULL,"
+            f" r.format FROM {RECORDS_WITH_CONTENT} WHERE r.time < {self.MARK}"
             " AND (c.seq IS NOT NULL OR r.record_json IS NOT NULL) ORDER BY r.seq",
             (before,),
         )
         for row in rows:
             yield RetentionRow(seq=row[0], time=row[1], action=row[2], conversation_id=row[3],
-                               has_content=bool(row[4]), has_metadata=bool(row[5]))
+                               has_content=bool(row[4]), has_metadata=bool(row[5]), format=int(row[6]))
 
 
 class AuditStore(Protocol):
@@ -219,6 +244,21 @@ class AuditStore(Protocol):
 
     def close(self) -> None:
         """Release the store's connections."""
+
+
+def apply_migrations(conn: Any, mark: str, statements: dict[int, tuple[str, ...]], now: str) -> None:
+    """Run the statements of every migration not yet recorded, in order, inside the caller's write
+    transaction, and record each (version, name, time applied)."""
+    conn.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL,"
+                 " applied TEXT NOT NULL)")
+    done = {row[0] for row in conn.execute("SELECT version FROM schema_migrations").fetchall()}
+    for version, name in MIGRATIONS:
+        if version in done:
+            continue
+        for statement in statements[version]:
+            conn.execute(statement)
+        conn.execute(f"INSERT INTO schema_migrations (version, name, applied) VALUES ({mark}, {mark}, {mark})",
+                     (version, name, now))
 
 
 def read_tables(conn: Any, mark: str, batch_size: int) -> Iterator[Batch]:

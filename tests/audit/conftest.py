@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -11,6 +12,7 @@ from typing import Any
 import pytest
 
 from assistant.audit import AuditLog, AuditSettings
+from assistant.audit.chain import body_hash, record_hash, record_hash_v2, split_record
 
 
 def turn_record(n: int = 0, doc_id: str = "doc-1") -> dict[str, Any]:
@@ -58,6 +60,15 @@ def log(settings: AuditSettings, tmp_path: Path) -> Iterator[AuditLog]:
     audit_log = AuditLog.open(settings, tmp_path)
     yield audit_log
     audit_log.close()
+
+
+def rehashed(text: str) -> tuple[bytes, bytes | None]:
+    """The (record hash, body hash) that an attacker who knows the rules computes for an edited record."""
+    record = json.loads(text)
+    if "format" not in record:
+        return record_hash(text.encode("utf-8")), None
+    header, body = split_record(record)
+    return record_hash_v2(header, body_hash(body)), body_hash(body)
 
 
 @contextmanager

@@ -35,7 +35,7 @@ def test_the_database_is_in_wal_mode_and_private(store: SQLiteAuditStore) -> Non
     "UPDATE records SET record_json = NULL WHERE seq = 2",
     "DELETE FROM records WHERE seq = 3",
     ("INSERT INTO records SELECT 2, time, action, actor, conversation_id, outcome, record_json, record_hash,"
-     " head FROM records WHERE seq = 1"),
+     " head, format, body_hash FROM records WHERE seq = 1"),
     "UPDATE content SET content_json = '{}' WHERE seq = 1",
     "DELETE FROM content WHERE seq = 1",
 ])
@@ -52,6 +52,9 @@ def test_a_purge_authorisation_cannot_change_the_chain_fields(store: SQLiteAudit
     conn.execute("INSERT INTO purge_authorisation (seq) VALUES (2)")
     with pytest.raises(sqlite3.DatabaseError, match="outside retention purge"):
         conn.execute("UPDATE records SET record_hash = x'00' WHERE seq = 2")
+    for change in ("format = 1", "body_hash = NULL", "time = '2001-01-01T00:00:00.000000Z'"):
+        with pytest.raises(sqlite3.DatabaseError, match="outside retention purge"):
+            conn.execute(f"UPDATE records SET record_json = NULL, {change} WHERE seq = 2")
     with pytest.raises(sqlite3.DatabaseError, match="cannot be deleted"):
         conn.execute("DELETE FROM records WHERE seq = 2")
     conn.execute("ROLLBACK")

@@ -9,14 +9,15 @@ from pathlib import Path
 import pytest
 
 from assistant.audit import AuditLog
-from assistant.audit.chain import next_head, record_hash
+from assistant.audit.chain import next_head
 
-from .conftest import append_turns, tampering
+from .conftest import append_turns, rehashed, tampering
 
 
 def _change_a_field(conn: sqlite3.Connection) -> None:
+    """Change the outcome of record 7, in the record and in its indexed column."""
     conn.execute("UPDATE records SET record_json = replace(record_json, '\"outcome\":\"answered\"',"
-                 " '\"outcome\":\"refused\"') WHERE seq = 7")
+                 " '\"outcome\":\"refused\"'), outcome = 'refused' WHERE seq = 7")
 
 
 def _delete(conn: sqlite3.Connection) -> None:
@@ -27,7 +28,7 @@ def _insert(conn: sqlite3.Connection) -> None:
     conn.execute("UPDATE records SET seq = seq + 1000 WHERE seq >= 7")
     conn.execute("UPDATE records SET seq = seq - 999 WHERE seq >= 1000")
     conn.execute("INSERT INTO records SELECT 7, time, action, actor, conversation_id, outcome, record_json,"
-                 " record_hash, head FROM records WHERE seq = 3")
+                 " record_hash, head, format, body_hash FROM records WHERE seq = 3")
 
 
 def _reorder(conn: sqlite3.Connection) -> None:
@@ -48,7 +49,7 @@ def _change_hash_too(conn: sqlite3.Connection) -> None:
     """Change record 7 and fix its hash, but not the heads after it."""
     _change_a_field(conn)
     (text,) = conn.execute("SELECT record_json FROM records WHERE seq = 7").fetchone()
-    conn.execute("UPDATE records SET record_hash = ? WHERE seq = 7", (record_hash(text.encode()),))
+    conn.execute("UPDATE records SET record_hash = ?, body_hash = ? WHERE seq = 7", rehashed(text))
 
 
 def _forge_metadata_purge(conn: sqlite3.Connection) -> None:
@@ -90,9 +91,10 @@ def test_rewriting_the_whole_chain_is_caught_by_a_signed_checkpoint(log: AuditLo
         rows = conn.execute("SELECT seq, record_json, head FROM records ORDER BY seq").fetchall()
         prev = bytes(rows[5][2])
         for seq, text, _ in rows[6:]:
-            rec = record_hash(text.encode())
+            rec, body = rehashed(text)
             prev = next_head(prev, rec)
-            conn.execute("UPDATE records SET record_hash = ?, head = ? WHERE seq = ?", (rec, prev, seq))
+            conn.execute("UPDATE records SET record_hash = ?, body_hash = ?, head = ? WHERE seq = ?",
+                         (rec, body, prev, seq))
     result = log.verify()
     assert not result.ok
     assert result.first_bad_seq == 6 and "seqs 6..10" in result.reason
