@@ -94,7 +94,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
         template_config=TemplateConfig(instance=JinjaTemplateEngine.from_environment(build_environment())),
         exception_handlers={NotAuthorizedException: _not_authorized, PermissionDeniedException: _forbidden,
                             NotFoundException: _not_found, NotFound: _not_found, UserError: _bad_request,
-                            BakenError: _unavailable, HTTPException: _http_error},
+                            BakenError: _unavailable, HTTPException: _http_error, OverflowError: _malformed},
         state=State({"baken": context}),
         openapi_config=None,
         on_startup=[startup],
@@ -146,9 +146,24 @@ def _unavailable(request: Request[Any, Any, Any], exc: Exception) -> Response[An
     return _page_error(request, 503, "error.unavailable", "error.unavailable_text")
 
 
+# Litestar's own refusals (a parameter of the wrong type, a body too large, a method a route does not take):
+# the user gets the status with a message in their language, not Litestar's English detail.
+CLIENT_ERRORS = {400: "error.malformed_text", 405: "error.method_text", 413: "error.body_too_large_text"}
+
+
 def _http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
     if exc.status_code == 404:
         return _not_found(request, exc)
     if exc.status_code >= 500:
         logger.error("request failed: %s", exc.detail)
-    return Response(content=str(exc.detail), status_code=exc.status_code, media_type="text/plain")
+        return Response(content=str(exc.detail), status_code=exc.status_code, media_type="text/plain")
+    logger.info("request refused (%d): %s", exc.status_code, type(exc).__name__)
+    response = _page_error(request, exc.status_code, "error.bad_request",
+                           CLIENT_ERRORS.get(exc.status_code, "error.malformed_text"))
+    response.headers.update({k: v for k, v in (exc.headers or {}).items() if k.lower() in ("allow", "retry-after")})
+    return response
+
+
+def _malformed(request: Request[Any, Any, Any], _: Exception) -> Response[Any]:
+    """A number in the request too large for the database (an offset of 10^40): the request is malformed."""
+    return _page_error(request, 400, "error.bad_request", "error.number_too_large_text")

@@ -135,7 +135,8 @@ class SecurityMiddleware:
                 given = _header(scope, CSRF_HEADER.encode())
                 if given is None:
                     given, receive = await _form_field(scope, receive, CSRF_FIELD)
-                if not given or not hmac.compare_digest(given, expected):
+                # Compared as bytes: compare_digest refuses str with non-ASCII characters (a TypeError, a 500).
+                if not given or not hmac.compare_digest(given.encode("utf-8", "replace"), expected.encode()):
                     await _refuse(send)
                     return
             elif scope["path"] == "/login":
@@ -209,7 +210,7 @@ def _replay(body: bytes, more: bool, receive: Any) -> Any:
 
 
 async def _refuse(send: Any) -> None:
-    body = b"CSRF token missing or wrong: reload the page and try again."
+    body = "Het beveiligingstoken (CSRF) ontbreekt of klopt niet. Herlaad de pagina en probeer het opnieuw.".encode()
     await send({"type": "http.response.start", "status": 403,
                 "headers": [(b"content-type", b"text/plain; charset=utf-8"),
                             (b"content-length", str(len(body)).encode())]})
