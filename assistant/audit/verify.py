@@ -144,15 +144,18 @@ def _notes(checkpoints: list[Checkpoint], witness: Sequence[Checkpoint], walk: _
 
 
 def _check_checkpoints(row: StoredRecord, checkpoints: list[_Signed], walk: _Walk) -> tuple[int, str] | None:
-    for s in checkpoints:
-        if s.checkpoint.head != row.head.hex():
-            first = walk.last_good_checkpoint + 1
-            if s.source == "witness":
-                return first, (f"the log was rewritten and re-signed: the head at seq {row.seq} differs from the "
-                               f"checkpoint the witness holds (signed {s.checkpoint.time}); the first changed "
-                               f"record lies in seqs {first}..{row.seq}")
-            return first, (f"the chain was rewritten: the head at seq {row.seq} differs from its signed checkpoint;"
-                           f" the first changed record lies in seqs {first}..{row.seq}")
+    """The fault when a checkpoint at this row disagrees with its head; a witnessed one is named first (the
+    stored ones may have been re-signed to fit a rewritten chain)."""
+    bad = sorted((s for s in checkpoints if s.checkpoint.head != row.head.hex()), key=lambda s: s.source != "witness")
+    if bad:
+        first = walk.last_good_checkpoint + 1
+        if bad[0].source == "witness":
+            return first, (f"the log was rewritten and re-signed: the head at seq {row.seq} differs from the "
+                           f"checkpoint the witness holds (signed {bad[0].checkpoint.time}); the first changed "
+                           f"record lies in seqs {first}..{row.seq}")
+        return first, (f"the chain was rewritten: the head at seq {row.seq} differs from its signed checkpoint;"
+                       f" the first changed record lies in seqs {first}..{row.seq}")
+    if checkpoints:
         walk.last_good_checkpoint = row.seq
     return None
 

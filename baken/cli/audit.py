@@ -53,11 +53,12 @@ def _output(path: Path | None) -> Iterator[Any]:
 
 def _verify(args: argparse.Namespace, settings: Any) -> int:
     with _open(settings) as log:
-        result = log.verify(args.checkpoint, auditor=_auditor(), role=ROLE)
+        result = log.verify(args.checkpoint, witness=args.witness, auditor=_auditor(), role=ROLE)
     if not result.ok:
         print(f"FAILED at record {result.first_bad_seq}: {result.reason}")
         return 1
-    print(f"OK: {result.records} records, chain intact, {result.checkpoints} signed checkpoint(s) match")
+    witnessed = f", {result.witnessed} witnessed checkpoint(s) match" if args.witness is not None else ""
+    print(f"OK: {result.records} records, chain intact, {result.checkpoints} signed checkpoint(s) match{witnessed}")
     for note in result.notes:
         print(f"note: {note}")
     return 0
@@ -185,8 +186,12 @@ def register(subparsers: Any) -> None:
     audit = subparsers.add_parser("audit", help="check, export and purge the tamper-evident audit log")
     commands = audit.add_subparsers(dest="audit_command", metavar="SUBCOMMAND", required=True)
 
-    verify = commands.add_parser("verify", help="check the whole chain; names the first bad record")
+    verify = commands.add_parser("verify", help="check the whole chain and the indexed columns; names the first "
+                                 "bad record")
     verify.add_argument("--checkpoint", type=Path, help="also check against this exported checkpoint file")
+    verify.add_argument("--witness", type=Path, metavar="DIR",
+                        help="also check against every checkpoint in this witness directory (BAKEN_AUDIT__WITNESS_DIR "
+                             "or a copy of it): reveals a log that was rewritten and re-signed")
     verify.set_defaults(handler=_verify)
 
     checkpoint = commands.add_parser("checkpoint", help="sign the current head now")

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator
+import uuid
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import SecretStr
 
 from assistant.audit import AuditLog, AuditSettings
 from assistant.audit.chain import body_hash, record_hash, record_hash_v2, split_record
@@ -98,3 +101,44 @@ def cli(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureF
         return status, captured.out + captured.err
 
     return run
+
+
+@dataclass
+class Backend:
+    """An audit log on one store adapter, and `raw(sql, params)`: its tables with every trigger dropped, as an
+    attacker with access to the files or the database would have them (``?`` placeholders on both)."""
+
+    name: str
+    log: AuditLog
+    raw: Callable[..., list[tuple[Any, ...]]]
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def backend(request: pytest.FixtureRequest, settings: AuditSettings, tmp_path: Path) -> Iterator[Backend]:
+    """The same tests on the SQLite and the PostgreSQL store (the latter skipped without PostgreSQL)."""
+    if request.param == "sqlite":
+        log = AuditLog.open(settings, tmp_path)
+
+        def raw_sqlite(sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+            with tampering(settings.path) as conn:  # type: ignore[arg-type]
+                return conn.execute(sql, params).fetchall()
+
+        yield Backend("sqlite", log, raw_sqlite)
+        log.close()
+        return
+    psycopg = pytest.importorskip("psycopg", reason="psycopg is not installed")
+    dsn = request.getfixturevalue("postgres_dsn")
+    schema = f"audit_{uuid.uuid4().hex[:12]}"
+    log = AuditLog.open(settings.model_copy(update={"dsn": SecretStr(dsn), "pg_schema": schema}), tmp_path)
+
+    def raw_postgres(sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        with psycopg.connect(dsn, autocommit=True, options=f"-c search_path={schema}") as conn:
+            for table in ("records", "content", "checkpoints"):
+                conn.execute(f"DROP TRIGGER IF EXISTS {table}_guard ON {table}")
+            cursor = conn.execute(sql.replace("?", "%s"), params)
+            return [tuple(row) for row in cursor.fetchall()] if cursor.description else []
+
+    yield Backend("postgres", log, raw_postgres)
+    log.close()
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')

@@ -116,3 +116,29 @@ def write_v1_log(path: Path, count: int, *, time: str = "2026-01-01T00:00:00.000
         heads.append(head)
     conn.close()
     return heads
+
+
+def purge_v1(path: Path, metadata_seqs: list[int], *, time: str = "2026-06-01T00:00:00.000000Z") -> int:
+    """Purge the metadata (and content) of `metadata_seqs` as the format-1 code did, appending its format-1
+    purge record; returns that record's seq. Sign a checkpoint afterwards, as that code's purge did."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("BEGIN IMMEDIATE")
+    conn.executemany("INSERT INTO purge_authorisation (seq) VALUES (?)", [(s,) for s in metadata_seqs])
+    conn.executemany("DELETE FROM content WHERE seq = ?", [(s,) for s in metadata_seqs])
+    conn.executemany("UPDATE records SET record_json = NULL, actor = NULL, conversation_id = NULL, outcome = NULL"
+                     " WHERE seq = ?", [(s,) for s in metadata_seqs])
+    conn.execute("DELETE FROM purge_authorisation")
+    seq, prev = conn.execute("SELECT seq, head FROM records ORDER BY seq DESC LIMIT 1").fetchone()
+    seq += 1
+    ranges = [[s, s] for s in metadata_seqs]
+    record = {"baken.purge.content_seqs": ranges, "baken.purge.metadata_seqs": ranges, "event_id": str(uuid.uuid4()),
+              "content_commitment": None, "seq": seq, "time": time, "action": "audit.purge", "actor": "p-system",
+              "role": "system", "conversation_id": None, "outcome": "purged"}
+    record_bytes = _canonical(record)
+    rec_hash = hashlib.sha256(record_bytes).digest()
+    conn.execute("INSERT INTO records (seq, time, action, actor, conversation_id, outcome, record_json, record_hash,"
+                 " head) VALUES (?, ?, 'audit.purge', 'p-system', NULL, 'purged', ?, ?, ?)",
+                 (seq, time, record_bytes.decode("utf-8"), rec_hash, hashlib.sha256(bytes(prev) + rec_hash).digest()))
+    conn.execute("COMMIT")
+    conn.close()
+    return seq
