@@ -86,9 +86,32 @@ def test_exports_jsonl_and_csv_and_logs_the_export(login, services: Services) ->
 
 def test_verification_shows_an_intact_chain_and_is_logged(login, services: Services) -> None:
     _one_turn(login)
-    auditor, _ = login("auditor")
-    assert "De keten is intact" in auditor.get("/audit/verify", headers={"HX-Request": "true"}).text
+    auditor, csrf = login("auditor")
+    assert "De keten is intact" in auditor.post("/audit/verify", headers={"HX-Request": "true",
+                                                                         "X-CSRF-Token": csrf}).text
     assert services.audit.search(action="audit.verify")
+
+
+def test_verification_is_a_post_with_the_csrf_token_not_a_link(login, services: Services) -> None:
+    """A cross-site link or image (a GET) or a forged form (no token) cannot make an auditor's browser verify."""
+    auditor, csrf = login("auditor")
+    assert auditor.get("/audit/verify", follow_redirects=False).status_code == 405
+    assert auditor.post("/audit/verify", data={}, follow_redirects=False).status_code == 403
+    assert not services.audit.search(action="audit.verify")
+    page = auditor.get("/audit").text
+    assert 'method="post" action="/audit/verify" hx-post="/audit/verify"' in page
+    assert f'name="csrf_token" value="{csrf}"' in page
+    full = auditor.post("/audit/verify", data={"csrf_token": csrf})  # without JavaScript: a page of its own
+    assert full.status_code == 200 and "De keten is intact" in full.text and 'href="/audit"' in full.text
+    assert len(services.audit.search(action="audit.verify")) == 1
+
+
+def test_verification_uses_the_configured_witness_and_names_a_missing_one(login, services: Services,
+                                                                          tmp_path) -> None:  # type: ignore[no-untyped-def]
+    auditor, csrf = login("auditor")
+    services.audit.settings = services.audit.settings.model_copy(update={"witness_dir": tmp_path / "weg"})
+    text = auditor.post("/audit/verify", headers={"HX-Request": "true", "X-CSRF-Token": csrf}).text
+    assert "witness directory" in text and 'role="alert"' in text
 
 
 def test_the_auditors_own_reading_is_logged(login, services: Services) -> None:

@@ -9,14 +9,14 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
-from litestar import Request, get
+from litestar import Request, get, post
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
 from litestar.response import Response, Template
 
 from baken.errors import NotFound, UserError
 from web.auth import requires
-from web.context import ctx, render, session_of
+from web.context import ctx, is_htmx, render, session_of
 
 AUDIT = [requires("audit")]
 FILTERS = ("since", "until", "actor", "document", "action", "outcome", "redaction_type", "conversation_id")
@@ -71,14 +71,24 @@ def _summary(record: Any) -> dict[str, Any]:
             "role": meta.get("role"), "outcome": meta.get("outcome")}
 
 
-@get("/audit/verify", guards=AUDIT, sync_to_thread=True)
+@post("/audit/verify", guards=AUDIT, sync_to_thread=True, status_code=200)
 def verify(request: Request[Any, Any, Any]) -> Template:
-    """Walk the whole chain and show whether it is intact (the check itself is logged)."""
+    """Walk the whole chain (and the configured witness) and show whether it is intact; the check is logged.
+
+    A POST with the CSRF token: a full-chain walk is work and a logged event, which a cross-site link or image
+    must not be able to start in an auditor's browser."""
     context = ctx(request)
     if context.audit is None:
         return _unavailable(request)
-    result = context.audit.verify(auditor=session_of(request).user.id)
-    return render(request, "partials/verify.html", result=result)
+    result, error = None, None
+    try:
+        result = context.audit.verify(witness=context.audit.settings.witness_dir,
+                                      auditor=session_of(request).user.id)
+    except UserError as exc:  # e.g. the configured witness directory is not mounted
+        error = str(exc)
+    if is_htmx(request):
+        return render(request, "partials/verify.html", result=result, error=error)
+    return render(request, "pages/audit_verify.html", section="audit", result=result, error=error)
 
 
 @get("/audit/records/{seq:int}", guards=AUDIT, sync_to_thread=True)
