@@ -1,64 +1,87 @@
 """Parsers: bytes of a file in, a ParsedDocument out. The file type is sniffed from content, then the name.
 
-Every failure is a DocumentError with a one-line reason; nothing here touches the index.
+Every failure is a DocumentError with a one-line reason in Dutch (it is shown in the web interface as is);
+nothing here touches the index. Every pattern runs in linear time on any input, ZIP containers are checked
+before they are opened (`ingestion.archive`), and pypdf's decompression limits are set from `ParseLimits`.
+Parsing still runs in a resource-limited child process (`ingestion.sandbox`) in case a library does not.
 """
 
 from __future__ import annotations
 
-import io
 import re
-import zipfile
-from html.parser import HTMLParser
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass
 from pathlib import Path
 
 from baken.errors import DocumentError, UnsupportedDocument
+from ingestion.archive import MB, ZipLimits, check_zip, open_zip
 from ingestion.document import ParsedDocument, Section
+from ingestion.html_tokens import tokenize
 
 TEXT_SUFFIXES = {".md": "markdown", ".markdown": "markdown", ".html": "html", ".htm": "html",
                  ".txt": "text", ".text": "text", "": "text"}
-SUPPORTED = "PDF, DOCX, HTML, Markdown and plain text"
+SUPPORTED = "PDF, DOCX, HTML, Markdown en platte tekst"
 
 
-def sniff(data: bytes, name: str) -> str:
-    """The document kind (pdf, docx, html, markdown, text) from the first bytes, falling back on the name."""
+@dataclass(frozen=True)
+class ParseLimits:
+    """How far a file may unpack while it is parsed: ZIP containers and PDF streams."""
+
+    zip: ZipLimits = ZipLimits()
+
+    @property
+    def max_unpacked_bytes(self) -> int:
+        """The most bytes one file may inflate to (a ZIP in total, a PDF per stream)."""
+        return self.zip.max_unpacked_bytes
+
+
+def sniff(data: bytes, name: str, limits: ParseLimits | None = None) -> str:
+    """The document kind (pdf, docx, html, markdown, text) from the first bytes, falling back on the name.
+    A ZIP container is checked against ``limits`` before anything in it is read."""
     suffix = Path(name).suffix.lower()
     if data.startswith(b"%PDF-"):
         return "pdf"
     if data.startswith(b"PK\x03\x04"):
-        try:
-            with zipfile.ZipFile(io.BytesIO(data)) as archive:
-                members = set(archive.namelist())
-        except zipfile.BadZipFile as exc:
-            raise DocumentError(f"damaged ZIP container ({exc})") from None
+        with open_zip(data) as archive:
+            members = set(archive.namelist())
+            check_zip(archive, (limits or ParseLimits()).zip)
         if "word/document.xml" in members:
             return "docx"
         if "xl/workbook.xml" in members:
-            raise UnsupportedDocument("spreadsheets (XLSX) are not supported yet; save the sheet as PDF first")
-        raise UnsupportedDocument(f"ZIP archive that is not a Word document; Baken reads {SUPPORTED}")
+            raise UnsupportedDocument("spreadsheets (XLSX) worden nog niet gelezen; sla het blad op als PDF")
+        raise UnsupportedDocument(f"ZIP-bestand dat geen Word-document is; Baken leest {SUPPORTED}")
     if suffix == ".pdf":
-        raise DocumentError("not a PDF: the content does not start with %PDF (damaged or renamed file)")
+        raise DocumentError("geen PDF: de inhoud begint niet met %PDF (beschadigd of hernoemd bestand)")
     if suffix in {".docx", ".xlsx"}:
-        raise DocumentError(f"not a valid {suffix[1:].upper()} file (damaged or renamed)")
+        raise DocumentError(f"geen geldig {suffix[1:].upper()}-bestand (beschadigd of hernoemd)")
     if suffix not in TEXT_SUFFIXES:
-        raise UnsupportedDocument(f"unsupported file type {suffix!r}; Baken reads {SUPPORTED}")
+        raise UnsupportedDocument(f"bestandstype {suffix!r} wordt niet gelezen; Baken leest {SUPPORTED}")
     if b"\x00" in data[:8192]:
-        raise UnsupportedDocument("binary content in a text file")
+        raise UnsupportedDocument("binaire inhoud in een tekstbestand")
     kind = TEXT_SUFFIXES[suffix]
     if kind == "text" and re.match(rb"\s*(<!doctype html|<html)", data[:1024], re.IGNORECASE):
         return "html"
     return kind
 
 
-def parse(data: bytes, name: str) -> ParsedDocument:
+def parse(data: bytes, name: str, limits: ParseLimits | None = None) -> ParsedDocument:
     """Parse a file's bytes; raises DocumentError (or UnsupportedDocument) with the reason."""
+    limits = limits or ParseLimits()
     if not data.strip():
-        raise DocumentError("empty file")
-    kind = sniff(data, name)
-    document = PARSERS[kind](data, name)
+        raise DocumentError("leeg bestand")
+    kind = sniff(data, name, limits)
+    document = _parse_pdf_within(data, name, limits) if kind == "pdf" else PARSERS[kind](data, name)
     if not any(s.text.strip() for s in document.sections):
-        hint = " (a scanned PDF without a text layer?)" if kind == "pdf" else ""
-        raise DocumentError(f"no text found{hint}")
+        hint = " (een gescande PDF zonder tekstlaag?)" if kind == "pdf" else ""
+        raise DocumentError(f"geen tekst gevonden{hint}")
     return document
+
+
+def load_libraries() -> None:
+    """Import the parsing libraries now (a sandbox worker does so before its memory limit is set)."""
+    import docx  # noqa: F401
+    import pypdf  # noqa: F401
+    import pypdf.filters  # noqa: F401
 
 
 def _fallback_title(name: str) -> str:
@@ -69,30 +92,65 @@ def _decode(data: bytes) -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise DocumentError(f"not valid UTF-8 text (byte {exc.start}); save the file as UTF-8") from None
+        raise DocumentError(f"geen geldige UTF-8-tekst (byte {exc.start}); sla het bestand op als UTF-8") from None
 
 
 # --- PDF -------------------------------------------------------------------------------------------------
 
+def _pdf_limits(limits: ParseLimits) -> AbstractContextManager[object]:
+    """pypdf's decompression limits, lowered to ``limits`` while a PDF is parsed: pypdf >= 7 has a
+    Configuration for them, pypdf 6 module constants."""
+    import pypdf
+    from pypdf import filters
+
+    most = limits.max_unpacked_bytes
+    names = ("zlib", "lzw", "run_length", "jbig2", "brotli")
+    if hasattr(pypdf, "apply_configuration"):
+        current = pypdf.get_configuration()
+        lowered = {f"{n}_maximum_output_length": min(getattr(current, f"{n}_maximum_output_length"), most)
+                   for n in names if hasattr(current, f"{n}_maximum_output_length")}
+        return pypdf.apply_configuration(maximum_declared_stream_length=min(current.maximum_declared_stream_length,
+                                                                            most), **lowered)
+    for constant in ("ZLIB_MAX_OUTPUT_LENGTH", "LZW_MAX_OUTPUT_LENGTH", "RUN_LENGTH_MAX_OUTPUT_LENGTH",
+                     "JBIG2_MAX_OUTPUT_LENGTH", "MAX_DECLARED_STREAM_LENGTH"):
+        if hasattr(filters, constant):
+            setattr(filters, constant, min(getattr(filters, constant), most))
+    return nullcontext()
+
+
+def _parse_pdf_within(data: bytes, name: str, limits: ParseLimits) -> ParsedDocument:
+    from pypdf.errors import LimitReachedError
+
+    try:
+        with _pdf_limits(limits):
+            return parse_pdf(data, name)
+    except LimitReachedError:
+        raise DocumentError(f"het bestand pakt uit tot meer dan {limits.max_unpacked_bytes // MB} MB"
+                            " (een stroom in de PDF)") from None
+
+
 def parse_pdf(data: bytes, name: str) -> ParsedDocument:
     """Text per page with pypdf; encrypted PDFs without an empty user password are refused."""
+    import io
+
     from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
+    from pypdf.errors import LimitReachedError, PdfReadError
 
     try:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted and not reader.decrypt(""):
-            raise DocumentError("encrypted PDF; remove the password and upload it again")
+            raise DocumentError("versleutelde PDF; haal het wachtwoord eraf en upload het bestand opnieuw")
         title = (reader.metadata.title if reader.metadata else None) or ""
         sections = []
         for number, page in enumerate(reader.pages, start=1):
             text = _clean_pdf_text(page.extract_text() or "")
             if text:
                 sections.append(Section(text=text, page=number))
-    except DocumentError:
+    except (DocumentError, LimitReachedError):
         raise
-    except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, OSError, RecursionError) as exc:
-        raise DocumentError(f"damaged PDF ({type(exc).__name__}: {str(exc)[:120]})") from None
+    except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, OSError, RecursionError,
+            IndexError, ZeroDivisionError) as exc:
+        raise DocumentError(f"beschadigde PDF ({type(exc).__name__})") from None
     if not title.strip() and sections:
         title = sections[0].text.strip().splitlines()[0][:120]
     return ParsedDocument(title=title.strip() or _fallback_title(name), kind="pdf", sections=sections)
@@ -100,7 +158,7 @@ def parse_pdf(data: bytes, name: str) -> ParsedDocument:
 
 def _clean_pdf_text(text: str) -> str:
     text = re.sub(r"-\n(?=[a-z])", "", text)  # words hyphenated across lines
-    text = re.sub(r"[ \t]+", " ", text)
+    text = SPACES.sub(" ", text)
     return text.strip()
 
 
@@ -108,13 +166,15 @@ def _clean_pdf_text(text: str) -> str:
 
 def parse_docx(data: bytes, name: str) -> ParsedDocument:
     """Paragraphs and tables in order; Word heading styles build the heading path."""
+    import io
+
     import docx
     from docx.table import Table
 
     try:
         document = docx.Document(io.BytesIO(data))
     except Exception as exc:  # noqa: BLE001 (python-docx raises many types for broken packages)
-        raise DocumentError(f"damaged DOCX ({type(exc).__name__})") from None
+        raise DocumentError(f"beschadigd DOCX-bestand ({type(exc).__name__})") from None
     title = document.core_properties.title or ""
     builder = _SectionBuilder()
     for block in document.iter_inner_content():
@@ -172,29 +232,34 @@ class _SectionBuilder:
 
 # --- Markdown --------------------------------------------------------------------------------------------
 
-FRONT_MATTER = re.compile(r"\A(?:---|\+\+\+)\s*\n(.*?)\n(?:---|\+\+\+)\s*(?:\n|\Z)", re.DOTALL)
-MD_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
+# Every pattern here is linear: no quantified group is followed by another that can match the same
+# characters, and every bracket class excludes its own opening bracket, so a scan that fails at one "[" stops
+# at the next one instead of running to the end of the line again (the older patterns took hours on a
+# 20 KB line of "# a<spaces>b" or of "![![![").
+FRONT_MATTER_FENCES = ("---", "+++")
+MD_HEADING = re.compile(r"(#{1,6})[ \t]")
+MD_IMAGE = re.compile(r"!\[[^\[\]]*\]\([^()]*\)")
+MD_LINK = re.compile(r"\[([^\[\]]*)\]\([^()]*\)")
+MD_TAG = re.compile(r"<[^<>]{1,200}>")
+MD_ATTRIBUTES = re.compile(r"\{[:#.][^{}]*\}")
+SPACES = re.compile(r"[ \t]+")
 
 
 def parse_markdown(data: bytes, name: str) -> ParsedDocument:
     """Front matter removed (its title kept), ATX headings build the heading path, markup lightly stripped."""
-    text = _decode(data).replace("\r\n", "\n")
-    title = ""
-    front = FRONT_MATTER.match(text)
-    if front:
-        found = re.search(r"^title:\s*['\"]?(.*?)['\"]?\s*$", front.group(1), re.MULTILINE)
-        title = found.group(1) if found else ""
-        text = text[front.end():]
+    lines = _decode(data).replace("\r\n", "\n").split("\n")
+    front, lines = _front_matter(lines)
+    title = next((line[6:].strip().strip("'\"") for line in front if line.startswith("title:")), "")
     builder = _SectionBuilder()
     fence = None
-    for line in text.split("\n"):
+    for line in lines:
         stripped = line.strip()
         if stripped.startswith(("```", "~~~")):
             fence = None if fence and stripped.startswith(fence) else (fence or stripped[:3])
             continue
-        heading = None if fence else MD_HEADING.match(line)
+        heading = None if fence else _md_heading(line)
         if heading:
-            level, text_of_heading = len(heading.group(1)), _strip_inline(heading.group(2))
+            level, text_of_heading = heading[0], _strip_inline(heading[1])
             builder.heading(level, text_of_heading)
             title = title or (text_of_heading if level == 1 else "")
         else:
@@ -203,23 +268,47 @@ def parse_markdown(data: bytes, name: str) -> ParsedDocument:
                           sections=builder.sections())
 
 
+def _front_matter(lines: list[str]) -> tuple[list[str], list[str]]:
+    """The front matter's lines (between a first line of --- or +++ and the next such line) and the rest."""
+    if not lines or lines[0].strip() not in FRONT_MATTER_FENCES:
+        return [], lines
+    for number in range(1, len(lines)):
+        if lines[number].strip() in FRONT_MATTER_FENCES:
+            return lines[1:number], lines[number + 1:]
+    return [], lines
+
+
+def _md_heading(line: str) -> tuple[int, str] | None:
+    """An ATX heading's level and text, without its closing run of # (CommonMark: after a space)."""
+    marker = MD_HEADING.match(line)
+    if marker is None:
+        return None
+    text = line[marker.end():].strip(" \t")
+    closing = text.rstrip("#")
+    if closing != text and (not closing or closing[-1] in " \t"):
+        text = closing.rstrip(" \t")
+    return (len(marker.group(1)), text) if text else None
+
+
 def _strip_inline(line: str) -> str:
-    line = re.sub(r"!\[[^\]]*\]\([^)]*\)", "", line)           # images
-    line = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", line)       # links keep their text
-    line = re.sub(r"<[^>]{1,200}>", " ", line)                 # stray HTML tags
-    line = re.sub(r"\{[:#.][^}]*\}", "", line)                 # attribute lists {: .class}
-    return re.sub(r"[ \t]+", " ", line).strip()
+    line = MD_IMAGE.sub("", line)
+    line = MD_LINK.sub(r"\1", line)          # links keep their text
+    line = MD_TAG.sub(" ", line)              # stray HTML tags
+    line = MD_ATTRIBUTES.sub("", line)        # attribute lists {: .class}
+    return SPACES.sub(" ", line).strip()
 
 
 # --- HTML ------------------------------------------------------------------------------------------------
 
-class _HTMLText(HTMLParser):
+class _HTMLText:
+    """Visible text and headings of a page from its tokens (`ingestion.html_tokens`, linear on any input)."""
+
     SKIP = frozenset({"script", "style", "noscript", "template", "svg", "head"})
     BLOCK = frozenset({"p", "div", "li", "tr", "br", "section", "article", "table", "ul", "ol", "blockquote", "pre",
              "dd", "dt", "figcaption"})
+    HEADINGS = {f"h{level}": level for level in range(1, 7)}
 
     def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
         self.builder = _SectionBuilder()
         self.title = ""
         self._skip = 0
@@ -227,14 +316,21 @@ class _HTMLText(HTMLParser):
         self._heading: int | None = None
         self._buffer: list[str] = []
 
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+    def feed(self, text: str) -> None:
+        """Take a whole page."""
+        handlers = {"start": self.handle_starttag, "end": self.handle_endtag, "text": self.handle_data}
+        for token in tokenize(text):
+            handlers[token.kind](token.value)
+        self._emit()
+
+    def handle_starttag(self, tag: str) -> None:
         if tag in self.SKIP:
             self._skip += 1
         elif tag == "title":
             self._in_title = True
-        elif re.fullmatch(r"h[1-6]", tag):
+        elif tag in self.HEADINGS:
             self._emit()
-            self._heading = int(tag[1])
+            self._heading = self.HEADINGS[tag]
         elif tag in self.BLOCK:
             self._emit()
 
@@ -243,7 +339,7 @@ class _HTMLText(HTMLParser):
             self._skip = max(0, self._skip - 1)
         elif tag == "title":
             self._in_title = False
-        elif re.fullmatch(r"h[1-6]", tag) and self._heading:
+        elif tag in self.HEADINGS and self._heading:
             text = " ".join("".join(self._buffer).split())
             self._buffer = []
             self.builder.heading(self._heading, text)
@@ -269,8 +365,6 @@ def parse_html(data: bytes, name: str) -> ParsedDocument:
     """Visible text of an HTML page; h1–h6 build the heading path; scripts and styles dropped."""
     parser = _HTMLText()
     parser.feed(_decode(data))
-    parser.close()
-    parser._emit()
     return ParsedDocument(title=parser.title or _fallback_title(name), kind="html",
                           sections=parser.builder.sections())
 

@@ -36,8 +36,8 @@ def test_ingest_reports_each_bad_file_on_one_line_and_continues(env: Path, tmp_p
     out, err = capsys.readouterr()
     errors = [line for line in err.splitlines() if line.startswith("baken: ")]
     assert len(errors) == 4
-    for name, reason in [("AI-verordening_Impact_Analyse.xlsx", "XLSX"), ("leeg.txt", "empty"),
-                         ("kapot.pdf", "damaged PDF"), ("latin1.txt", "UTF-8")]:
+    for name, reason in [("AI-verordening_Impact_Analyse.xlsx", "XLSX"), ("leeg.txt", "leeg"),
+                         ("kapot.pdf", "beschadigde PDF"), ("latin1.txt", "UTF-8")]:
         assert any(name in line and reason in line for line in errors), (name, errors)
     assert "1 documents indexed (1 new, 0 replaced), 0 unchanged, 4 failed" in out and " s\n" in out
 

@@ -1,8 +1,9 @@
-"""Parsers: each format's text, headings and pages, and a one-line error for every kind of bad input."""
+"""Parsers: each format's text, headings and pages, and a one-line Dutch error for every kind of bad input."""
 
 from __future__ import annotations
 
 import io
+import time
 
 import pytest
 
@@ -92,14 +93,14 @@ def test_plain_text_title_is_its_first_line() -> None:
 
 
 @pytest.mark.parametrize(("data", "name", "reason"), [
-    (b"", "leeg.txt", "empty file"),
-    (b"   \n\n", "wit.md", "empty file"),
-    (b"%PDF-1.4\n\x00\x01garbage", "kapot.pdf", "damaged PDF"),
-    (b"just text", "vermomd.pdf", "not a PDF"),
-    (b"PK\x03\x04garbage", "kapot.docx", "damaged ZIP"),
-    (b"caf\xe9 au lait", "latin1.txt", "not valid UTF-8"),
-    (b"MZ\x90\x00\x03", "programma.exe", "unsupported file type"),
-    (b"\x00\x01\x02\x03", "binair.txt", "binary content"),
+    (b"", "leeg.txt", "leeg bestand"),
+    (b"   \n\n", "wit.md", "leeg bestand"),
+    (b"%PDF-1.4\n\x00\x01garbage", "kapot.pdf", "beschadigde PDF"),
+    (b"just text", "vermomd.pdf", "geen PDF"),
+    (b"PK\x03\x04garbage", "kapot.docx", "beschadigd ZIP"),
+    (b"caf\xe9 au lait", "latin1.txt", "geen geldige UTF-8"),
+    (b"MZ\x90\x00\x03", "programma.exe", "wordt niet gelezen"),
+    (b"\x00\x01\x02\x03", "binair.txt", "binaire inhoud"),
 ])
 def test_bad_input_is_refused_with_a_reason(data: bytes, name: str, reason: str) -> None:
     with pytest.raises(DocumentError, match=reason):
@@ -107,12 +108,12 @@ def test_bad_input_is_refused_with_a_reason(data: bytes, name: str, reason: str)
 
 
 def test_encrypted_pdf_is_refused() -> None:
-    with pytest.raises(DocumentError, match="encrypted"):
+    with pytest.raises(DocumentError, match="versleutelde PDF"):
         parse(_pdf(["Geheim"], password="s3cret"), "geheim.pdf")
 
 
 def test_pdf_without_text_is_refused() -> None:
-    with pytest.raises(DocumentError, match="no text found"):
+    with pytest.raises(DocumentError, match="geen tekst gevonden"):
         parse(_pdf([""]), "scan.pdf")
 
 
@@ -120,3 +121,87 @@ def test_xlsx_is_refused_as_unsupported() -> None:
     data = (CORPUS / "documenten" / "AI-verordening_Impact_Analyse.xlsx").read_bytes()
     with pytest.raises(UnsupportedDocument, match="XLSX"):
         parse(data, "impact.xlsx")
+
+
+# --- linear time on pathological lines (the older patterns took seconds at 2 KB and hours at 20 KB) -------
+
+PATHOLOGICAL = {
+    "heading with a run of spaces": lambda n: "# a" + " " * n + "b",
+    "heading with closing hashes": lambda n: "# a" + " #" * (n // 2) + "b",
+    "front matter never closed": lambda n: "---\n" + ("\n---" + " " * 40 + "x") * (n // 45),
+    "front matter title with spaces": lambda n: "---\ntitle: a" + " " * n + "b\n---\nTekst.",
+    "unclosed images": lambda n: "![" * (n // 2),
+    "images without a closing parenthesis": lambda n: "![a](" * (n // 5),
+    "unclosed links": lambda n: "[" * n,
+    "links without a closing parenthesis": lambda n: "[a](" * (n // 4),
+    "brackets without links": lambda n: "[a]" * (n // 3),
+    "unclosed tags": lambda n: "<" * n,
+    "unclosed attribute lists": lambda n: "{:" * (n // 2),
+}
+HTML_PATHOLOGICAL = {
+    "unclosed start tags": lambda n: "<a " * (n // 3),
+    "unclosed quotes": lambda n: '<a x="' * (n // 6),
+    "quotes that close in the next tag": lambda n: '<a ">' * (n // 5) + "tekst",
+    "unclosed comments": lambda n: "<!--" * (n // 4),
+    "unclosed end tags": lambda n: "</" * (n // 2),
+    "a script never closed": lambda n: "<script>" + "</scrip" * (n // 7),
+    "many attributes": lambda n: "<a " + 'x="1" ' * (n // 6) + ">tekst",
+    "bare ampersands": lambda n: "&" * n + "x",
+    "deep nesting": lambda n: "<div>" * (n // 5) + "tekst",
+}
+
+
+def _parse_quickly(data: bytes, name: str) -> float:
+    started = time.perf_counter()
+    try:
+        parse(data, name)
+    except DocumentError as exc:
+        assert "geen tekst" in str(exc)  # a line of markup only may hold no text; anything else is a bug
+    return time.perf_counter() - started
+
+
+@pytest.mark.parametrize("size", [20_000, 200_000])
+@pytest.mark.parametrize("case", sorted(PATHOLOGICAL))
+def test_pathological_markdown_line_is_parsed_in_linear_time(case: str, size: int) -> None:
+    text = "# Titel\n\nTekst.\n\n" + PATHOLOGICAL[case](size)
+    assert _parse_quickly(text.encode(), "x.md") < 1.0
+
+
+@pytest.mark.parametrize("size", [20_000, 200_000])
+@pytest.mark.parametrize("case", sorted(HTML_PATHOLOGICAL))
+def test_pathological_html_is_parsed_in_linear_time(case: str, size: int) -> None:
+    text = "<html><body><p>Tekst.</p>" + HTML_PATHOLOGICAL[case](size)
+    assert _parse_quickly(text.encode(), "x.html") < 1.0
+
+
+@pytest.mark.parametrize(("line", "heading"), [
+    ("# Titel", ("Titel",)), ("## Titel ##", ("Titel",)), ("# Titel #  ", ("Titel",)), ("# C#", ("C#",)),
+    ("###### Zes", ("Zes",)), ("#\tTab", ("Tab",)),
+])
+def test_markdown_atx_headings(line: str, heading: tuple[str, ...]) -> None:
+    assert parse(f"{line}\n\nTekst.".encode(), "x.md").sections[0].heading == heading
+
+
+@pytest.mark.parametrize("line", ["#geen kop", "####### zeven", " # ingesprongen"])
+def test_markdown_lines_that_are_no_heading_stay_text(line: str) -> None:
+    section = parse(f"{line}\n".encode(), "x.md").sections[0]
+    assert section.heading == () and section.text == line.strip()
+
+
+def test_markdown_links_keep_their_text_and_images_go() -> None:
+    document = parse(b"Zie [de regeling](https://x.nl/a) en ![logo](logo.png) {: .klasse} <br/>hier.", "x.md")
+    assert document.sections[0].text == "Zie de regeling en hier."
+
+
+def test_markdown_front_matter_title_with_quotes() -> None:
+    assert parse(b"+++\ntitle: 'Parkeren'\n+++\nTekst.", "x.md").title == "Parkeren"
+
+
+def test_html_quoted_attribute_may_hold_a_closing_bracket() -> None:
+    document = parse(b'<p title="a > b">Zichtbaar</p><!-- weg --><p>Ook &amp; dit</p>', "x.html")
+    assert [s.text for s in document.sections] == ["Zichtbaar\nOok & dit"]
+
+
+def test_html_style_and_unclosed_comment_are_dropped() -> None:
+    document = parse(b"<style>p { x: 1 }</style><h2>Kop</h2><p>Tekst</p><!-- open", "x.html")
+    assert [(s.heading, s.text) for s in document.sections] == [(("Kop",), "Tekst")]
