@@ -59,6 +59,20 @@ class IngestionSettings(BaseModel):
     )
     chunk_overlap: int = Field(40, ge=0, description="Word pieces repeated from the end of the previous chunk.")
     max_file_mb: int = Field(50, ge=1, description="Largest file accepted, in MB.")
+    sandbox: bool = Field(
+        True, description="Parse each file in a separate worker process under the limits below, so that a"
+                          " hostile or broken file cannot freeze or kill the server; false parses in process.")
+    parse_seconds: float = Field(60.0, gt=0, description="Wall-clock seconds one file may take to parse.")
+    parse_cpu_seconds: int = Field(60, ge=1, description="CPU seconds one file may take to parse.")
+    parse_memory_mb: int = Field(
+        1024, ge=128, description="Address space of the parsing worker, in MB (RLIMIT_AS; about 150 MB is the"
+                                  " worker itself).")
+    max_text_mb: int = Field(50, ge=1, description="Most text one file may yield, in MB.")
+    max_unpacked_mb: int = Field(
+        500, ge=1, description="Most bytes a ZIP container (DOCX) may unpack to in total, and one PDF stream to.")
+    max_zip_ratio: int = Field(
+        100, ge=2, description="Highest compression ratio of a ZIP member over 1 MB (a bomb's is 1000 or more).")
+    max_zip_members: int = Field(10_000, ge=1, description="Most members in a ZIP container.")
 
 
 class RetrievalSettings(BaseModel):

@@ -39,6 +39,7 @@ def build_index(settings: Settings, embedder: Embedder | None = None) -> Index:
     originals in SQLite and DATA_DIR/documents, or in the shared PostgreSQL database when one is configured."""
     from ingestion.files import DatabaseOriginals, DirectoryOriginals, Originals
     from ingestion.lexical import LexicalIndex
+    from ingestion.sandbox import InProcessParser, SandboxedParser, SandboxLimits
     from ingestion.store import ChromaStore
 
     data, where = settings.data_dir, settings.index
@@ -55,8 +56,10 @@ def build_index(settings: Settings, embedder: Embedder | None = None) -> Index:
     else:
         registry = Registry(data / "index" / "documents.sqlite3")
         files = DirectoryOriginals(data / "documents")
+    limits = SandboxLimits.from_settings(settings.ingestion)
+    parser = SandboxedParser(limits) if settings.ingestion.sandbox else InProcessParser(limits)
     return Index(embedder or build_embedder(settings), store, registry, files, settings.ingestion,
-                 lexical=LexicalIndex(data / "index" / "lexical"), retrieval=settings.retrieval)
+                 lexical=LexicalIndex(data / "index" / "lexical"), retrieval=settings.retrieval, parser=parser)
 
 
 def build_llm(settings: Settings) -> LLM:

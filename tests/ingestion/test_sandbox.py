@@ -1,0 +1,117 @@
+"""The parsing sandbox: a real worker process under each limit, a Dutch reason per cause, and a worker that
+is replaced after every failure so that the next file parses as usual."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from baken.errors import DocumentError, UnsupportedDocument
+from baken.settings import IngestionSettings
+from ingestion.archive import MB, ZipLimits
+from ingestion.sandbox import InProcessParser, SandboxedParser, SandboxLimits
+from tests.hostile import files
+
+
+@pytest.fixture
+def sandbox() -> Iterator[SandboxedParser]:
+    parser = SandboxedParser(SandboxLimits(seconds=20, cpu_seconds=20, memory_mb=300, max_text_mb=2,
+                                           zip=ZipLimits(max_unpacked_bytes=20 * MB)))
+    yield parser
+    parser.close()
+
+
+def _still_works(parser: SandboxedParser) -> None:
+    assert parser.parse(b"# Daarna\n\nGewoon verder.", "daarna.md").title == "Daarna"
+
+
+def test_a_file_parses_in_the_worker_as_in_process(sandbox: SandboxedParser) -> None:
+    data = files.text_pdf(3)
+    assert sandbox.parse(data, "drie.pdf") == InProcessParser().parse(data, "drie.pdf")
+
+
+def test_the_worker_is_kept_between_files(sandbox: SandboxedParser) -> None:
+    sandbox.parse(b"een", "a.txt")
+    pid = sandbox._worker.pid  # type: ignore[union-attr]
+    sandbox.parse(b"twee", "b.txt")
+    assert sandbox._worker.pid == pid  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(("data", "name", "error", "reason"), [
+    (b"", "leeg.txt", DocumentError, "leeg bestand"),
+    (b"\x00\x01", "binair.txt", UnsupportedDocument, "binaire inhoud"),
+    (b"caf\xe9", "latin1.txt", DocumentError, "UTF-8"),
+])
+def test_parser_errors_come_back_with_their_type_and_reason(sandbox: SandboxedParser, data: bytes, name: str,
+                                                            error: type[Exception], reason: str) -> None:
+    with pytest.raises(error, match=reason):
+        sandbox.parse(data, name)
+    _still_works(sandbox)
+
+
+def test_wall_clock_limit_stops_the_worker() -> None:
+    parser = SandboxedParser(SandboxLimits(seconds=0.5, cpu_seconds=60))
+    started = time.monotonic()
+    with pytest.raises(DocumentError, match="verwerken duurde langer dan 0.5 s"):
+        parser.parse(files.text_pdf(4000), "lang.pdf")
+    assert time.monotonic() - started < 3
+    _still_works(parser)
+    parser.close()
+
+
+def test_cpu_limit_stops_the_worker() -> None:
+    parser = SandboxedParser(SandboxLimits(seconds=60, cpu_seconds=1))
+    with pytest.raises(DocumentError, match="verwerken kostte meer dan 1 s rekentijd"):
+        parser.parse(files.text_pdf(8000), "lang.pdf")
+    _still_works(parser)
+    parser.close()
+
+
+def test_memory_limit_is_a_reason_not_a_dead_server() -> None:
+    parser = SandboxedParser(SandboxLimits(memory_mb=200, max_text_mb=500))
+    text = ("Regel met tekst over beleid en regels. " * 3 + "\n") * 1_000_000
+    with pytest.raises(DocumentError, match="het verwerken vraagt meer dan 200 MB geheugen"):
+        parser.parse(text.encode(), "groot.txt")
+    _still_works(parser)
+    parser.close()
+
+
+def test_too_much_text_is_refused(sandbox: SandboxedParser) -> None:
+    with pytest.raises(DocumentError, match="het bestand bevat meer dan 2 MB tekst"):
+        sandbox.parse(b"tekst " * 500_000, "veel.txt")
+    _still_works(sandbox)
+
+
+def test_a_worker_that_dies_gives_a_reason(sandbox: SandboxedParser) -> None:
+    sandbox.parse(b"eerst", "a.txt")
+    pid = sandbox._worker.pid  # type: ignore[union-attr]
+    threading.Timer(0.3, os.kill, (pid, signal.SIGSEGV)).start()
+    with pytest.raises(DocumentError, match="afgebroken"):
+        sandbox.parse(files.text_pdf(4000), "crash.pdf")
+    _still_works(sandbox)
+
+
+def test_zip_bomb_is_refused_in_the_worker(sandbox: SandboxedParser) -> None:
+    with pytest.raises(DocumentError, match="het bestand pakt uit tot meer dan 20 MB"):
+        sandbox.parse(files.docx_bomb(megabytes=40), "bom.docx")
+
+
+def test_the_worker_gets_none_of_the_parent_environment(monkeypatch: pytest.MonkeyPatch,
+                                                        sandbox: SandboxedParser) -> None:
+    monkeypatch.setenv("BAKEN_DATABASE__DSN", "postgresql://geheim@db/baken")
+    sandbox.parse(b"tekst", "a.txt")
+    environment = open(f"/proc/{sandbox._worker.pid}/environ", "rb").read()  # type: ignore[union-attr]
+    assert b"BAKEN_" not in environment
+
+
+def test_limits_come_from_the_ingestion_settings() -> None:
+    limits = SandboxLimits.from_settings(IngestionSettings(parse_seconds=5, parse_cpu_seconds=4, parse_memory_mb=512,
+                                                           max_text_mb=3, max_unpacked_mb=7, max_zip_ratio=50,
+                                                           max_zip_members=9))
+    assert limits == SandboxLimits(5, 4, 512, 3, ZipLimits(7 * MB, 50, 9))
+    assert SandboxLimits.from_record(limits.record()) == limits
