@@ -9,10 +9,14 @@ on this host can be checked; for one elsewhere, the callers use a heartbeat.
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 from dataclasses import dataclass
 from pathlib import Path
+
+logger = logging.getLogger(__name__)
+PRIVATE_UMASK = 0o077  # files 0600, directories 0700: only Baken's own user reads what it writes
 
 
 @dataclass(frozen=True)
@@ -65,3 +69,17 @@ def start_ticks(pid: int) -> int | None:
         return -1 if state in ("Z", "X") else int(rest[18])
     except (OSError, IndexError, ValueError):
         return None
+
+
+def keep_private(data_dir: Path) -> None:
+    """From now on, everything this process (and its children) creates is its own user's alone (0700
+    directories, 0600 files: the web and audit databases, the index, the originals, the keys); and the data
+    directory itself is closed to others, which also covers files an older version created with looser modes.
+
+    Not for `baken models provision`: a container image provisions the models as root for another user."""
+    os.umask(PRIVATE_UMASK)
+    try:
+        if data_dir.is_dir() and data_dir.stat().st_mode & 0o077 and data_dir.stat().st_uid == os.getuid():
+            data_dir.chmod(0o700)
+    except OSError as exc:
+        logger.warning("cannot close the data directory to other users: %s", type(exc).__name__)

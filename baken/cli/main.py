@@ -44,6 +44,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from pydantic import ValidationError
 
     from baken.logging_setup import configure_logging
+    from baken.process import keep_private
     from baken.settings import Settings
 
     try:
@@ -53,6 +54,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                              for e in exc.errors())
         print(f"baken: invalid setting: {problems}", file=sys.stderr)
         return _exit(2, argv)
+    if argv is None and args.command != "models":  # the process's own umask; models are for other users too
+        keep_private(settings.data_dir)
     # Servers log at the configured level (INFO by default); one-shot commands only say what went wrong.
     level = "DEBUG" if args.verbose else (settings.log.level if args.command == "serve" else "WARNING")
     configure_logging(settings.log.model_copy(update={"level": level}))
