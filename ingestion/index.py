@@ -334,7 +334,7 @@ class Index:
             return self._lost(prepared, stored_name)
         for old in retired:
             self._purge(old)
-        logger.info("indexed %s as %s (%d chunks)", source, doc_id[:12], len(chunks))
+        logger.info("indexed %s (%d chunks)", doc_id[:12], len(chunks))  # no source: it names the file
         return IngestOutcome(source, "replaced" if replaced else "new", doc_id, document.title, len(chunks))
 
     def _lost(self, prepared: _Prepared, stored_name: str) -> IngestOutcome:
@@ -361,7 +361,7 @@ class Index:
         step with the ready documents; returns how many documents were removed or repaired."""
         unfinished = self._registry.unfinished()
         for record in unfinished:
-            logger.warning("removing half-indexed document %s (%s)", record.doc_id[:12], record.source)
+            logger.warning("removing half-indexed document %s", record.doc_id[:12])
             self._purge(record.doc_id)
         repaired = self._sync_lexical()
         self._originals.prune({r.stored_path for r in self._registry.list(None) if r.stored_path})

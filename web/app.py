@@ -33,7 +33,7 @@ from web.db import open_web_database
 from web.head import HeadAsGetLitestar
 from web.history import History, keep_purging
 from web.i18n import MESSAGES, translator
-from web.indexing import Indexer, IndexJob
+from web.indexing import Indexer, IndexJob, logged_name
 from web.routes import audit, chat, documents, health, session, users
 from web.settings import web_settings
 
@@ -114,7 +114,8 @@ def _log_indexed(services: Services, job: IndexJob) -> None:
     services.audit.append_document_event(
         f"document.{job.kind}", actor=job.actor_id, role=job.actor_role, doc_id=job.doc_id or "",
         sha256=job.doc_id or "", outcome="ok" if job.status == "done" else "failed",
-        details={"baken.document.name": job.name, "baken.document.result": job.result or job.error})
+        details={"baken.document.name": logged_name(job.name, services.assistant.redactor),
+                 "baken.document.result": job.result or job.error})
 
 
 def _page_error(request: Request[Any, Any, Any], status: int, title: str, message: str) -> Response[Any]:

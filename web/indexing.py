@@ -19,8 +19,11 @@ from dataclasses import astuple, dataclass, field, fields
 from pathlib import Path
 from typing import Protocol
 
+from assistant.turn import Redactor
 from baken.database import Database, Row
+from baken.errors import RedactionError, UserError
 from baken.process import Owner
+from guardrails import Vault
 from ingestion.index import Index, IngestOutcome
 
 logger = logging.getLogger(__name__)
@@ -32,6 +35,8 @@ ABANDONED_SECONDS = 86400.0  # another host's spooled upload this old is not in 
 INTERRUPTED = "interrupted"
 UNFINISHED = ("queued", "indexing")
 _UNSAFE = re.compile(r"[^\w .()+,-]", re.UNICODE)
+_SEPARATORS = re.compile(r"[\s_-]+")
+UNCHECKED_NAME = "[BESTANDSNAAM]"
 
 # Valid on SQLite and PostgreSQL. The owner (host, pid, pid_started) is the process that runs the job;
 # `updated` is its heartbeat.
@@ -53,6 +58,22 @@ def clean_filename(raw: str) -> str:
     name = "".join(c for c in name if unicodedata.category(c)[0] != "C")
     name = _UNSAFE.sub("_", name).strip(" .")
     return name[-120:] or "document"
+
+
+def logged_name(name: str, redactor: Redactor) -> str:
+    """A file name as the audit log and the application log may hold it: names, addresses, BSNs and the like
+    replaced by placeholders (the redactor's document setting). Separators are read as spaces and an
+    all-lower-case name is capitalised, so that "bezwaar_jan_de_vries.pdf" is found as a name; a name that
+    cannot be checked is not logged at all."""
+    suffix = Path(name).suffix if 1 < len(Path(name).suffix) <= 10 else ""
+    words = _SEPARATORS.sub(" ", name[: len(name) - len(suffix)]).strip()
+    if words == words.lower():
+        words = words.title()
+    try:
+        return redactor.redact(words, Vault(), "document").text + suffix
+    except (RedactionError, UserError):
+        logger.warning("a file name could not be checked for personal data; logged as %s", UNCHECKED_NAME)
+        return UNCHECKED_NAME + suffix
 
 
 @dataclass

@@ -22,7 +22,7 @@ from ingestion.registry import DocumentRecord
 from web.auth import requires
 from web.context import WebContext, ctx, is_htmx, language, render, session_of
 from web.i18n import Translate, translator
-from web.indexing import IndexJob, clean_filename
+from web.indexing import IndexJob, clean_filename, logged_name
 from web.routes.session import Form
 
 logger = logging.getLogger(__name__)
@@ -210,7 +210,8 @@ def delete(request: Request[Any, Any, Any], doc_id: FromPath[str], data: Form,
     if context.audit is not None:
         context.audit.append_document_event("document.delete", actor=session.user.id, role=session.user.role,
                                             doc_id=record.doc_id, sha256=record.doc_id,
-                                            details={"baken.document.name": record.name})
+                                            details={"baken.document.name": logged_name(
+                                                record.name, context.services.assistant.redactor)})
     if not is_htmx(request):
         return Redirect("/documents", status_code=303)
     return render(request, "partials/documents.html", documents=_matching(context, q[:200]))
