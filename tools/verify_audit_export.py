@@ -10,8 +10,8 @@ export may hold both:
 
 - format 1 (a record without a "format" field): record_hash = SHA-256(canonical(record)).
 - format 2 ("format": 2): header = the record's fields format, seq, time, action and kind (kind = the
-  action up to its first "."), body = every other field; record_hash = SHA-256(0x02 || SHA-256(canonical(
-  header)) || SHA-256(canonical(body))). SHA-256(canonical(body)) is the body hash.
+  action up to its first "."); body_hash = SHA-256(canonical(record)), the whole record; record_hash =
+  SHA-256(0x02 || SHA-256(canonical(header)) || body_hash).
 
 Every line must be exactly the canonical JSON of {seq, prev_head, record_hash, head[, record[, content,
 salt]]} or {seq, prev_head, record_hash, head, header, body_hash}; seqs run from 1 without gaps, and the
@@ -81,8 +81,7 @@ def hash_of_record(record: dict, expected_seq: int) -> str:
         header = check_header({name: record[name] for name in HEADER_FIELDS}, expected_seq)
     except KeyError as exc:
         raise Invalid(f"the format-2 record lacks its header field {exc}") from None
-    body = {name: value for name, value in record.items() if name not in HEADER_FIELDS}
-    return record_hash_v2(header, sha256(canonical(body))).hex()
+    return record_hash_v2(header, sha256(canonical(record))).hex()
 
 
 def check_checkpoint(checkpoint: dict, public_pem: bytes) -> tuple[int, str]:

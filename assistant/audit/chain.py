@@ -8,10 +8,10 @@ Content is committed to as ``SHA-256(salt || canonical(content))`` with a random
 Two record formats; a chain may hold both (a log written before the upgrade goes on in format 2):
 
 - format 1 (a record without a ``format`` field): ``record_hash = SHA-256(canonical(record))``.
-- format 2 (``"format": 2``): the record splits into a header, the fields ``format, seq, time, action, kind``
-  (``kind`` is the action's first dotted part), and a body, every other field. ``record_hash =
-  SHA-256(0x02 || SHA-256(canonical(header)) || SHA-256(canonical(body)))``. Purging the metadata keeps the
-  body hash, so the header (seq, time, action, kind) stays provable without the body.
+- format 2 (``"format": 2``): the header is the record's fields ``format, seq, time, action, kind`` (``kind``
+  is the action's first dotted part), the body hash is ``SHA-256(canonical(record))`` (the whole record, as
+  stored), and ``record_hash = SHA-256(0x02 || SHA-256(canonical(header)) || body_hash)``. Purging the
+  metadata keeps the body hash, so the header (seq, time, action, kind) stays provable without the body.
 
 ``tools/verify_audit_export.py`` repeats these rules without importing this module; keep both in step.
 """
@@ -71,16 +71,14 @@ def header_of(seq: int, time: str, action: str) -> dict[str, Any]:
     return {"format": FORMAT_2, "seq": seq, "time": time, "action": action, "kind": kind_of(action)}
 
 
-def split_record(record: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """A format-2 record's (header, body): the header fields, and every other field."""
-    header = {name: record[name] for name in HEADER_FIELDS}
-    body = {name: value for name, value in record.items() if name not in HEADER_FIELDS}
-    return header, body
+def header_fields(record: dict[str, Any]) -> dict[str, Any]:
+    """The header fields of a format-2 record (KeyError when one is missing)."""
+    return {name: record[name] for name in HEADER_FIELDS}
 
 
-def body_hash(body: dict[str, Any]) -> bytes:
-    """SHA-256 of a format-2 body's canonical JSON."""
-    return hashlib.sha256(canonical_json(body)).digest()
+def body_hash(record_bytes: bytes) -> bytes:
+    """A format-2 record's body hash: SHA-256 of its canonical JSON, the whole record as stored."""
+    return hashlib.sha256(record_bytes).digest()
 
 
 def record_hash_v2(header: dict[str, Any], body_digest: bytes) -> bytes:

@@ -79,16 +79,15 @@ def prepare_record(
         record["content_commitment"] = commitment(salt, content_bytes).hex()
     else:
         record["content_commitment"] = None
-    record.update(actor=actor, role=role, conversation_id=conversation_id, outcome=outcome)
-    body_digest = body_hash(record)
     header = header_of(seq, time, action)
-    record.update(header)
+    record.update(header, actor=actor, role=role, conversation_id=conversation_id, outcome=outcome)
+    record_bytes = canonical_json(record)
+    body_digest = body_hash(record_bytes)
     rec_hash = record_hash_v2(header, body_digest)
     return PreparedRecord(
         seq=seq, time=time, action=action, actor=actor, conversation_id=conversation_id, outcome=outcome,
-        record_json=canonical_json(record).decode("utf-8"), record_hash=rec_hash,
-        head=next_head(prev_head, rec_hash), content_json=content_json, salt=salt, format=CURRENT_FORMAT,
-        body_hash=body_digest,
+        record_json=record_bytes.decode("utf-8"), record_hash=rec_hash, head=next_head(prev_head, rec_hash),
+        content_json=content_json, salt=salt, format=CURRENT_FORMAT, body_hash=body_digest,
     )
 
 

@@ -153,7 +153,8 @@ class SQLiteAuditStore(SharedQueries):
                         apply_migrations(conn, "?", MIGRATION_STATEMENTS, datetime.now(UTC).isoformat())
                         conn.execute("COMMIT")
                     except BaseException:
-                        conn.execute("ROLLBACK")
+                        if conn.in_transaction:
+                            conn.execute("ROLLBACK")
                         raise
                     conn.executescript(TRIGGERS)
                 return conn
