@@ -8,7 +8,7 @@ import logging
 import threading
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from baken.database import Database
@@ -44,6 +44,7 @@ class StoredTurn:
     evidence: list[dict[str, Any]] = field(default_factory=list)  # the quoted source sentences shown first
     sentences: list[dict[str, Any]] = field(default_factory=list)  # the checked model sentences
     withheld: bool = False  # the model's text was withheld (the evidence alone answers)
+    removed: bool = False  # text from a document deleted since was taken out of this view (`without_deleted`)
 
 
 @dataclass(frozen=True)
@@ -174,6 +175,25 @@ class History:
             rows = conn.execute("SELECT * FROM turns WHERE conversation_id = ? AND user_id = ? ORDER BY created",
                                 (conversation_id, user_id)).fetchall()
         return [_turn(r) for r in rows]
+
+
+def without_deleted(turn: StoredTurn, ready: set[str]) -> StoredTurn:
+    """The turn as its user may still see it once a document it quoted is deleted (or replaced): that
+    document's chunk text, its evidence quotes and the model sentences it supported are taken out, and the
+    sources stay listed as "deleted". A document is deleted for a reason (a mistake, personal data): its text
+    must not live on in every history that once cited it. The stored row is left as it is (the view decides),
+    so that this also holds for documents deleted by another process or the command line."""
+    gone = {int(s["n"]) for s in turn.sources if s.get("doc_id") and s["doc_id"] not in ready}
+    if not gone:
+        return turn
+    evidence = [e for e in turn.evidence if int(e.get("n", 0)) not in gone]
+    sentences = [s for s in turn.sentences if s.get("source") not in gone]
+    quoted = bool(turn.evidence) or bool(turn.sentences)  # a turn of the evidence-first kind
+    return replace(turn, sources=[{**s, "text": "", "deleted": True} if int(s["n"]) in gone else s
+                                  for s in turn.sources],
+                   evidence=evidence, sentences=sentences, removed=True,
+                   # An evidence-only answer is the quotes themselves: it goes with them.
+                   answer="" if quoted and not turn.withheld else turn.answer)
 
 
 def _turn(r: Any) -> StoredTurn:

@@ -97,6 +97,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "chat.generated": ("Antwoord van het taalmodel, gecontroleerd aan de bronnen",
                        "The language model's answer, checked against the sources"),
     "chat.cited": ("geciteerd", "cited"),
+    "chat.removed": (("Een bron van dit antwoord is inmiddels verwijderd: de tekst eruit (citaten en de zinnen "
+                      "die erop steunden) wordt niet meer getoond."),
+                     ("A source of this answer has since been deleted: its text (quotes and the sentences it "
+                      "supported) is no longer shown.")),
     "chat.source_link": ("bron {n}", "source {n}"),
     "outcome.error": ("Het antwoord is mislukt. Probeer het opnieuw.", "The answer failed. Please try again."),
     "outcome.refused": ("Deze vraag kan niet worden beantwoord (leeg of te lang).",
@@ -115,6 +119,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "source.score": ("Overeenkomst", "Similarity"),
     "source.download": ("Origineel document downloaden", "Download the original document"),
     "source.gone": ("Dit document is inmiddels verwijderd.", "This document has since been removed."),
+    "source.deleted": ("Dit document is verwijderd. De tekst ervan wordt niet meer getoond.",
+                       "This document has been deleted. Its text is no longer shown."),
+    "source.deleted_short": ("verwijderd", "deleted"),
     "source.back": ("Terug naar het gesprek", "Back to the conversation"),
     "docs.title": ("Documenten", "Documents"),
     "docs.upload": ("Documenten toevoegen", "Add documents"),

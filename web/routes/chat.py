@@ -22,7 +22,7 @@ from baken.errors import NotFound
 from web.auth import current_session_of_scope, requires
 from web.chat import PARTIAL_SECONDS
 from web.context import ctx, highlighted, is_htmx, language, render, session_of
-from web.history import StoredTurn, TooManyPending
+from web.history import StoredTurn, TooManyPending, without_deleted
 from web.i18n import translator
 from web.routes.session import Form
 
@@ -37,12 +37,21 @@ RETRY_PENDING_SECONDS = 10  # Retry-After when the user's pending questions are 
 def _turn_view(turn: StoredTurn) -> dict[str, Any]:
     return {"id": turn.id, "conversation_id": turn.conversation_id, "question": turn.question,
             "answer": turn.answer, "sources": turn.sources, "outcome": turn.outcome, "feedback": turn.feedback,
-            "evidence": turn.evidence, "sentences": turn.sentences, "withheld": turn.withheld}
+            "evidence": turn.evidence, "sentences": turn.sentences, "withheld": turn.withheld,
+            "removed": turn.removed}
+
+
+def _ready(context: Any) -> set[str]:
+    """Ids of the documents that are still indexed: text of any other is no longer shown in the history."""
+    return {d.doc_id for d in context.services.index.documents()}
 
 
 def _chat_page(request: Request[Any, Any, Any], conversation_id: str | None) -> Template:
     context, user = ctx(request), session_of(request).user
     turns = context.history.turns(user.id, conversation_id) if conversation_id else []
+    if any(t.sources for t in turns):
+        ready = _ready(context)
+        turns = [without_deleted(t, ready) for t in turns]
     views = [_turn_view(t) for t in turns]
     for view, turn in zip(views, turns):  # an answer still being written streams on when the page is reopened
         live = context.chat.stream(view["id"]) if view["outcome"] == "pending" else None
@@ -154,6 +163,7 @@ async def stream(request: Request[Any, Any, Any], turn_id: FromPath[str]) -> Ser
     def finished_html() -> str:
         turn = context.history.turn(user.id, turn_id)
         assert turn is not None
+        turn = without_deleted(turn, _ready(context)) if turn.sources else turn
         return env.get_template("partials/turn.html").render(turn=_turn_view(turn), t=t, csrf=csrf)
 
     async def events() -> AsyncIterator[ServerSentEventMessage]:
@@ -234,14 +244,15 @@ def source(request: Request[Any, Any, Any], turn_id: FromPath[str], n: FromPath[
     found = next((s for s in turn.sources if int(s["n"]) == n), None) if turn else None
     if turn is None or found is None:
         raise NotFoundException()
+    deleted = bool(found.get("doc_id")) and found["doc_id"] not in _ready(context)
     try:
-        context.services.index.original(found["doc_id"])
-        downloadable = True
+        downloadable = not deleted and context.services.index.original(found["doc_id"]) is not None
     except NotFound:
         downloadable = False
     template = "partials/source.html" if is_htmx(request) else "pages/source.html"
-    return render(request, template, section="chat", source=found, downloadable=downloadable,
-                  conversation_id=turn.conversation_id, text=highlighted(found["text"], turn.evidence, n))
+    return render(request, template, section="chat", source=found, downloadable=downloadable, deleted=deleted,
+                  conversation_id=turn.conversation_id,
+                  text="" if deleted else highlighted(found["text"], turn.evidence, n))
 
 
 @post("/chat/turns/{turn_id:str}/feedback", guards=CHAT, sync_to_thread=True)
