@@ -24,6 +24,7 @@ KEEP_SHARE = 0.8  # a second or third unit is shown if it scores at least this s
 KIND_BONUS = {"duration": 0.3, "number": 0.25, "date": 0.25, "role": 0.2, "yes_no": 0.08}
 RANK_WEIGHT = 0.15
 CHUNK_DENSE_WEIGHT = 0.2
+UNFIT_SHARE = 0.5  # what evidence without the kind asked for counts for in the "has a source" signal
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,7 @@ class Evidence:
     end: int
     score: float
     coverage: float  # share of the question's words it contains (the "has a source" signal)
+    fits: bool = True  # it holds what the question asks for (a number, a date...), or the question asks openly
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,7 @@ class _Candidate:
     end: int
     coverage: float
     score: float
+    fits: bool
 
 
 def select_evidence(question: str, sources: Sequence[tuple[int, str, str, float | None]], terms: Terms,
@@ -70,29 +73,47 @@ def select_evidence(question: str, sources: Sequence[tuple[int, str, str, float 
     seen: set[str] = set()
     for rank, (n, text, context, similarity) in enumerate(sources):
         prior = RANK_WEIGHT * (1.0 - rank / max(1, len(sources))) + CHUNK_DENSE_WEIGHT * max(0.0, similarity or 0.0)
+        before = ""
         for unit in split_units(text):
             key = normalise(unit.text)
+            previous_unit, before = before, unit.text
             if key in seen:  # chunks overlap: the same sentence from the next chunk adds nothing
                 continue
             seen.add(key)
             own = terms.bag(f"{unit.text}\n{context}")
-            full = terms.bag(f"{unit.text}\n{unit.lead}\n{context}") if unit.lead else own
-            coverage = _coverage(terms, asked, full, weights)
-            if coverage <= 0.0:
+            # What the unit states: its words, its chunk's title and heading, and for a list item the line that
+            # introduces the list. Its coverage of the question is the "has a source" signal.
+            stated = terms.bag(f"{unit.text}\n{unit.lead}\n{context}") if unit.lead else own
+            coverage = _coverage(terms, asked, stated, weights)
+            # For ranking, a sentence also goes on with the one before it ("De gemeente geeft aan dat ..."
+            # after the sentence that names Amsterdam).
+            around = terms.bag(f"{unit.text}\n{previous_unit}\n{context}") if previous_unit and not unit.lead \
+                else stated
+            # The sentence before counts for half: the unit that names the topic itself stays ahead of it.
+            near = (coverage + _coverage(terms, asked, around, weights)) / 2 if around is not stated else coverage
+            if near <= 0.0:
                 continue
-            # The unit's own words count most; the line that introduces a list helps its items a little.
-            fit = (_coverage(terms, asked, own, weights) + coverage) / 2
+            # The unit's own words count most; its context helps a little.
+            fit = (_coverage(terms, asked, own, weights) + near) / 2
             if topic is not None:
-                fit = (2 * fit + terms.coverage(topic, full, topic_weights)) / 3
+                fit = (2 * fit + terms.coverage(topic, around, topic_weights)) / 3
             bonus = _bonus(kind, unit.text)
             candidates.append(_Candidate(n, rank, unit.text, unit.start, unit.end, coverage,
-                                         fit + bonus + prior - _length_penalty(unit.text)))
+                                         fit + bonus + prior - _length_penalty(unit.text), not kind or bonus > 0))
     if not candidates:
         return []
     candidates.sort(key=lambda c: (-c.score, c.rank, c.start))
     best = candidates[0].score
     chosen = [c for c in candidates if c.score >= KEEP_SHARE * best][:limit]
-    return [Evidence(c.n, c.text, c.start, c.end, round(c.score, 4), c.coverage) for c in chosen]
+    return [Evidence(c.n, c.text, c.start, c.end, round(c.score, 4), c.coverage, c.fits) for c in chosen]
+
+
+def answer_signal(evidence: Sequence[Evidence]) -> float:
+    """The third "has a source" signal: how much of the question the best evidence contains, for half when
+    it lacks what the question asks for (a sentence on the topic without the amount asked for may not answer
+    it; the kind is read from the question's words, so not at all would be too strict: "hoe heet het
+    wanneer..." asks no date)."""
+    return max((e.coverage * (1.0 if e.fits else UNFIT_SHARE) for e in evidence), default=0.0)
 
 
 def _coverage(terms: Terms, asked: Bag, unit: Bag, weights: dict[str, float]) -> float:

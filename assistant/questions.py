@@ -12,11 +12,12 @@ WANTS = {
                            r"minuut|minuten|seconden|kwartaal|days?|weeks?|months?|years?|hours?|minutes?)\b"
                            r"|\b(?:een|één|twee|drie|vier|vijf|zes|zeven|acht|negen|tien|twaalf)\s+(?:werk)?"
                            r"(?:dag|dagen|week|weken|maand|maanden|jaar|jaren|uur)\b", re.IGNORECASE),
-    "number": re.compile(r"\d|\b(?:een|één|twee|drie|vier|vijf|zes|zeven|acht|negen|tien|elf|twaalf|twintig|"
+    "number": re.compile(r"\d|\b(?:één|twee|drie|vier|vijf|zes|zeven|acht|negen|tien|elf|twaalf|twintig|"
                          r"honderd|duizend|one|two|three|four|five|six|ten|twelve)\b", re.IGNORECASE),
     "date": re.compile(r"\b(?:\d{1,2}\s+(?:januari|februari|maart|april|mei|juni|juli|augustus|september|"
                        r"oktober|november|december)|(?:19|20)\d\d|maandag|dinsdag|woensdag|donderdag|vrijdag|"
-                       r"zaterdag|zondag|jaarlijks|uiterlijk|vóór|binnen)\b", re.IGNORECASE),
+                       r"zaterdag|zondag|jaarlijks|uiterlijk|vóór|binnen|kwartaal|januari|februari|maart|april|mei|juni|juli|"
+                       r"augustus|september|oktober|november|december)\b|\b\d{1,2}[.:]\d{2}\b|\b\d{1,2}\s*uur\b", re.IGNORECASE),
     "role": re.compile(r"\b(?:afdeling\w*|\w*(?:hoofd|beheerder|functionaris|officer|coördinator|coordinator|"
                        r"adviseur|medewerker|ambtenaar|raad|college|commissie|burgemeester|wethouder\w*|"
                        r"directeur|directie|desk|team|secretaris|leidinggevende|eigenaar|verantwoordelijke|"
@@ -30,7 +31,7 @@ _KIND = (
                             r"minuten|werkdagen)|binnen\s+welke\s+termijn|welke\s+termijn|bewaartermijn|"
                             r"how\s+long)\b", re.IGNORECASE)),
     ("date", re.compile(r"\b(?:wanneer|welke\s+datum|per\s+wanneer|vanaf\s+wanneer|tot\s+wanneer|welke\s+dag|"
-                        r"when)\b", re.IGNORECASE)),
+                        r"hoe\s+laat|welk\s+tijdstip|welke\s+periode|when|what\s+time)\b", re.IGNORECASE)),
     ("number", re.compile(r"\b(?:hoeveel|hoe\s+vaak|hoe\s+hoog|hoe\s+groot|welk\s+bedrag|hoe\s+veel|how\s+many|"
                           r"how\s+much|how\s+often|kost|kosten|bedraagt|vergoeding\w*|bedrag|budget|tarief|"
                           r"prijs|percentage|minimale|maximale|minimum|maximum)\b", re.IGNORECASE)),
@@ -50,8 +51,12 @@ _FUNCTION = frozenset(["de", "het", "een", "en", "of", "maar", "ook", "dus", "va
 FOLLOW_UP_MAX_WORDS = 4  # content words a question may have and still refer back
 
 
-_ASKING = re.compile(r"\bhoe\s+(?:lang|vaak|hoog|groot|veel|laat)\b|\b(?:hoelang|hoeveel|wanneer|welke|welk|wie|"
-                     r"waar|waarom|wat|hoe|how\s+(?:long|many|much|often)|when|who|which|what|where|why)\b",
+_ASKING = re.compile(r"\b(?:vanaf|tot|per)\s+(?=wanneer|hoe\s+laat|welke)|\bhoe\s+(?:lang|vaak|hoog|groot|veel|laat)\b|"
+                     r"\b(?:hoelang|hoeveel|wanneer|welke|welk|wie|waar|waarom|wat|hoe|how\s+(?:long|many|much|often)|"
+                     r"when|who|which|what|where|why)\b"
+                     # the light verbs a question is framed with ("gaat", "blijft", "hoef ik"): not its topic
+                     r"|\b(?:ga|gaat|gaan|blijf|blijft|blijven|hoef|hoeft|hoeven|geldt|gelden|krijg|krijgt|krijgen|"
+                     r"mag|mogen|staat|staan)\b",
                      re.IGNORECASE)
 
 

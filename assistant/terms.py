@@ -14,6 +14,9 @@ from dataclasses import dataclass
 Weigh = Callable[[Iterable[str]], dict[str, float]]
 COMPOUND_MIN = 5  # the shortest word that counts as a part of a compound
 PREFIX_SHARE = 0.75  # "bewaard" ~ "bewaartermijn": a shared prefix of this share of the asked word
+INFLECTION = 3  # "modellen" ~ "model", "minimale" ~ "minimum": letters inflections may differ in after a shared start
+MODIFIER = 0.5  # the weight of a match on a compound's modifier rather than its head
+HEAD_MIN = 8  # "chatgeschiedenis" ~ "gespreksgeschiedenis": the shortest shared head that counts (not "-ligheid")
 _WORD = re.compile(r"[^\W_]+")
 _PLACEHOLDER = re.compile(r"\[[A-Z][A-Z_]*_\d+\]")
 _CITATION = re.compile(r"\[\s*(?:bron|source)?\s*\d+(?:\s*(?:[,;]|en|and)\s*\d+)*\s*\]", re.IGNORECASE)
@@ -107,28 +110,46 @@ class Terms:
 
 
 def compound_match(word: str, others: Iterable[str]) -> float:
-    """How much of ``word`` the words ``others`` account for as compound parts: 1.0 when it is a part of one
-    of them ("logging" in "firewalllogging") or shares most of its start with one ("bewaard" ~ "bewaartermijn");
-    else the share of its letters that whole words of ``others`` make up ("firewall" + "logging" of
-    "firewalllogging"), since a compound's head alone ("logging") does not name what it names."""
+    """How much of ``word`` the words ``others`` account for as compound parts. Dutch compounds end in what
+    they name (their head): 1.0 when ``word`` is the head of one of them ("logging" of "firewalllogging") or
+    differs from one only in its inflection ("modellen" ~ "model", "minimale" ~ "minimum") or is a verb
+    whose stem starts one ("bewaard" ~ "bewaartermijn"); half when the whole word is a modifier ("paspoort"
+    of "paspoortfoto"). Else a share of its letters:
+    whole words of ``others`` inside it ("firewall" + "logging" of "firewalllogging"), a head in full
+    ("berichten" of "werkberichten") and a modifier for half ("personeel" of "personeelsfeest"); or a long
+    head it shares with one ("chatgeschiedenis" ~ "gespreksgeschiedenis"). A compound's head alone does not
+    name what the compound names."""
     if len(word) < COMPOUND_MIN:  # a short word counts as the head of a compound: "dag" in "thuiswerkdag"
         return 1.0 if len(word) >= 3 and any(o.endswith(word) and len(o) >= len(word) + 4 for o in others) \
             else 0.0
-    inside = 0
+    parts = 0.0  # letters of ``word`` that whole words of ``others`` make up
+    partial = 0.0  # the best single partial match, as letters
     for other in others:
         if len(other) < COMPOUND_MIN:
             continue
-        if word in other:
+        if other.endswith(word):
             return 1.0
         shorter = min(len(word), len(other))
         share = 0
         while share < shorter and word[share] == other[share]:
             share += 1
-        if share >= COMPOUND_MIN and share >= PREFIX_SHARE * len(word):
-            return 1.0
-        if other in word:
-            inside += len(other)
-    return min(1.0, inside / len(word))
+        if share >= COMPOUND_MIN and (max(len(word), len(other)) - share <= INFLECTION or
+                                      PREFIX_SHARE * len(word) <= share < len(word)):
+            return 1.0  # an inflection, or a verb's stem as a compound's start: "bewaard" ~ "bewaartermijn"
+        if word in other:
+            # the whole asked word as the start or middle of a compound names something else: "paspoort" of
+            # "paspoortfoto" (a photo)
+            partial = max(partial, MODIFIER * len(word))
+        elif other in word:
+            parts += len(other) if word.endswith(other) else MODIFIER * len(other)
+        else:
+            head = 0
+            while head < shorter and word[-1 - head] == other[-1 - head]:
+                head += 1
+            if head >= HEAD_MIN:
+                partial = max(partial, float(head))
+    return min(1.0, max(parts, partial) / len(word))
+
 
 def cosine(a: Sequence[float], b: Sequence[float]) -> float:
     """The cosine similarity of two vectors (0.0 when one is zero)."""

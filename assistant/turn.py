@@ -20,7 +20,7 @@ from typing import Any, Protocol
 
 from assistant.check import CheckedSentence, Checker, present, with_citation
 from assistant.citations import ground
-from assistant.evidence import Evidence, select_evidence
+from assistant.evidence import answer_signal, Evidence, select_evidence
 from assistant.llm import LLM, GenerationParams, Message
 from assistant.prompt import STOP, TEMPLATE_VERSION, PromptSource, build_prompt
 from assistant.questions import is_follow_up, standalone_query
@@ -320,9 +320,9 @@ class Assistant:
                                    self._terms, previous=previous if result.follow_up else None)
         clock.lap("evidence")
         result.signals = {"cosine": round(found.cosine, 4), "coverage": found.coverage,
-                          "evidence": evidence[0].coverage if evidence else 0.0}
+                          "evidence": answer_signal(evidence)}
         if not found.hits or not (found.relevant(*self.index.thresholds(retrieval.min_score)) or
-                                  (evidence and evidence[0].coverage >= self._settings.answer.min_evidence)):
+                                  result.signals["evidence"] >= self._settings.answer.min_evidence):
             result.outcome = "no_source"  # `ask` shows the fixed answer once the turn record is written
             result.answer = result.redacted_answer = NO_SOURCE[result.language]
             return

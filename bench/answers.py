@@ -100,7 +100,7 @@ def run(count: int | None = None) -> dict[str, Any]:
         if i % 10 == 0:
             print(f"  {i}/{len(rows)} questions", file=sys.stderr)
     return {"questions": len(rows), "modes": {m: summary(r) for m, r in per_mode.items()},
-            "calibration": calibrate(per_mode["extractive"], index.thresholds()),
+            "calibration": calibrate(per_mode["extractive"], index.thresholds(), settings.answer.min_evidence),
             "follow_up_detection": {
                 "follow_ups_detected": sum(f["detected"] for f in follow_ups if f["kind"] == "follow_up"),
                 "follow_ups": sum(f["kind"] == "follow_up" for f in follow_ups),
@@ -109,28 +109,39 @@ def run(count: int | None = None) -> dict[str, Any]:
             "rows": per_mode}
 
 
-def calibrate(rows: list[dict[str, Any]], thresholds: tuple[float, float]) -> dict[str, Any]:
-    """The evidence threshold (the third "has a source" signal) that refuses every unanswerable question and
-    keeps the most answerable ones, beside the retrieval thresholds in force."""
-    cosine, coverage = thresholds
+def calibrate(rows: list[dict[str, Any]], thresholds: tuple[float, float], evidence: float) -> dict[str, Any]:
+    """The three "has a source" thresholds (best cosine, best lexical coverage, the evidence signal) that make
+    the fewest errors on the set, a false refusal and an unanswerable question answered counting alike (ties:
+    the more refusals, then the higher thresholds); beside them the figures of the thresholds in force, and
+    the best each number of refused unanswerable questions allows (the trade-off)."""
+    answerable = [r["signals"] for r in rows if r["kind"] != "unanswerable" and r["signals"]]
+    unanswerable = [r["signals"] for r in rows if r["kind"] == "unanswerable" and r["signals"]]
 
-    def passes(r: dict[str, Any], evidence: float) -> bool:
-        s = r["signals"]
-        return bool(s) and (s["cosine"] >= cosine or s["coverage"] >= coverage or s["evidence"] >= evidence)
+    def counts(cosine: float, coverage: float, least: float) -> tuple[int, int]:
+        def passes(s: dict[str, float]) -> bool:
+            return s["cosine"] >= cosine or s["coverage"] >= coverage or s["evidence"] >= least
+        return sum(passes(s) for s in answerable), sum(not passes(s) for s in unanswerable)
 
-    answerable = [r for r in rows if r["kind"] != "unanswerable"]
-    unanswerable = [r for r in rows if r["kind"] == "unanswerable"]
-    table = []
-    for step in range(40, 102, 2):
-        evidence = step / 100
-        table.append({"min_evidence": evidence,
-                      "kept": round(sum(passes(r, evidence) for r in answerable) / len(answerable), 3),
-                      "refused": round(sum(not passes(r, evidence) for r in unanswerable) / max(1, len(unanswerable)),
-                                       3)})
-    best = max((t for t in table if t["refused"] == 1.0), key=lambda t: (t["kept"], -t["min_evidence"]),
-               default=None)
-    return {"min_score": cosine, "min_coverage": coverage, "best": best, "table": table,
-            "unanswerable_signals": {r["id"]: r["signals"] for r in unanswerable}}
+    grid = [(c / 100, v / 100, e / 100) for c in range(60, 86) for v in range(20, 102, 2) for e in range(20, 72)]
+    scored = [(counts(*t), t) for t in grid]
+    best_kept: dict[int, tuple[int, tuple[float, float, float]]] = {}
+    for (kept, refused), t in scored:
+        if kept > best_kept.get(refused, (-1, t))[0]:
+            best_kept[refused] = (kept, t)
+    (kept, refused), chosen = min(scored, key=lambda x: (len(answerable) - x[0][0] + len(unanswerable) - x[0][1],
+                                                         -x[0][1], tuple(-v for v in x[1])))
+    in_force = counts(*thresholds, evidence)
+
+    def figures(kept: int, refused: int) -> dict[str, float]:
+        return {"kept": round(kept / max(1, len(answerable)), 3), "refused": round(refused / max(1, len(unanswerable)), 3)}
+
+    return {"in_force": {"min_score": thresholds[0], "min_coverage": thresholds[1], "min_evidence": evidence,
+                         **figures(*in_force)},
+            "best": {"min_score": chosen[0], "min_coverage": chosen[1], "min_evidence": chosen[2],
+                     **figures(kept, refused)},
+            "trade_off": [{"refused_unanswerable": n, **figures(k, n), "thresholds": t}
+                          for n, (k, t) in sorted(best_kept.items())],
+            "unanswerable_signals": {r["id"]: r["signals"] for r in rows if r["kind"] == "unanswerable"}}
 
 
 def calibrate_check(index: Any, rows: list[dict[str, Any]], max_false: float = 0.02) -> dict[str, Any]:
@@ -217,7 +228,8 @@ def print_table(out: dict[str, Any]) -> None:
               f"{m['total_ms_median']!s:>9}")
         print(f"  misses: {', '.join(m['misses']) or '-'}")
     c = out["calibration"]
-    print(f"calibration: cosine {c['min_score']} or coverage {c['min_coverage']} or evidence -> {c['best']}")
+    print(f"has a source, in force: {c['in_force']}")
+    print(f"has a source, fewest errors on this set: {c['best']}")
     f = out["follow_up_detection"]
     print(f"follow-ups detected {f['follow_ups_detected']}/{f['follow_ups']}, unrelated taken for follow-ups "
           f"{f['unrelated_detected']}/{f['unrelated']}")

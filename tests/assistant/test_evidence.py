@@ -7,8 +7,8 @@ import time
 import pytest
 
 from assistant.check import Checker, present, supported_share
-from assistant.evidence import select_evidence
-from assistant.terms import Terms, numbers
+from assistant.evidence import Evidence, answer_signal, select_evidence
+from assistant.terms import Terms, compound_match, numbers
 from ingestion.lexical import Tokenizer
 
 LOGGING = ("Voor logbestanden gelden de volgende bewaartermijnen, waarna ze automatisch worden verwijderd:\n\n"
@@ -38,6 +38,43 @@ def test_a_compound_in_the_question_finds_its_list_item(terms: Terms) -> None:
     evidence = select_evidence("Hoe lang wordt firewalllogging bewaard?", SOURCES, terms)
     assert evidence[0].n == 2 and "firewalllogging: 6 maanden" in evidence[0].text
     assert evidence[0].coverage >= 0.9
+
+
+@pytest.mark.parametrize(("word", "others", "expected"), [
+    ("logging", ["firewalllogging"], 1.0),  # the head of a compound: a kind of logging
+    ("modellen", ["model"], 1.0),  # an inflection
+    ("minimale", ["minimum"], 1.0),
+    ("bewaard", ["bewaartermijnen"], 1.0),  # a verb's stem starting a compound
+    ("paspoort", ["paspoortfoto"], 0.5),  # the whole word as a modifier: a photo, not a passport
+    ("werkberichten", ["berichten"], 9 / 13),  # its head only
+    ("personeelsfeest", ["personeel"], 4.5 / 15),  # its modifier only, for half
+    ("chatgeschiedenis", ["gespreksgeschiedenis"], 12 / 16),  # a long shared head
+    ("gevoeligheid", ["veiligheid"], 0.0),  # a shared suffix is no shared head
+])
+def test_compounds_match_by_their_head_more_than_by_their_modifier(word: str, others: list[str],
+                                                                    expected: float) -> None:
+    assert compound_match(word, others) == pytest.approx(expected)
+
+
+def test_the_sentence_naming_the_topic_stays_ahead_of_the_one_that_goes_on_with_it(terms: Terms) -> None:
+    text = ("De gemeente Amsterdam gebruikt het algoritme Public Eye om drukte te tellen. De gemeente hanteert "
+            "een minimum nauwkeurigheid van 70%. Het team evalueert dit jaarlijks.")
+    evidence = select_evidence("Welke minimale nauwkeurigheid hanteert Amsterdam voor Public Eye?",
+                               [(1, text, "", None)], terms)
+    assert "70%" in evidence[0].text  # found through the sentence before it, which names Amsterdam
+
+
+def test_evidence_without_what_the_question_asks_for_counts_for_half_as_a_source() -> None:
+    fits = Evidence(1, "De vergoeding is € 2,45 per dag.", 0, 10, 1.0, 0.6, fits=True)
+    lacks = Evidence(1, "Over een thuiswerkdag ontvang je geen reiskostenvergoeding.", 0, 10, 1.0, 0.6, fits=False)
+    assert answer_signal([fits]) == 0.6 and answer_signal([lacks]) == 0.3 and answer_signal([]) == 0.0
+
+
+def test_a_sentence_on_the_topic_without_the_amount_asked_for_does_not_fit(terms: Terms) -> None:
+    text = "Over een thuiswerkdag ontvang je geen reiskostenvergoeding voor woon-werkverkeer."
+    evidence = select_evidence("Hoe hoog is de reiskostenvergoeding voor woon-werkverkeer?", [(1, text, "", None)],
+                               terms)
+    assert evidence and not evidence[0].fits  # "een" is an article here, not a number
 
 
 def test_what_the_question_asks_for_decides_between_sentences(terms: Terms) -> None:

@@ -15,6 +15,8 @@ from assistant.questions import is_follow_up, question_kind, standalone_query, w
     ("Wie beslist over werken vanuit het buitenland?", "role"),
     ("Mag ik thuis printen?", "yes_no"),
     ("Wat is hybride werken?", None),
+    ("Vanaf hoe laat hoef ik geen berichten meer te lezen?", "date"),
+    ("In welke periode worden archiefstukken vernietigd?", "date"),
 ])
 def test_the_question_kind_is_read_from_its_words(question: str, kind: str | None) -> None:
     assert question_kind(question) == kind
@@ -48,3 +50,8 @@ def test_the_standalone_query_carries_the_previous_topic() -> None:
 def test_question_words_are_not_the_topic() -> None:
     assert without_question_words("Hoe lang wordt firewalllogging bewaard?").split() == \
         ["wordt", "firewalllogging", "bewaard?"]
+
+
+def test_the_light_verbs_a_question_is_framed_with_are_not_its_topic() -> None:
+    assert without_question_words("Vanaf wanneer gelden de eisen?").split() == ["de", "eisen?"]
+    assert "gaat" not in without_question_words("Met welke tool gaat Hilversum bellen?").split()
