@@ -21,6 +21,7 @@ from ingestion.html_tokens import tokenize
 TEXT_SUFFIXES = {".md": "markdown", ".markdown": "markdown", ".html": "html", ".htm": "html",
                  ".txt": "text", ".text": "text", "": "text"}
 SUPPORTED = "PDF, DOCX, HTML, Markdown en platte tekst"
+MAX_TITLE = 200
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,7 @@ def parse(data: bytes, name: str, limits: ParseLimits | None = None) -> ParsedDo
         raise DocumentError("leeg bestand")
     kind = sniff(data, name, limits)
     document = _parse_pdf_within(data, name, limits) if kind == "pdf" else PARSERS[kind](data, name)
+    document.title = " ".join(document.title.split())[:MAX_TITLE]  # a hostile title is no page of text
     if not any(s.text.strip() for s in document.sections):
         hint = " (een gescande PDF zonder tekstlaag?)" if kind == "pdf" else ""
         raise DocumentError(f"geen tekst gevonden{hint}")

@@ -35,6 +35,8 @@ if TYPE_CHECKING:  # the worker process does not import the settings (pydantic):
 logger = logging.getLogger(__name__)
 HEADER = struct.Struct(">Q")
 ROOT = Path(__file__).resolve().parents[1]  # the directory that holds the `ingestion` package
+READY = b"ready"
+START_SECONDS = 60.0  # for the worker to import its libraries, on a busy machine
 RECYCLE_AFTER = 500  # files; a fresh worker now and then returns memory a long-lived one would keep
 NICE = 10
 
@@ -128,12 +130,20 @@ class SandboxedParser:
     def _running(self) -> subprocess.Popen[bytes]:
         if self._worker is not None and self._worker.poll() is None:
             return self._worker
-        self._worker = subprocess.Popen(
+        worker = subprocess.Popen(
             [sys.executable, "-m", "ingestion.sandbox", json.dumps(self.limits.record())],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=ROOT,
             env=_worker_environment(), close_fds=True)
-        self._parsed = 0
-        return self._worker
+        assert worker.stdout is not None
+        # The file's time starts once the worker is ready, so that a slow start is not the file's fault.
+        if _read_frame(worker.stdout, time.monotonic() + START_SECONDS, len(READY)) != READY:
+            worker.kill()
+            worker.wait()
+            logger.error("sandbox: the parsing worker did not start (status %s)", worker.returncode)
+            raise DocumentError("het verwerken kon niet beginnen: het hulpproces voor het lezen van bestanden"
+                                " start niet")
+        self._worker, self._parsed = worker, 0
+        return worker
 
     def _stop(self) -> None:
         worker, self._worker = self._worker, None
@@ -315,6 +325,8 @@ def main() -> None:
     limits = SandboxLimits.from_record(json.loads(sys.argv[1]))
     load_libraries()  # before the limits, so that they bound the parsing, not the imports
     _limit_resources(limits)
+    _write_frame(sys.stdout.buffer, READY)
+    sys.stdout.buffer.flush()
     serve(limits, sys.stdin.buffer, sys.stdout.buffer)
 
 

@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 import time
+import unicodedata
 from pathlib import Path
 
 from baken.settings import Settings
@@ -41,8 +42,13 @@ def collect_files(paths: list[Path]) -> tuple[list[Path], list[str]]:
         elif path.is_file():
             files.append(path)
         else:
-            errors.append(f"{path}: no such file or folder")
+            errors.append(f"{shown(path)}: no such file or folder")
     return files, errors
+
+
+def shown(path: Path | str) -> str:
+    """A path as printed: control characters (a hostile name's terminal escapes, undecodable bytes) as "?"."""
+    return "".join("?" if unicodedata.category(c)[0] == "C" else c for c in str(path))
 
 
 def ingest_paths(index, paths: list[Path], quiet: bool = False) -> int:
@@ -62,10 +68,10 @@ def ingest_paths(index, paths: list[Path], quiet: bool = False) -> int:
         nonlocal chunks
         counts[outcome.status] += 1
         if outcome.status == "failed":
-            tqdm.write(f"baken: {file}: {outcome.error}", file=sys.stderr)
+            tqdm.write(f"baken: {shown(file)}: {outcome.error}", file=sys.stderr)
         elif outcome.status != "unchanged":
             chunks += outcome.chunks
-        bar.set_postfix_str(file.name[:40], refresh=False)
+        bar.set_postfix_str(shown(file.name)[:40], refresh=False)
         bar.update(1)
 
     index.ingest_files(files, on_done=done)

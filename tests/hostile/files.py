@@ -154,14 +154,14 @@ def laughs_docx() -> bytes:
 
 
 def pathological_markdown(size: int = 200_000) -> bytes:
-    lines = ["# Titel", "", "# a" + " " * size + "b", "---" + " " * size + "x", "![" * (size // 2),
-             "[a](" * (size // 4), "{:" * (size // 2), "Gewone tekst over afval."]
+    """Each line took the older patterns hours at this size; the text it leaves is small."""
+    lines = ["# Titel", "", "Gewone tekst over afval.", "# a" + " " * size + "b", "## a" + " #" * (size // 2) + "b",
+             "[a]" * (size // 30), "<" + "x" * 300, "{:" * (size // 20)]
     return "\n".join(lines).encode()
 
 
 def pathological_front_matter(size: int = 200_000) -> bytes:
-    return ("---\ntitle: a" + " " * size + "b\n" + ("\n---" + " " * 40 + "x") * (size // 50) +
-            "\n# Kop\n\nTekst.").encode()
+    return ("---\ntitle: a" + " " * size + "b\n---\n# Kop\n\nTekst over parkeren.").encode()
 
 
 def pathological_html(size: int = 200_000) -> bytes:
@@ -173,22 +173,43 @@ def nested_html(depth: int = 50_000) -> bytes:
     return ("<html><body>" + "<div>" * depth + "Diep genest." + "</div>" * depth + "</body></html>").encode()
 
 
-# A wide mix, with the Dutch reason each gives (with the limits of `limits_env`).
+def many_lines(megabytes: int = 40) -> bytes:
+    """Millions of short lines: a worker that splits them runs out of a small address space."""
+    return b"# Regels\n" + b"ab\n" * (megabytes * MB // 3)
+
+
+def much_text(megabytes: int = 6) -> bytes:
+    """An HTML page with more visible text than the output limit."""
+    return b"<html><body><p>" + b"tekst over de gemeente " * (megabytes * MB // 23) + b"</p></body></html>"
+
+
+# Refused files, with a fragment of the Dutch reason each gives under the limits of tests/hostile/test_hostile.py.
 FILES = [
-    Hostile("afgekapt.pdf", "PDF", truncated_pdf),
-    Hostile("lus.pdf", "PDF", looping_pdf),
-    Hostile("genest.pdf", "", nested_pdf),
-    Hostile("genest-inhoud.pdf", "", nested_content_pdf),
-    Hostile("flate-bom.pdf", "pakt uit tot meer dan", flate_bomb_pdf),
-    Hostile("zip-bom.docx", "pakt uit tot meer dan", docx_bomb),
-    Hostile("verhouding.docx", "sterk samengeperst", ratio_docx),
-    Hostile("onderdelen.docx", "onderdelen", many_members_docx),
-    Hostile("genest.docx", "DOCX", nested_xml_docx),
-    Hostile("lachen.docx", "", laughs_docx),
-    Hostile("latin1.txt", "UTF-8", lambda: "Caf\u00e9 op het plein".encode("latin-1")),
+    Hostile("afgekapt.pdf", "beschadigde PDF", truncated_pdf),
+    Hostile("lus.pdf", "beschadigde PDF", looping_pdf),
+    Hostile("genest-inhoud.pdf", "beschadigde PDF", nested_content_pdf),
+    Hostile("genest.pdf", "geen tekst gevonden", nested_pdf),
+    Hostile("flate-bom.pdf", "het bestand pakt uit tot meer dan 50 MB", flate_bomb_pdf),
+    Hostile("zip-bom.docx", "het bestand pakt uit tot meer dan 50 MB", docx_bomb),
+    Hostile("verhouding.docx", "verdacht sterk samengeperst", ratio_docx),
+    Hostile("onderdelen.docx", "het bestand bevat meer dan 10000 onderdelen", many_members_docx),
+    Hostile("genest.docx", "beschadigd DOCX-bestand", lambda: nested_xml_docx(20_000)),
+    Hostile("lachen.docx", "beschadigd DOCX-bestand", laughs_docx),
+    Hostile("veel-regels.md", "het verwerken vraagt meer dan 256 MB geheugen", many_lines),
+    Hostile("veel-tekst.html", "het bestand bevat meer dan 5 MB tekst", much_text),
+    Hostile("latin1.txt", "geen geldige UTF-8-tekst", lambda: "Caf\u00e9 op het plein".encode("latin-1")),
     Hostile("utf16.txt", "binaire inhoud", lambda: "Tekst".encode("utf-16")),
-    Hostile("surrogaat.md", "UTF-8", lambda: b"# Kop\n\n\xed\xa0\x80 tekst"),
-    Hostile("afgekapt-utf8.txt", "UTF-8", lambda: "Tekst met \u20ac".encode()[:-1]),
+    Hostile("surrogaat.md", "geen geldige UTF-8-tekst", lambda: b"# Kop\n\n\xed\xa0\x80 tekst"),
+    Hostile("afgekapt-utf8.txt", "geen geldige UTF-8-tekst", lambda: "Tekst met \u20ac".encode()[:-1]),
+]
+SLOW = Hostile("traag.pdf", "", lambda: text_pdf(20_000))  # seconds of CPU: the CPU or wall-clock limit stops it
+# Files that look hostile but are fine: indexed, in milliseconds of parsing.
+ACCEPTED = [
+    Hostile("pathologisch.md", "", lambda: pathological_markdown(200_000)),
+    Hostile("voorwerk.md", "", lambda: pathological_front_matter(200_000)),
+    Hostile("pathologisch.html", "", lambda: pathological_html(200_000)),
+    Hostile("genest.html", "", nested_html),
+    Hostile("Jan de Vries bezwaar.md", "", lambda: b"# Bezwaar\n\nBezwaar tegen de parkeervergunning."),
 ]
 
 
