@@ -10,6 +10,10 @@ quantiser; `onnx` and `openvino` are not Baken dependencies, so they are looked 
 (`pip install --no-deps --target data/bench/pydeps onnx ml_dtypes openvino openvino-telemetry`). The hit@5
 comparison needs bench/eval.py's cached corpus index (`python -m bench.eval --build-only`); without it it is
 skipped. Writes bench/results/ingest.json. Target (issue 8): Baken/raw throughput ratio >= 0.9.
+
+The Baken side parses in the sandbox (`ingestion.sandbox`, the default), worker start included. The sandbox's
+own cost is also timed apart (issue 14): the worker's start, and per file the sandboxed parse beside the same
+parse in process, over the same files.
 """
 
 from __future__ import annotations
@@ -83,6 +87,31 @@ def raw_ingest(chunks: list[Any], model: Any, batch_size: int, workdir: Path) ->
                    metadatas=[{"doc_id": c.doc_id, "ordinal": c.ordinal, "title": c.title} for c in chunks])
     seconds, cpu = clock.ms() / 1000, time.process_time() - cpu
     return {"seconds": seconds, "cpu_seconds": cpu, "chunks": collection.count()}
+
+
+def sandbox_overhead(files: list[Path], repeats: int) -> dict[str, Any]:
+    """The worker's start (ms) and the extra ms per file of parsing in the sandbox instead of in process."""
+    from ingestion.sandbox import InProcessParser, SandboxedParser
+
+    blobs = [(p.read_bytes(), p.name) for p in files]
+    direct, sandboxed = InProcessParser(), SandboxedParser()
+    starts, extra = [], []
+    try:
+        for _ in range(max(repeats, 3)):
+            sandboxed.close()
+            clock = Stopwatch()
+            sandboxed.parse(b"start", "start.txt")
+            starts.append(clock.ms())
+            for data, name in blobs:
+                clock = Stopwatch()
+                direct.parse(data, name)
+                inside = clock.ms()
+                clock = Stopwatch()
+                sandboxed.parse(data, name)
+                extra.append(clock.ms() - inside)
+    finally:
+        sandboxed.close()
+    return {"start_ms": summary(starts), "overhead_ms_per_file": summary(extra), "files": len(blobs)}
 
 
 # --- other embedding backends --------------------------------------------------------------------------------
@@ -294,6 +323,7 @@ def run(docs: int = 20, repeats: int = 2, with_backends: bool = True, quality: b
         out["ratio"] = round(out["baken"]["chunks_per_s"] / out["raw"]["chunks_per_s"], 3)
         out["cpu_ratio"] = round(out["raw"]["cpu_seconds"]["median"] / out["baken"]["cpu_seconds"]["median"], 3)
         out["target"] = {"ratio": RATIO_TARGET, "met": out["ratio"] >= RATIO_TARGET}
+        out["sandbox"] = sandbox_overhead(files, repeats)
         if with_backends:
             out["backends"] = measure_backends(model, [c.embed_text for c in chunks], settings.embeddings.batch_size,
                                                repeats, quality)
@@ -315,6 +345,12 @@ def rows_of(out: dict[str, Any]) -> list[list[Any]]:
     ]
     rows.append(["of which parse + chunk (Baken only, timed apart)", "", "", out["parse_and_chunk_seconds"], "", "",
                  ""])
+    if box := out.get("sandbox"):
+        rows.append([f"sandbox: worker start, once per process (ms, median of {box['start_ms']['n']})", "", "",
+                     box["start_ms"]["median"], "", "", ""])
+        rows.append([f"sandbox: extra per file beside parsing in process (ms, median / p95 of "
+                     f"{box['overhead_ms_per_file']['n']})", "", "",
+                     _pair(box["overhead_ms_per_file"]["median"], box["overhead_ms_per_file"]["p95"]), "", "", ""])
     backends_out = out.get("backends", {})
     torch_speed = backends_out.get("speed", {}).get("torch (Baken)", {}).get("chunks_per_s")
     quality = backends_out.get("quality", {})
