@@ -132,3 +132,16 @@ def test_a_closed_store_fails_with_an_audit_error(store: AuditStore) -> None:
     store.close()
     with pytest.raises(AuditError):
         store.append(preparer())
+
+
+def test_records_come_with_their_indexed_columns_format_and_body_hash(store: AuditStore) -> None:
+    written = store.append_many([preparer(content={"question": "q"}), preparer()])
+    row = store.get(1)
+    assert row is not None
+    assert (row.actor, row.conversation_id, row.outcome, row.format) == ("p-alice", "c1", "answered", 2)
+    assert row.body_hash == written[0].body_hash and len(row.body_hash or b"") == 32
+    store.purge([1], [1], preparer("audit.purge", conversation_id=None))
+    purged = store.get(1)
+    assert purged is not None and purged.record_json is None
+    assert (purged.actor, purged.conversation_id, purged.outcome) == (None, None, None)
+    assert (purged.time, purged.action, purged.format, purged.body_hash) == (row.time, row.action, 2, row.body_hash)
