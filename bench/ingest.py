@@ -348,8 +348,8 @@ def rows_of(out: dict[str, Any]) -> list[list[Any]]:
     if box := out.get("sandbox"):
         rows.append([f"sandbox: worker start, once per process (ms, median of {box['start_ms']['n']})", "", "",
                      box["start_ms"]["median"], "", "", ""])
-        rows.append([f"sandbox: extra per file beside parsing in process (ms, median / p95 of "
-                     f"{box['overhead_ms_per_file']['n']})", "", "",
+        rows.append([(f"sandbox: extra per file beside parsing in process (ms, median / p95 of "
+                      f"{box['overhead_ms_per_file']['n']})"), "", "",
                      _pair(box["overhead_ms_per_file"]["median"], box["overhead_ms_per_file"]["p95"]), "", "", ""])
     backends_out = out.get("backends", {})
     torch_speed = backends_out.get("speed", {}).get("torch (Baken)", {}).get("chunks_per_s")

@@ -70,7 +70,7 @@ def tokenize(text: str) -> Iterator[Token]:
             tag = name.group().lower()
             yield Token("start", tag)
             position = end
-            if tag in RAW_TEXT and not text[end - 2:end] == "/>":
+            if tag in RAW_TEXT and text[end - 2:end] != "/>":
                 found = RAW_TEXT[tag].search(text, end)
                 if found is None:
                     return

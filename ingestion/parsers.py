@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import re
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import ClassVar
 
 from baken.errors import DocumentError, UnsupportedDocument
 from ingestion.archive import MB, ZipLimits, check_zip, open_zip
@@ -22,13 +23,14 @@ TEXT_SUFFIXES = {".md": "markdown", ".markdown": "markdown", ".html": "html", ".
                  ".txt": "text", ".text": "text", "": "text"}
 SUPPORTED = "PDF, DOCX, HTML, Markdown en platte tekst"
 MAX_TITLE = 200
+DOCX_DEFAULT_TITLE = "Word Document"
 
 
 @dataclass(frozen=True)
 class ParseLimits:
     """How far a file may unpack while it is parsed: ZIP containers and PDF streams."""
 
-    zip: ZipLimits = ZipLimits()
+    zip: ZipLimits = field(default_factory=ZipLimits)
 
     @property
     def max_unpacked_bytes(self) -> int:
@@ -82,7 +84,6 @@ def parse(data: bytes, name: str, limits: ParseLimits | None = None) -> ParsedDo
 def load_libraries() -> None:
     """Import the parsing libraries now (a sandbox worker does so before its memory limit is set)."""
     import docx  # noqa: F401
-    import pypdf  # noqa: F401
     import pypdf.filters  # noqa: F401
 
 
@@ -178,6 +179,8 @@ def parse_docx(data: bytes, name: str) -> ParsedDocument:
     except Exception as exc:  # noqa: BLE001 (python-docx raises many types for broken packages)
         raise DocumentError(f"beschadigd DOCX-bestand ({type(exc).__name__})") from None
     title = document.core_properties.title or ""
+    if title == DOCX_DEFAULT_TITLE:  # what python-docx makes up for a package without core properties
+        title = ""
     builder = _SectionBuilder()
     for block in document.iter_inner_content():
         if isinstance(block, Table):
@@ -308,7 +311,7 @@ class _HTMLText:
     SKIP = frozenset({"script", "style", "noscript", "template", "svg", "head"})
     BLOCK = frozenset({"p", "div", "li", "tr", "br", "section", "article", "table", "ul", "ol", "blockquote", "pre",
              "dd", "dt", "figcaption"})
-    HEADINGS = {f"h{level}": level for level in range(1, 7)}
+    HEADINGS: ClassVar[dict[str, int]] = {f"h{level}": level for level in range(1, 7)}
 
     def __init__(self) -> None:
         self.builder = _SectionBuilder()

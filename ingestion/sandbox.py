@@ -20,7 +20,7 @@ import subprocess
 import sys
 import threading
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Protocol
 
@@ -61,7 +61,7 @@ class SandboxLimits:
     cpu_seconds: int = 60
     memory_mb: int = 1024
     max_text_mb: int = 50
-    zip: ZipLimits = ZipLimits()
+    zip: ZipLimits = field(default_factory=ZipLimits)
 
     def record(self) -> dict[str, Any]:
         """The limits as JSON for the worker's command line."""

@@ -208,7 +208,7 @@ def test_web_upload_refuses_each_hostile_file_while_the_server_stays_responsive(
         watch.stop.set()
         thread.join()
     for job, stored in jobs.items():
-        status, shown, text = rows[job]
+        status, _, text = rows[job]
         if stored in expected:
             assert status == "failed" and text.startswith("mislukt: ") and expected[stored] in text, (stored, text)
         else:

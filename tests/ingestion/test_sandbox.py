@@ -8,6 +8,7 @@ import signal
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -24,6 +25,38 @@ def sandbox() -> Iterator[SandboxedParser]:
                                            zip=ZipLimits(max_unpacked_bytes=20 * MB)))
     yield parser
     parser.close()
+
+
+@pytest.fixture(params=["in process", "sandboxed"])
+def parser(request: pytest.FixtureRequest) -> Iterator[InProcessParser | SandboxedParser]:
+    """Each Parser: the contract below holds for both."""
+    limits = SandboxLimits(max_text_mb=1, zip=ZipLimits(max_unpacked_bytes=5 * MB))
+    made = InProcessParser(limits) if request.param == "in process" else SandboxedParser(limits)
+    yield made
+    made.close()
+
+
+@pytest.mark.parametrize(("data", "name", "title", "kind"), [
+    (b"# Afval\n\nDe groene bak.", "afval.md", "Afval", "markdown"),
+    (b"<title>Parkeren</title><h1>Kop</h1><p>Tekst</p>", "p.html", "Parkeren", "html"),
+    (files.docx(), "w.docx", "w", "docx"),
+    (files.text_pdf(2), "twee.pdf", "Beleid over thuiswerken 0", "pdf"),
+])
+def test_parser_contract_documents(parser: InProcessParser | SandboxedParser, data: bytes, name: str, title: str,
+                                   kind: str) -> None:
+    document = parser.parse(data, name)
+    assert (document.title, document.kind) == (title, kind) and document.text_length > 0
+
+
+@pytest.mark.parametrize(("data", "name", "reason"), [
+    (b"", "leeg.txt", "leeg bestand"),
+    (files.docx_bomb(megabytes=8), "bom.docx", "pakt uit tot meer dan 5 MB"),
+    (b"woord " * 300_000, "veel.txt", "meer dan 1 MB tekst"),
+])
+def test_parser_contract_refusals(parser: InProcessParser | SandboxedParser, data: bytes, name: str,
+                                  reason: str) -> None:
+    with pytest.raises(DocumentError, match=reason):
+        parser.parse(data, name)
 
 
 def _still_works(parser: SandboxedParser) -> None:
@@ -105,7 +138,7 @@ def test_the_worker_gets_none_of_the_parent_environment(monkeypatch: pytest.Monk
                                                         sandbox: SandboxedParser) -> None:
     monkeypatch.setenv("BAKEN_DATABASE__DSN", "postgresql://geheim@db/baken")
     sandbox.parse(b"tekst", "a.txt")
-    environment = open(f"/proc/{sandbox._worker.pid}/environ", "rb").read()  # type: ignore[union-attr]
+    environment = Path(f"/proc/{sandbox._worker.pid}/environ").read_bytes()  # type: ignore[union-attr]
     assert b"BAKEN_" not in environment
 
 
