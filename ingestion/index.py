@@ -345,7 +345,8 @@ class Index:
             self._purge(prepared.doc_id)
             self._originals.delete(stored_name)
         return IngestOutcome(prepared.source, "failed", prepared.doc_id, prepared.document.title,
-                             error="indexing took too long and was taken over by another process; try again")
+                             error="indexeren duurde te lang en is door een ander proces overgenomen; probeer het"
+                                   " opnieuw")
 
     def delete(self, doc_id: str) -> DocumentRecord:
         """Remove a document: hidden from search at once, then its chunks and stored file are removed."""
@@ -413,8 +414,8 @@ class Index:
     def _check_size(self, size: int) -> None:
         limit = self._settings.max_file_mb * 1024 * 1024
         if size > limit:
-            raise DocumentError(f"file is {size / 1024 / 1024:.0f} MB, over the {self._settings.max_file_mb} MB"
-                                " limit (BAKEN_INGESTION__MAX_FILE_MB)")
+            raise DocumentError(f"het bestand is {size / 1024 / 1024:.0f} MB, meer dan de grens van"
+                                f" {self._settings.max_file_mb} MB (BAKEN_INGESTION__MAX_FILE_MB)")
 
     def _add_chunks(self, chunks: list[Chunk], source: str, progress: Progress | None,
                     precomputed: list[list[float]] | None = None) -> None:
