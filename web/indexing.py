@@ -314,7 +314,7 @@ class Indexer:
                     job.done = job.total = max(job.total, outcome.chunks)
             except Exception as exc:
                 logger.exception("indexing job %s failed", job.id)
-                job.status, job.error = "failed", type(exc).__name__
+                job.status, job.error = "failed", f"onverwachte fout ({type(exc).__name__}); probeer het opnieuw"
             finally:
                 spooled.unlink(missing_ok=True)
             self._record(job)
