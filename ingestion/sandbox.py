@@ -38,7 +38,7 @@ ROOT = Path(__file__).resolve().parents[1]  # the directory that holds the `inge
 READY = b"ready"
 START_SECONDS = 60.0  # for the worker to import its libraries, on a busy machine
 RECYCLE_AFTER = 500  # files; a fresh worker now and then returns memory a long-lived one would keep
-NICE = 10
+NICE = 5  # below the server (chats stay responsive) without starving a legitimate large file
 
 
 class Parser(Protocol):
