@@ -75,6 +75,7 @@ def live(tmp_path_factory: pytest.TempPathFactory, models_dir: Path, embedder, l
     app = create_app(settings, services)
     server = LiveServer(app)
     server.services = services  # type: ignore[attr-defined]
+    server.app = app  # type: ignore[attr-defined]
     yield server
     server.stop()
     services.close()
@@ -188,6 +189,32 @@ def test_employee_asks_and_sees_a_streamed_cited_answer(browser, live: LiveServe
     assert page.locator("h1").first.inner_text() == "Ask a question"
     visit.axe("chat-english")
     page.get_by_role("link", name="Nederlands").click()
+    visit.close()
+
+
+def test_a_refused_question_shows_why_under_the_form_and_stays_in_the_box(browser, live: LiveServer) -> None:
+    context = live.app.state.baken  # type: ignore[attr-defined]
+    allowed = context.web
+    context.web = allowed.model_copy(update={"max_pending_questions": 0})  # every question is one too many
+    try:
+        visit = Visit(browser, live, "medewerker")
+        visit.log_in()
+        page = visit.page
+        turns = page.locator("#turns article.turn").count()
+        page.get_by_label("Uw vraag").fill("Hoeveel dagen per week mag ik thuiswerken?")
+        page.keyboard.press("Enter")
+        alert = page.locator("#ask-error")
+        alert.get_by_text("vragen in behandeling").wait_for()
+        assert page.get_by_label("Uw vraag").input_value() == "Hoeveel dagen per week mag ik thuiswerken?"
+        assert page.locator("#turns article.turn").count() == turns
+        page.screenshot(path=str(ARTIFACTS / "1-employee-question-refused.png"))  # not full_page: that sets styles
+    finally:
+        context.web = allowed
+    visit.ask("Hoeveel dagen per week mag ik thuiswerken?")  # the limit is back: answered, the alert cleared
+    assert alert.inner_text().strip() == ""
+    # Chromium logs the refused request; and after a failed request htmx 2.0.11's settle step re-applies an
+    # empty style attribute to the swapped-in conversation-id input, which the CSP blocks (a no-op).
+    visit.problems = [p for p in visit.problems if "429" not in p and not p.startswith("Applying inline style")]
     visit.close()
 
 

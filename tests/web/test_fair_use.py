@@ -29,7 +29,7 @@ def test_a_fourth_waiting_question_is_refused_with_429_until_one_is_answered(app
     refused = client.post("/chat/ask", data={"question": "Nog een vraag?", "csrf_token": csrf},
                           headers={"HX-Request": "true"})
     assert refused.status_code == 429 and int(refused.headers["retry-after"]) > 0
-    assert refused.headers["hx-retarget"] == "#ask-error" and "U heeft al 3 vragen in behandeling" in refused.text
+    assert "U heeft al 3 vragen in behandeling" in refused.text and "<html" not in refused.text
     assert 'id="turn-' not in refused.text and _turn_count(services, app) == 3
     plain = client.post("/chat/ask", data={"question": "Nog een vraag?", "csrf_token": csrf}, follow_redirects=False)
     assert plain.status_code == 429 and "<html" in plain.text and "vragen in behandeling" in plain.text

@@ -103,10 +103,10 @@ def ask(request: Request[Any, Any, Any], data: Form) -> Template | Redirect:
 
 def _refused(request: Request[Any, Any, Any], status: int, title: str, message: str,
              headers: dict[str, str] | None = None) -> Template:
-    """A refused question: the error page, or for htmx the message in the form's alert (not a new turn)."""
+    """A refused question: the error page, or for htmx the message alone (the page shows it in the form's
+    alert, not as a new turn)."""
     if is_htmx(request):
         response = render(request, "partials/ask_error.html", status, message=message)
-        response.headers.update({"HX-Retarget": "#ask-error", "HX-Reswap": "innerHTML"})
     else:
         response = render(request, "pages/error.html", status, title=title, message=message)
     response.headers.update(headers or {})

@@ -75,16 +75,16 @@
     var form = document.getElementById("ask-form");
     if (!form) { return; }
     var question = document.getElementById("question");
+    var alert = document.getElementById("ask-error");
+    // A refused question (too long, too many waiting) says why in the form's alert; the question stays in the box.
     form.addEventListener("htmx:afterRequest", function (event) {
-      if (event.detail.successful) { question.value = ""; question.focus(); }
-    });
-    // A refused question (too long, too many waiting) carries its message for the form's alert: show it,
-    // and keep the question in the box (the request still counts as failed).
-    // (htmx fires beforeSwap on the form's own target, #turns, so it is caught on the document.)
-    document.addEventListener("htmx:beforeSwap", function (event) {
-      var status = event.detail.xhr.status;
-      var config = event.detail.requestConfig;
-      if (config && config.elt === form && (status === 400 || status === 429)) { event.detail.shouldSwap = true; }
+      var status = event.detail.xhr ? event.detail.xhr.status : 0;
+      if (event.detail.successful) {
+        question.value = ""; question.focus();
+        if (alert) { alert.textContent = ""; }
+      } else if (alert && (status === 400 || status === 429)) {
+        alert.textContent = event.detail.xhr.responseText;
+      }
     });
     question.addEventListener("keydown", function (event) {
       if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
