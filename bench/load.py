@@ -61,6 +61,7 @@ class Tally:
     """What all simulated users saw: latencies per request kind, statuses, documented 429s and errors."""
 
     latencies: dict[str, list[float]] = field(default_factory=dict)
+    pages: list[tuple[float, float]] = field(default_factory=list)  # (monotonic time, ms) of each page
     statuses: Counter[str] = field(default_factory=Counter)
     errors: list[str] = field(default_factory=list)
     turns_done: int = 0
@@ -70,6 +71,8 @@ class Tally:
         """Count one response; anything not in ``allowed`` (429 included, unless allowed) is an error."""
         with self.lock:
             self.latencies.setdefault(kind, []).append(ms)
+            if kind in PAGE_KINDS:
+                self.pages.append((time.monotonic(), ms))
             self.statuses[f"{kind} {status}"] += 1
             if status not in allowed:
                 self.errors.append(f"{kind}: HTTP {status}")
@@ -164,8 +167,9 @@ class Employee:
         self.timed("conversation_page", lambda: self.http.get(f"/chat/{self.conversation}"))
         self.timed("source_page", lambda: self.http.get(f"/chat/turns/{turn}/sources/1"), (200, 404))
 
-    def run(self, deadline: float, think_s: float) -> None:
-        """Use Baken until ``deadline``."""
+    def run(self, arrive: float, deadline: float, think_s: float) -> None:
+        """Arrive at ``arrive`` (monotonic), then use Baken until ``deadline``."""
+        time.sleep(max(0.0, arrive - time.monotonic()))
         if not self.log_in():
             self.tally.error(f"{self.name}: could not log in")
             return
@@ -187,9 +191,12 @@ class Employee:
         self.http.close()
 
 
-def spray(base_url: str, deadline: float, tally: Tally, pause_s: float = SPRAY_PAUSE_SECONDS) -> None:
-    """One password tried on many user names from one address: 401s, then the throttle's 429s."""
+def spray(base_url: str, start: float, deadline: float, tally: Tally, pause_s: float = SPRAY_PAUSE_SECONDS) -> None:
+    """One password tried on many user names from one address: 401s, then the throttle's 429s. It starts once
+    the employees have logged in: here they share its address (loopback), so its 429s would be theirs too."""
     import httpx
+
+    time.sleep(max(0.0, start - time.monotonic()))
 
     with httpx.Client(base_url=base_url, timeout=30, follow_redirects=False) as http:
         n = 0
@@ -305,8 +312,10 @@ def audit_check(server: BakenServer, data_dir: Path) -> dict[str, Any]:
 
 
 def run(users: int = 30, seconds: float = 60, delay_ms: float = 15, workers: int = 4, think_s: float = 1.0,
-        data_dir: Path | None = None, spray_logins: bool = True) -> dict[str, Any]:
-    """Start the servers, run the employees, check the audit log; returns the figures."""
+        data_dir: Path | None = None, spray_logins: bool = True, ramp_s: float = 10,
+        spray_pause_s: float = SPRAY_PAUSE_SECONDS) -> dict[str, Any]:
+    """Start the servers, run the employees (arriving one by one over the first ``ramp_s`` seconds, as a
+    morning does; each logs in, which costs a password check), check the audit log; returns the figures."""
     CACHE.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="load-", dir=data_dir or CACHE) as tmp, \
             FakeModelServer(delay_s=delay_ms / 1000) as model:
@@ -324,9 +333,12 @@ def run(users: int = 30, seconds: float = 60, delay_ms: float = 15, workers: int
             rss_before = server.rss_mb()
             began = time.monotonic()
             deadline = began + seconds
-            threads = [threading.Thread(target=e.run, args=(deadline, think_s), name=e.name) for e in employees]
+            threads = [threading.Thread(target=e.run, args=(began + n * ramp_s / users, deadline, think_s),
+                                        name=e.name) for n, e in enumerate(employees)]
             if spray_logins:
-                threads.append(threading.Thread(target=spray, args=(server.url, deadline, tally), name="spray"))
+                threads.append(threading.Thread(target=spray, args=(server.url, began + ramp_s + 1, deadline, tally,
+                                                                   spray_pause_s),
+                                                name="spray"))
             for thread in threads:
                 thread.start()
             for thread in threads:
@@ -338,7 +350,8 @@ def run(users: int = 30, seconds: float = 60, delay_ms: float = 15, workers: int
         audit = audit_check(server, data)
         modes = Counter(f"{'d' if p.is_dir() else 'f'} {p.stat().st_mode & 0o777:o}" for p in data.rglob("*")
                         if not p.is_symlink())
-    pages = [ms for kind in PAGE_KINDS for ms in tally.latencies.get(kind, [])]
+    pages = [ms for _, ms in tally.pages]
+    settled = [ms for at, ms in tally.pages if at - began > ramp_s]
     requests = sum(tally.statuses.values())
     return {
         "users": users, "seconds": seconds, "wall_seconds": round(wall_s, 1), "chat_workers": workers,
@@ -346,7 +359,8 @@ def run(users: int = 30, seconds: float = 60, delay_ms: float = 15, workers: int
         "requests": requests, "requests_per_s": round(requests / wall_s, 1), "turns_done": tally.turns_done,
         "status_429": tally.count(429), "status_429_ask": tally.statuses.get("ask 429", 0),
         "status_429_login": tally.statuses.get("spray_login 429", 0), "errors": len(tally.errors),
-        "error_kinds": dict(Counter(tally.errors)), "page_ms": summary(pages),
+        "error_kinds": dict(Counter(tally.errors)), "page_ms": summary(pages), "ramp_seconds": ramp_s,
+        "page_ms_after_ramp": summary(settled),
         "latency_ms": {kind: summary(values) for kind, values in sorted(tally.latencies.items())},
         "statuses": dict(sorted(tally.statuses.items())), "rss_mb": {"before": round(rss_before),
                                                                       "after": round(rss_after)},
@@ -362,13 +376,17 @@ def main() -> None:
     parser.add_argument("--delay-ms", type=float, default=15, help="the fake model's delay per streamed word")
     parser.add_argument("--workers", type=int, default=4, help="BAKEN_WEB__CHAT_WORKERS of the server")
     parser.add_argument("--think", type=float, default=1.0, help="mean seconds a user waits between questions")
+    parser.add_argument("--ramp", type=float, default=10.0, help="seconds over which the users arrive")
     args = parser.parse_args()
-    out = run(args.users, args.seconds, args.delay_ms, args.workers, args.think)
-    page, latency = out["page_ms"], out["latency_ms"]
+    out = run(args.users, args.seconds, args.delay_ms, args.workers, args.think, ramp_s=args.ramp)
+    page, latency, settled = out["page_ms"], out["latency_ms"], out["page_ms_after_ramp"]
     rows = [["users × seconds", f"{out['users']} × {out['seconds']:.0f}"], ["requests", out["requests"]],
             ["requests/s", out["requests_per_s"]], ["turns answered", out["turns_done"]],
             ["429 (questions over the limit / sprayed logins)", f"{out['status_429_ask']} / {out['status_429_login']}"],
             ["errors", out["errors"]], ["page p50 / p95 ms", f"{page['median']:.0f} / {page['p95']:.0f}"],
+            ["page p50 / p95 ms after the arrivals", f"{settled['median']:.0f} / {settled['p95']:.0f}"],
+            ["login p50 / p95 ms", "{:.0f} / {:.0f}".format(latency.get("login", {}).get("median", 0),
+                                                           latency.get("login", {}).get("p95", 0))],
             ["ask p95 ms", latency.get("ask", {}).get("p95", float("nan"))],
             ["turn (ask to done) p50 / p95 ms", "{:.0f} / {:.0f}".format(latency.get("turn", {}).get("median", 0),
                                                                         latency.get("turn", {}).get("p95", 0))],

@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import hashlib
 import math
+import os
 import secrets
+import threading
 import time
 import uuid
 from dataclasses import dataclass
@@ -30,6 +32,10 @@ ROLES = ("medewerker", "informatiebeheerder", "auditor", "beheerder")
 MIN_PASSWORD = 12
 # argon2id cost; empty means argon2-cffi's defaults (RFC 9106 low-memory profile: t=3, m=64 MiB, p=4).
 HASHING: dict[str, Any] = {}
+# Password checks at once per process: each takes argon2's 64 MiB and a core for a fraction of a second, so a
+# burst of logins (a morning rush, a flood of guesses from many addresses) waits here instead of taking the
+# memory and every core from the pages.
+HASHING_AT_ONCE = max(2, os.cpu_count() or 2)
 
 
 @dataclass(frozen=True)
@@ -96,6 +102,7 @@ class Accounts:
         self._db = db
         self._hasher = PasswordHasher(**HASHING)
         self._dummy_hash = self._hasher.hash("baken-timing-equaliser")
+        self._hashing = threading.BoundedSemaphore(HASHING_AT_ONCE)
         self.session_seconds = session_seconds
         self.limits = limits or LoginLimits()
 
@@ -144,7 +151,8 @@ class Accounts:
             r = conn.execute("SELECT id, name, role, active, password_hash FROM users WHERE lower(name) = lower(?)",
                              (name.strip(),)).fetchone()
         try:
-            self._hasher.verify(r["password_hash"] if r else self._dummy_hash, password)
+            with self._hashing:
+                self._hasher.verify(r["password_hash"] if r else self._dummy_hash, password)
         except (VerificationError, InvalidHashError):
             return None
         if r is None or not r["active"]:

@@ -25,7 +25,7 @@ def _loose(data: Path) -> list[str]:
 
 
 def test_a_short_load_has_no_errors_but_the_documented_429s_and_every_answer_is_audited(tmp_path: Path) -> None:
-    out = run(users=5, seconds=12, workers=2, think_s=0.5, data_dir=tmp_path)
+    out = run(users=5, seconds=14, workers=2, think_s=0.5, data_dir=tmp_path, ramp_s=2, spray_pause_s=0.02)
     assert out["errors"] == 0, out["error_kinds"]
     assert out["turns_done"] >= 5 and out["model_completions"] > 0
     assert out["status_429_ask"] >= 1  # the greedy user's fourth question at once

@@ -333,3 +333,34 @@ def test_old_conversations_are_purged_and_a_user_deletes_only_their_own(open_db:
     assert not history.delete("u1", other)  # not theirs
     assert history.delete("u1", recent) and history.conversations("u1") == []
     assert [c.id for c in history.conversations("u2")] == [other] and len(history.turns("u2", other)) == 1
+
+
+def test_password_checks_run_at_most_hashing_at_once_together(accounts: Accounts, monkeypatch) -> None:
+    import threading
+
+    accounts.add_user("alice", "medewerker", PASSWORD)
+    running, most, lock = [0], [0], threading.Lock()
+    hasher = accounts._hasher
+
+    class Counted:
+        def verify(self, hash_: str, password: str) -> bool:
+            with lock:
+                running[0] += 1
+                most[0] = max(most[0], running[0])
+            time.sleep(0.05)
+            try:
+                return hasher.verify(hash_, password)
+            finally:
+                with lock:
+                    running[0] -= 1
+
+        def check_needs_rehash(self, hash_: str) -> bool:
+            return False
+
+    monkeypatch.setattr(accounts, "_hasher", Counted())
+    threads = [threading.Thread(target=accounts.authenticate, args=("alice", PASSWORD)) for _ in range(12)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert 1 <= most[0] <= web.accounts.HASHING_AT_ONCE
