@@ -18,7 +18,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 MODEL = "fake-model"
-FIRST_SOURCE = re.compile(r'n="1">\n\[1\][^\n]*\n(.+?)(?:[.!?](?:\s|$)|\n</)', re.S)
+FIRST_SOURCE = re.compile(r'n="1">\n\[1\][^\n]*\n(.+?)(?:[.!?](?:\s|$)|\n</)', re.DOTALL)
 NO_SOURCE = "Dat staat niet in de documenten."
 
 

@@ -210,7 +210,7 @@ def _replay(body: bytes, more: bool, receive: Any) -> Any:
 
 
 async def _refuse(send: Any) -> None:
-    body = "Het beveiligingstoken (CSRF) ontbreekt of klopt niet. Herlaad de pagina en probeer het opnieuw.".encode()
+    body = b"Het beveiligingstoken (CSRF) ontbreekt of klopt niet. Herlaad de pagina en probeer het opnieuw."
     await send({"type": "http.response.start", "status": 403,
                 "headers": [(b"content-type", b"text/plain; charset=utf-8"),
                             (b"content-length", str(len(body)).encode())]})

@@ -39,8 +39,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "error.not_found": ("Niet gevonden", "Not found"),
     "error.not_found_text": ("Deze pagina of dit item bestaat niet (meer).", "This page or item does not exist (any more)."),
     "error.bad_request": ("Ongeldig verzoek", "Bad request"),
-    "error.malformed_text": ("Dit verzoek klopt niet: een onderdeel ervan heeft een ongeldige waarde. Ga terug en "
-                             "probeer het opnieuw.",
+    "error.malformed_text": (("Dit verzoek klopt niet: een onderdeel ervan heeft een ongeldige waarde. Ga terug "
+                              "en probeer het opnieuw."),
                              "This request is malformed: part of it has an invalid value. Go back and try again."),
     "error.number_too_large_text": ("Dit verzoek klopt niet: een getal erin is te groot.",
                                     "This request is malformed: a number in it is too large."),

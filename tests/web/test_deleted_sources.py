@@ -34,10 +34,10 @@ def test_a_deleted_documents_text_leaves_every_history_view(login, services: Ser
 
 def _turn(**values: object) -> StoredTurn:
     sources = [{"n": 1, "doc_id": "weg", "text": "Geheime tekst."}, {"n": 2, "doc_id": "blijft", "text": "Open."}]
-    base = dict(id="t", conversation_id="c", user_id="u", question="Vraag?", answer="“Geheime tekst.” [1]",
-                sources=sources, outcome="answered", event_id=None, feedback=None,
-                evidence=[{"n": 1, "text": "Geheime tekst."}, {"n": 2, "text": "Open."}],
-                sentences=[{"text": "Geheim.", "source": 1}, {"text": "Open.", "source": 2}])
+    base = {"id": "t", "conversation_id": "c", "user_id": "u", "question": "Vraag?",
+            "answer": "“Geheime tekst.” [1]", "sources": sources, "outcome": "answered", "event_id": None,
+            "feedback": None, "evidence": [{"n": 1, "text": "Geheime tekst."}, {"n": 2, "text": "Open."}],
+            "sentences": [{"text": "Geheim.", "source": 1}, {"text": "Open.", "source": 2}]}
     return StoredTurn(**(base | values))  # type: ignore[arg-type]
 
 

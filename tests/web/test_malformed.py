@@ -6,9 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from litestar.testing import TestClient
 
-from tests.web.conftest import BASE_URL
 from tests.web.test_routes import TABLE, WHO, World
 
 HUGE = str(10 ** 40)
