@@ -30,6 +30,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "login.failed": ("Gebruikersnaam of wachtwoord klopt niet.", "User name or password is wrong."),
     "login.blocked": ("Te veel mislukte pogingen. Probeer het over {wait} opnieuw.",
                       "Too many failed attempts. Try again in {wait}."),
+    "time.second": ("1 seconde", "1 second"),
     "time.seconds": ("{n} seconden", "{n} seconds"),
     "time.minutes": ("{n} minuten", "{n} minutes"),
     "login.expired": ("Uw sessie is verlopen. Log opnieuw in.", "Your session has expired. Please log in again."),

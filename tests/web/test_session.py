@@ -182,3 +182,12 @@ def test_serve_creates_the_admin_indexes_the_demo_corpus_and_starts_uvicorn(tmp_
     out = capsys.readouterr().out
     assert "administrator account 'admin' created" in out and "http://127.0.0.1:8123/" in out
     assert len(services.index.documents()) == 5
+
+
+def test_the_wait_is_told_in_seconds_then_in_minutes() -> None:
+    from web.i18n import translator
+    from web.routes.session import wait_text
+
+    t = translator("nl")
+    assert [wait_text(t, s) for s in (0.2, 30, 119, 120, 900)] == [
+        "1 seconde", "30 seconden", "119 seconden", "2 minuten", "15 minuten"]

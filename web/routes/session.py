@@ -99,8 +99,10 @@ def login(request: Request[Any, Any, Any], data: Form) -> Template | Redirect:
 
 def wait_text(t: Translate, seconds: float) -> str:
     """A wait in words: "45 seconden", "3 minuten"."""
+    if seconds <= 1:
+        return t("time.second")
     if seconds < 120:
-        return t("time.seconds", n=max(1, math.ceil(seconds)))
+        return t("time.seconds", n=math.ceil(seconds))
     return t("time.minutes", n=math.ceil(seconds / 60))
 
 
