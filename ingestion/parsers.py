@@ -243,8 +243,9 @@ class _SectionBuilder:
 # 20 KB line of "# a<spaces>b" or of "![![![").
 FRONT_MATTER_FENCES = ("---", "+++")
 MD_HEADING = re.compile(r"(#{1,6})[ \t]")
-MD_IMAGE = re.compile(r"!\[[^\[\]]*\]\([^()]*\)")
-MD_LINK = re.compile(r"\[([^\[\]]*)\]\([^()]*\)")
+URL = r"\((?:[^()]|\([^()]*\))*\)"  # one level of parentheses inside, as in Wikipedia addresses
+MD_IMAGE = re.compile(r"!\[[^\[\]]*\]" + URL)
+MD_LINK = re.compile(r"\[([^\[\]]*)\]" + URL)
 MD_TAG = re.compile(r"<[^<>]{1,200}>")
 MD_ATTRIBUTES = re.compile(r"\{[:#.][^{}]*\}")
 SPACES = re.compile(r"[ \t]+")

@@ -134,6 +134,8 @@ PATHOLOGICAL = {
     "images without a closing parenthesis": lambda n: "![a](" * (n // 5),
     "unclosed links": lambda n: "[" * n,
     "links without a closing parenthesis": lambda n: "[a](" * (n // 4),
+    "addresses with unclosed inner parentheses": lambda n: "[a](x(" * (n // 6),
+    "addresses with inner groups never closed": lambda n: "[a](x" + "(y)" * (n // 3),
     "brackets without links": lambda n: "[a]" * (n // 3),
     "unclosed tags": lambda n: "<" * n,
     "unclosed attribute lists": lambda n: "{:" * (n // 2),
@@ -191,6 +193,11 @@ def test_markdown_lines_that_are_no_heading_stay_text(line: str) -> None:
 def test_markdown_links_keep_their_text_and_images_go() -> None:
     document = parse(b"Zie [de regeling](https://x.nl/a) en ![logo](logo.png) {: .klasse} <br/>hier.", "x.md")
     assert document.sections[0].text == "Zie de regeling en hier."
+
+
+def test_markdown_link_address_may_hold_parentheses() -> None:
+    document = parse(b"- [Startarchitectuur](https://www.noraonline.nl/wiki/PSA_(Project_Startarchitectuur))", "x.md")
+    assert document.sections[0].text == "- Startarchitectuur"
 
 
 def test_markdown_front_matter_title_with_quotes() -> None:
