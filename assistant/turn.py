@@ -20,7 +20,7 @@ from typing import Any, Protocol
 
 from assistant.check import CheckedSentence, Checker, present, with_citation
 from assistant.citations import ground
-from assistant.evidence import answer_signal, Evidence, select_evidence
+from assistant.evidence import Evidence, answer_signal, select_evidence
 from assistant.llm import LLM, GenerationParams, Message
 from assistant.prompt import STOP, TEMPLATE_VERSION, PromptSource, build_prompt
 from assistant.questions import is_follow_up, standalone_query

@@ -26,6 +26,7 @@ from assistant.terms import normalise
 from bench.eval import ROOT, bench_settings, build_corpus_index, cache_dir, corpus_files
 
 ANSWERS = ROOT / "bench" / "answers.jsonl"
+QUESTIONS = ROOT / "bench" / "questions.jsonl"
 RESULTS = ROOT / "bench" / "results" / "answers.json"
 DEMO = ROOT / "baken" / "demo"
 MODES = ("extractive", "generative", "auto")
@@ -84,7 +85,8 @@ def run(count: int | None = None) -> dict[str, Any]:
     generative = settings.model_copy(update={"answer": settings.answer.model_copy(update={"mode": "generative"}),
                                              "audit": settings.audit.model_copy(update={"durable": False})})
     assistant = build_assistant(generative, index=index, llm=build_llm(generative))
-    min_supported = settings.answer.min_supported
+    min_supported, min_evidence = settings.answer.min_supported, settings.answer.min_evidence
+    thresholds = index.thresholds()
     per_mode: dict[str, list[dict[str, Any]]] = {mode: [] for mode in MODES}
     follow_ups: list[dict[str, Any]] = []
     for i, row in enumerate(rows, start=1):
@@ -100,7 +102,9 @@ def run(count: int | None = None) -> dict[str, Any]:
         if i % 10 == 0:
             print(f"  {i}/{len(rows)} questions", file=sys.stderr)
     return {"questions": len(rows), "modes": {m: summary(r) for m, r in per_mode.items()},
-            "calibration": calibrate(per_mode["extractive"], index.thresholds(), settings.answer.min_evidence),
+            "calibration": {"answers": calibrate(per_mode["extractive"], thresholds, min_evidence),
+                            "both_sets": calibrate(per_mode["extractive"] + gate_rows(settings, index), thresholds,
+                                                   min_evidence)},
             "follow_up_detection": {
                 "follow_ups_detected": sum(f["detected"] for f in follow_ups if f["kind"] == "follow_up"),
                 "follow_ups": sum(f["kind"] == "follow_up" for f in follow_ups),
@@ -110,10 +114,11 @@ def run(count: int | None = None) -> dict[str, Any]:
 
 
 def calibrate(rows: list[dict[str, Any]], thresholds: tuple[float, float], evidence: float) -> dict[str, Any]:
-    """The three "has a source" thresholds (best cosine, best lexical coverage, the evidence signal) that make
-    the fewest errors on the set, a false refusal and an unanswerable question answered counting alike (ties:
-    the more refusals, then the higher thresholds); beside them the figures of the thresholds in force, and
-    the best each number of refused unanswerable questions allows (the trade-off)."""
+    """The three "has a source" thresholds (best cosine, best lexical coverage, the evidence signal of
+    `assistant.evidence.answer_signal`) that make the fewest errors on ``rows`` (this set's extractive rows
+    and bench/questions.jsonl's, see `gate_rows`), a false refusal and an answered unanswerable question
+    counting alike; ties go to the most refusals. Beside them the figures of the thresholds in force, and the
+    trade-off: the most answerable questions each number of refused unanswerable ones allows."""
     answerable = [r["signals"] for r in rows if r["kind"] != "unanswerable" and r["signals"]]
     unanswerable = [r["signals"] for r in rows if r["kind"] == "unanswerable" and r["signals"]]
 
@@ -122,26 +127,36 @@ def calibrate(rows: list[dict[str, Any]], thresholds: tuple[float, float], evide
             return s["cosine"] >= cosine or s["coverage"] >= coverage or s["evidence"] >= least
         return sum(passes(s) for s in answerable), sum(not passes(s) for s in unanswerable)
 
+    def figures(kept: int, refused: int) -> dict[str, Any]:
+        return {"errors": len(answerable) - kept + len(unanswerable) - refused,
+                "kept": round(kept / max(1, len(answerable)), 3),
+                "refused": round(refused / max(1, len(unanswerable)), 3)}
+
     grid = [(c / 100, v / 100, e / 100) for c in range(60, 86) for v in range(20, 102, 2) for e in range(20, 72)]
-    scored = [(counts(*t), t) for t in grid]
-    best_kept: dict[int, tuple[int, tuple[float, float, float]]] = {}
-    for (kept, refused), t in scored:
-        if kept > best_kept.get(refused, (-1, t))[0]:
-            best_kept[refused] = (kept, t)
-    (kept, refused), chosen = min(scored, key=lambda x: (len(answerable) - x[0][0] + len(unanswerable) - x[0][1],
-                                                         -x[0][1], tuple(-v for v in x[1])))
-    in_force = counts(*thresholds, evidence)
+    scored = [(figures(*counts(*t)), t) for t in grid]
+    best, chosen = min(scored, key=lambda x: (x[0]["errors"], -x[0]["refused"]))
+    trade_off: dict[float, tuple[float, tuple[float, float, float]]] = {}
+    for f, t in scored:
+        if f["kept"] > trade_off.get(f["refused"], (-1.0, t))[0]:
+            trade_off[f["refused"]] = (f["kept"], t)
+    return {"answerable": len(answerable), "unanswerable": len(unanswerable),
+            "in_force": {"min_score": thresholds[0], "min_coverage": thresholds[1], "min_evidence": evidence,
+                         **figures(*counts(*thresholds, evidence))},
+            "best": {"min_score": chosen[0], "min_coverage": chosen[1], "min_evidence": chosen[2], **best},
+            "trade_off": [{"refused": r, "kept": k, "thresholds": t} for r, (k, t) in sorted(trade_off.items())]}
 
-    def figures(kept: int, refused: int) -> dict[str, float]:
-        return {"kept": round(kept / max(1, len(answerable)), 3), "refused": round(refused / max(1, len(unanswerable)), 3)}
 
-    return {"in_force": {"min_score": thresholds[0], "min_coverage": thresholds[1], "min_evidence": evidence,
-                         **figures(*in_force)},
-            "best": {"min_score": chosen[0], "min_coverage": chosen[1], "min_evidence": chosen[2],
-                     **figures(kept, refused)},
-            "trade_off": [{"refused_unanswerable": n, **figures(k, n), "thresholds": t}
-                          for n, (k, t) in sorted(best_kept.items())],
-            "unanswerable_signals": {r["id"]: r["signals"] for r in rows if r["kind"] == "unanswerable"}}
+def gate_rows(settings: Any, index: Any) -> list[dict[str, Any]]:
+    """The "has a source" signals of bench/questions.jsonl (the retrieval set: answerable when it names a
+    document), asked in extractive mode (no model call), as rows for `calibrate`."""
+    from baken.wiring import build_assistant
+
+    extractive = settings.model_copy(update={"answer": settings.answer.model_copy(update={"mode": "extractive"}),
+                                             "audit": settings.audit.model_copy(update={"durable": False})})
+    assistant = build_assistant(extractive, index=index, llm=None)
+    return [{"id": q["id"], "kind": "answerable" if q["documents"] else "unanswerable",
+             "signals": dict(assistant.ask(q["question"], assistant.new_conversation()).signals)}
+            for q in load(QUESTIONS)]
 
 
 def calibrate_check(index: Any, rows: list[dict[str, Any]], max_false: float = 0.02) -> dict[str, Any]:
@@ -227,9 +242,9 @@ def print_table(out: dict[str, Any]) -> None:
               f"{m['false_refusal']:>10.3f} {m['refused_unanswerable']:>7.3f} {m['evidence_ms_median']!s:>8} "
               f"{m['total_ms_median']!s:>9}")
         print(f"  misses: {', '.join(m['misses']) or '-'}")
-    c = out["calibration"]
-    print(f"has a source, in force: {c['in_force']}")
-    print(f"has a source, fewest errors on this set: {c['best']}")
+    for name, c in out["calibration"].items():
+        print(f"has a source ({name}: {c['answerable']} answerable, {c['unanswerable']} not): in force "
+              f"{c['in_force']}; fewest errors {c['best']}")
     f = out["follow_up_detection"]
     print(f"follow-ups detected {f['follow_ups_detected']}/{f['follow_ups']}, unrelated taken for follow-ups "
           f"{f['unrelated_detected']}/{f['unrelated']}")
