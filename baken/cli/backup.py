@@ -1,5 +1,6 @@
-"""`baken backup DIR [--with-keys]` and `baken restore DIR`: a consistent copy of a running embedded
-installation, and putting it back into an empty data directory (the restore itself: baken/cli/restore.py).
+"""`baken backup DIR [--with-keys]`: a consistent copy of a running embedded
+installation, and putting it back into an empty data directory (the restore: baken/cli/restore.py; what both
+share: baken/cli/backup_format.py).
 
 A backup holds (manifest.json is written last, so a directory without it is an unfinished backup):
 - web/web.sqlite3, index/documents.sqlite3, audit/audit.sqlite3, each taken with SQLite's online backup API in
@@ -26,12 +27,9 @@ documents.
 from __future__ import annotations
 
 import argparse
-import getpass
 import gzip
-import hashlib
 import json
 import os
-import shutil
 import socket
 import sqlite3
 import sys
@@ -39,28 +37,37 @@ from collections import Counter
 from contextlib import closing
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import baken
-from assistant.audit import AuditKeys, AuditLog, SQLiteAuditStore
-from assistant.audit.keys import PSEUDONYM_KEY_FILE, PUBLIC_KEY_FILE, SIGNING_KEY_FILE
+from assistant.audit import SQLiteAuditStore
+from baken.cli.backup_format import (
+    AUDIT_DB,
+    BATCH,
+    CHUNKS,
+    FORMAT,
+    KEY_CHECK,
+    KEY_FILES,
+    MANIFEST,
+    REGISTRY_DB,
+    WEB_DB,
+    WEB_TABLES,
+    copy_file,
+    create_private,
+    embedded_only,
+    load_keys,
+    record_event,
+    sha256_of,
+    web_counts,
+)
 from baken.errors import BackendUnavailable, UserError
 from baken.settings import Settings
 from ingestion.registry import Registry
 from ingestion.store import ChromaStore
 
-FORMAT = "baken-backup/1"
-MANIFEST = "manifest.json"
-WEB_DB, REGISTRY_DB, AUDIT_DB = "web/web.sqlite3", "index/documents.sqlite3", "audit/audit.sqlite3"
-CHUNKS = "index/chunks.jsonl.gz"
-KEY_FILES = (SIGNING_KEY_FILE, PSEUDONYM_KEY_FILE, PUBLIC_KEY_FILE)
-KEY_CHECK = "baken-backup-key-check"  # its pseudonym tells whether a pseudonym key is the backup's
-WEB_TABLES = ("users", "conversations", "turns")
-BATCH = 500
-
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    """Add `backup` and `restore`."""
+    """Add `backup`."""
     backup = subparsers.add_parser("backup", help="copy this running installation into a new directory",
                                    description="A consistent snapshot of the SQLite databases, the index"
                                                " and the originals under DATA_DIR, with a manifest of"
@@ -70,21 +77,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     backup.add_argument("--with-keys", action="store_true",
                         help="also copy the audit signing and pseudonym keys (the backup then holds secrets)")
     backup.set_defaults(handler=run_backup, refuses="backup")
-    restore = subparsers.add_parser("restore", help="restore a backup into an empty DATA_DIR, then check it")
-    restore.add_argument("directory", type=Path, metavar="DIR", help="a directory written by `baken backup`")
-    restore.set_defaults(handler=run_restore, refuses="restore")
 
 
 def run_backup(args: argparse.Namespace, settings: Settings) -> int:
     """`baken backup DIR [--with-keys]`."""
     return _backup(args.directory, settings, args.with_keys)
-
-
-def run_restore(args: argparse.Namespace, settings: Settings) -> int:
-    """`baken restore DIR`."""
-    from baken.cli.restore import restore
-
-    return restore(args.directory, settings)
 
 
 # --- backup ------------------------------------------------------------------------------------------------
@@ -128,7 +125,7 @@ def _backup(target: Path, settings: Settings, with_keys: bool) -> int:
                 "host": socket.gethostname(), "data_dir": str(data.resolve()), "web": web,
                 "documents": documents, "audit": audit,
                 "keys": {"included": with_keys, "key_id": key_id, "pseudonym_check": check}, "files": files}
-    with _create(target / MANIFEST) as out:
+    with create_private(target / MANIFEST) as out:
         out.write(json.dumps(manifest, indent=2, ensure_ascii=False).encode("utf-8"))
 
     print(f"web: {', '.join(f'{web[t]} {t}' for t in WEB_TABLES)}" if web else "web: no web database yet")
@@ -152,24 +149,9 @@ def _backup(target: Path, settings: Settings, with_keys: bool) -> int:
     return 0
 
 
-def record_event(settings: Settings, action: str, details: dict[str, Any]) -> None:
-    """Note a backup or restore in the installation's own audit log (BIO: who made or restored a copy, when).
-    Only with the keys present: opening the log without them would create new ones."""
-    data = settings.data_dir
-    if load_keys(settings.audit.keys_path(data)) is None or not settings.audit.database_path(data).is_file():
-        print(f"audit: not recorded in the audit log ({action}): its keys are not in place")
-        return
-    log = AuditLog.open(settings.audit_log, data)
-    try:
-        seq = log.append(action, actor=getpass.getuser(), role="beheerder", record=details, outcome="ok")
-    finally:
-        log.close()
-    print(f"audit: recorded as {action}, seq {seq}")
-
-
 def _snapshot(source: Path, target: Path) -> None:
     """Copy a live SQLite database with the online backup API, in one step: one consistent read snapshot."""
-    _create(target).close()
+    create_private(target).close()
     try:
         with closing(sqlite3.connect(source, timeout=30)) as src, closing(sqlite3.connect(target)) as dst:
             src.backup(dst)
@@ -220,7 +202,7 @@ def _write_chunks(settings: Settings, ready: set[str], path: Path) -> Counter[st
     document."""
     counts: Counter[str] = Counter()
     chroma = settings.data_dir / "index" / "chroma"
-    with _create(path) as raw, gzip.open(raw, "wt", encoding="utf-8") as out:
+    with create_private(path) as raw, gzip.open(raw, "wt", encoding="utf-8") as out:
         if not chroma.is_dir():  # never create an index in the installation being backed up
             return counts
         for batch in ChromaStore(chroma, collection=settings.index.collection).chunks(BATCH):
@@ -236,7 +218,7 @@ def _write_chunks(settings: Settings, ready: set[str], path: Path) -> Counter[st
 def _drop_chunks(path: Path, doc_ids: set[str]) -> None:
     """Rewrite the chunk export without the chunks of ``doc_ids``."""
     kept = path.with_name(path.name + ".part")
-    with gzip.open(path, "rt", encoding="utf-8") as lines, _create(kept) as raw, \
+    with gzip.open(path, "rt", encoding="utf-8") as lines, create_private(kept) as raw, \
             gzip.open(raw, "wt", encoding="utf-8") as out:
         for line in lines:
             if json.loads(line)["metadata"].get("doc_id") not in doc_ids:
@@ -257,13 +239,6 @@ def _audit_summary(path: Path) -> dict[str, Any]:
             "checkpoint_key_id": checkpoints[-1].key_id if checkpoints else None}
 
 
-def web_counts(path: Path) -> dict[str, int] | None:
-    if not path.exists():
-        return None
-    with closing(sqlite3.connect(path)) as conn:
-        return {t: conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in WEB_TABLES}
-
-
 def _hash_files(root: Path) -> dict[str, dict[str, Any]]:
     files = {}
     for path in sorted(p for p in root.rglob("*") if p.is_file()):
@@ -273,47 +248,6 @@ def _hash_files(root: Path) -> dict[str, dict[str, Any]]:
                                      " directory")
         files[name] = {"sha256": sha256_of(path), "size": path.stat().st_size}
     return files
-
-
-# --- shared ------------------------------------------------------------------------------------------------
-
-
-def embedded_only(settings: Settings, verb: str) -> None:
-    if settings.database_dsn or settings.audit_log.dsn:
-        raise UserError(f"cannot {verb} state kept in PostgreSQL (BAKEN_DATABASE__DSN or BAKEN_AUDIT__DSN is"
-                        " set): use pg_dump/pg_restore for the database, and the Chroma server's own"
-                        " backup for its index")
-    if settings.index.url:
-        raise UserError(f"cannot {verb} an index on a Chroma server (BAKEN_INDEX__URL is set): use the"
-                        " Chroma server's own backup (stop it and copy its persist directory)")
-
-
-def load_keys(key_dir: Path) -> AuditKeys | None:
-    """The audit keys when both are in ``key_dir``; None otherwise (never creates a key)."""
-    if all((key_dir / name).is_file() for name in (SIGNING_KEY_FILE, PSEUDONYM_KEY_FILE)):
-        return AuditKeys.load_or_create(key_dir)
-    return None
-
-
-def _create(path: Path) -> IO[bytes]:
-    """A new file only its owner can read (a backup holds personal data), its directories made as needed."""
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    return os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb")
-
-
-def copy_file(source: Path, target: Path) -> None:
-    with source.open("rb") as src, _create(target) as out:
-        shutil.copyfileobj(src, out, 1 << 20)
-        out.flush()
-        os.fsync(out.fileno())
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while block := handle.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _now() -> str:

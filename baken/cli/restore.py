@@ -4,6 +4,7 @@ after."""
 
 from __future__ import annotations
 
+import argparse
 import gzip
 import json
 import sys
@@ -12,7 +13,7 @@ from typing import Any
 
 from assistant.audit import AuditLog
 from assistant.audit.keys import PSEUDONYM_KEY_FILE, SIGNING_KEY_FILE
-from baken.cli.backup import (
+from baken.cli.backup_format import (
     AUDIT_DB,
     BATCH,
     CHUNKS,
@@ -34,6 +35,18 @@ from baken.errors import UserError
 from baken.settings import Settings
 from ingestion.registry import Registry
 from ingestion.store import ChromaStore
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add `restore`."""
+    restore = subparsers.add_parser("restore", help="restore a backup into an empty DATA_DIR, then check it")
+    restore.add_argument("directory", type=Path, metavar="DIR", help="a directory written by `baken backup`")
+    restore.set_defaults(handler=run_restore, refuses="restore")
+
+
+def run_restore(args: argparse.Namespace, settings: Settings) -> int:
+    """`baken restore DIR`."""
+    return restore(args.directory, settings)
 
 
 def restore(source: Path, settings: Settings) -> int:
