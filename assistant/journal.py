@@ -86,15 +86,26 @@ class AuditJournal:
     def __init__(self, log: AuditLog) -> None:
         self._log = log
 
+    def _caller(self, actor: Actor) -> dict[str, Any]:
+        """What the API adds: the channel and the client's stated user, pseudonymised like an actor."""
+        caller: dict[str, Any] = {}
+        if actor.channel:
+            caller["baken.channel"] = actor.channel
+        if actor.client_user:
+            caller["baken.client_user"] = self._log.pseudonym(actor.client_user)
+        return caller
+
     def record_question(self, result: TurnResult, actor: Actor) -> None:
         """Append the question's record before generation; raises AuditError if it cannot be written."""
         record, content = question_record(result)
+        record.update(self._caller(actor))
         self._log.append_question(actor=actor.user_id, role=actor.role, record=record, content=content,
                                   conversation_id=result.conversation_id)
 
     def record_turn(self, result: TurnResult, actor: Actor) -> None:
         """Append the turn's record; raises AuditError if it cannot be written."""
         record, content = turn_record(result)
+        record.update(self._caller(actor))
         outcome = result.outcome if result.outcome != "error" else f"error:{result.error}"
         result.audit_seq = self._log.append_turn(actor=actor.user_id, role=actor.role, record=record,
                                                  content=content, conversation_id=result.conversation_id,

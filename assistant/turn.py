@@ -83,10 +83,13 @@ class Journal(Protocol):
 
 @dataclass(frozen=True)
 class Actor:
-    """Who asks: a user id (never logged raw) and a role."""
+    """Who asks: a user id (never logged raw) and a role; through the API, also the client's own user (logged
+    pseudonymised) and the channel, e.g. "api:baken-guarded"."""
 
     user_id: str
     role: str = "medewerker"
+    client_user: str | None = None
+    channel: str | None = None
 
 
 @dataclass
@@ -240,6 +243,11 @@ class Assistant:
     def redactor(self) -> Redactor:
         """The guardrail this assistant redacts with (for other text the user sends, such as feedback)."""
         return self._redactor
+
+    @property
+    def journal(self) -> Journal:
+        """Where this assistant records its turns (for other turns that must land in the same log)."""
+        return self._journal
 
     def new_conversation(self) -> Conversation:
         """A conversation with an empty history and vault."""

@@ -2,7 +2,9 @@
 
 It answers with the first sentence of the first source in the prompt, cited as [1] (so the answer passes
 Baken's sentence check), word by word with a fixed delay per word, as a model server would stream it. It
-needs no model file and almost no CPU, so a load test measures Baken and not the model.
+needs no model file and almost no CPU, so a load test measures Baken and not the model. A last message that
+holds "Herhaal: TEXT" is answered with TEXT (to see what the model was given come back). Tests read the
+prompts it was sent (`prompts`) and can make it answer 503 (`down`).
 
     python -m bench.fake_model --port 8090 [--delay-ms 15]
 """
@@ -20,11 +22,14 @@ from typing import Any
 MODEL = "fake-model"
 FIRST_SOURCE = re.compile(r'n="1">\n\[1\][^\n]*\n(.+?)(?:[.!?](?:\s|$)|\n</)', re.DOTALL)
 NO_SOURCE = "Dat staat niet in de documenten."
+ECHO = "Herhaal:"
 
 
 def answer_to(messages: list[dict[str, Any]]) -> str:
     """The fake answer: the first source's first sentence with its citation, or a no-source sentence."""
     prompt = str(messages[-1].get("content", "")) if messages else ""
+    if ECHO in prompt:
+        return prompt.split(ECHO, 1)[1].strip() or NO_SOURCE
     found = FIRST_SOURCE.search(prompt)
     if not found:
         return NO_SOURCE
@@ -44,6 +49,8 @@ class FakeModelServer:
     def __init__(self, port: int = 0, delay_s: float = 0.015) -> None:
         self.delay_s = delay_s
         self.completions = 0
+        self.prompts: list[list[dict[str, Any]]] = []
+        self.down = False
         self._lock = threading.Lock()
         self._http = _QuietServer(("127.0.0.1", port), self._handler())
         self._http.daemon_threads = True
@@ -77,6 +84,11 @@ class FakeModelServer:
                 if self.path.rstrip("/") != "/v1/chat/completions":
                     self._json(404, {"error": "not found"})
                     return
+                if server.down:
+                    self._json(503, {"error": {"message": "loading model", "type": "unavailable_error"}})
+                    return
+                with server._lock:
+                    server.prompts.append(list(body.get("messages") or []))
                 words = answer_to(body.get("messages") or []).split(" ")
                 self.send_response(200)
                 self.send_header("content-type", "text/event-stream")

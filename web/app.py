@@ -35,6 +35,7 @@ from web.history import History, keep_purging
 from web.i18n import MESSAGES, translator
 from web.indexing import Indexer, IndexJob, logged_name
 from web.routes import audit, chat, documents, health, session, users
+from web.routes.api import build_api
 from web.settings import web_settings
 
 logger = logging.getLogger(__name__)
@@ -87,6 +88,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
 
     return HeadAsGetLitestar(
         route_handlers=[*session.ROUTES, *health.ROUTES, *chat.ROUTES, *documents.ROUTES, *audit.ROUTES, *users.ROUTES,
+                        build_api(settings, services, db),
                         create_static_files_router(path="/static", directories=[STATIC], include_in_schema=False)],
         middleware=[DefineMiddleware(health.RequestMetrics, metrics=observed),
                     DefineMiddleware(SecurityMiddleware, accounts=accounts)],

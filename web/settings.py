@@ -81,6 +81,20 @@ class WebSettings(BaseModel):
         description="Answer streams (server-sent events) one session may hold open on one process; more are"
         " refused (429).",
     )
+    api_rate_per_minute: int = Field(
+        default=60, ge=1,
+        description="Calls a minute a new API key may make (`baken apikeys add --rate` sets it per key); more get"
+        " 429 with Retry-After. Counted in the shared database, so across every host.",
+    )
+    api_max_waiting: int = Field(
+        default=8, ge=1,
+        description="API calls this process runs or holds waiting for the model at once; more get 429 with"
+        " Retry-After (the queue is full).",
+    )
+    api_max_request_kb: int = Field(
+        default=256, ge=1, le=1024,
+        description="Largest body of an API request in KB; larger ones get 413.",
+    )
     language: str = Field(default="nl", pattern="^(nl|en)$", description="Default interface language: nl or en.")
 
 

@@ -58,6 +58,9 @@ TABLE = [
     ("POST", "/admin/users/add", expect(303, beheerder=200)),
     ("POST", "/admin/users/{user}/active", expect(303, beheerder=303)),
     ("POST", "/logout", same(303)),
+    # The OpenAI-compatible API takes API keys only: a session is no key (tests/api has the keyed calls).
+    ("GET", "/v1/models", same(401)),
+    ("POST", "/v1/chat/completions", same(401)),
 ]
 # Checked in test_session.py with its own CSRF cookie.
 ELSEWHERE = {("POST", "/login")}

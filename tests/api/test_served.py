@@ -1,0 +1,197 @@
+"""The OpenAI-compatible API with the official `openai` client against a real `baken serve` (real embedder,
+guardrails, index and audit log; a capturing fake model server, so the prompt the model got can be read)."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import httpx
+import openai
+import pytest
+
+from tests.api.conftest import Served
+
+pytestmark = pytest.mark.slow
+BSN, NAME = "111222333", "Jan Jansen"
+
+
+def _turns(served: Served, channel: str) -> list[dict]:
+    return [r for r in served.audit_records() if r["action"] == "conversation.turn" and r.get("baken.channel") == channel]
+
+
+def test_models_lists_baken_and_baken_guarded(served: Served) -> None:
+    client = served.client(served.add_key("models"))
+    assert {m.id for m in client.models.list()} == {"baken", "baken-guarded"}
+
+
+def test_baken_answers_from_the_documents_with_citations_and_evidence(served: Served) -> None:
+    client = served.client(served.add_key("baken-plain"))
+    answer = client.chat.completions.create(model="baken", messages=[
+        {"role": "user", "content": "Hoeveel dagen per week mag ik thuiswerken?"}])
+    message = answer.choices[0].message
+    extension = message.model_extra["baken"]
+    assert answer.model == "baken" and answer.choices[0].finish_reason == "stop"
+    assert extension["outcome"] == "answered" and extension["sources"] and extension["evidence"]
+    assert "[1]" in message.content
+    assert any(s["cited"] and s["title"] for s in extension["sources"])
+    assert answer.usage.prompt_tokens > 0 and answer.usage.completion_tokens > 0
+
+
+def test_baken_streams_evidence_first_then_the_checked_answer_and_usage(served: Served) -> None:
+    client = served.client(served.add_key("baken-stream"))
+    chunks = list(client.chat.completions.create(
+        model="baken", stream=True, stream_options={"include_usage": True},
+        messages=[{"role": "user", "content": "Hoeveel dagen per week mag ik thuiswerken?"}]))
+    with_choices = [c for c in chunks if c.choices]
+    assert with_choices[0].choices[0].delta.role == "assistant"
+    assert with_choices[0].choices[0].delta.model_extra["baken"]["evidence"]
+    text = "".join(c.choices[0].delta.content or "" for c in with_choices)
+    assert "[1]" in text
+    last = with_choices[-1].choices[0]
+    assert last.finish_reason == "stop" and last.delta.model_extra["baken"]["sources"]
+    assert chunks[-1].choices == [] and chunks[-1].usage.total_tokens > 0
+
+
+def test_a_multi_turn_conversation_keeps_its_bsn_and_name_from_the_model_and_the_log(served: Served) -> None:
+    token = served.add_key("privacy")
+    client = served.client(token)
+    conversation = [
+        {"role": "system", "content": "Je bent een behulpzame assistent."},
+        {"role": "user", "content": f"Mijn naam is {NAME} en mijn BSN is {BSN}."},
+        {"role": "assistant", "content": f"Dank u, {NAME}. Ik heb uw BSN {BSN} genoteerd."},
+        {"role": "user", "content": f"Herhaal: {NAME} heeft BSN {BSN}"}]
+    before = len(served.model.prompts)
+    streamed = "".join(c.choices[0].delta.content or "" for c in client.chat.completions.create(
+        model="baken-guarded", messages=conversation, stream=True, user="medewerker-42@voorbeeld.nl")
+        if c.choices)
+    plain = client.chat.completions.create(model="baken-guarded", messages=conversation, user="medewerker-42@voorbeeld.nl")
+    assert streamed == plain.choices[0].message.content == f"{NAME} heeft BSN {BSN}"  # restored for the caller
+    asked = client.chat.completions.create(model="baken", messages=[
+        *conversation[:3], {"role": "user", "content": f"Mag {NAME} twee dagen per week thuiswerken?"}])
+    assert asked.choices[0].message.model_extra["baken"]["outcome"] in ("answered", "no_source")
+    prompts = served.model.prompts[before:]
+    assert len(prompts) >= 2
+    for prompt in prompts:
+        text = repr(prompt)
+        assert BSN not in text and "Jansen" not in text
+    # One vault per request: the name is one placeholder in every message of the conversation.
+    guarded = prompts[0]
+    placeholder = guarded[1]["content"].split("naam is ")[1].split(" ")[0]
+    assert placeholder.startswith("[") and all(placeholder in m["content"] for m in guarded[1:])
+    records = served.audit_records()
+    assert BSN not in repr(records) and "Jansen" not in repr(records)
+    for path in served.data.rglob("*"):  # nothing Baken wrote holds the raw values
+        if path.is_file():
+            data = path.read_bytes()
+            assert BSN.encode() not in data and b"Jansen" not in data, path
+    key = served.key_row("privacy")
+    mine = [r for r in records if r["actor"] == key["audit_actor"] and r["action"] == "conversation.turn"]
+    assert [r["baken.channel"] for r in mine] == ["api:baken-guarded", "api:baken-guarded", "api:baken"]
+    assert len({r["baken.client_user"] for r in mine[:2]}) == 1 and "medewerker-42" not in repr(mine)
+    assert all(r["role"] == "api" and r["gen_ai.request.model"] == "fake-model" for r in mine)
+
+
+def test_a_revoked_key_is_refused_at_once(served: Served) -> None:
+    token = served.add_key("revoked")
+    client = served.client(token)
+    assert client.models.list().data
+    done = served.server.baken("apikeys", "revoke", "revoked")
+    assert done.returncode == 0, done.stderr
+    with pytest.raises(openai.AuthenticationError) as refused:
+        client.models.list()
+    assert refused.value.status_code == 401 and refused.value.code == "invalid_api_key"
+    with pytest.raises(openai.AuthenticationError):
+        served.client("bk-not-a-key").chat.completions.create(model="baken", messages=[{"role": "user", "content": "x"}])
+
+
+def test_a_key_over_its_rate_gets_429_with_retry_after(served: Served) -> None:
+    client = served.client(served.add_key("slow", "--rate", "3/min"))
+    for _ in range(3):
+        client.models.list()
+    with pytest.raises(openai.RateLimitError) as refused:
+        client.models.list()
+    assert refused.value.code == "rate_limit_exceeded"
+    assert 1 <= int(refused.value.response.headers["retry-after"]) <= 60
+
+
+def test_a_full_waiting_room_gets_429_queue_full(served: Served) -> None:
+    client = served.client(served.add_key("busy"))
+    long = " ".join(["woord"] * 150)  # 1.5 s of streaming at 10 ms a word
+    streams = [client.chat.completions.create(model="baken-guarded", stream=True,
+                                              messages=[{"role": "user", "content": f"Herhaal: {long}"}])
+               for _ in range(2)]
+    with pytest.raises(openai.RateLimitError) as refused:
+        client.chat.completions.create(model="baken-guarded", messages=[{"role": "user", "content": "Hallo"}])
+    assert refused.value.code == "queue_full" and refused.value.response.headers["retry-after"]
+    for stream in streams:
+        assert "".join(c.choices[0].delta.content or "" for c in stream if c.choices).startswith("woord")
+
+
+def test_a_client_that_hangs_up_mid_stream_still_leaves_the_turn_in_the_log(served: Served) -> None:
+    client = served.client(served.add_key("hangup"))
+    key = served.key_row("hangup")
+    long = " ".join(["woord"] * 100)
+    stream = client.chat.completions.create(model="baken-guarded", stream=True,
+                                            messages=[{"role": "user", "content": f"Herhaal: {long}"}])
+    for n, _ in enumerate(stream):
+        if n == 3:
+            break
+    stream.close()
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        mine = [r for r in _turns(served, "api:baken-guarded") if r["actor"] == key["audit_actor"]]
+        if mine:
+            break
+        time.sleep(0.2)
+    assert mine and mine[0]["outcome"] == "answered" and mine[0]["gen_ai.usage.output_tokens"] == 100
+
+
+def test_errors_come_in_openai_format(served: Served) -> None:
+    token = served.add_key("errors")
+    client = served.client(token)
+    with pytest.raises(openai.NotFoundError) as unknown:
+        client.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": "Hallo"}])
+    assert unknown.value.code == "model_not_found" and unknown.value.param == "model"
+    with pytest.raises(openai.APIStatusError) as large:
+        client.chat.completions.create(model="baken-guarded", messages=[{"role": "user", "content": "x" * 70_000}])
+    assert large.value.status_code == 413 and large.value.code == "request_too_large"
+    with pytest.raises(openai.BadRequestError) as long:
+        client.chat.completions.create(model="baken", messages=[{"role": "user", "content": "woord " * 900}])
+    assert long.value.code == "context_length_exceeded"
+    malformed = httpx.post(f"{served.url}/chat/completions", content=b"{not json",
+                           headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+    assert malformed.status_code == 400
+    assert set(malformed.json()["error"]) == {"message", "type", "code", "param"}
+
+
+def test_a_model_server_that_is_down_gives_503(served: Served) -> None:
+    client = served.client(served.add_key("down"))
+    served.model.down = True
+    try:
+        with pytest.raises(openai.InternalServerError) as down:
+            client.chat.completions.create(model="baken-guarded", messages=[{"role": "user", "content": "Hallo"}])
+        with pytest.raises(openai.InternalServerError):
+            client.chat.completions.create(model="baken-guarded", stream=True,
+                                           messages=[{"role": "user", "content": "Hallo"}])
+    finally:
+        served.model.down = False
+    assert down.value.status_code == 503 and down.value.code == "unavailable"
+    assert down.value.response.headers.get("retry-after")
+
+
+def test_concurrent_streams_each_get_their_own_answer(served: Served) -> None:
+    client = served.client(served.add_key("parallel"))
+    answers: dict[int, str] = {}
+
+    def ask(n: int) -> None:
+        answers[n] = "".join(c.choices[0].delta.content or "" for c in client.chat.completions.create(
+            model="baken-guarded", stream=True, messages=[{"role": "user", "content": f"Herhaal: antwoord {n}"}])
+            if c.choices)
+
+    threads = [threading.Thread(target=ask, args=(n,)) for n in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert answers == {0: "antwoord 0", 1: "antwoord 1"}
