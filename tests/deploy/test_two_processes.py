@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+import openai
 import pytest
 
 from bench.chat import WebClient
@@ -220,6 +221,22 @@ def test_two_hosts_share_accounts_conversations_documents_and_the_audit_chain(sh
                          headers={"Cookie": manager.cookie, "X-CSRF-Token": csrf.group(1), "HX-Request": "true"})
         assert deleted.status_code == 200
         assert doc.group(1) not in b.get("/documents/list", headers={"Cookie": manager.cookie}).text
+
+        # An API key made on host A works on host B (the official openai client, the real model behind it),
+        # and its revocation on host A is refused by host B on the very next call.
+        added = baken(host_a, "apikeys", "add", "word-add-in", "--owner", "DIV", "--purpose", "tests")
+        assert added.returncode == 0, added.stderr
+        api = openai.OpenAI(base_url=f"http://127.0.0.1:{ports[1]}/v1", api_key=added.stdout.split()[-1],
+                            max_retries=0, timeout=120)
+        answer = api.chat.completions.create(model="baken", messages=[
+            {"role": "user", "content": "Hoeveel dagen per week mag ik thuiswerken?"}])
+        assert answer.choices[0].message.content and answer.choices[0].message.model_extra["baken"]["sources"]
+        streamed = "".join(c.choices[0].delta.content or "" for c in api.chat.completions.create(
+            model="baken-guarded", stream=True, messages=[{"role": "user", "content": "Zeg hallo."}]) if c.choices)
+        assert streamed.strip()
+        assert baken(host_a, "apikeys", "revoke", "word-add-in").returncode == 0
+        with pytest.raises(openai.AuthenticationError):
+            api.models.list()
     finally:
         for server in servers:
             server.terminate()
@@ -230,7 +247,7 @@ def test_two_hosts_share_accounts_conversations_documents_and_the_audit_chain(sh
     verified = baken(host_b, "audit", "verify")
     assert verified.returncode == 0, verified.stdout + verified.stderr
     exported = baken(host_a, "audit", "export", "--format", "csv")
-    assert exported.stdout.count("conversation.turn") == 3
+    assert exported.stdout.count("conversation.turn") == 5  # three in the web, two through the API
     rows = list(csv.DictReader(io.StringIO(exported.stdout)))
     asked = {r["event_id"] for r in rows if r["action"] == "conversation.question"}
     answered = {r["event_id"] for r in rows if r["action"] == "conversation.turn" and r["outcome"] == "answered"}
