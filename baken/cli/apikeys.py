@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import re
 import time
@@ -12,7 +13,7 @@ from baken.errors import UserError
 from baken.settings import Settings
 
 if TYPE_CHECKING:
-    from web.apikeys import ApiKeys
+    from web.apikeys import ApiKey, ApiKeys
 
 RATE = re.compile(r"^\s*(\d+)\s*(?:/\s*min)?\s*$")
 
@@ -59,6 +60,7 @@ def run_add(args: argparse.Namespace, settings: Settings) -> int:
     """`baken apikeys add NAME --owner O --purpose P [--collections a,b] [--rate N/min]`."""
     collections = tuple(c.strip() for c in args.collections.split(",") if c.strip())
     key, token = _keys(settings).add(args.name, args.owner, args.purpose, collections, _rate(args.rate, settings))
+    _log(settings, "apikey.add", key)
     print(f"Sleutel {key.name} ({key.id}) aangemaakt: {key.rate_per_minute}/min, collecties "
           f"{','.join(key.collections) or '(alle)'}.")
     print("Bewaar deze sleutel nu; Baken toont hem niet opnieuw:")
@@ -88,8 +90,24 @@ def run_list(args: argparse.Namespace, settings: Settings) -> int:
 def run_revoke(args: argparse.Namespace, settings: Settings) -> int:
     """`baken apikeys revoke NAME`."""
     key = _keys(settings).revoke(args.name)
+    _log(settings, "apikey.revoke", key)
     print(f"Sleutel {key.name} ({key.id}) ingetrokken.")
     return 0
+
+
+def _log(settings: Settings, action: str, key: ApiKey) -> None:
+    """The key's birth and revocation in the audit log: its id, its actor pseudonym (the actor of its calls), its
+    collections and rate; not its owner or purpose (free text that may name a person: see `apikeys list`)."""
+    from baken.wiring import build_audit
+
+    log = build_audit(settings)
+    try:
+        log.append(action, actor=getpass.getuser(), role="beheerder", outcome="ok",
+                   record={"baken.apikey.id": key.id, "baken.apikey.actor": log.pseudonym(key.actor),
+                           "baken.apikey.collections": list(key.collections),
+                           "baken.apikey.rate_per_minute": key.rate_per_minute})
+    finally:
+        log.close()
 
 
 def _when(moment: float | None) -> str:

@@ -101,6 +101,10 @@ def test_a_revoked_key_is_refused_at_once(served: Served) -> None:
     with pytest.raises(openai.AuthenticationError) as refused:
         client.models.list()
     assert refused.value.status_code == 401 and refused.value.code == "invalid_api_key"
+    key = served.key_row("revoked")
+    events = [r for r in served.audit_records() if r.get("baken.apikey.id") == key["id"]]
+    assert [r["action"] for r in events] == ["apikey.add", "apikey.revoke"]
+    assert events[0]["baken.apikey.actor"] == key["audit_actor"] and "Team Test" not in repr(events)
     with pytest.raises(openai.AuthenticationError):
         served.client("bk-not-a-key").chat.completions.create(model="baken", messages=[{"role": "user", "content": "x"}])
 
@@ -195,3 +199,14 @@ def test_concurrent_streams_each_get_their_own_answer(served: Served) -> None:
     for thread in threads:
         thread.join(30)
     assert answers == {0: "antwoord 0", 1: "antwoord 1"}
+
+
+def test_open_webuis_forwarded_user_id_is_the_client_user_when_the_body_has_none(served: Served) -> None:
+    client = served.client(served.add_key("open-webui"))
+    key = served.key_row("open-webui")
+    for options in ({"user": "u-7"}, {"extra_headers": {"X-OpenWebUI-User-Id": "u-7"}}):
+        client.chat.completions.create(model="baken-guarded", messages=[{"role": "user", "content": "Hallo"}],
+                                       **options)
+    mine = [r for r in _turns(served, "api:baken-guarded") if r["actor"] == key["audit_actor"]]
+    assert len(mine) == 2 and mine[0]["baken.client_user"] == mine[1]["baken.client_user"]
+    assert "u-7" not in repr(mine)

@@ -11,6 +11,7 @@ import threading
 import time
 import uuid
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from typing import Any
 
 from litestar import Request, Response, Router, get, post
@@ -27,6 +28,7 @@ from web.settings import web_settings
 
 logger = logging.getLogger(__name__)
 CREATED = int(time.time())  # the models' `created`: when this process started
+OPEN_WEBUI_USER = "x-openwebui-user-id"  # sent with ENABLE_FORWARD_USER_INFO_HEADERS (its name/e-mail are not taken)
 HTTP_CODES = {400: "invalid_body", 404: "not_found", 405: "method_not_allowed", 413: "request_too_large"}
 
 
@@ -65,6 +67,8 @@ def router(gateway: Gateway, max_request_bytes: int) -> Router:
         except ValueError as exc:
             raise ApiError(400, "De aanvraag is geen geldige JSON.", code="invalid_json") from exc
         chat = ChatRequest.parse(decoded)
+        if chat.user is None and request.headers.get(OPEN_WEBUI_USER):  # Open WebUI's forwarded user id
+            chat = replace(chat, user=request.headers[OPEN_WEBUI_USER])
         gateway.admit()
         if chat.stream:
             return await _streamed(gateway, chat, key)
