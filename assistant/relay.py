@@ -21,6 +21,10 @@ ROLES = ("system", "user", "assistant")
 RELAY_TEMPLATE = "relay-1"
 
 
+class ConversationTooLong(UserError):
+    """The conversation and the answer it asks for do not fit the model's context window."""
+
+
 class Relay:
     """Sends a redacted conversation to the model and restores its answer, recording both in the journal."""
 
@@ -70,7 +74,7 @@ class Relay:
         clock.lap("redact")
         result.prompt_tokens = sum(self.llm.count_tokens(m["content"]) + 4 for m in redacted)
         if result.prompt_tokens + result.params.max_tokens > self.llm.n_ctx:
-            raise UserError(f"the conversation is {result.prompt_tokens} tokens; with {result.params.max_tokens} "
+            raise ConversationTooLong(f"the conversation is {result.prompt_tokens} tokens; with {result.params.max_tokens} "
                             f"for the answer that exceeds the model's {self.llm.n_ctx}")
         # On record before the model sees anything, as in every turn; a failure here stops the relay.
         self._journal.record_question(result, actor)

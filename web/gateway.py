@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from assistant.llm import GenerationParams, Message
-from assistant.relay import Relay
+from assistant.relay import ConversationTooLong, Relay
 from assistant.turn import MAX_QUESTION_CHARS, Actor, Assistant, TurnResult
 from baken.errors import AuditError, BackendUnavailable, BakenError, RedactionError, UserError
 from web.apikeys import ApiKey, ApiKeys
@@ -186,9 +186,10 @@ class Gateway:
             if request.model == "baken":
                 return self._ask(request, actor, on_token, on_evidence)
             return self._relay.relay(request.messages, actor, self._params(request), on_token)
+        except ConversationTooLong as exc:
+            raise ApiError(400, str(exc), code="context_length_exceeded", param="messages") from exc
         except UserError as exc:
-            raise ApiError(400, str(exc), code="context_length_exceeded" if "exceed" in str(exc) or
-                           "longer than" in str(exc) else "invalid_request") from exc
+            raise ApiError(400, str(exc), code="invalid_request", param="messages") from exc
         except (BackendUnavailable, AuditError, RedactionError) as exc:
             logger.warning("API turn failed: %s", type(exc).__name__)
             raise ApiError(503, _UNAVAILABLE.get(type(exc), _UNAVAILABLE[BackendUnavailable]), "server_error",
@@ -207,7 +208,7 @@ class Gateway:
         if not talk or talk[-1]["role"] != "user":
             raise UserError("the last message must be the user's")
         if len(" ".join(talk[-1]["content"].split())) > MAX_QUESTION_CHARS:
-            raise UserError(f"the question is longer than {MAX_QUESTION_CHARS} characters")
+            raise ConversationTooLong(f"the question is longer than {MAX_QUESTION_CHARS} characters")
         exchanges, question = [], None
         for message in talk[:-1]:
             if message["role"] == "user":
@@ -222,7 +223,7 @@ class Gateway:
     def _params(self, request: ChatRequest) -> GenerationParams:
         """The caller's sampling within Baken's bounds (at most the configured answer length)."""
         if len(request.messages) > MAX_GUARDED_MESSAGES:
-            raise UserError(f"at most {MAX_GUARDED_MESSAGES} messages; the conversation exceeds that")
+            raise ConversationTooLong(f"at most {MAX_GUARDED_MESSAGES} messages; the conversation has more")
         d = self._defaults
         max_tokens = min(request.max_tokens or d.max_tokens, d.max_tokens)
         temperature = d.temperature if request.temperature is None else min(max(request.temperature, 0.0), 2.0)
