@@ -49,6 +49,10 @@ class LlamaCppLLM:
             except (ValueError, RuntimeError) as exc:
                 raise BackendUnavailable(f"llama.cpp failed: {exc}") from exc
 
+    def check(self) -> str:
+        """The model's name: loaded in this process, it is ready whenever the process is."""
+        return self.name
+
     def count_tokens(self, text: str) -> int:
         """Tokens of ``text`` in this model's vocabulary."""
         return len(self._llama.tokenize(text.encode("utf-8"), add_bos=False, special=True))

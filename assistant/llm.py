@@ -31,6 +31,7 @@ class LLM(Protocol):
     name: str
     sha256: str | None
     n_ctx: int
+    waiting: int  # callers waiting for their first token (the model's queue, for "your place in the queue")
 
     def stream(self, messages: Sequence[Message], params: GenerationParams) -> Iterator[str]:
         """Generate an answer to ``messages``, yielding text as it is produced."""
@@ -38,6 +39,10 @@ class LLM(Protocol):
 
     def count_tokens(self, text: str) -> int:
         """Tokens of ``text`` for this model."""
+        ...
+
+    def check(self) -> str:
+        """The model's name; raises BackendUnavailable when it cannot answer now (for /readyz)."""
         ...
 
 
@@ -50,6 +55,7 @@ class FakeLLM:
     sha256: str | None = None
     n_ctx: int = 4096
     prompts: list[list[Message]] = field(default_factory=list)
+    waiting: int = 0
 
     def stream(self, messages: Sequence[Message], params: GenerationParams) -> Iterator[str]:
         """Yield the fixed answer word by word."""
@@ -60,3 +66,7 @@ class FakeLLM:
     def count_tokens(self, text: str) -> int:
         """Roughly four characters a token."""
         return len(text) // 4 + 1
+
+    def check(self) -> str:
+        """Always ready."""
+        return self.name

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from assistant.llm import LLM
 from assistant.turn import Assistant, Journal, NoRedaction, Redactor
@@ -16,6 +16,7 @@ from models import resolve, verify
 
 if TYPE_CHECKING:
     from assistant.audit import AuditLog
+    from assistant.metrics import Metrics
 
 logger = logging.getLogger(__name__)
 
@@ -114,8 +115,8 @@ class Services:
     settings: Settings
     index: Index
     assistant: Assistant
-    audit: Any | None = None  # assistant.audit.AuditLog once the audit log is wired in
-    extras: dict[str, Any] = field(default_factory=dict)
+    audit: AuditLog | None = None
+    metrics: Metrics | None = None  # what /metrics serves; none in tests that do not ask for it
 
     def close(self) -> None:
         """Release files and connections."""
@@ -131,9 +132,10 @@ def build_services(settings: Settings, *, embedder: Embedder | None = None, llm:
 
     metrics = Metrics()
     index = build_index(settings, embedder)
+    index.recover()  # this process serves uploads: finish what a killed one left half-way first
     model = llm or build_llm(settings)
-    metrics.watch_queue(lambda: int(getattr(model, "waiting", 0) or 0))
+    metrics.watch_queue(lambda: model.waiting)
     audit = build_audit(settings)
     journal = MeteredJournal(AuditJournal(audit), metrics)
     assistant = build_assistant(settings, index=index, llm=model, redactor=redactor, journal=journal)
-    return Services(settings, index, assistant, audit, extras={"metrics": metrics})
+    return Services(settings, index, assistant, audit, metrics)

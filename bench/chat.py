@@ -54,7 +54,11 @@ class RecordingLLM:
     @property
     def waiting(self) -> int:
         """Callers queued on the real model's lock."""
-        return int(getattr(self.inner, "waiting", 0) or 0)
+        return int(self.inner.waiting)
+
+    def check(self) -> str:
+        """The real model's check."""
+        return str(self.inner.check())
 
     @property
     def llama(self) -> Any:

@@ -2,7 +2,8 @@
 
 Crash safety: a document is registered as `indexing` before its first chunk is written and published
 (`ready`) only after its last, in one registry transaction that also retires the version it replaces.
-`recover()`, run at every start, removes whatever a killed process left half-way.
+`recover()`, run by whoever opens the index for writing at start (`baken serve`, `baken ingest`, `baken documents`;
+not the constructor), removes whatever a killed process left half-way.
 
 Two indexes hold every chunk: the vector store (dense) and the lexical index (BM25). A document's chunks go
 into both before it is published and leave both before its registry row goes, so a crash between the two
@@ -125,7 +126,6 @@ class Index:
         # Default beside the originals (DATA/documents -> DATA/index/lexical) so older wiring still gets one.
         self._lexical = lexical or LexicalIndex(self._originals.directory.parent / "index" / "lexical")
         self.retrieval = retrieval or RetrievalSettings()
-        self.recover()
 
     # --- reading ---------------------------------------------------------------------------------------
 
@@ -152,11 +152,7 @@ class Index:
 
     def check(self) -> None:
         """Raise BackendUnavailable if the vector store cannot be reached (for readiness probes)."""
-        check = getattr(self._store, "check", None)
-        if check is not None:
-            check()
-        else:
-            self._store.count()
+        self._store.check()
 
     def chunk_count(self) -> int:
         """Chunks in the vector store."""

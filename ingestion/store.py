@@ -64,6 +64,14 @@ class VectorStore(Protocol):
         """Chunks stored."""
         ...
 
+    def check(self) -> None:
+        """Raise BackendUnavailable when the store cannot be reached (for /readyz)."""
+        ...
+
+    def chunks(self, batch_size: int = 1000) -> Iterator[ChunkBatch]:
+        """Every stored chunk with its vector, text and metadata, at most ``batch_size`` at a time."""
+        ...
+
 
 class ChromaStore:
     """Chroma with cosine space, embedded (PersistentClient at ``path``) or on a Chroma server (``connect``);
@@ -205,6 +213,9 @@ class FakeStore:
     def count(self) -> int:
         """Chunks stored."""
         return len(self._rows)
+
+    def check(self) -> None:
+        """Always reachable: it lives in this process."""
 
     def chunks(self, batch_size: int = 1000) -> Iterator[ChunkBatch]:
         """Every stored chunk with its vector, text and metadata, at most ``batch_size`` at a time."""

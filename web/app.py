@@ -69,7 +69,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
                                          on_finished=lambda job: _log_indexed(services, job)),
                          max_upload_bytes=max_mb * 1024 * 1024, database=db)
 
-    observed = services.extras.get("metrics")
+    observed = services.metrics
     if observed is not None:
         observed.watch_ingestion(context.indexer.own_jobs)
 
@@ -107,7 +107,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
 
 def _log_indexed(services: Services, job: IndexJob) -> None:
     """Each finished upload or re-index is counted, and is a document event in the audit log."""
-    observed = services.extras.get("metrics")
+    observed = services.metrics
     if observed is not None:
         observed.observe_ingestion(job.result or "failed", job.total if job.status == "done" else 0,
                                    time.time() - job.created)

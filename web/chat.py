@@ -90,7 +90,7 @@ class ChatRunner:
             if turn_id not in self._waiting:
                 return 0
             ahead = self._waiting.index(turn_id)
-        return ahead // self._workers + 1 + int(getattr(self._assistant.llm, "waiting", 0) or 0)
+        return ahead // self._workers + 1 + self._assistant.llm.waiting
 
     def close(self) -> None:
         """Stop the workers once the questions already queued are answered."""

@@ -87,7 +87,9 @@ def run_ingest(args: argparse.Namespace, settings: Settings) -> int:
     """`baken ingest PATH…`."""
     from baken.wiring import build_index
 
-    return ingest_paths(build_index(settings), args.paths, args.quiet)
+    index = build_index(settings)
+    index.recover()
+    return ingest_paths(index, args.paths, args.quiet)
 
 
 def _registry_index(settings: Settings):
@@ -95,7 +97,9 @@ def _registry_index(settings: Settings):
     from baken.wiring import build_index
     from ingestion.embedder import FakeEmbedder
 
-    return build_index(settings, embedder=FakeEmbedder())
+    index = build_index(settings, embedder=FakeEmbedder())
+    index.recover()  # it deletes: finish what a killed process left half-way first
+    return index
 
 
 def run_list(args: argparse.Namespace, settings: Settings) -> int:

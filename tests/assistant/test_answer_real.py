@@ -33,6 +33,13 @@ class WatchedLLM:
     def count_tokens(self, text: str) -> int:
         return self._llm.count_tokens(text)
 
+    @property
+    def waiting(self) -> int:
+        return self._llm.waiting
+
+    def check(self) -> str:
+        return self._llm.check()
+
 
 def _settings(data_dir: Path, models_dir: Path, mode: str, tmp_path: Path) -> Settings:
     return Settings(data_dir=data_dir, models_dir=models_dir, answer={"mode": mode},

@@ -23,8 +23,10 @@ PARKING = "# Parkeren\n\nEen parkeervergunning kost veertig euro per jaar.\n"
 def _open(tmp_path: Path, store=None) -> Index:
     """An index over tmp_path; a Chroma store is reopened from disk each time, as at a restart."""
     store = store if store is not None else FakeStore()
-    return Index(FakeEmbedder(), store, Registry(tmp_path / "index" / "documents.sqlite3"), tmp_path / "documents",
-                 IngestionSettings(), retrieval=RetrievalSettings(min_score=0.1))
+    index = Index(FakeEmbedder(), store, Registry(tmp_path / "index" / "documents.sqlite3"), tmp_path / "documents",
+                  IngestionSettings(), retrieval=RetrievalSettings(min_score=0.1))
+    index.recover()  # what `baken serve` and `baken ingest` do at start
+    return index
 
 
 def _lexical(tmp_path: Path) -> LexicalIndex:

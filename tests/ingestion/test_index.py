@@ -19,8 +19,11 @@ from tests.paths import REPO
 
 
 def make_index(tmp_path: Path, store=None, **settings) -> Index:
-    return Index(FakeEmbedder(), store or FakeStore(), Registry(tmp_path / "registry.sqlite3"), tmp_path / "files",
-                 IngestionSettings(**settings))
+    """An index opened for writing, as `baken serve` and `baken ingest` open it: recovered first."""
+    index = Index(FakeEmbedder(), store or FakeStore(), Registry(tmp_path / "registry.sqlite3"), tmp_path / "files",
+                  IngestionSettings(**settings))
+    index.recover()
+    return index
 
 
 def write(path: Path, text: str) -> Path:
@@ -126,6 +129,7 @@ def test_process_killed_mid_ingest_leaves_no_half_indexed_document(tmp_path: Pat
     assert store.count() > 0 and [r.status for r in registry.list(None)] == ["indexing"]
 
     index = Index(FakeEmbedder(), store, registry, tmp_path / "files", IngestionSettings(chunk_tokens=40))
+    index.recover()  # the next start
     assert store.count() == 0 and registry.list(None) == []
     assert index.ingest_file(document).status == "new"
 

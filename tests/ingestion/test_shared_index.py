@@ -27,9 +27,11 @@ GROFVUIL_NEW = "# Grofvuil\n\nGrofvuil wordt voortaan op vrijdag opgehaald.\n"
 def host(name: str, root: Path, database: Database, store: VectorStore) -> Index:
     """One host's index: its own data directory, the shared database and store."""
     data = root / name
-    return Index(FakeEmbedder(), store, Registry(database, host=name),
-                 DatabaseOriginals(database, data / "documents"), IngestionSettings(),
-                 lexical=LexicalIndex(data / "index" / "lexical"))
+    index = Index(FakeEmbedder(), store, Registry(database, host=name),
+                  DatabaseOriginals(database, data / "documents"), IngestionSettings(),
+                  lexical=LexicalIndex(data / "index" / "lexical"))
+    index.recover()  # what `baken serve` does at start
+    return index
 
 
 def lexical_titles(index: Index, query: str) -> list[str]:

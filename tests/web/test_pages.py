@@ -127,7 +127,7 @@ def test_metrics_count_requests_by_route_template_and_ingestion(tmp_path) -> Non
     from web.app import create_app
 
     services = fake_services(tmp_path)
-    services.extras["metrics"] = Metrics()
+    services.metrics = Metrics()
     client = TestClient(create_app(Settings(data_dir=tmp_path), services), base_url=BASE_URL)
     client.get("/chat/turns/abc/stream")
     text = client.get("/metrics").text

@@ -277,18 +277,11 @@ def feedback(request: Request[Any, Any, Any], turn_id: FromPath[str], data: Form
 
 
 def _redacted(context: Any, text: str) -> str:
-    """Free text for the audit log with personal data replaced, by the assistant's own redactor.
-
-    The Assistant does not expose its redactor yet, hence the private attribute; without one the text
-    is kept out of the log altogether (fail closed).
-    """
+    """Free text for the audit log with personal data replaced, by the assistant's own redactor."""
     if not text:
         return text
     assistant = context.services.assistant
-    redactor = getattr(assistant, "redactor", None)
-    if redactor is None:
-        return ""
-    return str(redactor.redact(text, assistant.new_conversation().vault).text)
+    return str(assistant.redactor.redact(text, assistant.new_conversation().vault).text)
 
 
 def _turn_seq(audit: Any, turn: StoredTurn) -> int:

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from litestar import Request, get
 from litestar.response import Response
@@ -13,21 +14,27 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 
 from web.context import ctx
 
+if TYPE_CHECKING:
+    from baken.database import Database
+    from baken.wiring import Services
+
 logger = logging.getLogger(__name__)
 
 
-def _checks(services: Any, database: Any = None) -> dict[str, str]:
-    """Each backend's state: "ok", or the error's type (never its text: it may hold a URL with a secret)."""
-    probes = {
-        "llm": getattr(services.assistant.llm, "check", None),
+def _checks(services: Services, database: Database | None = None) -> dict[str, str]:
+    """Each backend's state: "ok", "absent" (no audit log or shared database wired in), or the error's type
+    (never its text: it may hold a URL with a secret)."""
+    audit = services.audit
+    probes: dict[str, Callable[[], object] | None] = {
+        "llm": services.assistant.llm.check,
         "index": services.index.check,
-        "audit": getattr(getattr(services.audit, "store", None), "last", None),
-        "database": getattr(database, "ping", None),
+        "audit": audit.store.last if audit is not None else None,
+        "database": database.ping if database is not None else None,
     }
     results = {}
     for name, probe in probes.items():
         if probe is None:
-            results[name] = "ok" if name not in ("audit", "database") else "absent"
+            results[name] = "absent"
             continue
         try:
             probe()
@@ -51,7 +58,7 @@ def readyz(request: Request[Any, Any, Any]) -> Response[dict[str, Any]]:
 @get("/metrics", sync_to_thread=False)
 def metrics(request: Request[Any, Any, Any]) -> Response[bytes]:
     """Prometheus text format: turns, latency, tokens per second, queue depth, requests, ingestion."""
-    found = ctx(request).services.extras.get("metrics")
+    found = ctx(request).services.metrics
     if found is None:
         return Response(b"", status_code=404, media_type="text/plain")
     body, content_type = found.render()
