@@ -115,3 +115,12 @@ def test_run_all_summarises_whatever_results_exist() -> None:
                                           "numpy_exact_ms": {"median": 10.0}}}}
     rows = run_all.summarise({"retrieval": retrieval_out, "chat": None})
     assert rows[0][0] == "retrieval" and rows[0][-1] is True
+
+
+@pytest.mark.slow  # starts a real `baken serve`
+def test_gateway_times_direct_and_gateway_calls_and_their_ratio(tmp_path: Path) -> None:
+    from bench import gateway
+
+    out = gateway.run(rounds=1, words=3, delay_ms=1, data_dir=tmp_path)
+    assert out["direct"]["n"] == out["gateway_stream"]["n"] == out["baken_turn"]["n"] == 1
+    assert out["ratio_stream"] > 0 and "met_plain" in out
