@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from assistant.citations import cited_numbers
+from assistant.citations import CITATION, cited_numbers
 from assistant.sentences import split_units
 from assistant.terms import Bag, Terms, cosine, has_placeholder, plain
 
@@ -26,7 +26,7 @@ Embed = Callable[[Sequence[str]], list[list[float]]]
 MIN_SUPPORT = 0.7
 MIN_SIMILARITY = 0.8
 MIN_WORDS = 2  # a "sentence" with fewer content words and no number ("Zie hieronder.") is left out
-_CITATIONS = re.compile(r"\s*\[\s*(?:bron|source)?\s*\d+(?:\s*(?:[,;]|en|and)\s*\d+)*\s*\]", re.IGNORECASE)
+_CITATIONS = re.compile(r"\s*" + CITATION.pattern, CITATION.flags)  # a citation with the space before it
 
 
 @dataclass(frozen=True)

@@ -16,11 +16,10 @@ from typing import Any
 
 from assistant.audit import AuditLog
 from assistant.turn import Actor, TurnResult
+from guardrails.redactor import manifest
 
 
-def redaction_manifest(findings: list[Any]) -> list[dict[str, Any]]:
-    """Type, position and placeholder of each finding; never the value."""
-    return [{"type": f.type, "start": f.start, "end": f.end, "placeholder": f.placeholder} for f in findings]
+redaction_manifest = manifest  # the one manifest (guardrails): type, position and placeholder, never the value
 
 
 def _sources(result: TurnResult, *, with_cited: bool) -> list[dict[str, Any]]:

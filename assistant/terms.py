@@ -11,6 +11,8 @@ import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
+from assistant.citations import CITATION
+
 Weigh = Callable[[Iterable[str]], dict[str, float]]
 COMPOUND_MIN = 5  # the shortest word that counts as a part of a compound
 PREFIX_SHARE = 0.75  # "bewaard" ~ "bewaartermijn": a shared prefix of this share of the asked word
@@ -19,7 +21,6 @@ MODIFIER = 0.5  # the weight of a match on a compound's modifier rather than its
 HEAD_MIN = 8  # "chatgeschiedenis" ~ "gespreksgeschiedenis": the shortest shared head that counts (not "-ligheid")
 _WORD = re.compile(r"[^\W_]+")
 _PLACEHOLDER = re.compile(r"\[[A-Z][A-Z_]*_\d+\]")
-_CITATION = re.compile(r"\[\s*(?:bron|source)?\s*\d+(?:\s*(?:[,;]|en|and)\s*\d+)*\s*\]", re.IGNORECASE)
 _NUMBER = re.compile(r"\d+(?:[.,:]\d+)*")
 NUMBER_WORDS = {
     "twee": "2", "drie": "3", "vier": "4", "vijf": "5", "zes": "6", "zeven": "7", "acht": "8", "negen": "9",
@@ -47,7 +48,7 @@ def normalise(text: str) -> str:
 
 def plain(text: str) -> str:
     """The text without citations ([1], [1, 2]) and placeholders ([PERSOON_1]), for word and number counts."""
-    return _PLACEHOLDER.sub(" ", _CITATION.sub(" ", text))
+    return _PLACEHOLDER.sub(" ", CITATION.sub(" ", text))
 
 
 def has_placeholder(text: str) -> bool:
