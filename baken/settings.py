@@ -73,6 +73,15 @@ class IngestionSettings(BaseModel):
     max_zip_ratio: int = Field(
         100, ge=2, description="Highest compression ratio of a ZIP member over 1 MB (a bomb's is 1000 or more).")
     max_zip_members: int = Field(10_000, ge=1, description="Most members in a ZIP container.")
+    max_sheet_rows: int = Field(
+        100_000, ge=1, description="Most filled rows per spreadsheet sheet (XLSX, ODS, CSV); a sheet with more is"
+                                   " refused. Reading also stops after 1,000 empty rows in a row.")
+    ocr: bool = Field(True, description="Read scanned PDF pages (an image, no text) with Tesseract (Dutch data).")
+    ocr_max_pages: int = Field(
+        20, ge=1, description="Most scanned pages per PDF read with OCR; a scan with more is refused. Each page"
+                              " takes seconds: keep PARSE_SECONDS above pages × seconds per page.")
+    max_attachment_mb: int = Field(
+        20, ge=1, description="Largest e-mail attachment read as part of its message; a larger one is named only.")
 
 
 class RetrievalSettings(BaseModel):

@@ -27,6 +27,7 @@ from typing import IO, TYPE_CHECKING, Any, Protocol
 from baken.errors import DocumentError, UnsupportedDocument
 from ingestion.archive import MB, ZipLimits
 from ingestion.document import ParsedDocument, Section
+from ingestion.formats.limits import FormatLimits
 from ingestion.parsers import ParseLimits, load_libraries, parse
 
 if TYPE_CHECKING:  # the worker process does not import the settings (pydantic): it starts faster
@@ -62,6 +63,12 @@ class SandboxLimits:
     memory_mb: int = 1024
     max_text_mb: int = 50
     zip: ZipLimits = field(default_factory=ZipLimits)
+    formats: FormatLimits = field(default_factory=FormatLimits)
+
+    @property
+    def parse_limits(self) -> ParseLimits:
+        """What the parsers are given."""
+        return ParseLimits(self.zip, self.formats)
 
     def record(self) -> dict[str, Any]:
         """The limits as JSON for the worker's command line."""
@@ -70,7 +77,7 @@ class SandboxLimits:
     @classmethod
     def from_record(cls, record: dict[str, Any]) -> SandboxLimits:
         """The limits back from `record`."""
-        return cls(**{**record, "zip": ZipLimits(**record["zip"])})
+        return cls(**{**record, "zip": ZipLimits(**record["zip"]), "formats": FormatLimits(**record["formats"])})
 
     @classmethod
     def from_settings(cls, settings: IngestionSettings) -> SandboxLimits:
@@ -78,7 +85,10 @@ class SandboxLimits:
         return cls(seconds=settings.parse_seconds, cpu_seconds=settings.parse_cpu_seconds,
                    memory_mb=settings.parse_memory_mb, max_text_mb=settings.max_text_mb,
                    zip=ZipLimits(max_unpacked_bytes=settings.max_unpacked_mb * MB,
-                                 max_ratio=settings.max_zip_ratio, max_members=settings.max_zip_members))
+                                 max_ratio=settings.max_zip_ratio, max_members=settings.max_zip_members),
+                   formats=FormatLimits(max_sheet_rows=settings.max_sheet_rows, ocr=settings.ocr,
+                                        ocr_max_pages=settings.ocr_max_pages,
+                                        max_attachment_mb=settings.max_attachment_mb))
 
 
 class InProcessParser:
@@ -90,7 +100,7 @@ class InProcessParser:
 
     def parse(self, data: bytes, name: str) -> ParsedDocument:
         """Parse one file here."""
-        document = parse(data, name, ParseLimits(self._limits.zip))
+        document = parse(data, name, self._limits.parse_limits)
         _check_text(document, self._limits)
         return document
 
@@ -282,7 +292,7 @@ def _allow_cpu(seconds: int) -> None:
 
 def _parse_one(data: bytes, name: str, limits: SandboxLimits) -> dict[str, Any]:
     try:
-        document = parse(data, name, ParseLimits(limits.zip))
+        document = parse(data, name, limits.parse_limits)
         _check_text(document, limits)
     except UnsupportedDocument as exc:
         return {"error": str(exc), "unsupported": True}

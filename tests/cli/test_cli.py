@@ -27,17 +27,17 @@ def test_ingest_reports_each_bad_file_on_one_line_and_continues(env: Path, tmp_p
     folder = tmp_path / "batch"
     folder.mkdir()
     shutil.copy(CORPUS / "algoritmekader" / "onderwerpen_duurzaamheid.md", folder)
-    shutil.copy(CORPUS / "documenten" / "AI-verordening_Impact_Analyse.xlsx", folder)
+    (folder / "oud.xls").write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(1024))
     (folder / "leeg.txt").write_bytes(b"")
     (folder / "kapot.pdf").write_bytes(b"%PDF-1.5 broken")
-    (folder / "latin1.txt").write_bytes(b"caf\xe9")
+    (folder / "binair.txt").write_bytes(bytes(range(256)) * 8)
 
     assert main(["ingest", "--quiet", str(folder)]) == 1
     out, err = capsys.readouterr()
     errors = [line for line in err.splitlines() if line.startswith("baken: ")]
     assert len(errors) == 4
-    for name, reason in [("AI-verordening_Impact_Analyse.xlsx", "XLSX"), ("leeg.txt", "leeg"),
-                         ("kapot.pdf", "beschadigde PDF"), ("latin1.txt", "UTF-8")]:
+    for name, reason in [("oud.xls", "oud Office-formaat"), ("leeg.txt", "leeg"),
+                         ("kapot.pdf", "beschadigde PDF"), ("binair.txt", "binaire inhoud")]:
         assert any(name in line and reason in line for line in errors), (name, errors)
     assert "1 documents indexed (1 new, 0 replaced), 0 unchanged, 4 failed" in out and " s\n" in out
 
@@ -45,8 +45,8 @@ def test_ingest_reports_each_bad_file_on_one_line_and_continues(env: Path, tmp_p
     listed = json.loads(capsys.readouterr().out)
     assert [d["name"] for d in listed] == ["onderwerpen_duurzaamheid.md"]
 
-    (folder / "leeg.txt").unlink(), (folder / "kapot.pdf").unlink(), (folder / "latin1.txt").unlink()
-    (folder / "AI-verordening_Impact_Analyse.xlsx").unlink()
+    (folder / "leeg.txt").unlink(), (folder / "kapot.pdf").unlink(), (folder / "binair.txt").unlink()
+    (folder / "oud.xls").unlink()
     assert main(["ingest", "--quiet", str(folder)]) == 0
     assert "0 documents indexed (0 new, 0 replaced), 1 unchanged, 0 failed; 0 chunks" in capsys.readouterr().out
 

@@ -6,6 +6,7 @@ linear parsers read in milliseconds.
 
 from __future__ import annotations
 
+import codecs
 import io
 import zipfile
 import zlib
@@ -197,10 +198,10 @@ FILES = [
     Hostile("lachen.docx", "beschadigd DOCX-bestand", laughs_docx),
     Hostile("veel-regels.md", "het verwerken vraagt meer dan 256 MB geheugen", many_lines),
     Hostile("veel-tekst.html", "het bestand bevat meer dan 5 MB tekst", much_text),
-    Hostile("latin1.txt", "geen geldige UTF-8-tekst", lambda: "Caf\u00e9 op het plein".encode("latin-1")),
-    Hostile("utf16.txt", "binaire inhoud", lambda: "Tekst".encode("utf-16")),
-    Hostile("surrogaat.md", "geen geldige UTF-8-tekst", lambda: b"# Kop\n\n\xed\xa0\x80 tekst"),
-    Hostile("afgekapt-utf8.txt", "geen geldige UTF-8-tekst", lambda: "Tekst met \u20ac".encode()[:-1]),
+    Hostile("binair.txt", "binaire inhoud in een tekstbestand", lambda: bytes(range(256)) * 8),
+    Hostile("kapotte-bom.md", "de bytevolgordemarkering klopt niet met de inhoud",
+            lambda: codecs.BOM_UTF16_LE + "# Kop".encode("utf-16-le") + b"\x00\xd8"),
+    Hostile("leeg-utf16.txt", "geen tekst gevonden", lambda: codecs.BOM_UTF16_LE + " \n".encode("utf-16-le")),
 ]
 SLOW = Hostile("traag.pdf", "", lambda: text_pdf(20_000))  # seconds of CPU: the CPU or wall-clock limit stops it
 # Files that look hostile but are fine: indexed, in milliseconds of parsing.
@@ -210,6 +211,11 @@ ACCEPTED = [
     Hostile("pathologisch.html", "", lambda: pathological_html(200_000)),
     Hostile("genest.html", "", nested_html),
     Hostile("Jan de Vries bezwaar.md", "", lambda: b"# Bezwaar\n\nBezwaar tegen de parkeervergunning."),
+    # Text in other encodings than UTF-8 is read (ingestion.formats.encoding), damaged UTF-8 too.
+    Hostile("latin1.txt", "", lambda: "Caf\u00e9 op het plein".encode("latin-1")),
+    Hostile("utf16.txt", "", lambda: "Tekst".encode("utf-16")),
+    Hostile("surrogaat.md", "", lambda: b"# Kop\n\n\xed\xa0\x80 tekst"),
+    Hostile("afgekapt-utf8.txt", "", lambda: "Tekst met \u20ac".encode()[:-1]),
 ]
 
 

@@ -35,7 +35,7 @@ LIMITS = {"BAKEN_INGESTION__MAX_UNPACKED_MB": "50", "BAKEN_INGESTION__PARSE_MEMO
           "BAKEN_INGESTION__MAX_TEXT_MB": "5"}
 PASSWORD = "vijandige-bestanden-wachtwoord"
 CITIZEN = "Vries"  # of "Jan de Vries bezwaar.md"
-ESCAPE_NAME = "rood\x1b[31m.txt"  # a terminal escape in a file name: refused (latin-1), printed harmlessly
+ESCAPE_NAME = "rood\x1b[31m.txt"  # a terminal escape in a file name: refused (binary), printed harmlessly
 HEALTH_SECONDS = 1.0
 RSS_GROWTH_MB = 500
 
@@ -53,7 +53,7 @@ def _baken(env: dict[str, str], *args: str, timeout: float = 600) -> subprocess.
 def hostile_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("hostile") / "bestanden"
     write_all(folder, [*FILES, SLOW, *ACCEPTED])
-    (folder / ESCAPE_NAME).write_bytes("caf\u00e9".encode("latin-1"))
+    (folder / ESCAPE_NAME).write_bytes(bytes(range(256)) * 8)
     return folder
 
 
@@ -74,7 +74,7 @@ def test_baken_ingest_refuses_each_hostile_file_with_its_dutch_reason(hostile_di
     seconds = time.monotonic() - started
     errors = [line for line in result.stderr.splitlines() if line.startswith("baken: ")]
     expected = [*FILES, Hostile(SLOW.name, "verwerken kostte meer dan 2 s rekentijd", SLOW.make),
-                Hostile("rood?[31m.txt", "geen geldige UTF-8-tekst", bytes)]
+                Hostile("rood?[31m.txt", "binaire inhoud", bytes)]
     for hostile in expected:
         assert any(f"/{hostile.name}: " in line and hostile.reason in line for line in errors), (hostile, errors)
     assert len(errors) == len(expected) and "\x1b" not in result.stderr
@@ -178,8 +178,8 @@ def test_web_upload_refuses_each_hostile_file_while_the_server_stays_responsive(
     csrf = _log_in(client)
     expected = {h.name: h.reason for h in FILES} | {SLOW.name: "verwerken duurde langer dan 5 s"}
     # Hostile names for files that are refused anyway: a path out of the upload directory, control characters.
-    renamed = {"../../etc/passwd.txt": "latin1.txt", "a\x00b\n\r\x1b[31m.md": "surrogaat.md",
-               "x" * 300 + ".txt": "afgekapt-utf8.txt"}
+    renamed = {"../../etc/passwd.txt": "binair.txt", "a\x00b\n\r\x1b[31m.md": "kapotte-bom.md",
+               "x" * 300 + ".txt": "leeg-utf16.txt"}
     uploads = {name: name for name in [*expected, *(h.name for h in ACCEPTED)] if name not in renamed.values()}
     uploads |= renamed
     watch = Watch(url, process.pid)

@@ -1,0 +1,1 @@
+"""Parsers of the formats beyond PDF, DOCX, HTML, Markdown and text: one module per library (STYLE.md)."""

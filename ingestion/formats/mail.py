@@ -1,0 +1,103 @@
+"""E-mail (EML, RFC 5322) with the standard library: the headers (subject, sender, recipients, date) lead the
+message and head its sections, the body is the plain-text part (else the HTML part, through the HTML parser),
+and attachments of a readable format are parsed as part of the message, each under "Bijlage: name".
+
+Bounded: attachments larger than ``max_attachment_mb`` are named but not read, at most ``max_attachments``
+are read per message (nested ones included), and a message inside a message inside … stops at
+``max_mail_depth`` (an e-mail loop of attachments in attachments).
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+from collections.abc import Callable
+from dataclasses import replace
+from email.message import EmailMessage
+from email.utils import parsedate_to_datetime
+
+from baken.errors import DocumentError
+from ingestion.document import ParsedDocument, Section
+from ingestion.formats.limits import FormatLimits
+
+# (bytes, name, depth) -> the parsed attachment; DocumentError when it cannot be read.
+ParseAttachment = Callable[[bytes, str, int], ParsedDocument]
+HEADERS = (("subject", "Onderwerp"), ("from", "Van"), ("to", "Aan"), ("cc", "Cc"), ("date", "Datum"))
+
+
+def looks_like_mail(data: bytes) -> bool:
+    """Whether the first lines are RFC 5322 headers (a From: or Received: among them)."""
+    head = data[:4096].replace(b"\r\n", b"\n").split(b"\n\n", 1)[0].lower()
+    names = {line.split(b":", 1)[0] for line in head.split(b"\n") if b":" in line and not line[:1].isspace()}
+    return bool(names & {b"from", b"received", b"message-id"}) and bool(names & {b"subject", b"date", b"to"})
+
+
+def parse_eml(data: bytes, name: str, title: str, limits: FormatLimits, parse_attachment: ParseAttachment,
+              depth: int = 0, budget: list[int] | None = None) -> ParsedDocument:
+    """An e-mail's headers, body and readable attachments; ``budget`` counts attachments left to read."""
+    budget = budget if budget is not None else [limits.max_attachments]
+    try:
+        message = email.message_from_bytes(data, policy=email.policy.default)
+        assert isinstance(message, EmailMessage)
+        subject = " ".join(str(message.get("subject", "")).split()) or title
+        heading = _heading(subject, message)
+        header_lines = [f"{label}: {' '.join(str(message[key]).split())}" for key, label in HEADERS
+                        if message.get(key)]
+        body = message.get_body(preferencelist=("plain", "html"))
+        sections = [Section(text="\n".join(header_lines), heading=(heading,))]
+        if body is not None:
+            sections += _body(body, heading, parse_attachment, depth)
+        notes: list[str] = []
+        for part in message.iter_attachments():
+            sections += _attachment(part, heading, limits, parse_attachment, depth, budget, notes)
+    except (LookupError, ValueError, TypeError, AttributeError, IndexError, AssertionError) as exc:
+        raise DocumentError(f"beschadigd e-mailbericht ({type(exc).__name__})") from None
+    if notes:
+        sections.append(Section(text="\n".join(notes), heading=(heading, "Bijlagen niet gelezen")))
+    return ParsedDocument(title=subject, kind="eml", sections=sections)
+
+
+def _heading(subject: str, message: EmailMessage) -> str:
+    """The message's subject and date, as a citation shows them."""
+    try:
+        sent = parsedate_to_datetime(str(message["date"])).strftime("%Y-%m-%d %H:%M") if message["date"] else ""
+    except (TypeError, ValueError):
+        sent = ""
+    return f"{subject} ({sent})" if sent else subject
+
+
+def _body(body: EmailMessage, heading: str, parse_attachment: ParseAttachment, depth: int) -> list[Section]:
+    text = body.get_content()
+    if body.get_content_subtype() == "html":
+        document = parse_attachment(text.encode("utf-8"), "bericht.html", depth + 1)
+        return [replace(s, heading=(heading, *s.heading)) for s in document.sections]
+    return [Section(text=text.strip(), heading=(heading,))] if text.strip() else []
+
+
+def _attachment(part: EmailMessage, heading: str, limits: FormatLimits, parse_attachment: ParseAttachment,
+                depth: int, budget: list[int], notes: list[str]) -> list[Section]:
+    """A readable attachment's sections under "Bijlage: name"; a note for one that is not read."""
+    name = " ".join((part.get_filename() or "").split())[:200] or f"bijlage.{part.get_content_subtype()}"
+    if part.get_content_type() == "message/rfc822":
+        inner = part.get_payload(0) if part.is_multipart() else None
+        data = inner.as_bytes() if inner is not None else b""
+        name = name if name.lower().endswith(".eml") else name + ".eml"
+    else:
+        data = part.get_payload(decode=True) or b""
+    label = f"Bijlage: {name}"
+    if depth + 1 > limits.max_mail_depth:
+        notes.append(f"{name}: niet gelezen, berichten zijn meer dan {limits.max_mail_depth} keer in elkaar genest")
+        return []
+    if len(data) > limits.max_attachment_bytes:
+        notes.append(f"{name}: niet gelezen, groter dan {limits.max_attachment_mb} MB")
+        return []
+    if budget[0] <= 0:
+        notes.append(f"{name}: niet gelezen, meer dan {limits.max_attachments} bijlagen")
+        return []
+    budget[0] -= 1
+    try:
+        document = parse_attachment(data, name, depth + 1)
+    except DocumentError as exc:
+        notes.append(f"{name}: niet gelezen, {exc}")
+        return []
+    return [replace(s, heading=(heading, label, *s.heading)) for s in document.sections]

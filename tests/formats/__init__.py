@@ -1,0 +1,1 @@
+"""Tests of the formats in ingestion.formats, with files generated at test time."""
