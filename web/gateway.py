@@ -162,11 +162,12 @@ class Gateway:
                            "authentication_error", "missing_api_key")
         try:
             key = self.keys.authenticate(token.strip())
+            wait = self.keys.take_call(key) if key is not None else 0.0
         except BakenError as exc:
-            raise ApiError(503, "De sleuteldatabase is niet bereikbaar.", "server_error", "unavailable") from exc
+            raise ApiError(503, "De sleuteldatabase is niet bereikbaar.", "server_error", "unavailable",
+                           headers={"Retry-After": "10"}) from exc
         if key is None:
             raise ApiError(401, "Onbekende of ingetrokken API-sleutel.", "authentication_error", "invalid_api_key")
-        wait = self.keys.take_call(key)
         if wait:
             raise ApiError(429, f"Te veel aanvragen met deze sleutel (meer dan {key.rate_per_minute} per minuut).",
                            "rate_limit_error", "rate_limit_exceeded", headers={"Retry-After": str(int(wait + 0.999))})
