@@ -24,8 +24,7 @@ redaction_manifest = manifest  # the one manifest (guardrails): type, position a
 
 def _sources(result: TurnResult, *, with_cited: bool) -> list[dict[str, Any]]:
     """The given sources by id, content hash, chunk and score (whether cited is known after the answer)."""
-    return [{"n": s.n, "doc_id": s.doc_id, "content_hash": s.doc_id, "chunk_id": s.chunk_id, "page": s.page,
-             "score": s.score, **({"cited": s.cited} if with_cited else {})} for s in result.sources]
+    return [s.audit_record(with_cited=with_cited) for s in result.sources]
 
 
 def _request(result: TurnResult, *, with_cited: bool) -> dict[str, Any]:

@@ -6,6 +6,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from assistant.llm import Message
+from ingestion.source import Source
 
 TEMPLATE_VERSION = "2026-11-29.1"
 
@@ -23,15 +24,10 @@ STOP = ("</bron>", "<bron", "</source>", "<source", "\nVraag:", "\nQuestion:", "
 TAGS = {"nl": ("bron", "Bronnen", "Vraag"), "en": ("source", "Sources", "Question")}
 
 
-@dataclass(frozen=True)
-class PromptSource:
-    """One numbered source as the model sees it (text already redacted where that is configured)."""
-
-    n: int
-    title: str
-    page: int | None
-    heading: str
-    text: str
+def PromptSource(n: int, title: str, page: int | None, heading: str, text: str) -> Source:  # noqa: N802
+    """A numbered source as the model sees it (the old constructor: the value is the one `Source`)."""
+    return Source(chunk_id="", doc_id="", document="", title=title, heading=heading, page=page, score=0.0,
+                  text=text, n=n)
 
 
 @dataclass(frozen=True)
@@ -39,11 +35,11 @@ class Prompt:
     """The messages for the model and the sources that made it in after trimming."""
 
     messages: list[Message]
-    sources: list[PromptSource]
+    sources: list[Source]
     tokens: int
 
 
-def build_prompt(question: str, sources: Sequence[PromptSource], history: Sequence[Message], language: str,
+def build_prompt(question: str, sources: Sequence[Source], history: Sequence[Message], language: str,
                  count_tokens: Callable[[str], int], budget: int) -> Prompt:
     """Messages within ``budget`` tokens: sources are dropped from the last, then history from the oldest."""
     language = language if language in SYSTEM else "nl"
@@ -60,7 +56,7 @@ def build_prompt(question: str, sources: Sequence[PromptSource], history: Sequen
             kept_sources = kept_sources[:-1]
 
 
-def _messages(question: str, sources: Sequence[PromptSource], history: Sequence[Message],
+def _messages(question: str, sources: Sequence[Source], history: Sequence[Message],
               language: str) -> list[Message]:
     tag, sources_label, question_label = TAGS[language]
     blocks = [_source_block(s, tag) for s in sources]
@@ -68,7 +64,7 @@ def _messages(question: str, sources: Sequence[PromptSource], history: Sequence[
     return [{"role": "system", "content": SYSTEM[language]}, *history, {"role": "user", "content": user}]
 
 
-def _source_block(source: PromptSource, tag: str) -> str:
+def _source_block(source: Source, tag: str) -> str:
     where = source.title + (f" — {source.heading}" if source.heading and source.heading != source.title else "")
     if source.page:
         where += f", p. {source.page}"

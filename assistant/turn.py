@@ -16,20 +16,21 @@ import time
 import uuid
 from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass, field, replace
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol, get_args
 
 from assistant.check import CheckedSentence, Checker, present, with_citation
 from assistant.citations import ground
 from assistant.evidence import Evidence, answer_signal, select_evidence
 from assistant.llm import LLM, GenerationParams, Message
-from assistant.prompt import STOP, TEMPLATE_VERSION, PromptSource, build_prompt
+from assistant.prompt import STOP, TEMPLATE_VERSION, PromptSource, build_prompt  # noqa: F401 (re-export)
 from assistant.questions import is_follow_up, standalone_query
 from assistant.terms import Terms
 from baken.errors import BakenError, UserError
 from baken.settings import Settings
-from ingestion.index import Hit, Index
+from ingestion.index import Hit, Index  # noqa: F401 (Hit: re-export)
 from ingestion.language import detect_language
 from ingestion.lexical import Tokenizer
+from ingestion.source import Source
 
 logger = logging.getLogger(__name__)
 MAX_QUESTION_CHARS = 4000
@@ -102,26 +103,15 @@ class Conversation:
     history: list[Message] = field(default_factory=list)
 
 
-@dataclass(frozen=True)
-class SourceRef:
-    """A source given to the model, numbered as the answer cites it."""
-
-    n: int
-    doc_id: str
-    chunk_id: str
-    document: str
-    title: str
-    page: int | None
-    heading: str
-    score: float
-    text: str
-    cited: bool
+SourceRef = Source  # the old name of a numbered source, kept importable
+Outcome = Literal["answered", "no_source", "error"]
+OUTCOMES: tuple[Outcome, ...] = get_args(Outcome)
 
 
 @dataclass(frozen=True)
 class EvidenceRef:
     """A sentence of source ``n`` shown as evidence: as the user reads it, as the model and the log saw it
-    (redacted), and where it lies in the source's text (``SourceRef.text[start:end]``; -1 when not found)."""
+    (redacted), and where it lies in the source's text (``Source.text[start:end]``; -1 when not found)."""
 
     n: int
     text: str
@@ -131,7 +121,7 @@ class EvidenceRef:
     score: float
     coverage: float
 
-    def record(self, source: SourceRef | None) -> dict[str, Any]:
+    def record(self, source: Source | None) -> dict[str, Any]:
         """The evidence for `ask --json`, the web history and the template."""
         return {"n": self.n, "text": self.text, "start": self.start, "end": self.end, "score": self.score,
                 "document": source.document if source else "", "title": source.title if source else "",
@@ -164,8 +154,8 @@ class TurnResult:
     redacted_question: str
     answer: str
     redacted_answer: str
-    sources: list[SourceRef]
-    outcome: str  # answered | no_source | error
+    sources: list[Source]  # numbered as the answer cites them, with the text the user may read
+    outcome: Outcome
     language: str
     model: str
     model_sha256: str | None
@@ -320,7 +310,7 @@ class Assistant:
         found = self.index.retrieve(result.query, max(retrieval.top_k, EVIDENCE_POOL))
         clock.lap("retrieve")
         redacted = [self._source_text(h, vault) for h in found.hits]
-        pool = [PromptSource(n, h.title, h.page, h.heading, text)
+        pool = [replace(h, n=n, text=text)  # numbered, with the text the model may see
                 for n, (h, (text, _)) in enumerate(zip(found.hits, redacted), start=1)]
         clock.lap("redact_sources")
         evidence = select_evidence(result.query, [(s.n, s.text, f"{s.title}\n{s.heading}", h.cosine)
@@ -419,7 +409,7 @@ class Assistant:
         if on_token and result.answer:
             on_token(result.answer)
 
-    def _shown(self, evidence: Evidence, hits: list[Hit], vault: Any) -> EvidenceRef:
+    def _shown(self, evidence: Evidence, hits: list[Source], vault: Any) -> EvidenceRef:
         """Evidence as the user reads it, located in the source's own text for highlighting."""
         text = self._restore(evidence.text, vault)
         source = hits[evidence.n - 1].text
@@ -430,7 +420,7 @@ class Assistant:
     def _restore(self, text: str, vault: Any) -> str:
         return "".join(self._redactor.restore_stream(iter([text]), vault)) if text else text
 
-    def _source_text(self, hit: Hit, vault: Any) -> tuple[str, list[Any]]:
+    def _source_text(self, hit: Source, vault: Any) -> tuple[str, list[Any]]:
         """A chunk's text as the model may see it, and what was redacted from it."""
         if not self._redact_sources:
             return hit.text, []
@@ -443,11 +433,10 @@ def _last_question(history: list[Message]) -> str | None:
     return next((m["content"] for m in reversed(history) if m["role"] == "user"), None)
 
 
-def _given_sources(given: Iterable[PromptSource], hits: Iterable[Hit],
-                   cited: Collection[int]) -> list[SourceRef]:
-    """The sources the prompt kept, with their hits, marked as cited or not."""
-    return [SourceRef(s.n, h.doc_id, h.chunk_id, h.source, h.title, h.page, h.heading, h.score, h.text,
-                      s.n in cited) for s, h in zip(given, hits)]
+def _given_sources(given: Iterable[Source], hits: Iterable[Source], cited: Collection[int]) -> list[Source]:
+    """The sources the prompt kept, numbered as the prompt has them, with their hits' own (unredacted) text,
+    marked as cited or not."""
+    return [replace(h, n=s.n, cited=s.n in cited) for s, h in zip(given, hits)]
 
 
 def _repeats_a_line(text: str) -> bool:

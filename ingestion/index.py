@@ -37,6 +37,7 @@ from ingestion.files import DirectoryOriginals, Originals
 from ingestion.lexical import LexicalHit, LexicalIndex, lexical_text
 from ingestion.registry import DocumentRecord, Registry, now
 from ingestion.sandbox import InProcessParser, Parser, SandboxLimits
+from ingestion.source import Source
 from ingestion.store import StoredHit, VectorStore
 
 logger = logging.getLogger(__name__)
@@ -48,6 +49,7 @@ Progress = Callable[[int, int], None]
 CALIBRATED: dict[str, tuple[float, float]] = {"all-minilm-l6-v2": (0.71, 0.40)}
 UNCALIBRATED = (0.25, 0.5)
 COVERAGE_HITS = 5  # lexical hits whose coverage counts
+Hit = Source  # the old name of a search result, kept importable
 
 
 @dataclass(frozen=True)
@@ -78,33 +80,13 @@ class _Prepared:
 class Retrieval:
     """What a search found: the chunks, and the question's best dense cosine and best lexical coverage."""
 
-    hits: list[Hit]
+    hits: list[Source]
     cosine: float
     coverage: float
 
     def relevant(self, min_score: float, min_coverage: float) -> bool:
         """True when either signal reaches its threshold (the question has a source)."""
         return self.cosine >= min_score or self.coverage >= min_coverage
-
-
-@dataclass(frozen=True)
-class Hit:
-    """A retrieved chunk with its document and score; higher is better.
-
-    ``score`` depends on the search mode: dense, the cosine similarity (-1..1); lexical, the BM25 score
-    (0..); hybrid, the fused reciprocal-rank score scaled so that 1.0 means first in both retrievers.
-    ``cosine`` is the chunk's cosine similarity to the question when the dense retriever proposed it.
-    """
-
-    chunk_id: str
-    doc_id: str
-    source: str
-    title: str
-    heading: str
-    page: int | None
-    score: float
-    text: str
-    cosine: float | None = None
 
 
 class Index:
@@ -158,7 +140,7 @@ class Index:
         """Chunks in the vector store."""
         return self._store.count()
 
-    def search(self, query: str, k: int, min_score: float | None = None, mode: str | None = None) -> list[Hit]:
+    def search(self, query: str, k: int, min_score: float | None = None, mode: str | None = None) -> list[Source]:
         """The ``k`` best chunks of ready documents, or none when the question is not relevant enough.
 
         ``min_score`` is a cosine similarity. Dense mode keeps the chunks that reach it. Hybrid mode asks
@@ -214,7 +196,7 @@ class Index:
         found = self.retrieve(query, COVERAGE_HITS, "hybrid")
         return found.cosine, found.coverage
 
-    def _fuse(self, dense: list[StoredHit], lexical: list[str], k: int) -> list[Hit]:
+    def _fuse(self, dense: list[StoredHit], lexical: list[str], k: int) -> list[Source]:
         """Weighted reciprocal rank fusion, scaled so that first in both lists scores 1.0."""
         rrf, weight = self.retrieval.rrf_k, self.retrieval.lexical_weight
         fused: dict[str, float] = {}
@@ -441,12 +423,12 @@ class Index:
         self._registry.remove(doc_id)
 
 
-def _hit(stored: StoredHit, score: float, cosine: float | None) -> Hit:
+def _hit(stored: StoredHit, score: float, cosine: float | None) -> Source:
     meta = stored.metadata
-    return Hit(chunk_id=stored.id, doc_id=str(meta["doc_id"]), source=str(meta.get("source", "")),
+    return Source(chunk_id=stored.id, doc_id=str(meta["doc_id"]), document=str(meta.get("source", "")),
                title=str(meta.get("title", "")), heading=str(meta.get("heading", "")),
-               page=int(meta.get("page") or 0) or None, score=round(score, 4), text=stored.text,
-               cosine=None if cosine is None else round(cosine, 4))
+                  page=int(meta.get("page") or 0) or None, score=round(score, 4), text=stored.text,
+                  cosine=None if cosine is None else round(cosine, 4))
 
 
 def _coverage(lexical: list[LexicalHit]) -> float:

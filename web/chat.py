@@ -220,6 +220,4 @@ def checked_of(result: TurnResult) -> dict[str, Any] | None:
 
 def sources_of(result: TurnResult) -> list[dict[str, Any]]:
     """The sources of a turn as stored for the user's history and citation links."""
-    return [{"n": s.n, "doc_id": s.doc_id, "chunk_id": s.chunk_id, "document": s.document, "title": s.title,
-             "page": s.page, "heading": s.heading, "score": s.score, "text": s.text, "cited": s.cited}
-            for s in result.sources]
+    return [s.record() for s in result.sources]

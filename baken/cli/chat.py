@@ -51,8 +51,7 @@ def result_json(result) -> dict:
         "withheld": result.withheld,
         "mode": result.mode,
         "follow_up": result.follow_up,
-        "sources": [{"n": s.n, "document": s.document, "title": s.title, "page": s.page, "heading": s.heading,
-                     "score": s.score, "text": s.text, "cited": s.cited} for s in result.sources],
+        "sources": [s.record() for s in result.sources],
         "model": result.model,
         "outcome": result.outcome,
     }
