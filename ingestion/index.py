@@ -1,4 +1,6 @@
-"""The index service: ingest, replace, delete and search documents; keeps registry, store and files in step.
+"""The document library: ingest, replace and delete documents, and `recover()`; keeps registry, store, lexical
+index and files in step. Search is in `ingestion.search`, keeping the lexical index in step across hosts in
+`ingestion.lexical_sync`; `Index` is the one service over all three.
 
 Crash safety: a document is registered as `indexing` before its first chunk is written and published
 (`ready`) only after its last, in one registry transaction that also retires the version it replaces.
@@ -7,17 +9,12 @@ not the constructor), removes whatever a killed process left half-way.
 
 Two indexes hold every chunk: the vector store (dense) and the lexical index (BM25). A document's chunks go
 into both before it is published and leave both before its registry row goes, so a crash between the two
-writes leaves a row that `recover()` finishes. `recover()` also compares the lexical index with the ready
-documents and rebuilds what is missing from the vector store's chunk texts (and drops what is extra), which
-repairs a lost, stale or older-version lexical index.
+writes leaves a row that `recover()` finishes. `recover()` also brings the lexical index in step with the
+ready documents (`LexicalSync.sync`).
 
 Several hosts may share the vector store (a Chroma server), the registry and the originals (PostgreSQL); the
-lexical index stays per host. Every search compares it with the ready documents and catches up: documents
-published elsewhere are loaded or rebuilt, documents deleted elsewhere are dropped (with any local copy of
-their original). While it indexes a document, this process's heartbeat (`Registry.touch`) tells the other
-hosts it is still at work.
-
-Search (`mode`): `dense` (cosine), `lexical` (BM25) or `hybrid` (both, fused by weighted reciprocal rank).
+lexical index stays per host and every search catches up with the others' work first. While it indexes a
+document, this process's heartbeat (`Registry.touch`) tells the other hosts it is still at work.
 """
 
 from __future__ import annotations
@@ -34,22 +31,18 @@ from ingestion.chunker import chunk_document
 from ingestion.document import Chunk, ParsedDocument
 from ingestion.embedder import Embedder
 from ingestion.files import DirectoryOriginals, Originals
-from ingestion.lexical import LexicalHit, LexicalIndex, lexical_text
+from ingestion.lexical import LexicalIndex, lexical_text
+from ingestion.lexical_sync import LexicalSync
 from ingestion.registry import DocumentRecord, Registry, now
 from ingestion.sandbox import InProcessParser, Parser, SandboxLimits
+from ingestion.search import CALIBRATED, COVERAGE_HITS, UNCALIBRATED, Retrieval, Search
 from ingestion.source import Source
-from ingestion.store import StoredHit, VectorStore
+from ingestion.store import VectorStore
 
 logger = logging.getLogger(__name__)
 Progress = Callable[[int, int], None]
-# The "no source" thresholds per embedder, (min cosine, min lexical coverage), calibrated together with the
-# answer path's third signal (the evidence, BAKEN_ANSWER__MIN_EVIDENCE) on bench/answers.jsonl and
-# bench/questions.jsonl over ../shared/corpus and the demo corpus by `python -m bench.eval --answers`, for the
-# fewest errors; settings override them.
-CALIBRATED: dict[str, tuple[float, float]] = {"all-minilm-l6-v2": (0.71, 0.40)}
-UNCALIBRATED = (0.25, 0.5)
-COVERAGE_HITS = 5  # lexical hits whose coverage counts
 Hit = Source  # the old name of a search result, kept importable
+__all__ = ["CALIBRATED", "COVERAGE_HITS", "UNCALIBRATED", "Hit", "Index", "IngestOutcome", "Retrieval", "Source"]
 
 
 @dataclass(frozen=True)
@@ -76,19 +69,6 @@ class _Prepared:
     chunks: list[Chunk]
 
 
-@dataclass(frozen=True)
-class Retrieval:
-    """What a search found: the chunks, and the question's best dense cosine and best lexical coverage."""
-
-    hits: list[Source]
-    cosine: float
-    coverage: float
-
-    def relevant(self, min_score: float, min_coverage: float) -> bool:
-        """True when either signal reaches its threshold (the question has a source)."""
-        return self.cosine >= min_score or self.coverage >= min_coverage
-
-
 class Index:
     """Documents in, chunks searchable; the one owner of registry, vector store and stored originals.
 
@@ -107,7 +87,8 @@ class Index:
         self._settings = settings
         # Default beside the originals (DATA/documents -> DATA/index/lexical) so older wiring still gets one.
         self._lexical = lexical or LexicalIndex(self._originals.directory.parent / "index" / "lexical")
-        self.retrieval = retrieval or RetrievalSettings()
+        self._sync = LexicalSync(registry, store, self._lexical, self._originals)
+        self._search = Search(embedder, store, registry, self._lexical, self._sync, retrieval or RetrievalSettings())
 
     # --- reading ---------------------------------------------------------------------------------------
 
@@ -140,76 +121,37 @@ class Index:
         """Chunks in the vector store."""
         return self._store.count()
 
-    def search(self, query: str, k: int, min_score: float | None = None, mode: str | None = None) -> list[Source]:
-        """The ``k`` best chunks of ready documents, or none when the question is not relevant enough.
+    # --- searching (ingestion/search.py) -----------------------------------------------------------------
 
-        ``min_score`` is a cosine similarity. Dense mode keeps the chunks that reach it. Hybrid mode asks
-        it of the question as a whole: the question has no source unless its best dense chunk reaches it
-        or one of its best BM25 matches covers at least ``min_coverage`` of it (IDF-weighted share of its
-        words); if it has, the fused top ``k`` are returned whatever their own cosine. Lexical mode (for
-        evaluation) ignores it. ``min_score`` None (and the settings) default to the embedder's calibrated
-        thresholds (`CALIBRATED`); ``mode`` defaults to the retrieval setting.
-        """
-        mode = mode or self.retrieval.mode
-        min_score, min_coverage = self.thresholds(min_score)
-        found = self.retrieve(query, k, mode)
-        if mode == "dense":
-            return [h for h in found.hits if h.score >= min_score]
-        if mode == "hybrid" and not found.relevant(min_score, min_coverage):
-            return []
-        return found.hits
+    @property
+    def retrieval(self) -> RetrievalSettings:
+        """The retrieval settings searches use (tests and bench/eval change them in place)."""
+        return self._search.retrieval
+
+    @retrieval.setter
+    def retrieval(self, value: RetrievalSettings) -> None:
+        self._search.retrieval = value
+
+    def search(self, query: str, k: int, min_score: float | None = None, mode: str | None = None) -> list[Source]:
+        """The ``k`` best chunks of ready documents, or none when the question is not relevant enough
+        (`Search.search`)."""
+        return self._search.search(query, k, min_score, mode)
 
     def retrieve(self, query: str, k: int, mode: str | None = None) -> Retrieval:
-        """The ``k`` best chunks of ready documents with the two "has a source" signals, whatever their values
-        (the caller decides with `Retrieval.relevant`, possibly with signals of its own)."""
-        mode = mode or self.retrieval.mode
-        ready = self._registry.ready_ids()
-        self._catch_up_lexical(ready)
-        wanted = max(k, self.retrieval.candidates)
-        dense: list[StoredHit] = []
-        if mode in ("dense", "hybrid"):
-            vector = self.embedder.embed_query(query)
-            dense = [s for s in self._store.query(vector, wanted * 2) if s.metadata.get("doc_id") in ready][:wanted]
-        cosine = dense[0].score if dense else -1.0
-        if mode == "dense":
-            return Retrieval([_hit(s, s.score, s.score) for s in dense][:k], cosine, 0.0)
-        lexical = self._lexical.search(query, wanted, ready)
-        if mode == "lexical":
-            scores = {h.chunk_id: h.score for h in lexical[:k]}
-            hits = sorted((_hit(s, scores[s.id], None) for s in self._store.get(list(scores))), key=lambda h: -h.score)
-            return Retrieval(hits, cosine, _coverage(lexical))
-        return Retrieval(self._fuse(dense, [h.chunk_id for h in lexical], k), cosine, _coverage(lexical))
+        """The ``k`` best chunks with the two "has a source" signals, whatever their values (`Search.retrieve`)."""
+        return self._search.retrieve(query, k, mode)
 
     def word_weights(self, words: Iterable[str]) -> dict[str, float]:
         """The IDF weight of each word in the lexical index (rare words weigh most), for evidence and checks."""
-        return self._lexical.weights(words)
+        return self._search.word_weights(words)
 
     def thresholds(self, min_score: float | None = None) -> tuple[float, float]:
         """The (cosine, coverage) relevance thresholds in force: the argument or settings, else calibrated."""
-        calibrated = CALIBRATED.get(self.embedder.name, UNCALIBRATED)
-        cosine = min_score if min_score is not None else self.retrieval.min_score
-        coverage = self.retrieval.min_coverage
-        return (calibrated[0] if cosine is None else cosine, calibrated[1] if coverage is None else coverage)
+        return self._search.thresholds(min_score)
 
     def relevance(self, query: str) -> tuple[float, float]:
         """The two "has a source" signals of a question: best dense cosine and best lexical coverage."""
-        found = self.retrieve(query, COVERAGE_HITS, "hybrid")
-        return found.cosine, found.coverage
-
-    def _fuse(self, dense: list[StoredHit], lexical: list[str], k: int) -> list[Source]:
-        """Weighted reciprocal rank fusion, scaled so that first in both lists scores 1.0."""
-        rrf, weight = self.retrieval.rrf_k, self.retrieval.lexical_weight
-        fused: dict[str, float] = {}
-        for rank, stored in enumerate(dense, start=1):
-            fused[stored.id] = fused.get(stored.id, 0.0) + 1.0 / (rrf + rank)
-        for rank, chunk_id in enumerate(lexical, start=1):
-            fused[chunk_id] = fused.get(chunk_id, 0.0) + weight / (rrf + rank)
-        best = sorted(fused, key=lambda i: -fused[i])[:k]
-        top = (1.0 + weight) / (rrf + 1)
-        known = {s.id: s for s in dense}
-        missing = {s.id: s for s in self._store.get([i for i in best if i not in known])}
-        return [_hit(known.get(i) or missing[i], fused[i] / top, known[i].score if i in known else None)
-                for i in best if i in known or i in missing]
+        return self._search.relevance(query)
 
     # --- writing ---------------------------------------------------------------------------------------
 
@@ -343,52 +285,9 @@ class Index:
         for record in unfinished:
             logger.warning("removing half-indexed document %s", record.doc_id[:12])
             self._purge(record.doc_id)
-        repaired = self._sync_lexical()
+        repaired = self._sync.sync()
         self._originals.prune({r.stored_path for r in self._registry.list(None) if r.stored_path})
         return len(unfinished) + repaired
-
-    def _catch_up_lexical(self, ready: set[str]) -> None:
-        """Bring the lexical index in step with ``ready`` during search: documents another process or host
-        published are loaded from the lexical directory or rebuilt, those deleted elsewhere are dropped."""
-        held = self._lexical.doc_ids()
-        if held - ready:
-            self._drop_lexical_extras(held - ready, prune=True)
-        missing = ready - held
-        if missing:
-            rebuilt = sorted(missing - self._lexical.load_documents(missing))
-            for doc_id in rebuilt:
-                self._rebuild_lexical(doc_id)
-            if rebuilt:
-                logger.info("lexical index: rebuilt %d documents published elsewhere", len(rebuilt))
-
-    def _drop_lexical_extras(self, extra: set[str], prune: bool = False) -> set[str]:
-        """Drop the lexical entries among ``extra`` whose document is neither ready nor being indexed (read
-        again now: a document may have been published meanwhile); return those dropped."""
-        rows = self._registry.list(None)
-        dropped = extra - {r.doc_id for r in rows if r.status in ("ready", "indexing")}
-        for doc_id in sorted(dropped):
-            logger.info("lexical index: dropping %s, which is not a ready document", doc_id[:12])
-            self._lexical.remove_document(doc_id)
-        if dropped and prune:  # deleted by another host: any local copy of its original goes too
-            self._originals.prune({r.stored_path for r in rows if r.stored_path})
-        return dropped
-
-    def _rebuild_lexical(self, doc_id: str) -> None:
-        chunks = self._store.document_chunks(doc_id)
-        self._lexical.add_document(doc_id, [c.id for c in chunks],
-                                   [lexical_text(c.text, str(c.metadata.get("title", "")),
-                                                 str(c.metadata.get("heading", ""))) for c in chunks])
-
-    def _sync_lexical(self) -> int:
-        """Drop lexical entries of documents that are not ready; rebuild missing ones from the vector store."""
-        ready, held = self._registry.ready_ids(), self._lexical.doc_ids()
-        dropped = self._drop_lexical_extras(held - ready) if held - ready else set()
-        missing = ready - held
-        for doc_id in sorted(missing):
-            self._rebuild_lexical(doc_id)
-        if missing:
-            logger.warning("lexical index: rebuilt %d documents from the vector store", len(missing))
-        return len(dropped) + len(missing)
 
     def _check_size(self, size: int) -> None:
         limit = self._settings.max_file_mb * 1024 * 1024
@@ -423,14 +322,3 @@ class Index:
         self._registry.remove(doc_id)
 
 
-def _hit(stored: StoredHit, score: float, cosine: float | None) -> Source:
-    meta = stored.metadata
-    return Source(chunk_id=stored.id, doc_id=str(meta["doc_id"]), document=str(meta.get("source", "")),
-               title=str(meta.get("title", "")), heading=str(meta.get("heading", "")),
-                  page=int(meta.get("page") or 0) or None, score=round(score, 4), text=stored.text,
-                  cosine=None if cosine is None else round(cosine, 4))
-
-
-def _coverage(lexical: list[LexicalHit]) -> float:
-    """The best share of the question that one of its top lexical hits covers."""
-    return max((h.coverage for h in lexical[:COVERAGE_HITS]), default=0.0)
