@@ -14,25 +14,41 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import Callable, Collection, Iterable, Iterator
-from dataclasses import dataclass, field, replace
-from typing import Any, Literal, Protocol, get_args
+from collections.abc import Callable, Collection, Iterable
+from dataclasses import replace
+from typing import Any
 
-from assistant.check import CheckedSentence, Checker, present, with_citation
+from assistant.check import CheckedSentence, Checker, present
 from assistant.citations import ground
 from assistant.evidence import Evidence, answer_signal, select_evidence
 from assistant.llm import LLM, GenerationParams, Message
-from assistant.prompt import STOP, TEMPLATE_VERSION, PromptSource, build_prompt  # noqa: F401 (re-export)
+from assistant.prompt import STOP, PromptSource, build_prompt
 from assistant.questions import is_follow_up, standalone_query
+from assistant.seams import Journal, NoRedaction, NullJournal, Redaction, Redactor
 from assistant.terms import Terms
+from assistant.values import (
+    OUTCOMES,
+    Actor,
+    AnswerSentence,
+    Conversation,
+    EvidenceRef,
+    Outcome,
+    SourceRef,
+    TurnResult,
+)
 from baken.errors import BakenError, UserError
 from baken.settings import Settings
-from ingestion.index import Hit, Index  # noqa: F401 (Hit: re-export)
+from ingestion.index import Hit, Index
 from ingestion.language import detect_language
 from ingestion.lexical import Tokenizer
 from ingestion.source import Source
 
 logger = logging.getLogger(__name__)
+__all__ = [  # the seams and the turn's values live in assistant.seams and assistant.values; importable here too
+    "MAX_QUESTION_CHARS", "NO_SOURCE", "OUTCOMES", "Actor", "AnswerSentence", "Assistant", "Conversation",
+    "EvidenceRef", "Hit", "Journal", "NoRedaction", "NullJournal", "Outcome", "PromptSource", "Redaction",
+    "Redactor", "Source", "SourceRef", "TurnResult",
+]
 MAX_QUESTION_CHARS = 4000
 EVIDENCE_POOL = 8  # chunks evidence is chosen from; the model gets the top_k and those that hold evidence
 NO_SOURCE = {
@@ -48,170 +64,6 @@ WITHHELD = {
           "The passages from the documents that match your question are shown above.",
 }
 NOT_SUPPORTED = {"nl": "(niet onderbouwd door de documenten)", "en": "(not supported by the documents)"}
-
-
-class Redaction(Protocol):
-    """What a redactor returns: the redacted text and its findings."""
-
-    text: str
-    findings: list[Any]
-
-
-class Redactor(Protocol):
-    """Strips personal data before text reaches a model, and puts it back for the asker only."""
-
-    def redact(self, text: str, vault: Any, kind: str = "typed") -> Redaction:
-        """The text with personal data replaced by placeholders kept in ``vault``; ``kind`` is "typed" (what a
-        person wrote: recall first) or "document" (retrieved text: precision first, so sources stay readable)."""
-        ...
-
-    def restore_stream(self, tokens: Iterable[str], vault: Any) -> Iterator[str]:
-        """The model's streamed text with placeholders restored."""
-        ...
-
-
-class Journal(Protocol):
-    """Where each turn is recorded; a failure must stop the turn."""
-
-    def record_question(self, result: TurnResult, actor: Actor) -> None:
-        """Write one record for a question about to reach the model, before anything is generated or shown."""
-        ...
-
-    def record_turn(self, result: TurnResult, actor: Actor) -> None:
-        """Write one record for a finished (or failed) turn, naming the same event id as its question."""
-        ...
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who asks: a user id (never logged raw) and a role; through the API, also the client's own user (logged
-    pseudonymised) and the channel, e.g. "api:baken-guarded"."""
-
-    user_id: str
-    role: str = "medewerker"
-    client_user: str | None = None
-    channel: str | None = None
-
-
-@dataclass
-class Conversation:
-    """A conversation's redacted history and its vault of placeholders (server memory only; `Assistant.resume`
-    rebuilds both from the stored exchanges in any process)."""
-
-    id: str
-    vault: Any
-    history: list[Message] = field(default_factory=list)
-
-
-SourceRef = Source  # the old name of a numbered source, kept importable
-Outcome = Literal["answered", "no_source", "error"]
-OUTCOMES: tuple[Outcome, ...] = get_args(Outcome)
-
-
-@dataclass(frozen=True)
-class EvidenceRef:
-    """A sentence of source ``n`` shown as evidence: as the user reads it, as the model and the log saw it
-    (redacted), and where it lies in the source's text (``Source.text[start:end]``; -1 when not found)."""
-
-    n: int
-    text: str
-    redacted: str
-    start: int
-    end: int
-    score: float
-    coverage: float
-
-    def record(self, source: Source | None) -> dict[str, Any]:
-        """The evidence for `ask --json`, the web history and the template."""
-        return {"n": self.n, "text": self.text, "start": self.start, "end": self.end, "score": self.score,
-                "document": source.document if source else "", "title": source.title if source else "",
-                "page": source.page if source else None, "heading": source.heading if source else ""}
-
-
-@dataclass(frozen=True)
-class AnswerSentence:
-    """A generated sentence after the check: shown (supported), marked (generative mode, unsupported), removed
-    (auto mode, unsupported) or withheld (auto mode, too little of the answer supported)."""
-
-    text: str
-    check: CheckedSentence
-    status: str
-
-    def record(self) -> dict[str, Any]:
-        """The sentence for `ask --json` and the web history (the audit record keeps the redacted text)."""
-        return {"text": self.text, "supported": self.check.supported, "source": self.check.source,
-                "reason": self.check.reason, "status": self.status,
-                "cited": with_citation(self.text, self.check.source) if self.check.supported else self.text}
-
-
-@dataclass
-class TurnResult:
-    """Everything about one turn: what the asker sees and what the audit log records."""
-
-    event_id: str
-    conversation_id: str
-    question: str
-    redacted_question: str
-    answer: str
-    redacted_answer: str
-    sources: list[Source]  # numbered as the answer cites them, with the text the user may read
-    outcome: Outcome
-    language: str
-    model: str
-    model_sha256: str | None
-    params: GenerationParams
-    findings: list[Any] = field(default_factory=list)
-    source_findings: list[Any] = field(default_factory=list)
-    model_texts: list[str] = field(default_factory=list)  # the (redacted) source texts the model was given
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    timings_ms: dict[str, float] = field(default_factory=dict)
-    error: str | None = None
-    audit_seq: int | None = None
-    supported: bool = True  # the answer cites at least one given source
-    invalid_citations: list[int] = field(default_factory=list)  # [n] that named no given source (removed)
-    template_version: str = TEMPLATE_VERSION
-    mode: str = "auto"
-    follow_up: bool = False
-    query: str = ""  # what was retrieved: the redacted question, or its standalone form for a follow-up
-    evidence: list[EvidenceRef] = field(default_factory=list)
-    sentences: list[AnswerSentence] = field(default_factory=list)
-    generated: str = ""  # the model's raw (redacted) text, before the check
-    withheld: bool = False  # auto mode: the model's text was not shown
-    signals: dict[str, float] = field(default_factory=dict)  # the "has a source" signals: cosine, coverage, evidence
-
-    def evidence_records(self) -> list[dict[str, Any]]:
-        """The evidence with its source's title, page and heading."""
-        by_n = {s.n: s for s in self.sources}
-        return [e.record(by_n.get(e.n)) for e in self.evidence]
-
-
-class NoRedaction:
-    """A redactor that changes nothing; only for setups where guardrails are switched off."""
-
-    def redact(self, text: str, vault: Any, kind: str = "typed") -> Redaction:
-        """The text unchanged."""
-        return _Unredacted(text, [])
-
-    def restore_stream(self, tokens: Iterable[str], vault: Any) -> Iterator[str]:
-        """The tokens unchanged."""
-        return iter(tokens)
-
-
-@dataclass
-class _Unredacted:
-    text: str
-    findings: list[Any]
-
-
-class NullJournal:
-    """Records nothing; for tests of other stages."""
-
-    def record_question(self, result: TurnResult, actor: Actor) -> None:
-        """Do nothing."""
-
-    def record_turn(self, result: TurnResult, actor: Actor) -> None:
-        """Do nothing."""
 
 
 class Assistant:
