@@ -3,6 +3,7 @@ plus raw chroma `collection.add` on the same chunks; and faster embedding backen
 packaged model (ONNX Runtime fp32 / int8, OpenVINO), with their speed and dense hit@5 on bench/eval.py's questions.
 
     .venv/bin/python -m bench.ingest [--docs 20] [--repeats 2] [--no-backends]
+    .venv/bin/python -m bench.ingest --formats [--ocr-pages 5]   # issue 18: OCR s/page, the whole shared corpus
 
 Baken and raw runs alternate (B, R, R, B, ...), each into a fresh directory. The ONNX model is exported here with
 `torch.onnx` (mean pooling and normalisation inside the graph) and quantised with onnxruntime's dynamic int8
@@ -14,6 +15,11 @@ skipped. Writes bench/results/ingest.json. Target (issue 8): Baken/raw throughpu
 The Baken side parses in the sandbox (`ingestion.sandbox`, the default), worker start included. The sandbox's
 own cost is also timed apart (issue 14): the worker's start, and per file the sandboxed parse beside the same
 parse in process, over the same files.
+
+``--formats`` (issue 18) measures instead: OCR seconds per page of a generated A4 scan (Tesseract nld+eng at
+200 dpi, through the sandbox, as Baken reads it), and `baken ingest` of the whole shared corpus (every file,
+the XLSX included) into a fresh data directory as a child process: seconds, documents, chunks, failures and
+its peak RSS. Writes bench/results/ingest-formats.json.
 """
 
 from __future__ import annotations
@@ -330,6 +336,72 @@ def run(docs: int = 20, repeats: int = 2, with_backends: bool = True, quality: b
     return out
 
 
+OCR_LINES = ["Gemeente Voorbeeld, afdeling Publiekszaken", "Besluit op het bezwaar tegen de afvalstoffenheffing",
+             "Het college heeft uw bezwaarschrift van 3 maart 2026 ontvangen en beoordeeld.",
+             "De heffing voor een meerpersoonshuishouden bedraagt 312 euro per jaar.",
+             "U kunt binnen zes weken beroep instellen bij de rechtbank.", "Kwijtschelding is mogelijk."] * 4
+
+
+def ocr_seconds_per_page(pages: int) -> dict[str, Any]:
+    """A generated scan of ``pages`` A4 pages of 24 lines each, read through the sandboxed parser."""
+    from ingestion.formats.limits import FormatLimits
+    from ingestion.sandbox import SandboxedParser, SandboxLimits
+    from tests.formats.files import scanned_pdf
+
+    data = scanned_pdf([OCR_LINES] * pages)
+    parser = SandboxedParser(SandboxLimits(seconds=600, cpu_seconds=600, formats=FormatLimits(ocr_max_pages=pages)))
+    try:
+        parser.parse(b"Warm-up.", "warm.txt")
+        clock = Stopwatch()
+        document = parser.parse(data, "scan.pdf")
+        seconds = clock.ms() / 1000
+    finally:
+        parser.close()
+    read = sum(line in document.sections[0].text for line in set(OCR_LINES))
+    return {"pages": pages, "seconds": round(seconds, 2), "seconds_per_page": round(seconds / pages, 2),
+            "lines_read_exactly_on_page_1": f"{read}/{len(set(OCR_LINES))}"}
+
+
+def corpus_ingest() -> dict[str, Any]:
+    """`baken ingest` of the whole shared corpus in a fresh data directory: seconds, documents, chunks,
+    failures and the child's peak RSS."""
+    import os
+    import re
+    import resource
+    import subprocess
+
+    from bench.common import MODELS_DIR
+    from tests.paths import CORPUS
+
+    files = [p for p in CORPUS.rglob("*") if p.is_file()]
+    with tempfile.TemporaryDirectory(prefix="ingest-corpus-", dir=CACHE) as tmp:
+        env = {**os.environ, "BAKEN_DATA_DIR": tmp, "BAKEN_MODELS_DIR": str(MODELS_DIR)}
+        clock = Stopwatch()
+        done = subprocess.run([str(Path(sys.executable).parent / "baken"), "ingest", "--quiet", str(CORPUS)], env=env,
+                              capture_output=True, text=True, check=False)
+        seconds = clock.ms() / 1000
+    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    summary_line = next((line for line in done.stdout.splitlines() if "documents indexed" in line), done.stdout)
+    numbers = {key: int(value) for value, key in re.findall(r"(\d+) (failed|chunks|unchanged)", summary_line)}
+    failures = [line for line in done.stderr.splitlines() if line.startswith("baken: ")]
+    return {"files": len(files), "seconds": round(seconds, 1), "summary": summary_line.strip(),
+            "chunks": numbers.get("chunks"), "failed": numbers.get("failed", len(failures)), "failures": failures,
+            "exit": done.returncode, "peak_rss_mb": round(peak_mb)}
+
+
+FORMAT_HEADERS = ["formats (issue 18)", "value"]
+
+
+def format_rows(out: dict[str, Any]) -> list[list[Any]]:
+    """The table rows of ``--formats``."""
+    ocr, corpus = out["ocr"], out["corpus"]
+    return [[f"OCR, s per page ({ocr['pages']} A4 pages, nld+eng, 200 dpi, sandboxed)", ocr["seconds_per_page"]],
+            ["OCR, lines of page 1 read exactly", ocr["lines_read_exactly_on_page_1"]],
+            [f"baken ingest of the shared corpus ({corpus['files']} files): seconds", corpus["seconds"]],
+            ["… chunks / failures", f"{corpus['chunks']} / {corpus['failed']}"],
+            ["… peak RSS of the process (MB)", corpus["peak_rss_mb"]]]
+
+
 HEADERS = ["ingestion", "docs/s", "chunks/s", "median s (wall / CPU)", "ratio (wall / CPU)", "hit@5 (dense)",
            "target"]
 
@@ -372,7 +444,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--no-backends", action="store_true", help="skip the ONNX/OpenVINO comparison")
     parser.add_argument("--no-quality", action="store_true", help="skip the hit@5 comparison of the backends")
+    parser.add_argument("--formats", action="store_true", help="OCR s/page and the whole shared corpus instead")
+    parser.add_argument("--ocr-pages", type=int, default=5)
     args = parser.parse_args(argv)
+    if args.formats:
+        CACHE.mkdir(parents=True, exist_ok=True)
+        formats = {"ocr": ocr_seconds_per_page(args.ocr_pages), "corpus": corpus_ingest()}
+        report("ingest-formats", "Formats: OCR and the whole shared corpus", FORMAT_HEADERS, format_rows(formats),
+               formats)
+        return 0
     out = run(args.docs, args.repeats, not args.no_backends, not args.no_quality)
     report("ingest", "Ingestion (Baken beside raw encode + add; embedding backends)", HEADERS, rows_of(out), out)
     return 0
