@@ -233,6 +233,13 @@ class PostgresDatabase(Database):
                 return
 
 
+def postgres_ddl(ddl: str) -> str:
+    """SQLite DDL in PostgreSQL's words, for tables whose integers are 64-bit as SQLite's are: BLOB -> BYTEA,
+    INTEGER -> BIGINT, INTEGER PRIMARY KEY AUTOINCREMENT -> BIGSERIAL PRIMARY KEY."""
+    ddl = ddl.replace("INTEGER PRIMARY KEY AUTOINCREMENT", "BIGSERIAL PRIMARY KEY")
+    return re.sub(r"\bBLOB\b", "BYTEA", re.sub(r"\bINTEGER\b", "BIGINT", ddl))
+
+
 def _dict_row(cursor: sqlite3.Cursor, row: tuple[Any, ...]) -> Row:
     return {d[0]: v for d, v in zip(cursor.description, row, strict=True)}
 

@@ -23,7 +23,6 @@ from assistant.audit.store import (
     RECORD_COLUMNS,
     RECORDS_WITH_CONTENT,
     Batch,
-    Hold,
     RecordQuery,
     SharedQueries,
     StoredRecord,
@@ -32,50 +31,14 @@ from assistant.audit.store import (
     stored_record,
     write_tables,
 )
+from assistant.audit.store import SCHEMA as STORE_SCHEMA
+from baken.database import Connection, postgres_ddl
 from baken.errors import AuditError
 
 LOCK_NAMESPACE = 0x42414B  # "BAK": the first key of pg_advisory_xact_lock(int, int); the second is the schema's
-_CHUNK = 5000
 T = TypeVar("T")
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS records (
-    seq BIGINT PRIMARY KEY,
-    time TEXT NOT NULL,
-    action TEXT NOT NULL,
-    actor TEXT,
-    conversation_id TEXT,
-    outcome TEXT,
-    record_json TEXT,
-    record_hash BYTEA NOT NULL,
-    head BYTEA NOT NULL
-);
-CREATE INDEX IF NOT EXISTS records_time ON records(time);
-CREATE INDEX IF NOT EXISTS records_actor ON records(actor, time);
-CREATE INDEX IF NOT EXISTS records_conversation ON records(conversation_id);
-CREATE TABLE IF NOT EXISTS content (
-    seq BIGINT PRIMARY KEY REFERENCES records(seq),
-    salt BYTEA NOT NULL,
-    content_json TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS checkpoints (
-    seq BIGINT PRIMARY KEY,
-    head TEXT NOT NULL,
-    time TEXT NOT NULL,
-    key_id TEXT NOT NULL,
-    signature TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS holds (
-    id BIGSERIAL PRIMARY KEY,
-    conversation_id TEXT,
-    seq_from BIGINT,
-    seq_to BIGINT,
-    reason TEXT NOT NULL,
-    created TEXT NOT NULL,
-    created_by TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS purge_authorisation (seq BIGINT PRIMARY KEY);
-"""
+SCHEMA = postgres_ddl(STORE_SCHEMA)  # BIGINT seqs, BYTEA hashes, a BIGSERIAL hold id
 
 MIGRATION_STATEMENTS: dict[int, tuple[str, ...]] = {
     2: ("ALTER TABLE records ADD COLUMN IF NOT EXISTS format INTEGER NOT NULL DEFAULT 1",
@@ -145,8 +108,6 @@ _stored = stored_record
 class PostgresAuditStore(SharedQueries):
     """Audit records in one PostgreSQL schema, shared by every Baken process that points at it."""
 
-    MARK = "%s"  # the driver's placeholder
-
     def __init__(self, dsn: str, *, schema: str = "baken_audit", connect_timeout_s: int = 10) -> None:
         self.dsn, self.schema = dsn, schema
         self._connect_timeout = connect_timeout_s
@@ -159,7 +120,8 @@ class PostgresAuditStore(SharedQueries):
                 self._conn.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(schema)))
                 self._conn.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", (LOCK_NAMESPACE, schema))
                 self._conn.execute(SCHEMA)  # type: ignore[arg-type]  # a constant, no user input
-                apply_migrations(self._conn, "%s", MIGRATION_STATEMENTS, datetime.now(UTC).isoformat())
+                apply_migrations(Connection(self._conn, "postgres"), "?", MIGRATION_STATEMENTS,
+                                 datetime.now(UTC).isoformat())
                 self._conn.execute(TRIGGERS)  # type: ignore[arg-type]  # a constant, no user input
         except psycopg.Error as exc:
             raise AuditError(f"cannot open the audit log in PostgreSQL ({self._where()}): {exc}") from exc
@@ -187,14 +149,14 @@ class PostgresAuditStore(SharedQueries):
             self._conn = self._connect()
         return self._conn
 
-    def _write(self, work: Callable[[psycopg.Connection[Any]], T]) -> T:
+    def _write(self, work: Callable[[Connection], T]) -> T:
         """Run `work(conn)` in one transaction holding the schema's advisory lock; failures roll back."""
         with self._lock:
             try:
                 conn = self._live()
                 with conn.transaction():
                     conn.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", (LOCK_NAMESPACE, self.schema))
-                    return work(conn)
+                    return work(Connection(conn, "postgres"))
             except psycopg.Error as exc:
                 raise AuditError(f"cannot write the audit log ({self._where()}): {exc}") from exc
 
@@ -203,7 +165,7 @@ class PostgresAuditStore(SharedQueries):
             try:
                 conn = self._live()
                 with conn.transaction():
-                    return conn.execute(query, params).fetchall()  # type: ignore[arg-type]
+                    return Connection(conn, "postgres").execute(query, params).fetchall()  # type: ignore[return-value]
             except psycopg.Error as exc:
                 raise AuditError(f"cannot read the audit log ({self._where()}): {exc}") from exc
 
@@ -215,54 +177,33 @@ class PostgresAuditStore(SharedQueries):
             raise AuditError(f"cannot read the audit log ({self._where()}): {exc}") from exc
         try:
             conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-            after, upper = first - 1, last if last is not None else (1 << 62)
-            while True:
-                rows = conn.execute(
-                    f"SELECT {_COLUMNS} FROM {_FROM} WHERE r.seq > %s AND r.seq <= %s ORDER BY r.seq LIMIT %s",
-                    (after, upper, _CHUNK),
-                ).fetchall()
-                if not rows:
-                    break
-                yield from (_stored(row) for row in rows)
-                after = rows[-1][0]
+            yield from self._snapshot_records(Connection(conn, "postgres"), first, last)
         except psycopg.Error as exc:
             raise AuditError(f"cannot read the audit log ({self._where()}): {exc}") from exc
         finally:
             conn.close()
 
-    def get(self, seq: int) -> StoredRecord | None:
-        """One record with its content, or None."""
-        rows = self._read(f"SELECT {_COLUMNS} FROM {_FROM} WHERE r.seq = %s", (seq,))
-        return _stored(rows[0]) if rows else None
-
     def find(self, query: RecordQuery, limit: int = 100, offset: int = 0) -> list[StoredRecord]:
         """Records matching every filter of `query`, newest first."""
-        where, params = query.column_filters("%s")
+        where, params = query.column_filters("?")
         where.insert(0, "TRUE")
         if query.document is not None:
-            where.append("((r.record_json::jsonb ->> 'baken.document.id') = %s"
-                         " OR (r.record_json::jsonb ->> 'baken.document.sha256') = %s"
+            where.append("((r.record_json::jsonb ->> 'baken.document.id') = ?"
+                         " OR (r.record_json::jsonb ->> 'baken.document.sha256') = ?"
                          f" OR EXISTS (SELECT 1 FROM jsonb_array_elements({_SOURCES}) s"
-                         " WHERE s ->> 'doc_id' = %s OR s ->> 'content_hash' = %s))")
+                         " WHERE s ->> 'doc_id' = ? OR s ->> 'content_hash' = ?))")
             params += [query.document] * 4
         if query.redaction_type is not None:
-            where.append(f"EXISTS (SELECT 1 FROM jsonb_array_elements({_REDACTIONS}) x WHERE x ->> 'type' = %s)")
+            where.append(f"EXISTS (SELECT 1 FROM jsonb_array_elements({_REDACTIONS}) x WHERE x ->> 'type' = ?)")
             params.append(query.redaction_type)
         statement = (f"SELECT {_COLUMNS} FROM {_FROM} WHERE {' AND '.join(where)} ORDER BY r.seq DESC"
-                     " LIMIT %s OFFSET %s")
+                     " LIMIT ? OFFSET ?")
         return [_stored(row) for row in self._read(statement, (*params, limit, offset))]
 
     def purge(self, content_seqs: list[int], metadata_seqs: list[int], prepare: Preparer) -> PreparedRecord:
         """Destroy content and metadata under a purge authorisation and append the purge record, atomically."""
-        def work(conn: psycopg.Connection[Any]) -> PreparedRecord:
-            touched = [(s,) for s in sorted(set(content_seqs) | set(metadata_seqs))]
-            with conn.cursor() as cur:
-                cur.executemany("INSERT INTO purge_authorisation (seq) VALUES (%s)", touched)
-                cur.executemany("DELETE FROM content WHERE seq = %s", touched)
-                cur.executemany(
-                    "UPDATE records SET record_json = NULL, actor = NULL, conversation_id = NULL, outcome = NULL"
-                    " WHERE seq = %s", [(s,) for s in metadata_seqs])
-                cur.execute("DELETE FROM purge_authorisation")
+        def work(conn: Connection) -> PreparedRecord:
+            self._destroy(conn, content_seqs, metadata_seqs)
             return self._insert(conn, prepare)
 
         return self._write(work)
@@ -270,24 +211,14 @@ class PostgresAuditStore(SharedQueries):
     def add_hold(self, conversation_id: str | None, seq_from: int | None, seq_to: int | None, reason: str,
                  created: str, created_by: str) -> int:
         """Store a legal hold; returns its id."""
-        def work(conn: psycopg.Connection[Any]) -> int:
-            row = conn.execute(
+        def work(conn: Connection) -> int:
+            row: Any = conn.execute(
                 "INSERT INTO holds (conversation_id, seq_from, seq_to, reason, created, created_by)"
-                " VALUES (%s, %s, %s, %s, %s, %s) RETURNING id",
+                " VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
                 (conversation_id, seq_from, seq_to, reason, created, created_by)).fetchone()
             return int(row[0]) if row else 0
 
         return self._write(work)
-
-    def remove_hold(self, hold_id: int) -> bool:
-        """Lift a legal hold; False when there was none with that id."""
-        return bool(self._write(lambda conn: conn.execute("DELETE FROM holds WHERE id = %s", (hold_id,)).rowcount))
-
-    def holds(self) -> list[Hold]:
-        """Every legal hold in force."""
-        rows = self._read("SELECT id, conversation_id, seq_from, seq_to, reason, created, created_by FROM holds"
-                          " ORDER BY id")
-        return [Hold(*row) for row in rows]
 
     def location(self) -> str:
         """Host, port, database and schema, without the password."""
@@ -301,7 +232,7 @@ class PostgresAuditStore(SharedQueries):
             raise AuditError(f"cannot read the audit log ({self._where()}): {exc}") from exc
         try:
             conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-            yield from read_tables(conn, "%s", batch_size)
+            yield from read_tables(Connection(conn, "postgres"), "?", batch_size)
             # The serial remembers the highest id ever issued, even of a hold lifted since.
             row = conn.execute("SELECT GREATEST((SELECT CASE WHEN is_called THEN last_value ELSE 0 END"
                                " FROM holds_id_seq), (SELECT COALESCE(MAX(id), 0) FROM holds))").fetchone()
@@ -314,10 +245,10 @@ class PostgresAuditStore(SharedQueries):
     def import_rows(self, batches: Iterable[Batch]) -> None:
         """Insert a copied log into this empty store in one transaction under the advisory lock (all or
         nothing: a crash half-way rolls back)."""
-        def work(conn: psycopg.Connection[Any]) -> None:
-            counter = write_tables(conn, "%s", batches)
+        def work(conn: Connection) -> None:
+            counter = write_tables(conn, "?", batches)
             # Explicit ids do not advance the serial: set it, or the next hold would reuse a copied id.
-            conn.execute("SELECT setval('holds_id_seq', %s, %s)", (max(counter, 1), counter > 0))
+            conn.execute("SELECT setval('holds_id_seq', ?, ?)", (max(counter, 1), counter > 0))
 
         self._write(work)
 

@@ -25,8 +25,8 @@ from assistant.audit.store import (
     HOLD_COUNTER,
     RECORD_COLUMNS,
     RECORDS_WITH_CONTENT,
+    SCHEMA,
     Batch,
-    Hold,
     RecordQuery,
     SharedQueries,
     StoredRecord,
@@ -35,46 +35,8 @@ from assistant.audit.store import (
     stored_record,
     write_tables,
 )
+from baken.database import Connection
 from baken.errors import AuditError
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS records (
-    seq INTEGER PRIMARY KEY,
-    time TEXT NOT NULL,
-    action TEXT NOT NULL,
-    actor TEXT,
-    conversation_id TEXT,
-    outcome TEXT,
-    record_json TEXT,
-    record_hash BLOB NOT NULL,
-    head BLOB NOT NULL
-);
-CREATE INDEX IF NOT EXISTS records_time ON records(time);
-CREATE INDEX IF NOT EXISTS records_actor ON records(actor, time);
-CREATE INDEX IF NOT EXISTS records_conversation ON records(conversation_id);
-CREATE TABLE IF NOT EXISTS content (
-    seq INTEGER PRIMARY KEY REFERENCES records(seq),
-    salt BLOB NOT NULL,
-    content_json TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS checkpoints (
-    seq INTEGER PRIMARY KEY,
-    head TEXT NOT NULL,
-    time TEXT NOT NULL,
-    key_id TEXT NOT NULL,
-    signature TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS holds (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    conversation_id TEXT,
-    seq_from INTEGER,
-    seq_to INTEGER,
-    reason TEXT NOT NULL,
-    created TEXT NOT NULL,
-    created_by TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS purge_authorisation (seq INTEGER PRIMARY KEY);
-"""
 
 MIGRATION_STATEMENTS: dict[int, tuple[str, ...]] = {
     2: ("ALTER TABLE records ADD COLUMN format INTEGER NOT NULL DEFAULT 1",
@@ -115,15 +77,12 @@ BEGIN SELECT RAISE(ABORT, 'audit checkpoints cannot be deleted'); END;
 
 _COLUMNS = RECORD_COLUMNS
 _FROM = RECORDS_WITH_CONTENT
-_CHUNK = 5000
 T = TypeVar("T")
 _stored = stored_record
 
 
 class SQLiteAuditStore(SharedQueries):
     """Audit records in one SQLite file (WAL mode), shared safely by threads and processes."""
-
-    MARK = "?"  # the driver's placeholder
 
     def __init__(self, path: Path, *, durable: bool = True, busy_timeout_ms: int = 10_000) -> None:
         self.path = path
@@ -150,7 +109,8 @@ class SQLiteAuditStore(SharedQueries):
                     conn.executescript(SCHEMA)
                     conn.execute("BEGIN IMMEDIATE")  # one process migrates; the others then find it done
                     try:
-                        apply_migrations(conn, "?", MIGRATION_STATEMENTS, datetime.now(UTC).isoformat())
+                        apply_migrations(Connection(conn, "sqlite"), "?", MIGRATION_STATEMENTS,
+                                         datetime.now(UTC).isoformat())
                         conn.execute("COMMIT")
                     except BaseException:
                         if conn.in_transaction:
@@ -175,13 +135,13 @@ class SQLiteAuditStore(SharedQueries):
         conn.execute("PRAGMA foreign_keys = ON")
         return conn
 
-    def _write(self, work: Callable[[sqlite3.Connection], T]) -> T:
+    def _write(self, work: Callable[[Connection], T]) -> T:
         """Run `work(conn)` in one BEGIN IMMEDIATE transaction; any failure rolls back and is an AuditError."""
         with self._lock:
             try:
                 self._conn.execute("BEGIN IMMEDIATE")
                 try:
-                    result = work(self._conn)
+                    result = work(Connection(self._conn, "sqlite"))
                     self._conn.execute("COMMIT")
                 except BaseException:
                     if self._conn.in_transaction:
@@ -206,27 +166,11 @@ class SQLiteAuditStore(SharedQueries):
             raise AuditError(f"cannot read the audit log {self.path}: {exc}") from exc
         try:
             conn.execute("BEGIN")  # one read transaction: a consistent snapshot across chunks
-            after = first - 1
-            upper = last if last is not None else (1 << 62)
-            while True:
-                rows = conn.execute(
-                    f"SELECT {_COLUMNS} FROM {_FROM} WHERE r.seq > ? AND r.seq <= ? ORDER BY r.seq LIMIT ?",
-                    (after, upper, _CHUNK),
-                ).fetchall()
-                if not rows:
-                    break
-                for row in rows:
-                    yield _stored(row)
-                after = rows[-1][0]
+            yield from self._snapshot_records(Connection(conn, "sqlite"), first, last)
         except sqlite3.Error as exc:
             raise AuditError(f"cannot read the audit log {self.path}: {exc}") from exc
         finally:
             conn.close()
-
-    def get(self, seq: int) -> StoredRecord | None:
-        """One record with its content, or None."""
-        rows = self._read(f"SELECT {_COLUMNS} FROM {_FROM} WHERE r.seq = ?", (seq,))
-        return _stored(rows[0]) if rows else None
 
     def find(self, query: RecordQuery, limit: int = 100, offset: int = 0) -> list[StoredRecord]:
         """Records matching every filter of `query`, newest first."""
@@ -250,14 +194,8 @@ class SQLiteAuditStore(SharedQueries):
 
     def purge(self, content_seqs: list[int], metadata_seqs: list[int], prepare: Preparer) -> PreparedRecord:
         """Destroy content and metadata under a purge authorisation and append the purge record, atomically."""
-        def work(conn: sqlite3.Connection) -> PreparedRecord:
-            touched = sorted(set(content_seqs) | set(metadata_seqs))
-            conn.executemany("INSERT INTO purge_authorisation (seq) VALUES (?)", [(s,) for s in touched])
-            conn.executemany("DELETE FROM content WHERE seq = ?", [(s,) for s in touched])
-            conn.executemany(
-                "UPDATE records SET record_json = NULL, actor = NULL, conversation_id = NULL, outcome = NULL"
-                " WHERE seq = ?", [(s,) for s in metadata_seqs])
-            conn.execute("DELETE FROM purge_authorisation")
+        def work(conn: Connection) -> PreparedRecord:
+            self._destroy(conn, content_seqs, metadata_seqs)
             return self._insert(conn, prepare)
 
         record = self._write(work)
@@ -271,17 +209,7 @@ class SQLiteAuditStore(SharedQueries):
         return int(self._write(lambda conn: conn.execute(
             "INSERT INTO holds (conversation_id, seq_from, seq_to, reason, created, created_by)"
             " VALUES (?, ?, ?, ?, ?, ?)", (conversation_id, seq_from, seq_to, reason, created, created_by),
-        ).lastrowid or 0))
-
-    def remove_hold(self, hold_id: int) -> bool:
-        """Lift a legal hold; False when there was none with that id."""
-        return bool(self._write(lambda conn: conn.execute("DELETE FROM holds WHERE id = ?", (hold_id,)).rowcount))
-
-    def holds(self) -> list[Hold]:
-        """Every legal hold in force."""
-        rows = self._read("SELECT id, conversation_id, seq_from, seq_to, reason, created, created_by FROM holds"
-                          " ORDER BY id")
-        return [Hold(*row) for row in rows]
+        ).lastrowid or 0))  # type: ignore[attr-defined]  # sqlite3's cursor
 
     def location(self) -> str:
         """The database file, resolved."""
@@ -295,7 +223,7 @@ class SQLiteAuditStore(SharedQueries):
             raise AuditError(f"cannot read the audit log {self.path}: {exc}") from exc
         try:
             conn.execute("BEGIN")
-            yield from read_tables(conn, "?", batch_size)
+            yield from read_tables(Connection(conn, "sqlite"), "?", batch_size)
             # AUTOINCREMENT remembers the highest id ever issued, even of a hold lifted since.
             row = conn.execute("SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'holds'), 0),"
                                " COALESCE((SELECT MAX(id) FROM holds), 0))").fetchone()
@@ -307,7 +235,7 @@ class SQLiteAuditStore(SharedQueries):
 
     def import_rows(self, batches: Iterable[Batch]) -> None:
         """Insert a copied log into this empty store in one exclusive transaction (all or nothing)."""
-        def work(conn: sqlite3.Connection) -> None:
+        def work(conn: Connection) -> None:
             counter = write_tables(conn, "?", batches)
             if counter and not conn.execute("UPDATE sqlite_sequence SET seq = MAX(seq, ?) WHERE name = 'holds'",
                                             (counter,)).rowcount:

@@ -8,6 +8,7 @@ from typing import Any, Protocol
 
 from assistant.audit.checkpoint import Checkpoint
 from assistant.audit.records import PreparedRecord, Preparer, insert_next
+from baken.database import Connection
 from baken.errors import AuditError
 
 # Every table of a store with its columns, in the order a copy reads and writes them; rows go by the first
@@ -20,6 +21,47 @@ TABLES: dict[str, tuple[str, ...]] = {
     "holds": ("id", "conversation_id", "seq_from", "seq_to", "reason", "created", "created_by"),
     "purge_authorisation": ("seq",),
 }
+# The tables, in SQLite's words; the PostgreSQL store takes them through `baken.database.postgres_ddl`.
+# Triggers are per dialect (each store's TRIGGERS): SQLite's RAISE(ABORT) and PostgreSQL's plpgsql differ.
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS records (
+    seq INTEGER PRIMARY KEY,
+    time TEXT NOT NULL,
+    action TEXT NOT NULL,
+    actor TEXT,
+    conversation_id TEXT,
+    outcome TEXT,
+    record_json TEXT,
+    record_hash BLOB NOT NULL,
+    head BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS records_time ON records(time);
+CREATE INDEX IF NOT EXISTS records_actor ON records(actor, time);
+CREATE INDEX IF NOT EXISTS records_conversation ON records(conversation_id);
+CREATE TABLE IF NOT EXISTS content (
+    seq INTEGER PRIMARY KEY REFERENCES records(seq),
+    salt BLOB NOT NULL,
+    content_json TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS checkpoints (
+    seq INTEGER PRIMARY KEY,
+    head TEXT NOT NULL,
+    time TEXT NOT NULL,
+    key_id TEXT NOT NULL,
+    signature TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS holds (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    conversation_id TEXT,
+    seq_from INTEGER,
+    seq_to INTEGER,
+    reason TEXT NOT NULL,
+    created TEXT NOT NULL,
+    created_by TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS purge_authorisation (seq INTEGER PRIMARY KEY);
+"""
+
 # Not a table: one row (the highest hold id ever issued), so that a copy never hands out a lifted hold's id again.
 HOLD_COUNTER = "hold_counter"
 
@@ -132,13 +174,15 @@ class RetentionRow:
 
 
 RECORDS_WITH_CONTENT = "records r LEFT JOIN content c ON c.seq = r.seq"
+RECORD_CHUNK = 5000  # records read at a time by `records()`
 
 
 class SharedQueries:
-    """What both stores do in the same SQL, written once over each store's own `_write` (one locked
-    transaction), `_read` and its driver's placeholder `MARK`."""
+    """What both stores do in the same SQL, written once with `?` placeholders over each store's own `_write`
+    (one locked transaction) and `_read`, whose connections are `baken.database.Connection`s: the shared
+    dialect layer turns `?` into psycopg's `%s`. Rows stay tuples (the drivers' own rows)."""
 
-    MARK: str
+    MARK = "?"
 
     def _write(self, work: Any) -> Any:
         raise NotImplementedError
@@ -175,6 +219,45 @@ class SharedQueries:
         """Every stored checkpoint, by seq."""
         rows = self._read("SELECT seq, head, time, key_id, signature FROM checkpoints ORDER BY seq")
         return [Checkpoint(seq=r[0], head=r[1], time=r[2], key_id=r[3], signature=r[4]) for r in rows]
+
+    def get(self, seq: int) -> StoredRecord | None:
+        """One record with its content, or None."""
+        rows = self._read(f"SELECT {RECORD_COLUMNS} FROM {RECORDS_WITH_CONTENT} WHERE r.seq = ?", (seq,))
+        return stored_record(rows[0]) if rows else None
+
+    def remove_hold(self, hold_id: int) -> bool:
+        """Lift a legal hold; False when there was none with that id."""
+        return bool(self._write(lambda conn: conn.execute("DELETE FROM holds WHERE id = ?", (hold_id,)).rowcount))
+
+    def holds(self) -> list[Hold]:
+        """Every legal hold in force."""
+        rows = self._read("SELECT id, conversation_id, seq_from, seq_to, reason, created, created_by FROM holds"
+                          " ORDER BY id")
+        return [Hold(*row) for row in rows]
+
+    @staticmethod
+    def _destroy(conn: Connection, content_seqs: list[int], metadata_seqs: list[int]) -> None:
+        """Inside a purge's write transaction: authorise the seqs it touches (the triggers check), destroy their
+        content and metadata, and withdraw the authorisation before the transaction commits."""
+        touched = [(s,) for s in sorted(set(content_seqs) | set(metadata_seqs))]
+        conn.executemany("INSERT INTO purge_authorisation (seq) VALUES (?)", touched)
+        conn.executemany("DELETE FROM content WHERE seq = ?", touched)
+        conn.executemany("UPDATE records SET record_json = NULL, actor = NULL, conversation_id = NULL, outcome = NULL"
+                         " WHERE seq = ?", [(s,) for s in metadata_seqs])
+        conn.execute("DELETE FROM purge_authorisation")
+
+    @staticmethod
+    def _snapshot_records(conn: Connection, first: int, last: int | None) -> Iterator[StoredRecord]:
+        """Records ``first``..``last`` in order, in chunks, inside the caller's read transaction."""
+        after, upper = first - 1, last if last is not None else (1 << 62)
+        while True:
+            rows: list[Any] = conn.execute(
+                f"SELECT {RECORD_COLUMNS} FROM {RECORDS_WITH_CONTENT} WHERE r.seq > ? AND r.seq <= ?"
+                " ORDER BY r.seq LIMIT ?", (after, upper, RECORD_CHUNK)).fetchall()
+            if not rows:
+                return
+            yield from (stored_record(row) for row in rows)
+            after = rows[-1][0]
 
     def retention_rows(self, before: str) -> Iterator[RetentionRow]:
         """Records older than `before` that still hold content or metadata."""
@@ -280,19 +363,15 @@ def write_tables(conn: Any, mark: str, batches: Iterable[Batch]) -> int:
     if found[0]:
         raise AuditError("the target audit store is not empty: a log is only copied into an empty one")
     counter = 0
-    cursor = conn.cursor()
-    try:
-        for table, rows in batches:
-            if table == HOLD_COUNTER:
-                counter = max([counter, *(int(row[0]) for row in rows)])
-                continue
-            columns = TABLES.get(table)
-            if columns is None:
-                raise AuditError(f"cannot import rows of {table!r}: the audit store has no such table")
-            if table == "purge_authorisation" and rows:  # would let the triggers pass UPDATE and DELETE
-                raise AuditError("a copied log may not carry purge authorisations")
-            cursor.executemany(f"INSERT INTO {table} ({', '.join(columns)})"
-                               f" VALUES ({', '.join([mark] * len(columns))})", rows)
-    finally:
-        cursor.close()
+    for table, rows in batches:
+        if table == HOLD_COUNTER:
+            counter = max([counter, *(int(row[0]) for row in rows)])
+            continue
+        columns = TABLES.get(table)
+        if columns is None:
+            raise AuditError(f"cannot import rows of {table!r}: the audit store has no such table")
+        if table == "purge_authorisation" and rows:  # would let the triggers pass UPDATE and DELETE
+            raise AuditError("a copied log may not carry purge authorisations")
+        conn.executemany(f"INSERT INTO {table} ({', '.join(columns)})"
+                         f" VALUES ({', '.join([mark] * len(columns))})", rows)
     return counter
