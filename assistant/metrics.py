@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+if TYPE_CHECKING:
+    from assistant.seams import Journal
+    from assistant.values import Actor, TurnResult
 
 logger = logging.getLogger(__name__)
 SECONDS = (0.05, 0.1, 0.25, 0.5, 1, 2, 4, 8, 15, 30, 60, 120, 300)
@@ -52,17 +56,17 @@ class Metrics:
                                         buckets=SECONDS, registry=r)
         self.queue_depth = Gauge("baken_model_queue_depth", "Turns waiting for the model.", registry=r)
 
-    def observe_turn(self, result: Any) -> None:
-        """Record a finished or failed turn (an assistant.turn.TurnResult)."""
-        timings: dict[str, float] = dict(getattr(result, "timings_ms", {}) or {})
-        outcome = str(getattr(result, "outcome", "error"))
+    def observe_turn(self, result: TurnResult) -> None:
+        """Record a finished or failed turn."""
+        timings: dict[str, float] = dict(result.timings_ms)
+        outcome = str(result.outcome)
         self.turns.labels(outcome).inc()
         if "total" in timings:
             self.turn_seconds.labels(outcome).observe(timings["total"] / 1000)
         for stage in STAGES:
             if stage in timings:
                 self.stage_seconds.labels(stage).observe(timings[stage] / 1000)
-        prompt, completion = int(getattr(result, "prompt_tokens", 0)), int(getattr(result, "completion_tokens", 0))
+        prompt, completion = int(result.prompt_tokens), int(result.completion_tokens)
         self.tokens.labels("prompt").inc(prompt)
         self.tokens.labels("completion").inc(completion)
         if "first_token" in timings:
@@ -100,15 +104,15 @@ class Metrics:
 class MeteredJournal:
     """A Journal that counts every turn (answered, no source, or failed) and hands it on to the real one."""
 
-    def __init__(self, inner: Any, metrics: Metrics) -> None:
+    def __init__(self, inner: Journal, metrics: Metrics) -> None:
         self._inner = inner
         self._metrics = metrics
 
-    def record_question(self, result: Any, actor: Any) -> None:
+    def record_question(self, result: TurnResult, actor: Actor) -> None:
         """Hand the question on unobserved: its turn is counted once, when `record_turn` sees it end."""
         self._inner.record_question(result, actor)
 
-    def record_turn(self, result: Any, actor: Any) -> None:
+    def record_turn(self, result: TurnResult, actor: Actor) -> None:
         """Observe the turn, then record it; a metrics failure never stops a turn."""
         try:
             self._metrics.observe_turn(result)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from litestar import Request
@@ -22,6 +22,9 @@ from web.history import History
 from web.i18n import pick_language, translator
 from web.indexing import Indexer
 from web.settings import WebSettings
+
+if TYPE_CHECKING:
+    from assistant.audit import AuditLog
 
 TEMPLATES = Path(__file__).parent / "templates"
 SNIPPET_CHARS = 140
@@ -42,7 +45,7 @@ class WebContext:
     streams: StreamSlots = field(default_factory=StreamSlots)  # open answer streams per session
 
     @property
-    def audit(self) -> Any | None:
+    def audit(self) -> AuditLog | None:
         """The audit log, when one is wired in."""
         return self.services.audit
 
