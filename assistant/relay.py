@@ -13,7 +13,9 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from assistant.llm import LLM, GenerationParams, Message
-from assistant.turn import Actor, Journal, Redactor, TurnResult, _Clock
+from assistant.seams import Journal, Redactor
+from assistant.turn import _Clock  # the turn's own stage timer, so both kinds of turn time alike
+from assistant.values import Actor, TurnResult
 from baken.errors import BakenError, UserError
 from ingestion.language import detect_language
 
