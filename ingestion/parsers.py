@@ -103,7 +103,7 @@ class _Reader:
 
     def __init__(self, limits: ParseLimits) -> None:
         self.limits = limits
-        self.attachments_left = [limits.formats.max_attachments]
+        self.attachments = mail.Budget(limits.formats.max_attachments)
 
     def read(self, data: bytes, name: str, depth: int = 0) -> ParsedDocument:
         """Parse one file (or attachment)."""
@@ -129,7 +129,7 @@ class _Reader:
         if kind == "pptx":
             return slides.parse_pptx(data, name, title)
         if kind == "eml":
-            return mail.parse_eml(data, name, title, formats, self.read, depth, self.attachments_left)
+            return mail.parse_eml(data, name, title, formats, self.read, depth, self.attachments)
         return PARSERS[kind](data, name)
 
 
@@ -221,11 +221,12 @@ def parse_pdf(data: bytes, name: str, limits: FormatLimits | None = None) -> Par
 
 
 def _has_image(page: object) -> bool:
-    """Whether a page draws an image (a scanned page is one image and no text)."""
+    """Whether a page without text draws something (an image, or a form that may hold one): a scanned page."""
     try:
         objects = page["/Resources"].get_object().get("/XObject")  # type: ignore[index]
         return objects is not None and any(
-            objects.get_object()[key].get_object().get("/Subtype") == "/Image" for key in objects.get_object())
+            objects.get_object()[key].get_object().get("/Subtype") in ("/Image", "/Form")
+            for key in objects.get_object())
     except (KeyError, AttributeError, TypeError, ValueError):
         return False
 

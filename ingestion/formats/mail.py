@@ -12,7 +12,7 @@ from __future__ import annotations
 import email
 import email.policy
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from email.message import EmailMessage
 from email.utils import parsedate_to_datetime
 
@@ -25,6 +25,13 @@ ParseAttachment = Callable[[bytes, str, int], ParsedDocument]
 HEADERS = (("subject", "Onderwerp"), ("from", "Van"), ("to", "Aan"), ("cc", "Cc"), ("date", "Datum"))
 
 
+@dataclass
+class Budget:
+    """Attachments still to be read for one file, nested messages included."""
+
+    left: int
+
+
 def looks_like_mail(data: bytes) -> bool:
     """Whether the first lines are RFC 5322 headers (a From: or Received: among them)."""
     head = data[:4096].replace(b"\r\n", b"\n").split(b"\n\n", 1)[0].lower()
@@ -33,12 +40,13 @@ def looks_like_mail(data: bytes) -> bool:
 
 
 def parse_eml(data: bytes, name: str, title: str, limits: FormatLimits, parse_attachment: ParseAttachment,
-              depth: int = 0, budget: list[int] | None = None) -> ParsedDocument:
+              depth: int = 0, budget: Budget | None = None) -> ParsedDocument:
     """An e-mail's headers, body and readable attachments; ``budget`` counts attachments left to read."""
-    budget = budget if budget is not None else [limits.max_attachments]
+    budget = budget or Budget(limits.max_attachments)
     try:
         message = email.message_from_bytes(data, policy=email.policy.default)
-        assert isinstance(message, EmailMessage)
+        if not isinstance(message, EmailMessage):
+            raise TypeError(type(message).__name__)
         subject = " ".join(str(message.get("subject", "")).split()) or title
         heading = _heading(subject, message)
         header_lines = [f"{label}: {' '.join(str(message[key]).split())}" for key, label in HEADERS
@@ -50,7 +58,7 @@ def parse_eml(data: bytes, name: str, title: str, limits: FormatLimits, parse_at
         notes: list[str] = []
         for part in message.iter_attachments():
             sections += _attachment(part, heading, limits, parse_attachment, depth, budget, notes)
-    except (LookupError, ValueError, TypeError, AttributeError, IndexError, AssertionError) as exc:
+    except (LookupError, ValueError, TypeError, AttributeError, IndexError) as exc:
         raise DocumentError(f"beschadigd e-mailbericht ({type(exc).__name__})") from None
     if notes:
         sections.append(Section(text="\n".join(notes), heading=(heading, "Bijlagen niet gelezen")))
@@ -75,7 +83,7 @@ def _body(body: EmailMessage, heading: str, parse_attachment: ParseAttachment, d
 
 
 def _attachment(part: EmailMessage, heading: str, limits: FormatLimits, parse_attachment: ParseAttachment,
-                depth: int, budget: list[int], notes: list[str]) -> list[Section]:
+                depth: int, budget: Budget, notes: list[str]) -> list[Section]:
     """A readable attachment's sections under "Bijlage: name"; a note for one that is not read."""
     name = " ".join((part.get_filename() or "").split())[:200] or f"bijlage.{part.get_content_subtype()}"
     if part.get_content_type() == "message/rfc822":
@@ -91,10 +99,10 @@ def _attachment(part: EmailMessage, heading: str, limits: FormatLimits, parse_at
     if len(data) > limits.max_attachment_bytes:
         notes.append(f"{name}: niet gelezen, groter dan {limits.max_attachment_mb} MB")
         return []
-    if budget[0] <= 0:
+    if budget.left <= 0:
         notes.append(f"{name}: niet gelezen, meer dan {limits.max_attachments} bijlagen")
         return []
-    budget[0] -= 1
+    budget.left -= 1
     try:
         document = parse_attachment(data, name, depth + 1)
     except DocumentError as exc:
