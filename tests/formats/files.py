@@ -233,3 +233,16 @@ def scanned_pdf(pages: list[list[str]]) -> bytes:
     buffer = io.BytesIO()
     images[0].save(buffer, "PDF", resolution=200, save_all=True, append_images=images[1:])
     return buffer.getvalue()
+
+
+def long_scan(pages: int) -> bytes:
+    """A scan of ``pages`` pages: one scanned page repeated (pypdf shares its image, so the file stays small)."""
+    from pypdf import PdfReader, PdfWriter
+
+    page = PdfReader(io.BytesIO(scanned_pdf([["Pagina van een lange scan"]]))).pages[0]
+    writer = PdfWriter()
+    for _ in range(pages):
+        writer.add_page(page)
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()

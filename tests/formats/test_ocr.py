@@ -39,6 +39,14 @@ def test_a_scan_over_the_page_limit_is_refused_before_reading() -> None:
     assert time.monotonic() - started < 5
 
 
+def test_a_scan_of_300_pages_is_refused_at_once_through_the_sandbox(sandbox: SandboxedParser) -> None:
+    data = files.long_scan(300)
+    started = time.monotonic()
+    with pytest.raises(DocumentError, match="300 pagina's zonder tekstlaag; OCR leest er ten hoogste 20"):
+        sandbox.parse(data, "archief.pdf")
+    assert time.monotonic() - started < 10
+
+
 def test_without_ocr_a_scan_is_refused_with_the_setting() -> None:
     with pytest.raises(DocumentError, match="OCR staat uit"):
         parse(files.scanned_pdf([["een"]]), "scan.pdf", ParseLimits(formats=FormatLimits(ocr=False)))
