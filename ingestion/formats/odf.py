@@ -21,9 +21,9 @@ TEXT = "urn:oasis:names:tc:opendocument:xmlns:text:1.0"
 TABLE = "urn:oasis:names:tc:opendocument:xmlns:table:1.0"
 DRAW = "urn:oasis:names:tc:opendocument:xmlns:drawing:1.0"
 PRESENTATION = "urn:oasis:names:tc:opendocument:xmlns:presentation:1.0"
-KINDS = {"application/vnd.oasis.opendocument.text": "odt",
-         "application/vnd.oasis.opendocument.spreadsheet": "ods",
-         "application/vnd.oasis.opendocument.presentation": "odp"}
+KINDS = {f"application/vnd.oasis.opendocument.{name}{template}": kind  # templates (.ott, .ots, .otp) read alike
+         for name, kind in (("text", "odt"), ("spreadsheet", "ods"), ("presentation", "odp"))
+         for template in ("", "-template")}
 ELEMENT = 1
 
 
