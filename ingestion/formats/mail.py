@@ -13,6 +13,7 @@ import email
 import email.policy
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from datetime import datetime
 from email.message import EmailMessage
 from email.utils import parsedate_to_datetime
 
@@ -42,56 +43,71 @@ def looks_like_mail(data: bytes) -> bool:
 def parse_eml(data: bytes, name: str, title: str, limits: FormatLimits, parse_attachment: ParseAttachment,
               depth: int = 0, budget: Budget | None = None) -> ParsedDocument:
     """An e-mail's headers, body and readable attachments; ``budget`` counts attachments left to read."""
-    budget = budget or Budget(limits.max_attachments)
     try:
         message = email.message_from_bytes(data, policy=email.policy.default)
         if not isinstance(message, EmailMessage):
             raise TypeError(type(message).__name__)
         subject = " ".join(str(message.get("subject", "")).split()) or title
-        heading = _heading(subject, message)
-        header_lines = [f"{label}: {' '.join(str(message[key]).split())}" for key, label in HEADERS
-                        if message.get(key)]
+        headers = [(label, str(message[key])) for key, label in HEADERS if message.get(key)]
+        try:
+            sent = parsedate_to_datetime(str(message["date"])) if message["date"] else None
+        except (TypeError, ValueError):
+            sent = None
         body = message.get_body(preferencelist=("plain", "html"))
-        sections = [Section(text="\n".join(header_lines), heading=(heading,))]
-        if body is not None:
-            sections += _body(body, heading, parse_attachment, depth)
-        notes: list[str] = []
-        for part in message.iter_attachments():
-            sections += _attachment(part, heading, limits, parse_attachment, depth, budget, notes)
+        text = body.get_content() if body is not None else ""
+        html = body is not None and body.get_content_subtype() == "html"
+        attachments = [_part(part) for part in message.iter_attachments()]
     except (LookupError, ValueError, TypeError, AttributeError, IndexError) as exc:
         raise DocumentError(f"beschadigd e-mailbericht ({type(exc).__name__})") from None
+    return message_document(Message(subject, headers, sent, text, html, attachments), "eml", limits,
+                            parse_attachment, depth, budget)
+
+
+@dataclass
+class Message:
+    """What Baken reads of an e-mail, whatever its format (EML here, MSG in `ingestion.formats.outlook`)."""
+
+    subject: str
+    headers: list[tuple[str, str]]  # (Dutch label, value), in the order shown
+    sent: datetime | None
+    body: str
+    body_is_html: bool
+    attachments: list[tuple[str, bytes]]  # (name, bytes); a forwarded message as name.eml (or .msg)
+
+
+def message_document(message: Message, kind: str, limits: FormatLimits, parse_attachment: ParseAttachment,
+                     depth: int = 0, budget: Budget | None = None) -> ParsedDocument:
+    """The sections of a message: headers, body, then each readable attachment under "Bijlage: name"."""
+    budget = budget or Budget(limits.max_attachments)
+    heading = f"{message.subject} ({message.sent:%Y-%m-%d %H:%M})" if message.sent else message.subject
+    lines = [f"{label}: {' '.join(value.split())}" for label, value in message.headers]
+    sections = [Section(text="\n".join(lines), heading=(heading,))] if lines else []
+    if message.body_is_html and message.body.strip():
+        document = parse_attachment(message.body.encode("utf-8"), "bericht.html", depth + 1)
+        sections += [replace(s, heading=(heading, *s.heading)) for s in document.sections]
+    elif message.body.strip():
+        sections.append(Section(text=message.body.strip(), heading=(heading,)))
+    notes: list[str] = []
+    for name, data in message.attachments:
+        sections += _attachment(name, data, heading, limits, parse_attachment, depth, budget, notes)
     if notes:
         sections.append(Section(text="\n".join(notes), heading=(heading, "Bijlagen niet gelezen")))
-    return ParsedDocument(title=subject, kind="eml", sections=sections)
+    return ParsedDocument(title=message.subject, kind=kind, sections=sections)
 
 
-def _heading(subject: str, message: EmailMessage) -> str:
-    """The message's subject and date, as a citation shows them."""
-    try:
-        sent = parsedate_to_datetime(str(message["date"])).strftime("%Y-%m-%d %H:%M") if message["date"] else ""
-    except (TypeError, ValueError):
-        sent = ""
-    return f"{subject} ({sent})" if sent else subject
-
-
-def _body(body: EmailMessage, heading: str, parse_attachment: ParseAttachment, depth: int) -> list[Section]:
-    text = body.get_content()
-    if body.get_content_subtype() == "html":
-        document = parse_attachment(text.encode("utf-8"), "bericht.html", depth + 1)
-        return [replace(s, heading=(heading, *s.heading)) for s in document.sections]
-    return [Section(text=text.strip(), heading=(heading,))] if text.strip() else []
-
-
-def _attachment(part: EmailMessage, heading: str, limits: FormatLimits, parse_attachment: ParseAttachment,
-                depth: int, budget: Budget, notes: list[str]) -> list[Section]:
-    """A readable attachment's sections under "Bijlage: name"; a note for one that is not read."""
+def _part(part: EmailMessage) -> tuple[str, bytes]:
+    """An attachment's name and bytes; a forwarded message (message/rfc822) as name.eml."""
     name = " ".join((part.get_filename() or "").split())[:200] or f"bijlage.{part.get_content_subtype()}"
     if part.get_content_type() == "message/rfc822":
         inner = part.get_payload(0) if part.is_multipart() else None
         data = inner.as_bytes() if inner is not None else b""
-        name = name if name.lower().endswith(".eml") else name + ".eml"
-    else:
-        data = part.get_payload(decode=True) or b""
+        return (name if name.lower().endswith(".eml") else name + ".eml"), data
+    return name, part.get_payload(decode=True) or b""
+
+
+def _attachment(name: str, data: bytes, heading: str, limits: FormatLimits, parse_attachment: ParseAttachment,
+                depth: int, budget: Budget, notes: list[str]) -> list[Section]:
+    """A readable attachment's sections under "Bijlage: name"; a note for one that is not read."""
     label = f"Bijlage: {name}"
     if depth + 1 > limits.max_mail_depth:
         notes.append(f"{name}: niet gelezen, berichten zijn meer dan {limits.max_mail_depth} keer in elkaar genest")
