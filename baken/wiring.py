@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from assistant.llm import LLM
+from assistant.services import Services
 from assistant.turn import Assistant, Journal, NoRedaction, Redactor
 from baken.settings import Settings
 from ingestion.embedder import Embedder
@@ -16,9 +16,10 @@ from models import resolve, verify
 
 if TYPE_CHECKING:
     from assistant.audit import AuditLog
-    from assistant.metrics import Metrics
 
 logger = logging.getLogger(__name__)
+__all__ = ["Services", "build_assistant", "build_audit", "build_embedder", "build_index", "build_llm",
+           "build_redactor", "build_services"]  # Services lives in assistant.services; importable here too
 
 
 def build_embedder(settings: Settings) -> Embedder:
@@ -106,22 +107,6 @@ def build_assistant(settings: Settings, index: Index | None = None, llm: LLM | N
         journal = AuditJournal(audit or build_audit(settings))
     return Assistant(index or build_index(settings), llm or build_llm(settings), redactor or build_redactor(settings),
                      journal, settings, vault_factory=Vault, redact_sources=settings.pii.redact_sources)
-
-
-@dataclass
-class Services:
-    """Everything a front end (CLI or web) needs, built once per process from settings."""
-
-    settings: Settings
-    index: Index
-    assistant: Assistant
-    audit: AuditLog | None = None
-    metrics: Metrics | None = None  # what /metrics serves; none in tests that do not ask for it
-
-    def close(self) -> None:
-        """Release files and connections."""
-        if self.audit is not None:
-            self.audit.close()
 
 
 def build_services(settings: Settings, *, embedder: Embedder | None = None, llm: LLM | None = None,

@@ -15,7 +15,7 @@ ALLOWED = {  # package -> our packages it may import (besides itself and SHARED)
     "guardrails": {"models"},
     "ingestion": {"models"},
     "assistant": {"ingestion", "guardrails", "models"},
-    "web": {"assistant", "ingestion", "guardrails", "models", "baken.wiring"},
+    "web": {"assistant", "ingestion", "guardrails", "models"},
     "baken": {"assistant", "ingestion", "guardrails", "models", "web", "baken"},
 }
 ADAPTERS: dict[str, str | set[str]] = {  # third-party library -> the one module that may import it
@@ -28,6 +28,7 @@ ADAPTERS: dict[str, str | set[str]] = {  # third-party library -> the one module
     "openpyxl": "ingestion/formats/sheets.py",
     "pptx": "ingestion/formats/slides.py",
     "charset_normalizer": "ingestion/formats/encoding.py",
+    "olefile": "ingestion/formats/outlook.py",
     "presidio_analyzer": "guardrails/presidio_engine.py",
     "spacy": "guardrails/presidio_engine.py",
     "cryptography": "assistant/audit/signing.py",

@@ -1,4 +1,4 @@
-"""The Litestar application: `create_app(settings)` is the one place the web front end is assembled."""
+"""The Litestar application: `create_app(settings, services)` is the one place the web front end is assembled."""
 
 from __future__ import annotations
 
@@ -21,10 +21,10 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
+from assistant.services import Services
 from baken.database import Database
 from baken.errors import BakenError, NotFound, UserError
 from baken.settings import Settings
-from baken.wiring import Services
 from web.accounts import Accounts, LoginLimits
 from web.auth import SecurityMiddleware, add_security_headers
 from web.chat import ChatRunner
@@ -51,13 +51,8 @@ def build_accounts(settings: Settings, db: Database | None = None) -> Accounts:
     return Accounts(db or open_web_database(settings), web.session_minutes * 60, limits)
 
 
-def create_app(settings: Settings, services: Services | None = None) -> Litestar:
-    """The web application over ``services`` (built from settings when not given)."""
-    owns_services = services is None
-    if services is None:
-        from baken.wiring import build_services
-
-        services = build_services(settings)
+def create_app(settings: Settings, services: Services) -> Litestar:
+    """The web application over ``services``, which the caller built (`baken.wiring.build_services`) and closes."""
     web = web_settings(settings)
     db = open_web_database(settings)
     accounts = build_accounts(settings, db)
@@ -83,8 +78,6 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
             stop.set()
         context.chat.close()
         context.indexer.close()
-        if owns_services:
-            services.close()
 
     return HeadAsGetLitestar(
         route_handlers=[*session.ROUTES, *health.ROUTES, *chat.ROUTES, *documents.ROUTES, *audit.ROUTES, *users.ROUTES,

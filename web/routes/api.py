@@ -19,9 +19,9 @@ from litestar.exceptions import HTTPException
 from litestar.response import Stream
 
 from assistant.llm import GenerationParams
+from assistant.services import Services
 from assistant.turn import TurnResult
 from baken.database import Database
-from baken.wiring import Services
 from web.apikeys import ApiKey, ApiKeys
 from web.gateway import MODELS, ApiError, ChatRequest, Gateway
 from web.settings import web_settings

@@ -15,8 +15,8 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 from web.context import ctx
 
 if TYPE_CHECKING:
+    from assistant.services import Services
     from baken.database import Database
-    from baken.wiring import Services
 
 logger = logging.getLogger(__name__)
 
