@@ -18,13 +18,13 @@ from pathlib import Path
 from baken.errors import DocumentError, UnsupportedDocument
 from ingestion.archive import MB, ZipLimits, check_zip, open_zip
 from ingestion.document import ParsedDocument, Section
-from ingestion.formats import encoding, mail, ocr, odf, sheets, slides
+from ingestion.formats import encoding, mail, ocr, odf, outlook, sheets, slides
 from ingestion.formats.limits import FormatLimits
 from ingestion.formats.markup import SPACES, SectionBuilder, parse_html, parse_markdown, parse_text
 
 TEXT_SUFFIXES = {".md": "markdown", ".markdown": "markdown", ".html": "html", ".htm": "html",
                  ".txt": "text", ".text": "text", "": "text", ".csv": "csv", ".tsv": "csv", ".eml": "eml"}
-SUPPORTED = "PDF (ook gescand), DOCX, ODT, ODS, ODP, XLSX, PPTX, CSV, EML, HTML, Markdown en platte tekst"
+SUPPORTED = "PDF (ook gescand), DOCX, ODT, ODS, ODP, XLSX, PPTX, CSV, EML, MSG, HTML, Markdown en platte tekst"
 MAX_TITLE = 200
 DOCX_DEFAULT_TITLE = "Word Document"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # Compound File: MSG, .doc/.xls/.ppt, encrypted DOCX/XLSX/PPTX
@@ -45,7 +45,7 @@ class ParseLimits:
 
 
 def sniff(data: bytes, name: str, limits: ParseLimits | None = None) -> str:
-    """The document kind (pdf, docx, xlsx, pptx, odt, ods, odp, csv, eml, html, markdown, text) from the
+    """The document kind (pdf, docx, xlsx, pptx, odt, ods, odp, csv, eml, msg, html, markdown, text) from the
     first bytes, falling back on the name. A ZIP container is checked against ``limits`` before anything in
     it is read."""
     suffix = Path(name).suffix.lower()
@@ -54,7 +54,7 @@ def sniff(data: bytes, name: str, limits: ParseLimits | None = None) -> str:
     if data.startswith(b"PK\x03\x04"):
         return _zip_kind(data, limits or ParseLimits())
     if data.startswith(OLE_MAGIC):
-        raise _ole_refusal(data, suffix)
+        return _ole_kind(data, suffix)
     if suffix == ".pdf":
         raise DocumentError("geen PDF: de inhoud begint niet met %PDF (beschadigd of hernoemd bestand)")
     if suffix in {".docx", ".xlsx", ".pptx", ".odt", ".ods", ".odp"}:
@@ -80,16 +80,15 @@ def _zip_kind(data: bytes, limits: ParseLimits) -> str:
     return kind
 
 
-def _ole_refusal(data: bytes, suffix: str) -> DocumentError:
-    """Why a Compound File is not read: encrypted Office, Outlook MSG, or an Office format before 2007."""
+def _ole_kind(data: bytes, suffix: str) -> str:
+    """msg for an Outlook message; refuses encrypted Office files and the Office formats before 2007."""
     if "EncryptedPackage".encode("utf-16-le") in data:
-        return DocumentError("versleuteld Office-bestand (wachtwoord); haal het wachtwoord eraf en lees het"
-                             " opnieuw in")
+        raise DocumentError("versleuteld Office-bestand (wachtwoord); haal het wachtwoord eraf en lees het"
+                            " opnieuw in")
     if suffix == ".msg" or "__substg1.0_".encode("utf-16-le") in data:
-        return UnsupportedDocument("Outlook-bericht (MSG) wordt niet gelezen; sla het in Outlook op als EML"
-                                   " (Bestand > Opslaan als, of sleep het naar een map) en lees dat in")
-    return UnsupportedDocument("oud Office-formaat (.doc, .xls, .ppt) wordt niet gelezen; sla het op als DOCX,"
-                               " XLSX of PPTX")
+        return "msg"
+    raise UnsupportedDocument("oud Office-formaat (.doc, .xls, .ppt) wordt niet gelezen; sla het op als DOCX,"
+                              " XLSX of PPTX")
 
 
 def parse(data: bytes, name: str, limits: ParseLimits | None = None, depth: int = 0) -> ParsedDocument:
@@ -130,6 +129,8 @@ class _Reader:
             return slides.parse_pptx(data, name, title)
         if kind == "eml":
             return mail.parse_eml(data, name, title, formats, self.read, depth, self.attachments)
+        if kind == "msg":
+            return outlook.parse_msg(data, name, title, formats, self.read, depth, self.attachments)
         return PARSERS[kind](data, name)
 
 
@@ -141,7 +142,7 @@ def load_libraries() -> None:
     import docx  # noqa: F401
     import pypdf.filters  # noqa: F401
 
-    for module in (encoding, odf, sheets, slides):
+    for module in (encoding, odf, outlook, sheets, slides):
         module.preload()
 
 

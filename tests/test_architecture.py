@@ -28,6 +28,7 @@ ADAPTERS: dict[str, str | set[str]] = {  # third-party library -> the one module
     "openpyxl": "ingestion/formats/sheets.py",
     "pptx": "ingestion/formats/slides.py",
     "charset_normalizer": "ingestion/formats/encoding.py",
+    "olefile": "ingestion/formats/outlook.py",
     "presidio_analyzer": "guardrails/presidio_engine.py",
     "spacy": "guardrails/presidio_engine.py",
     "cryptography": "assistant/audit/signing.py",

@@ -4,12 +4,16 @@ PDF with no text layer)."""
 
 from __future__ import annotations
 
+import datetime
 import email
 import email.policy
 import io
 import re
+import struct
 import zipfile
 from email.message import EmailMessage
+
+from tests.formats.compound import compound_file
 
 FONT = "/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf"
 
@@ -153,11 +157,43 @@ def xlsx_with_empty_rows(count: int) -> bytes:
 
 
 def encrypted_ooxml() -> bytes:
-    """The start of a password-protected XLSX: Office writes it as a Compound File (not a ZIP) whose
-    directory holds the stream "EncryptedPackage" (no library here writes one; the bytes that Baken looks at)."""
-    header = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504)
-    entry = "EncryptedPackage".encode("utf-16-le").ljust(64, b"\x00") + bytes(64)
-    return header + entry + bytes(4096)
+    """A password-protected XLSX as Office writes it: a Compound File (not a ZIP) holding the encrypted
+    package and its encryption info (here random bytes: no library here encrypts)."""
+    return compound_file({"EncryptionInfo": bytes(range(256)), "EncryptedPackage": bytes(8000)})
+
+
+def old_xls() -> bytes:
+    """An Excel 97-2003 workbook's container: a Compound File with a Workbook stream."""
+    return compound_file({"Workbook": bytes(5000), "\x05SummaryInformation": bytes(200)})
+
+
+def msg(subject: str, body: str, attachments: list[tuple[str, bytes]] = (), embedded: bool = False,  # type: ignore[assignment]
+        html: str = "") -> bytes:
+    """An Outlook message ([MS-OXMSG]): Unicode string properties, the submit time in the properties stream,
+    attachments by value (and, with ``embedded``, one attached message stored as a storage)."""
+    def text(value: str) -> bytes:
+        return value.encode("utf-16-le")
+
+    sent = int((datetime.datetime(2026, 3, 3, 9, 15, tzinfo=datetime.UTC)
+                - datetime.datetime(1601, 1, 1, tzinfo=datetime.UTC)).total_seconds() * 10_000_000)
+    properties = bytes(8) + struct.pack("<IIII", 0, len(attachments), 0, len(attachments) + embedded) + bytes(8)
+    properties += struct.pack("<IIQ", 0x00390040, 6, sent)
+    streams = {"__substg1.0_0037001F": text(subject), "__substg1.0_0C1A001F": text("Afdeling Vergunningen"),
+               "__substg1.0_5D01001F": text("vergunningen@voorbeeld.nl"), "__substg1.0_0E04001F": text("Raad"),
+               "__properties_version1.0": properties}
+    if body:
+        streams["__substg1.0_1000001F"] = text(body)
+    if html:
+        streams["__substg1.0_10130102"] = html.encode()
+    for number, (name, data) in enumerate(attachments):
+        root = f"__attach_version1.0_#{number:08X}/"
+        streams |= {root + "__substg1.0_3707001F": text(name), root + "__substg1.0_37010102": data,
+                    root + "__properties_version1.0": bytes(8)}
+    if embedded:
+        root = f"__attach_version1.0_#{len(attachments):08X}/"
+        streams |= {root + "__substg1.0_3707001F": text("doorgestuurd.msg"),
+                    root + "__substg1.0_3701000D/__substg1.0_0037001F": text("Binnen")}
+    return compound_file(streams)
 
 
 def pptx(slides: list[tuple[str, str, str]], image_only: bool = False) -> bytes:

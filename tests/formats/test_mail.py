@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from baken.errors import UnsupportedDocument
+from baken.errors import DocumentError
 from ingestion.parsers import parse
 from ingestion.sandbox import SandboxedParser
 from tests.formats import files
@@ -52,6 +52,29 @@ def test_a_big_attachment_is_named_not_read(sandbox: SandboxedParser) -> None:
     assert sum(len(s.text) for s in document.sections) < 1000
 
 
-def test_outlook_msg_is_refused_with_the_workaround() -> None:
-    with pytest.raises(UnsupportedDocument, match="sla het in Outlook op als EML"):
-        parse(files.encrypted_ooxml()[:512] + "__substg1.0_0037001F".encode("utf-16-le") + bytes(500), "x.msg")
+def test_outlook_msg_has_the_same_headers_body_and_attachments(sandbox: SandboxedParser) -> None:
+    data = files.msg("Vergunning Dorpsstraat 4", "Zie de bijlage.", [("tarieven.csv", b"Zone;Prijs\nA;2 euro\n"),
+                                                                    ("groot.txt", b"x" * (2 * 1024 * 1024))],
+                     embedded=True)
+    document = sandbox.parse(data, "bericht.msg")
+    heading = "Vergunning Dorpsstraat 4 (2026-03-03 09:15)"
+    assert (document.kind, document.title) == ("msg", "Vergunning Dorpsstraat 4")
+    assert [(s.heading, s.text) for s in document.sections] == [
+        ((heading,), ("Onderwerp: Vergunning Dorpsstraat 4\nVan: Afdeling Vergunningen <vergunningen@voorbeeld.nl>"
+                     "\nAan: Raad\nDatum: 2026-03-03 09:15")),
+        ((heading,), ("Zie de bijlage.\n\nBijlage doorgestuurd.msg: niet gelezen (een ingesloten Outlook-bericht of"
+                     " een koppeling)")),
+        ((heading, "Bijlage: tarieven.csv", "tarieven", "rijen 1–2"), "Kolommen: Zone; Prijs\n\nZone: A; Prijs: 2 euro"),
+        ((heading, "Bijlagen niet gelezen"), "groot.txt: niet gelezen, groter dan 1 MB")]
+
+
+def test_outlook_msg_with_only_an_html_body_is_read() -> None:
+    document = parse(files.msg("Nieuwsbrief", "", html="<html><body><p>Het milieupark is open.</p></body></html>"),
+                     "nieuws.msg")
+    assert document.sections[-1].text == "Het milieupark is open."
+
+
+def test_a_damaged_msg_is_refused_with_a_reason() -> None:
+    data = files.msg("Kapot", "Tekst.")
+    with pytest.raises(DocumentError, match="beschadigd Outlook-bericht"):
+        parse(data[:1500], "kapot.msg")
