@@ -18,7 +18,7 @@ from typing import Any
 
 from pydantic import SecretStr
 
-from assistant.audit import AuditLog, AuditSettings, copy_audit_log
+from assistant.audit import AuditLog, copy_audit_log
 from baken.errors import UserError
 
 ROLE = "auditor"
@@ -30,8 +30,7 @@ def _auditor() -> str:
 
 @contextmanager
 def _open(settings: Any) -> Iterator[AuditLog]:
-    audit_settings = getattr(settings, "audit_log", None) or AuditSettings()
-    log = AuditLog.open(audit_settings, Path(settings.data_dir))
+    log = AuditLog.open(settings.audit_log, Path(settings.data_dir))
     try:
         yield log
     finally:
@@ -110,7 +109,7 @@ def _purge(args: argparse.Namespace, settings: Any) -> int:
 
 
 def _copy(args: argparse.Namespace, settings: Any) -> int:
-    source = getattr(settings, "audit_log", None) or AuditSettings()
+    source = settings.audit_log
     target = source.model_copy(update={"dsn": SecretStr(args.to_dsn),
                                        "pg_schema": args.to_schema or source.pg_schema})
     result = copy_audit_log(source, target, Path(settings.data_dir), actor=_auditor(), role=ROLE)

@@ -28,7 +28,7 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace, settings: Any) -> int:
     """Redact stdin to stdout; returns the exit status."""
-    pii: PiiSettings = getattr(settings, "pii", None) or PiiSettings()
+    pii: PiiSettings = settings.pii
     text = sys.stdin.buffer.read().decode("utf-8", errors="replace")
     redactor = Redactor(pii, settings.model_dir)
     result = redactor.redact(text, Vault(), kind="document" if args.document else "typed")
