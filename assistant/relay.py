@@ -14,8 +14,7 @@ from typing import Any
 
 from assistant.llm import LLM, GenerationParams, Message
 from assistant.seams import Journal, Redactor
-from assistant.turn import _Clock  # the turn's own stage timer, so both kinds of turn time alike
-from assistant.values import Actor, TurnResult
+from assistant.values import Actor, Clock, TurnResult
 from baken.errors import BakenError, UserError
 from ingestion.language import detect_language
 
@@ -45,7 +44,7 @@ class Relay:
             raise UserError("the last message must be the user's")
         if any(m["role"] not in ROLES for m in messages):
             raise UserError(f"a message role must be one of {', '.join(ROLES)}")
-        clock = _Clock()
+        clock = Clock()
         params = params or self._defaults
         vault = self._vault_factory()
         last = messages[-1]["content"]
@@ -64,7 +63,7 @@ class Relay:
         self._journal.record_turn(result, actor)
         return result
 
-    def _run(self, result: TurnResult, messages: Sequence[Message], vault: Any, clock: _Clock, actor: Actor,
+    def _run(self, result: TurnResult, messages: Sequence[Message], vault: Any, clock: Clock, actor: Actor,
              on_token: Callable[[str], None] | None) -> None:
         redacted: list[Message] = []
         for message in messages:

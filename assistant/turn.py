@@ -12,7 +12,6 @@ passes the check (auto).
 from __future__ import annotations
 
 import logging
-import time
 import uuid
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import replace
@@ -30,6 +29,7 @@ from assistant.values import (
     OUTCOMES,
     Actor,
     AnswerSentence,
+    Clock,
     Conversation,
     EvidenceRef,
     Outcome,
@@ -123,7 +123,7 @@ class Assistant:
             raise UserError("the question is empty")
         if len(question) > MAX_QUESTION_CHARS:
             raise UserError(f"the question is longer than {MAX_QUESTION_CHARS} characters")
-        clock = _Clock()
+        clock = Clock()
         llm_settings = self._settings.llm
         params = GenerationParams(llm_settings.max_tokens, llm_settings.temperature, llm_settings.seed,
                                   llm_settings.repeat_penalty, STOP)
@@ -148,7 +148,7 @@ class Assistant:
             on_token(result.answer)
         return result
 
-    def _run(self, result: TurnResult, conversation: Conversation, clock: _Clock, actor: Actor,
+    def _run(self, result: TurnResult, conversation: Conversation, clock: Clock, actor: Actor,
              on_token: Callable[[str], None] | None, on_evidence: Callable[[TurnResult], None] | None) -> None:
         vault = conversation.vault
         redaction = self._redactor.redact(result.question, vault)
@@ -226,7 +226,7 @@ class Assistant:
         self._finish(result, checked, vault, on_token)
 
     @staticmethod
-    def _show_evidence(result: TurnResult, clock: _Clock, on_evidence: Callable[[TurnResult], None] | None) -> None:
+    def _show_evidence(result: TurnResult, clock: Clock, on_evidence: Callable[[TurnResult], None] | None) -> None:
         result.timings_ms["evidence_shown"] = clock.total()
         if on_evidence:
             on_evidence(result)
@@ -308,19 +308,3 @@ def _without_repeated_lines(text: str) -> str:
         seen.add(key)
         kept.append(line)
     return "\n".join(kept).strip()
-
-
-class _Clock:
-    """Milliseconds since the turn started, and per stage."""
-
-    def __init__(self) -> None:
-        self._start = self._last = time.perf_counter()
-        self.stages: dict[str, float] = {}
-
-    def lap(self, stage: str) -> None:
-        now = time.perf_counter()
-        self.stages[stage] = round((now - self._last) * 1000, 2)
-        self._last = now
-
-    def total(self) -> float:
-        return round((time.perf_counter() - self._start) * 1000, 2)

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
 
@@ -114,3 +115,20 @@ class TurnResult:
         """The evidence with its source's title, page and heading."""
         by_n = {s.n: s for s in self.sources}
         return [e.record(by_n.get(e.n)) for e in self.evidence]
+
+
+class Clock:
+    """Milliseconds since the turn started, and per stage (`TurnResult.timings_ms`): one timer for both kinds of
+    turn, the assistant's and the relay's."""
+
+    def __init__(self) -> None:
+        self._start = self._last = time.perf_counter()
+        self.stages: dict[str, float] = {}
+
+    def lap(self, stage: str) -> None:
+        now = time.perf_counter()
+        self.stages[stage] = round((now - self._last) * 1000, 2)
+        self._last = now
+
+    def total(self) -> float:
+        return round((time.perf_counter() - self._start) * 1000, 2)
