@@ -18,7 +18,6 @@ from assistant.audit import AuditLog
 from assistant.turn import Actor, TurnResult
 from guardrails.redactor import manifest
 
-
 redaction_manifest = manifest  # the one manifest (guardrails): type, position and placeholder, never the value
 
 

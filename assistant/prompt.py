@@ -24,7 +24,7 @@ STOP = ("</bron>", "<bron", "</source>", "<source", "\nVraag:", "\nQuestion:", "
 TAGS = {"nl": ("bron", "Bronnen", "Vraag"), "en": ("source", "Sources", "Question")}
 
 
-def PromptSource(n: int, title: str, page: int | None, heading: str, text: str) -> Source:  # noqa: N802
+def PromptSource(n: int, title: str, page: int | None, heading: str, text: str) -> Source:
     """A numbered source as the model sees it (the old constructor: the value is the one `Source`)."""
     return Source(chunk_id="", doc_id="", document="", title=title, heading=heading, page=page, score=0.0,
                   text=text, n=n)
