@@ -56,8 +56,9 @@ def summarise(results: dict[str, dict[str, Any] | None]) -> list[list[Any]]:
                      i["raw"]["chunks_per_s"], i["ratio"], "ratio >= 0.9", i["target"]["met"]])
         if box := i.get("sandbox"):
             rows.append(["ingest", "sandboxed parsing: extra ms per file (median / p95); worker start once (ms)",
-                         f"{fmt(box['overhead_ms_per_file']['median'])} / {fmt(box['overhead_ms_per_file']['p95'])};"
-                         f" {fmt(box['start_ms']['median'])}", "", "", "", ""])
+                         (f"{fmt(box['overhead_ms_per_file']['median'])} / "
+                          f"{fmt(box['overhead_ms_per_file']['p95'])}; {fmt(box['start_ms']['median'])}"),
+                         "", "", "", ""])
         speed = i.get("backends", {}).get("speed", {})
         quality = i.get("backends", {}).get("quality", {})
         base = speed.get("torch (Baken)", {}).get("chunks_per_s")
