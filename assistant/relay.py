@@ -13,9 +13,9 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from assistant.llm import LLM, GenerationParams, Message
-from assistant.seams import Journal, Redactor
+from assistant.seams import Journal, Redactor, recorded
 from assistant.values import Actor, Clock, TurnResult
-from baken.errors import BakenError, UserError
+from baken.errors import UserError
 from ingestion.language import detect_language
 
 ROLES = ("system", "user", "assistant")
@@ -52,15 +52,7 @@ class Relay:
                             redacted_question="", answer="", redacted_answer="", sources=[], outcome="error",
                             language=detect_language(last), model=self.llm.name, model_sha256=self.llm.sha256,
                             params=params, mode="relay", template_version=RELAY_TEMPLATE, supported=False)
-        try:
-            self._run(result, messages, vault, clock, actor, on_token)
-        except BakenError as exc:
-            result.outcome, result.error = "error", type(exc).__name__
-            result.timings_ms.update(clock.stages, total=clock.total())
-            self._journal.record_turn(result, actor)
-            raise
-        result.timings_ms.update(clock.stages, total=clock.total())
-        self._journal.record_turn(result, actor)
+        recorded(self._journal, result, actor, clock, lambda: self._run(result, messages, vault, clock, actor, on_token))
         return result
 
     def _run(self, result: TurnResult, messages: Sequence[Message], vault: Any, clock: Clock, actor: Actor,

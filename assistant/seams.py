@@ -3,11 +3,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from assistant.values import Actor, TurnResult
+from assistant.values import Actor, Clock, TurnResult
+from baken.errors import BakenError
 
 
 class Redaction(Protocol):
@@ -68,3 +69,18 @@ class NullJournal:
 
     def record_turn(self, result: TurnResult, actor: Actor) -> None:
         """Do nothing."""
+
+
+def recorded(journal: Journal, result: TurnResult, actor: Actor, clock: Clock, run: Callable[[], None]) -> None:
+    """Run a turn's work and put its turn record on file however it ends: a refusal or failure (a BakenError,
+    also an AuditError from the question record, when nothing was generated or shown) is recorded as an error
+    and raised again."""
+    try:
+        run()
+    except BakenError as exc:
+        result.outcome, result.error = "error", type(exc).__name__
+        result.timings_ms.update(clock.stages, total=clock.total())
+        journal.record_turn(result, actor)
+        raise
+    result.timings_ms.update(clock.stages, total=clock.total())
+    journal.record_turn(result, actor)

@@ -23,7 +23,7 @@ from assistant.evidence import Evidence, answer_signal, select_evidence
 from assistant.llm import LLM, GenerationParams, Message
 from assistant.prompt import STOP, PromptSource, build_prompt
 from assistant.questions import is_follow_up, standalone_query
-from assistant.seams import Journal, NoRedaction, NullJournal, Redaction, Redactor
+from assistant.seams import Journal, NoRedaction, NullJournal, Redaction, Redactor, recorded
 from assistant.terms import Terms
 from assistant.values import (
     OUTCOMES,
@@ -36,7 +36,7 @@ from assistant.values import (
     SourceRef,
     TurnResult,
 )
-from baken.errors import BakenError, UserError
+from baken.errors import UserError
 from baken.settings import Settings
 from ingestion.index import Hit, Index
 from ingestion.language import detect_language
@@ -131,15 +131,8 @@ class Assistant:
                             redacted_question="", answer="", redacted_answer="", sources=[], outcome="error",
                             language=detect_language(question), model=self.llm.name,
                             model_sha256=self.llm.sha256, params=params, mode=self._settings.answer.mode)
-        try:
-            self._run(result, conversation, clock, actor, on_token, on_evidence)
-        except BakenError as exc:  # also an AuditError from the question record: nothing generated or shown
-            result.outcome, result.error = "error", type(exc).__name__
-            result.timings_ms.update(clock.stages, total=clock.total())
-            self._journal.record_turn(result, actor)
-            raise
-        result.timings_ms.update(clock.stages, total=clock.total())
-        self._journal.record_turn(result, actor)
+        recorded(self._journal, result, actor, clock,
+                 lambda: self._run(result, conversation, clock, actor, on_token, on_evidence))
         conversation.history += [{"role": "user", "content": result.redacted_question},
                                  {"role": "assistant", "content": result.redacted_answer}]
         if result.outcome == "no_source" and on_token:
