@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,7 +14,8 @@ from assistant.audit import AuditLog, AuditSettings
 from assistant.journal import AuditJournal
 from assistant.llm import FakeLLM
 from assistant.turn import Assistant, NoRedaction
-from baken.settings import Settings
+from baken.database import Database
+from baken.settings import DatabaseSettings, Settings
 from baken.wiring import Services
 from ingestion.embedder import FakeEmbedder
 from ingestion.index import Index
@@ -24,6 +26,21 @@ from web.app import build_accounts, create_app
 ROLES = ("medewerker", "informatiebeheerder", "auditor", "beheerder")
 PASSWORD = "correct horse battery staple"
 BASE_URL = "https://testserver.local"  # cookies are Secure by default
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def dialect_settings(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Settings]:
+    """Settings for the web database of each dialect; on PostgreSQL, a schema of its own, dropped afterwards."""
+    if request.param == "sqlite":
+        yield Settings(data_dir=tmp_path)
+        return
+    dsn = request.getfixturevalue("postgres_dsn")
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    yield Settings(data_dir=tmp_path, database=DatabaseSettings(dsn=dsn, pg_schema=schema))
+    db = Database.open(dsn, tmp_path, schema)
+    with db.connect() as conn:
+        conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+    db.close()
 
 
 def fake_services(data: Path, answer: str = "Een parkeervergunning kost veertig euro [1].") -> Services:

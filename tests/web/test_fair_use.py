@@ -41,24 +41,10 @@ def test_a_fourth_waiting_question_is_refused_with_429_until_one_is_answered(app
     _ask(client, csrf, "En nu wel?")
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def shared_settings(request: pytest.FixtureRequest, tmp_path):
-    """Settings for the web database of each dialect (PostgreSQL in a schema of its own)."""
-    import uuid
-
-    from baken.settings import DatabaseSettings, Settings
-
-    if request.param == "sqlite":
-        yield Settings(data_dir=tmp_path)
-        return
-    dsn = request.getfixturevalue("postgres_dsn")
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    yield Settings(data_dir=tmp_path, database=DatabaseSettings(dsn=dsn, pg_schema=schema))
-    from baken.database import Database
-
-    db = Database.open(dsn, tmp_path, schema)
-    with db.connect() as conn:
-        conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+@pytest.fixture
+def shared_settings(dialect_settings):
+    """The web database of each dialect (`dialect_settings`)."""
+    return dialect_settings
 
 
 def test_the_pending_limit_holds_across_processes_and_parallel_requests(shared_settings) -> None:

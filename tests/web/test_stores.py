@@ -6,7 +6,6 @@ from __future__ import annotations
 import sqlite3
 import time
 import types
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -15,7 +14,7 @@ import pytest
 import web.accounts
 from baken.database import Database
 from baken.errors import UserError
-from baken.settings import DatabaseSettings, Settings
+from baken.settings import Settings
 from web.accounts import Accounts, Login, LoginLimits
 from web.db import open_web_database
 from web.history import History
@@ -44,19 +43,10 @@ CREATE INDEX IF NOT EXISTS turns_conversation ON turns(conversation_id, created)
 """
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Settings]:
-    """Settings for the web database of each dialect; on PostgreSQL, a schema of its own, dropped afterwards."""
-    if request.param == "sqlite":
-        yield Settings(data_dir=tmp_path)
-        return
-    dsn = request.getfixturevalue("postgres_dsn")
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    yield Settings(data_dir=tmp_path, database=DatabaseSettings(dsn=dsn, pg_schema=schema))
-    db = Database.open(dsn, tmp_path, schema)
-    with db.connect() as conn:
-        conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
-    db.close()
+@pytest.fixture
+def settings(dialect_settings: Settings) -> Settings:
+    """The web database of each dialect (`dialect_settings`)."""
+    return dialect_settings
 
 
 @pytest.fixture
