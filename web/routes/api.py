@@ -166,9 +166,7 @@ def _extension(result: TurnResult) -> dict[str, Any]:
     if result.mode != "relay":
         extension.update(
             evidence=result.evidence_records(), withheld=result.withheld,
-            sources=[{"n": s.n, "doc_id": s.doc_id, "chunk_id": s.chunk_id, "document": s.document, "title": s.title,
-                      "page": s.page, "heading": s.heading, "score": s.score, "cited": s.cited, "text": s.text}
-                     for s in result.sources],
+            sources=[s.record() for s in result.sources],
             sentences=[s.record() for s in result.sentences])
     return extension
 
