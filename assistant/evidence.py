@@ -85,12 +85,12 @@ def select_evidence(question: str, sources: Sequence[tuple[int, str, str, float 
             # introduces the list. Its coverage of the question is the "has a source" signal.
             stated = terms.bag(f"{unit.text}\n{unit.lead}\n{context}") if unit.lead else own
             coverage = _coverage(terms, asked, stated, weights)
-            # For ranking, a sentence also goes on with the one before it ("De gemeente geeft aan dat ..."
-            # after the sentence that names Amsterdam).
-            around = terms.bag(f"{unit.text}\n{previous_unit}\n{context}") if previous_unit and not unit.lead \
-                else stated
-            # The sentence before counts for half: the unit that names the topic itself stays ahead of it.
-            near = (coverage + _coverage(terms, asked, around, weights)) / 2 if around is not stated else coverage
+            around, near = stated, coverage
+            if previous_unit and not unit.lead:
+                # For ranking, a sentence also goes on with the one before it ("De gemeente geeft aan dat ..."
+                # after the sentence that names Amsterdam), for half: the one naming the topic stays ahead.
+                around = terms.bag(f"{unit.text}\n{previous_unit}\n{context}")
+                near = (coverage + _coverage(terms, asked, around, weights)) / 2
             if near <= 0.0:
                 continue
             # The unit's own words count most; its context helps a little.
