@@ -39,6 +39,7 @@ class Bag:
     words: tuple[str, ...]
     stems: frozenset[str]
     numbers: frozenset[str]
+    word_stems: tuple[frozenset[str], ...] = ()  # each word's stems, in the order of ``words``
 
 
 def normalise(text: str) -> str:
@@ -82,8 +83,9 @@ class Terms:
         text = unicodedata.normalize("NFKC", plain(text)).lower()
         words = tuple(dict.fromkeys(w for w in _WORD.findall(text)
                                     if len(w) > 1 and w not in STOP and not w.isdigit()))
-        stems = frozenset(s for group in self._stem(list(words)) for s in group) if words else frozenset()
-        return Bag(words, stems | frozenset(words), numbers(text))
+        word_stems = tuple(frozenset(group) for group in self._stem(list(words))) if words else ()
+        stems = frozenset().union(*word_stems)
+        return Bag(words, stems | frozenset(words), numbers(text), word_stems)
 
     def weights(self, words: Iterable[str]) -> dict[str, float]:
         """The IDF weight of each word (1.0 each without an index to weigh by)."""
@@ -98,9 +100,8 @@ class Terms:
         if not asked.words:
             return 0.0
         weights = weights or self.weights(asked.words)
-        stems = self._stem(list(asked.words))
         found = total = 0.0
-        for word, word_stems in zip(asked.words, stems):
+        for word, word_stems in zip(asked.words, asked.word_stems):  # stemmed once, when the bag was made
             weight = weights.get(word, 1.0)
             total += weight
             if word_stems & target.stems or word in target.stems:
