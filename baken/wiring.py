@@ -117,7 +117,8 @@ def build_services(settings: Settings, *, embedder: Embedder | None = None, llm:
 
     metrics = Metrics()
     index = build_index(settings, embedder)
-    index.recover()  # this process serves uploads: finish what a killed one left half-way first
+    index.start_parsing()  # this process serves uploads: its parsing worker is ready before the first one
+    index.recover()  # and it finishes what a killed process left half-way first
     model = llm or build_llm(settings)
     metrics.watch_queue(lambda: model.waiting)
     audit = build_audit(settings)

@@ -69,6 +69,7 @@ def baken_ingest(files: list[Path], embedder: Any, workdir: Path) -> dict[str, f
     from baken.wiring import build_index
 
     index = build_index(bench_settings(workdir), embedder)
+    index.start_parsing()  # as `baken ingest` does: the worker starts beside the embedder's load
     clock, cpu = Stopwatch(), time.process_time()
     outcomes = index.ingest_files(files)
     seconds, cpu = clock.ms() / 1000, time.process_time() - cpu

@@ -278,6 +278,10 @@ class Index:
         self._purge(doc_id)
         return record
 
+    def start_parsing(self) -> None:
+        """Start the parser ahead of the first file (the sandbox's worker), for a process that will ingest."""
+        self._parser.start()
+
     def recover(self) -> int:
         """Remove documents a killed process left `indexing` or `deleting`, then bring the lexical index in
         step with the ready documents; returns how many documents were removed or repaired."""

@@ -45,6 +45,11 @@ NICE = 5  # below the server (chats stay responsive) without starving a legitima
 class Parser(Protocol):
     """Bytes of a file in, a ParsedDocument out (DocumentError with the reason otherwise)."""
 
+    def start(self) -> None:
+        """Get ready to parse without waiting (a worker process starts in the background); parsing works
+        without it, only the first file then waits for the start."""
+        ...
+
     def parse(self, data: bytes, name: str) -> ParsedDocument:
         """Parse one file."""
         ...
@@ -98,6 +103,9 @@ class InProcessParser:
     def __init__(self, limits: SandboxLimits | None = None) -> None:
         self._limits = limits or SandboxLimits()
 
+    def start(self) -> None:
+        """Nothing to start."""
+
     def parse(self, data: bytes, name: str) -> ParsedDocument:
         """Parse one file here."""
         document = parse(data, name, self._limits.parse_limits)
@@ -115,8 +123,16 @@ class SandboxedParser:
     def __init__(self, limits: SandboxLimits | None = None) -> None:
         self.limits = limits or SandboxLimits()
         self._worker: subprocess.Popen[bytes] | None = None
+        self._starting: subprocess.Popen[bytes] | None = None  # spawned by `start`, not yet ready
         self._parsed = 0
         self._lock = threading.Lock()
+
+    def start(self) -> None:
+        """Spawn the worker now, so that its start (about half a second of imports) overlaps the caller's own
+        (loading the embedder, serving): the first file then need not wait for it."""
+        with self._lock:
+            if self._starting is None and (self._worker is None or self._worker.poll() is not None):
+                self._starting = self._spawn()
 
     def parse(self, data: bytes, name: str) -> ParsedDocument:
         """Parse one file in the worker; DocumentError with the reason when it fails or breaks a limit."""
@@ -140,10 +156,7 @@ class SandboxedParser:
     def _running(self) -> subprocess.Popen[bytes]:
         if self._worker is not None and self._worker.poll() is None:
             return self._worker
-        worker = subprocess.Popen(
-            [sys.executable, "-m", "ingestion.sandbox", json.dumps(self.limits.record())],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=ROOT,
-            env=_worker_environment(), close_fds=True)
+        worker, self._starting = self._starting or self._spawn(), None
         assert worker.stdout is not None
         # The file's time starts once the worker is ready, so that a slow start is not the file's fault.
         if _read_frame(worker.stdout, time.monotonic() + START_SECONDS, len(READY)) != READY:
@@ -155,16 +168,24 @@ class SandboxedParser:
         self._worker, self._parsed = worker, 0
         return worker
 
+    def _spawn(self) -> subprocess.Popen[bytes]:
+        return subprocess.Popen(
+            [sys.executable, "-m", "ingestion.sandbox", json.dumps(self.limits.record())],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=ROOT,
+            env=_worker_environment(), close_fds=True)
+
     def _stop(self) -> None:
-        worker, self._worker = self._worker, None
-        if worker is None:
-            return
-        if worker.poll() is None:
-            worker.kill()
-        worker.wait()
-        for stream in (worker.stdin, worker.stdout):
-            if stream is not None:
-                stream.close()
+        """End the worker, and one started but never used."""
+        for worker in (self._worker, self._starting):
+            if worker is None:
+                continue
+            if worker.poll() is None:
+                worker.kill()
+            worker.wait()
+            for stream in (worker.stdin, worker.stdout):
+                if stream is not None:
+                    stream.close()
+        self._worker = self._starting = None
 
     def _exchange(self, worker: subprocess.Popen[bytes], data: bytes, name: str) -> dict[str, Any]:
         """Send one file, read its reply within the wall-clock and output limits."""

@@ -88,6 +88,7 @@ def run_ingest(args: argparse.Namespace, settings: Settings) -> int:
     from baken.wiring import build_index
 
     index = build_index(settings)
+    index.start_parsing()  # the worker starts while the index recovers and the embedder loads
     index.recover()
     return ingest_paths(index, args.paths, args.quiet)
 

@@ -48,6 +48,16 @@ def test_parser_contract_documents(parser: InProcessParser | SandboxedParser, da
     assert (document.title, document.kind) == (title, kind) and document.text_length > 0
 
 
+def test_parser_contract_start_ahead_is_optional_and_idempotent(parser: InProcessParser | SandboxedParser) -> None:
+    parser.start()
+    parser.start()  # a second start does not spawn a second worker
+    assert parser.parse(b"# Afval\n\nDe groene bak.", "afval.md").title == "Afval"
+    parser.close()
+    parser.start()
+    parser.close()  # a worker started but never used is ended too
+    assert parser.parse(b"# Weer\n\nTekst.", "weer.md").title == "Weer"  # and parsing starts one again
+
+
 @pytest.mark.parametrize(("data", "name", "reason"), [
     (b"", "leeg.txt", "leeg bestand"),
     (files.docx_bomb(megabytes=8), "bom.docx", "pakt uit tot meer dan 5 MB"),
