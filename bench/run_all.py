@@ -20,7 +20,7 @@ from bench.common import RESULTS, ROOT, Stopwatch, fmt, table, write_results  # 
 # name -> extra arguments; run in this order (the heavy model benches first, cheap ones after)
 BENCHES: dict[str, list[str]] = {
     "chat": [], "ingest": [], "retrieval": [], "concurrency": [], "memory": [],
-    "pii": ["--repeats", "1"], "audit": [], "retrieval_lexical": [], "scale_out": [],
+    "pii": ["--repeats", "1"], "audit": [], "retrieval_lexical": [], "scale_out": [], "gateway": [],
 }
 
 
@@ -102,7 +102,17 @@ def summarise(results: dict[str, dict[str, Any] | None]) -> list[list[Any]]:
                      "", "", ""])
     if s := results.get("scale_out"):
         rows += scale_out_rows(s)
+    if g := results.get("gateway"):
+        rows += gateway_rows(g)
     return rows
+
+
+def gateway_rows(g: dict[str, Any]) -> list[list[Any]]:
+    """The /v1 API beside a direct call to the same model server, streamed and whole."""
+    return [["gateway", (f"/v1 {label} beside the model server direct (ms, median); Baken's own "
+             f"{fmt(g[f'overhead_ms_{kind}'])} ms"), g[f"gateway_{kind}"]["median"], g["direct"]["median"],
+             g[f"ratio_{kind}"], "ratio <= 1.05 and <= 50 ms", g[f"met_{kind}"]]
+            for kind, label in (("stream", "streamed"), ("plain", "whole answer"))]
 
 
 def scale_out_rows(s: dict[str, Any]) -> list[list[Any]]:

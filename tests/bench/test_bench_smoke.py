@@ -124,3 +124,4 @@ def test_gateway_times_direct_and_gateway_calls_and_their_ratio(tmp_path: Path) 
     out = gateway.run(rounds=1, words=3, delay_ms=1, data_dir=tmp_path)
     assert out["direct"]["n"] == out["gateway_stream"]["n"] == out["baken_turn"]["n"] == 1
     assert out["ratio_stream"] > 0 and "met_plain" in out
+    assert [row[0] for row in run_all.gateway_rows(out)] == ["gateway", "gateway"]
