@@ -8,7 +8,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from assistant.llm import GenerationParams, Message
-from baken.errors import BackendUnavailable, ModelError
+from core.errors import BackendUnavailable, ModelError
 
 logger = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ import httpx
 
 from assistant.llm import GenerationParams, Message
 from assistant.remote_settings import RemoteLLMSettings
-from baken.errors import BackendUnavailable
+from core.errors import BackendUnavailable
 
 logger = logging.getLogger(__name__)
 _RETRY_TOKENIZE_AFTER_S = 30.0

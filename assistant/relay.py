@@ -15,7 +15,7 @@ from typing import Any
 from assistant.llm import LLM, GenerationParams, Message
 from assistant.seams import Journal, Redactor, recorded
 from assistant.values import Actor, Clock, TurnResult
-from baken.errors import UserError
+from core.errors import UserError
 from ingestion.language import detect_language
 
 ROLES = ("system", "user", "assistant")

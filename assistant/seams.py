@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from assistant.values import Actor, Clock, TurnResult
-from baken.errors import BakenError
+from core.errors import BakenError
 
 
 class Redaction(Protocol):

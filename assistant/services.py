@@ -6,8 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from assistant.settings import TurnSettings
 from assistant.turn import Assistant
-from baken.settings import Settings
 from ingestion.index import Index
 
 if TYPE_CHECKING:
@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 class Services:
     """Everything a front end needs, built once per process from settings."""
 
-    settings: Settings
+    settings: TurnSettings
     index: Index
     assistant: Assistant
     audit: AuditLog | None = None

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from pydantic import BaseModel, Field
+
+from assistant.remote_settings import RemoteLLMSettings
+from ingestion.settings import RetrievalSettings
 
 
 class AnswerSettings(BaseModel):
@@ -25,3 +30,32 @@ class AnswerSettings(BaseModel):
                     " threshold (half, when the sentence lacks the number, date or role the question asks"
                     " for); calibrated with `python -m bench.eval --answers`.",
     )
+
+
+class LLMSettings(RemoteLLMSettings):
+    """The generating model: in process (llama.cpp) or on an OpenAI-compatible server (the remote fields)."""
+
+    model: str = Field(
+        "smollm2-135m-instruct",
+        description="A catalogue name (see `baken models list`) or the path of any GGUF file.",
+    )
+    n_ctx: int = Field(4096, ge=512, description="Context window in tokens; prompts are trimmed to fit.")
+    n_threads: int = Field(0, ge=0, description="CPU threads for llama.cpp; 0 means all cores.")
+    n_batch: int = Field(512, ge=32, description="Prompt-processing batch size in tokens.")
+    max_tokens: int = Field(384, ge=16, description="Most tokens generated for one answer.")
+    temperature: float = Field(0.2, ge=0.0, le=2.0, description="Sampling temperature.")
+    seed: int = Field(42, description="Sampling seed, so that answers are reproducible.")
+    repeat_penalty: float = Field(1.1, ge=1.0, le=2.0, description="Penalty on repeating recent tokens.")
+
+
+class TurnSettings(Protocol):
+    """The settings sections one turn reads; the composed `baken.settings.Settings` is one."""
+
+    @property
+    def llm(self) -> LLMSettings: ...
+
+    @property
+    def retrieval(self) -> RetrievalSettings: ...
+
+    @property
+    def answer(self) -> AnswerSettings: ...

@@ -24,6 +24,7 @@ from assistant.llm import LLM, GenerationParams, Message
 from assistant.prompt import STOP, PromptSource, build_prompt
 from assistant.questions import is_follow_up, standalone_query
 from assistant.seams import Journal, NoRedaction, NullJournal, Redaction, Redactor, recorded
+from assistant.settings import TurnSettings
 from assistant.terms import Terms
 from assistant.values import (
     OUTCOMES,
@@ -36,8 +37,7 @@ from assistant.values import (
     SourceRef,
     TurnResult,
 )
-from baken.errors import UserError
-from baken.settings import Settings
+from core.errors import UserError
 from ingestion.index import Hit, Index
 from ingestion.language import detect_language
 from ingestion.lexical import Tokenizer
@@ -69,7 +69,7 @@ NOT_SUPPORTED = {"nl": "(niet onderbouwd door de documenten)", "en": "(not suppo
 class Assistant:
     """Answers questions from the index with the LLM, guarded by the redactor and recorded by the journal."""
 
-    def __init__(self, index: Index, llm: LLM, redactor: Redactor, journal: Journal, settings: Settings,
+    def __init__(self, index: Index, llm: LLM, redactor: Redactor, journal: Journal, settings: TurnSettings,
                  vault_factory: Callable[[], Any] = dict, redact_sources: bool = True) -> None:
         self.index = index
         self.llm = llm

@@ -50,7 +50,7 @@ def build_index(settings: Settings, embedder: Embedder | None = None) -> Index:
              if where.url else ChromaStore(data / "index" / "chroma", collection=where.collection))
     files: Originals
     if settings.database_dsn:  # several hosts: one registry and one copy of each original, for all of them
-        from baken.database import Database
+        from core.database import Database
 
         database = Database.open(settings.database_dsn, data / "index" / "documents.sqlite3",
                                  schema=settings.database.pg_schema)

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import os
 
-for _name, _value in (("HF_HUB_OFFLINE", "1"), ("TRANSFORMERS_OFFLINE", "1"), ("TOKENIZERS_PARALLELISM", "false"),
-                      ("ANONYMIZED_TELEMETRY", "False"), ("TRANSFORMERS_VERBOSITY", "error"),
-                      ("HF_HUB_DISABLE_TELEMETRY", "1"), ("TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS", "")):
-    os.environ.setdefault(_name, _value)
+from core.offline import go_offline
+
+go_offline()
 
 import json
 import math

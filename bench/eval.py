@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import os
 
-for _name, _value in (("HF_HUB_OFFLINE", "1"), ("TRANSFORMERS_OFFLINE", "1"), ("TOKENIZERS_PARALLELISM", "false"),
-                      ("ANONYMIZED_TELEMETRY", "False"), ("TRANSFORMERS_VERBOSITY", "error")):
-    os.environ.setdefault(_name, _value)
+from core.offline import go_offline
+
+go_offline()
 
 import argparse
 import hashlib

@@ -4,7 +4,7 @@ costs when another process answered its previous turn (the price of not needing 
 
     .venv/bin/python -m bench.scale_out [--requests 1000] [--turns 30] [--documents 3000] [--repeats 5]
 
-Both sides go through Baken's own stores on `baken.database`: `Accounts.session` (every request; its sliding
+Both sides go through Baken's own stores on `core.database`: `Accounts.session` (every request; its sliding
 expiry is written at most once a minute, so what is timed is the read, as on nearly every request), one chat
 turn's writes as `web/chat.py` makes them (`add_turn`, a `set_partial` every 0.5 s while the answer streams,
 `finish_turn`, and the two `turns()` reads of the conversation, before and after), and `Registry.ready_ids()`
@@ -69,7 +69,7 @@ class Side:
 
 def open_side(name: str, dsn: str | None, schema: str, workdir: Path, documents: int) -> Side:
     """The stores on SQLite files (``dsn`` None) or in PostgreSQL, filled like a busy municipality's."""
-    from baken.database import Database
+    from core.database import Database
     from ingestion.registry import Registry
     from web.accounts import Accounts
     from web.db import SCHEMA
@@ -252,7 +252,7 @@ def _restart_with_fsync(cluster: Path, port: int) -> None:
 def run(dsn: str | None, workdir: Path, redactor: Any, requests: int = 1000, turns: int = 30,
         documents: int = 3000, repeats: int = 5) -> dict[str, Any]:
     """Measure SQLite (and PostgreSQL at ``dsn``) side by side, and resume with ``redactor``."""
-    from baken.database import Database
+    from core.database import Database
 
     schema = f"bench_scale_out_{uuid.uuid4().hex[:8]}"
     sides = [open_side("sqlite", None, schema, workdir, documents)]

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from baken.errors import RedactionError, UserError
+from core.errors import RedactionError, UserError
 from guardrails.detection import Detection
 from guardrails.language import looks_english
 from guardrails.mentions import alias_key, aliases, later_mentions

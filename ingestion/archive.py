@@ -12,7 +12,7 @@ import io
 import zipfile
 from dataclasses import dataclass
 
-from baken.errors import DocumentError
+from core.errors import DocumentError
 
 MB = 1024 * 1024
 RATIO_FLOOR = MB  # members smaller than this are never refused for their ratio (small XML compresses well)

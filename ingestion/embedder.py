@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol
 
-from baken.errors import BackendUnavailable, ModelError
+from core.errors import BackendUnavailable, ModelError
 
 logger = logging.getLogger(__name__)
 

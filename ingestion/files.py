@@ -13,8 +13,8 @@ import time
 from pathlib import Path
 from typing import Protocol
 
-from baken.database import Database
-from baken.errors import NotFound
+from core.database import Database
+from core.errors import NotFound
 
 SCHEMA = """
 -- The originals of indexed documents, by stored name (sha256 and suffix), for every host to serve.

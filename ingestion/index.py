@@ -25,8 +25,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from baken.errors import DocumentError, NotFound
-from baken.settings import IngestionSettings, RetrievalSettings
+from core.errors import DocumentError, NotFound
 from ingestion.chunker import chunk_document
 from ingestion.document import Chunk, ParsedDocument
 from ingestion.embedder import Embedder
@@ -36,6 +35,7 @@ from ingestion.lexical_sync import LexicalSync
 from ingestion.registry import DocumentRecord, Registry, now
 from ingestion.sandbox import InProcessParser, Parser, SandboxLimits
 from ingestion.search import CALIBRATED, COVERAGE_HITS, UNCALIBRATED, Retrieval, Search
+from ingestion.settings import IngestionSettings, RetrievalSettings
 from ingestion.source import Source
 from ingestion.store import VectorStore
 

@@ -15,7 +15,7 @@ from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from baken.errors import DocumentError, UnsupportedDocument
+from core.errors import DocumentError, UnsupportedDocument
 from ingestion.archive import MB, ZipLimits, check_zip, open_zip
 from ingestion.document import ParsedDocument, Section
 from ingestion.formats import encoding, mail, ocr, odf, outlook, sheets, slides

@@ -1,12 +1,12 @@
 """The document registry: which documents are indexed, and which are half-way (for crash recovery).
 
-It lives in the shared-state database (`baken.database`): an SQLite file for one host, or PostgreSQL that
+It lives in the shared-state database (`core.database`): an SQLite file for one host, or PostgreSQL that
 the processes of several hosts share. A document is visible to search only when its row is `ready`.
 Replacing a document flips the new row to `ready` and the old one to `deleting` in one transaction,
 serialised per source, so readers see either version, never both, and two processes publishing versions
 of one source never leave two `ready` rows.
 
-Each `indexing` row has an owner (`baken.process.Owner`: host, pid, start time) with a heartbeat
+Each `indexing` row has an owner (`core.process.Owner`: host, pid, start time) with a heartbeat
 (`touched`, on the database's clock, so hosts need not agree on the time). Another process takes an
 unfinished row for abandoned when its owner is a process on the same host that is gone (its pid dead, or
 reused by a later process), or is on another host and has been silent for `HEARTBEAT_TIMEOUT`.
@@ -20,8 +20,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeAlias
 
-from baken.database import Connection, Database, Row
-from baken.process import Owner
+from core.database import Connection, Database, Row
+from core.process import Owner
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS documents (
@@ -44,7 +44,7 @@ CREATE TABLE IF NOT EXISTS owners (
     host    TEXT NOT NULL,
     pid     INTEGER NOT NULL,
     touched DOUBLE PRECISION,
-    started BIGINT             -- the owner's start time (baken.process), so a reused pid is not taken for it
+    started BIGINT             -- the owner's start time (core.process), so a reused pid is not taken for it
 );
 """
 HEARTBEAT_TIMEOUT = timedelta(minutes=5)  # an unfinished row owned by a silent other host is abandoned after this

@@ -24,14 +24,14 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Protocol
 
-from baken.errors import DocumentError, UnsupportedDocument
+from core.errors import DocumentError, UnsupportedDocument
 from ingestion.archive import MB, ZipLimits
 from ingestion.document import ParsedDocument, Section
 from ingestion.formats.limits import FormatLimits
 from ingestion.parsers import ParseLimits, load_libraries, parse
 
 if TYPE_CHECKING:  # the worker process does not import the settings (pydantic): it starts faster
-    from baken.settings import IngestionSettings
+    from ingestion.settings import IngestionSettings
 
 logger = logging.getLogger(__name__)
 HEADER = struct.Struct(">Q")

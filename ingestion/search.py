@@ -9,11 +9,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from baken.settings import RetrievalSettings
 from ingestion.embedder import Embedder
 from ingestion.lexical import LexicalHit, LexicalIndex
 from ingestion.lexical_sync import LexicalSync
 from ingestion.registry import Registry
+from ingestion.settings import RetrievalSettings
 from ingestion.source import Source
 from ingestion.store import StoredHit, VectorStore
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
-from baken.errors import BackendUnavailable
+from core.errors import BackendUnavailable
 
 logger = logging.getLogger(__name__)
 COLLECTION = "baken_chunks"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from baken.errors import ConfigurationError
+from core.errors import ConfigurationError
 
 Kind = Literal["llm", "embedder", "spacy"]
 

@@ -17,7 +17,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from baken.errors import ConfigurationError, ModelError
+from core.errors import ConfigurationError, ModelError
 from models.catalogue import CATALOGUE, Kind, ModelSpec
 
 logger = logging.getLogger(__name__)

@@ -11,10 +11,9 @@ from pathlib import Path
 
 import pytest
 
-for _name, _value in (("HF_HUB_OFFLINE", "1"), ("TRANSFORMERS_OFFLINE", "1"), ("TOKENIZERS_PARALLELISM", "false"),
-                      ("ANONYMIZED_TELEMETRY", "False"), ("TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS", ""),
-                      ("TRANSFORMERS_VERBOSITY", "error"), ("HF_HUB_DISABLE_PROGRESS_BARS", "1")):
-    os.environ.setdefault(_name, _value)
+from core.offline import go_offline
+
+go_offline()
 
 from baken.settings import Settings
 from tests.paths import MODELS_DIR, REPO, SMALL_CORPUS

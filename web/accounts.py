@@ -25,8 +25,8 @@ from typing import Any
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from baken.database import Database
-from baken.errors import UserError
+from core.database import Database
+from core.errors import UserError
 
 ROLES = ("medewerker", "informatiebeheerder", "auditor", "beheerder")
 MIN_PASSWORD = 12

@@ -10,8 +10,8 @@ import time
 import uuid
 from dataclasses import dataclass
 
-from baken.database import Database
-from baken.errors import NotFound, UserError
+from core.database import Database
+from core.errors import NotFound, UserError
 
 TOKEN_PREFIX = "bk-"
 RATE_WINDOW_SECONDS = 60

@@ -22,9 +22,8 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
 from assistant.services import Services
-from baken.database import Database
-from baken.errors import BakenError, NotFound, UserError
-from baken.settings import Settings
+from core.database import Database
+from core.errors import BakenError, NotFound, UserError
 from web.accounts import Accounts, LoginLimits
 from web.auth import SecurityMiddleware, add_security_headers
 from web.chat import ChatRunner
@@ -36,13 +35,13 @@ from web.i18n import MESSAGES, translator
 from web.indexing import Indexer, IndexJob, logged_name
 from web.routes import audit, chat, documents, health, session, users
 from web.routes.api import build_api
-from web.settings import web_settings
+from web.settings import AppSettings, web_settings
 
 logger = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
 
 
-def build_accounts(settings: Settings, db: Database | None = None) -> Accounts:
+def build_accounts(settings: AppSettings, db: Database | None = None) -> Accounts:
     """The account and session store, as configured (in ``db`` when the caller has the web database open)."""
     web = web_settings(settings)
     limits = LoginLimits(per_name=web.login_attempts, per_address=web.login_address_attempts,
@@ -51,7 +50,7 @@ def build_accounts(settings: Settings, db: Database | None = None) -> Accounts:
     return Accounts(db or open_web_database(settings), web.session_minutes * 60, limits)
 
 
-def create_app(settings: Settings, services: Services) -> Litestar:
+def create_app(settings: AppSettings, services: Services) -> Litestar:
     """The web application over ``services``, which the caller built (`baken.wiring.build_services`) and closes."""
     web = web_settings(settings)
     db = open_web_database(settings)

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from assistant.turn import Actor, Assistant, Conversation, TurnResult
-from baken.errors import BakenError, UserError
+from core.errors import BakenError, UserError
 from web.history import History
 
 logger = logging.getLogger(__name__)

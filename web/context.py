@@ -14,7 +14,7 @@ from markupsafe import Markup, escape
 
 from assistant.citations import CITATION, cited_numbers
 from assistant.services import Services
-from baken.database import Database
+from core.database import Database
 from web.accounts import Accounts, Session
 from web.auth import LANGUAGE_COOKIE, allowed, current_session
 from web.chat import ChatRunner, StreamSlots

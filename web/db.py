@@ -4,8 +4,8 @@ every host sees the same accounts, sessions and history."""
 
 from __future__ import annotations
 
-import baken.database
-from baken.settings import Settings
+import core.database
+from web.settings import AppSettings
 
 # Valid on SQLite and PostgreSQL. Files made before PostgreSQL support have `REAL` columns and `name ... UNIQUE
 # COLLATE NOCASE`; CREATE ... IF NOT EXISTS leaves those tables as they are and only adds the lower(name) index.
@@ -33,9 +33,9 @@ CREATE INDEX IF NOT EXISTS turns_user_outcome ON turns(user_id, outcome);
 """
 
 
-def open_web_database(settings: Settings) -> baken.database.Database:
+def open_web_database(settings: AppSettings) -> core.database.Database:
     """The web database as configured (PostgreSQL or DATA_DIR/web/web.sqlite3), its tables created."""
-    db = baken.database.Database.open(settings.database_dsn, settings.data_dir / "web" / "web.sqlite3",
+    db = core.database.Database.open(settings.database_dsn, settings.data_dir / "web" / "web.sqlite3",
                                       settings.database.pg_schema)
     db.create(SCHEMA)
     return db

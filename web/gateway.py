@@ -17,7 +17,7 @@ from typing import Any
 from assistant.llm import GenerationParams, Message
 from assistant.relay import ConversationTooLong, Relay
 from assistant.turn import MAX_QUESTION_CHARS, Actor, Assistant, TurnResult
-from baken.errors import AuditError, BackendUnavailable, BakenError, RedactionError, UserError
+from core.errors import AuditError, BackendUnavailable, BakenError, RedactionError, UserError
 from web.apikeys import ApiKey, ApiKeys
 
 logger = logging.getLogger(__name__)

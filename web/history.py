@@ -11,8 +11,8 @@ import uuid
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from baken.database import Database
-from baken.errors import BakenError, UserError
+from core.database import Database
+from core.errors import BakenError, UserError
 
 logger = logging.getLogger(__name__)
 PURGE_EVERY_SECONDS = 6 * 3600

@@ -20,9 +20,9 @@ from pathlib import Path
 from typing import Protocol
 
 from assistant.turn import Redactor
-from baken.database import Database, Row
-from baken.errors import RedactionError, UserError
-from baken.process import Owner
+from core.database import Database, Row
+from core.errors import RedactionError, UserError
+from core.process import Owner
 from guardrails import Vault
 from ingestion.index import Index, IngestOutcome
 

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from pathlib import Path
+from typing import Protocol
 
 from pydantic import BaseModel, Field
+
+from assistant.settings import LLMSettings
+from core.database import DatabaseSettings
+from ingestion.settings import IngestionSettings
 
 
 class WebSettings(BaseModel):
@@ -98,7 +103,28 @@ class WebSettings(BaseModel):
     language: str = Field(default="nl", pattern="^(nl|en)$", description="Default interface language: nl or en.")
 
 
-def web_settings(settings: Any) -> WebSettings:
-    """The web section of the settings, or the defaults when Settings has none."""
-    found = getattr(settings, "web", None)
-    return found if isinstance(found, WebSettings) else WebSettings()
+class AppSettings(Protocol):
+    """The settings sections the web app reads; the composed `baken.settings.Settings` is one."""
+
+    @property
+    def data_dir(self) -> Path: ...
+
+    @property
+    def web(self) -> WebSettings: ...
+
+    @property
+    def llm(self) -> LLMSettings: ...
+
+    @property
+    def ingestion(self) -> IngestionSettings: ...
+
+    @property
+    def database(self) -> DatabaseSettings: ...
+
+    @property
+    def database_dsn(self) -> str | None: ...
+
+
+def web_settings(settings: AppSettings) -> WebSettings:
+    """The web section of the settings."""
+    return settings.web

@@ -6,13 +6,12 @@ import os
 import secrets
 from collections.abc import Callable, Mapping
 
-from baken.errors import UserError
-from baken.settings import Settings
+from core.errors import UserError
 from web.app import build_accounts
-from web.settings import web_settings
+from web.settings import AppSettings, web_settings
 
 
-def ensure_first_admin(settings: Settings, environ: Mapping[str, str] | None = None,
+def ensure_first_admin(settings: AppSettings, environ: Mapping[str, str] | None = None,
                        say: Callable[[str], None] = print) -> bool:
     """Create the `beheerder` account when there are no accounts yet; returns True when it was created.
 

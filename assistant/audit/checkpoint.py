@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.audit.chain import canonical_json
-from baken.errors import UserError
+from core.errors import UserError
 
 CHECKPOINT_FORMAT = "baken-audit-checkpoint/1"
 

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from assistant.audit.signing import Ed25519Signer, generate_private_pem
-from baken.errors import AuditError
+from core.errors import AuditError
 
 SIGNING_KEY_FILE = "audit-signing.key"
 PUBLIC_KEY_FILE = "audit-signing.pub"

@@ -24,7 +24,7 @@ from assistant.audit.sqlite_store import SQLiteAuditStore
 from assistant.audit.store import AuditStore, Hold, RecordQuery, StoredRecord
 from assistant.audit.verify import VerifyResult, verify_records
 from assistant.audit.witness import read_witness, write_witness
-from baken.errors import AuditError, ConfigurationError, NotFound, UserError
+from core.errors import AuditError, ConfigurationError, NotFound, UserError
 
 logger = logging.getLogger(__name__)
 

@@ -21,7 +21,7 @@ from assistant.audit.log import SYSTEM_ACTOR, AuditLog, open_store
 from assistant.audit.settings import AuditSettings
 from assistant.audit.store import HOLD_COUNTER, AuditStore, Batch
 from assistant.audit.verify import VerifyResult
-from baken.errors import UserError
+from core.errors import UserError
 
 logger = logging.getLogger(__name__)
 

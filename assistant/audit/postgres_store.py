@@ -32,8 +32,8 @@ from assistant.audit.store import (
     write_tables,
 )
 from assistant.audit.store import SCHEMA as STORE_SCHEMA
-from baken.database import Connection, postgres_ddl
-from baken.errors import AuditError
+from core.database import Connection, postgres_ddl
+from core.errors import AuditError
 
 LOCK_NAMESPACE = 0x42414B  # "BAK": the first key of pg_advisory_xact_lock(int, int); the second is the schema's
 T = TypeVar("T")

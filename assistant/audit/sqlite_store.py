@@ -35,8 +35,8 @@ from assistant.audit.store import (
     stored_record,
     write_tables,
 )
-from baken.database import Connection
-from baken.errors import AuditError
+from core.database import Connection
+from core.errors import AuditError
 
 MIGRATION_STATEMENTS: dict[int, tuple[str, ...]] = {
     2: ("ALTER TABLE records ADD COLUMN format INTEGER NOT NULL DEFAULT 1",

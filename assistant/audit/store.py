@@ -8,8 +8,8 @@ from typing import Any, Protocol
 
 from assistant.audit.checkpoint import Checkpoint
 from assistant.audit.records import PreparedRecord, Preparer, insert_next
-from baken.database import Connection
-from baken.errors import AuditError
+from core.database import Connection
+from core.errors import AuditError
 
 # Every table of a store with its columns, in the order a copy reads and writes them; rows go by the first
 # column. `purge_authorisation` is empty whenever no purge is running.
@@ -21,7 +21,7 @@ TABLES: dict[str, tuple[str, ...]] = {
     "holds": ("id", "conversation_id", "seq_from", "seq_to", "reason", "created", "created_by"),
     "purge_authorisation": ("seq",),
 }
-# The tables, in SQLite's words; the PostgreSQL store takes them through `baken.database.postgres_ddl`.
+# The tables, in SQLite's words; the PostgreSQL store takes them through `core.database.postgres_ddl`.
 # Triggers are per dialect (each store's TRIGGERS): SQLite's RAISE(ABORT) and PostgreSQL's plpgsql differ.
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS records (
@@ -179,7 +179,7 @@ RECORD_CHUNK = 5000  # records read at a time by `records()`
 
 class SharedQueries:
     """What both stores do in the same SQL, written once with `?` placeholders over each store's own `_write`
-    (one locked transaction) and `_read`, whose connections are `baken.database.Connection`s: the shared
+    (one locked transaction) and `_read`, whose connections are `core.database.Connection`s: the shared
     dialect layer turns `?` into psycopg's `%s`. Rows stay tuples (the drivers' own rows)."""
 
     MARK = "?"

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from assistant.audit.chain import canonical_json
 from assistant.audit.checkpoint import Checkpoint
-from baken.errors import AuditError, UserError
+from core.errors import AuditError, UserError
 
 WITNESS_FILE = "checkpoints.jsonl"
 

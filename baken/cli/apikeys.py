@@ -9,8 +9,8 @@ import re
 import time
 from typing import TYPE_CHECKING
 
-from baken.errors import UserError
 from baken.settings import Settings
+from core.errors import UserError
 
 if TYPE_CHECKING:
     from web.apikeys import ApiKey, ApiKeys

@@ -19,7 +19,7 @@ from typing import Any
 from pydantic import SecretStr
 
 from assistant.audit import AuditLog, copy_audit_log
-from baken.errors import UserError
+from core.errors import UserError
 
 ROLE = "auditor"
 

@@ -60,8 +60,8 @@ from baken.cli.backup_format import (
     sha256_of,
     web_counts,
 )
-from baken.errors import BackendUnavailable, UserError
 from baken.settings import Settings
+from core.errors import BackendUnavailable, UserError
 from ingestion.registry import Registry
 from ingestion.store import ChromaStore
 

@@ -15,8 +15,8 @@ from typing import IO, Any
 
 from assistant.audit import AuditKeys, AuditLog
 from assistant.audit.keys import PSEUDONYM_KEY_FILE, PUBLIC_KEY_FILE, SIGNING_KEY_FILE
-from baken.errors import UserError
 from baken.settings import Settings
+from core.errors import UserError
 
 FORMAT = "baken-backup/1"
 MANIFEST = "manifest.json"

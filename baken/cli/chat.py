@@ -10,8 +10,8 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from baken.errors import BakenError, UserError
 from baken.settings import Settings
+from core.errors import BakenError, UserError
 
 if TYPE_CHECKING:
     from assistant.turn import Actor

@@ -3,26 +3,17 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from collections.abc import Sequence
 
-from baken.errors import BakenError, UserError
+from core.errors import BakenError, UserError
+from core.offline import go_offline
 
 # Each command module has `register(subparsers)`, which adds its parsers with `set_defaults(handler=...)`;
 # a handler takes (args, settings) and returns an exit status. A command that refuses to act on state it finds
 # (a migration into a live database, a restore into a used directory) also sets `refuses="<what>"`: its
 # UserError is then a refusal, exit status 1, rather than bad input (2).
 COMMAND_MODULES = ("documents", "chat", "models", "audit", "redact", "serve", "migrate", "backup", "restore", "apikeys")
-
-
-def _offline_environment() -> None:
-    """Nothing may reach out at run time: no model hub, no telemetry, no public-suffix list download."""
-    for name, value in (("HF_HUB_OFFLINE", "1"), ("TRANSFORMERS_OFFLINE", "1"), ("HF_HUB_DISABLE_TELEMETRY", "1"),
-                        ("ANONYMIZED_TELEMETRY", "False"), ("TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS", ""),
-                        ("TOKENIZERS_PARALLELISM", "false"), ("TRANSFORMERS_VERBOSITY", "error"),
-                        ("HF_HUB_DISABLE_PROGRESS_BARS", "1")):
-        os.environ.setdefault(name, value)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -39,13 +30,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one `baken` command; returns (and exits with) its status."""
-    _offline_environment()
+    go_offline()
     args = build_parser().parse_args(argv)
     from pydantic import ValidationError
 
-    from baken.logging_setup import configure_logging
-    from baken.process import keep_private
     from baken.settings import Settings
+    from core.logging_setup import configure_logging
+    from core.process import keep_private
 
     try:
         settings = Settings()

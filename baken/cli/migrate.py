@@ -30,9 +30,9 @@ from urllib.parse import urlsplit, urlunsplit
 from pydantic import SecretStr
 
 from assistant.audit import AuditSettings
-from baken.database import Database, Row
-from baken.errors import BackendUnavailable, UserError
-from baken.settings import DatabaseSettings, Settings
+from baken.settings import Settings
+from core.database import Database, DatabaseSettings, Row
+from core.errors import BackendUnavailable, UserError
 from ingestion.registry import DocumentRecord
 
 if TYPE_CHECKING:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from baken.errors import BakenError
 from baken.settings import Settings
+from core.errors import BakenError
 from models import CATALOGUE, provision, resolve, verify
 
 

@@ -31,8 +31,8 @@ from baken.cli.backup_format import (
     sha256_of,
     web_counts,
 )
-from baken.errors import UserError
 from baken.settings import Settings
+from core.errors import UserError
 from ingestion.registry import Registry
 from ingestion.store import ChromaStore
 

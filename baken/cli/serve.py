@@ -6,8 +6,8 @@ import argparse
 import getpass
 import os
 
-from baken.errors import UserError
 from baken.settings import Settings
+from core.errors import UserError
 
 ROLE_CHOICES = ("medewerker", "informatiebeheerder", "auditor", "beheerder")
 

@@ -17,7 +17,7 @@ from datetime import datetime
 from email.message import EmailMessage
 from email.utils import parsedate_to_datetime
 
-from baken.errors import DocumentError
+from core.errors import DocumentError
 from ingestion.document import ParsedDocument, Section
 from ingestion.formats.limits import FormatLimits
 

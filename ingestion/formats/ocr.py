@@ -14,7 +14,7 @@ import os
 import shutil
 import subprocess
 
-from baken.errors import DocumentError
+from core.errors import DocumentError
 from ingestion.formats.limits import FormatLimits
 
 PAGE_SECONDS = 60  # one program call on one page

@@ -12,7 +12,7 @@ import io
 import zipfile
 from collections.abc import Iterator
 
-from baken.errors import DocumentError
+from core.errors import DocumentError
 from ingestion.document import ParsedDocument, Section
 from ingestion.formats.limits import FormatLimits
 from ingestion.formats.rows import sheet_sections

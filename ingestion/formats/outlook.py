@@ -12,7 +12,7 @@ import io
 import struct
 from datetime import UTC, datetime, timedelta
 
-from baken.errors import DocumentError
+from core.errors import DocumentError
 from ingestion.document import ParsedDocument
 from ingestion.formats.limits import FormatLimits
 from ingestion.formats.mail import Budget, Message, ParseAttachment, message_document

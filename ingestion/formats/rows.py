@@ -8,7 +8,7 @@ import datetime
 from collections.abc import Iterable, Sequence
 from itertools import zip_longest
 
-from baken.errors import DocumentError
+from core.errors import DocumentError
 from ingestion.document import Section
 from ingestion.formats.limits import FormatLimits
 

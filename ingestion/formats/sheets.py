@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import io
 
-from baken.errors import DocumentError
+from core.errors import DocumentError
 from ingestion.document import ParsedDocument, Section
 from ingestion.formats.encoding import decode
 from ingestion.formats.limits import FormatLimits

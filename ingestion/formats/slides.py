@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 from collections.abc import Iterable, Iterator
 
-from baken.errors import DocumentError
+from core.errors import DocumentError
 from ingestion.document import ParsedDocument, Section
 
 

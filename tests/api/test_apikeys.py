@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from baken.database import Database
-from baken.errors import NotFound, UserError
+from core.database import Database
+from core.errors import NotFound, UserError
 from web.apikeys import ApiKeys, hash_token
 from web.gateway import ApiError, ChatRequest
 

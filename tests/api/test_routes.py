@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from litestar.testing import TestClient
 
-from baken.errors import BackendUnavailable
 from baken.settings import Settings
+from core.errors import BackendUnavailable
 from tests.web.conftest import fake_services
 from web.apikeys import ApiKeys
 from web.app import create_app

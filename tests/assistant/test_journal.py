@@ -16,8 +16,8 @@ from assistant.audit.forensics import assert_not_in_files
 from assistant.journal import AuditJournal
 from assistant.llm import FakeLLM
 from assistant.turn import Actor, Assistant
-from baken.errors import AuditError
 from baken.settings import Settings
+from core.errors import AuditError
 from guardrails import FakeRedactor, Vault
 from ingestion.embedder import FakeEmbedder
 from ingestion.index import Index

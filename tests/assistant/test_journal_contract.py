@@ -14,8 +14,8 @@ from assistant.journal import AuditJournal
 from assistant.llm import FakeLLM
 from assistant.metrics import MeteredJournal, Metrics
 from assistant.turn import Actor, Assistant, Journal, NullJournal, TurnResult
-from baken.errors import BakenError
 from baken.settings import Settings
+from core.errors import BakenError
 from guardrails import FakeRedactor, Vault
 from ingestion.embedder import FakeEmbedder
 from ingestion.index import Index

@@ -17,7 +17,7 @@ import pytest
 from assistant.llm import GenerationParams, Message
 from assistant.openai_llm import OpenAICompatibleLLM
 from assistant.remote_settings import RemoteLLMSettings
-from baken.errors import BackendUnavailable
+from core.errors import BackendUnavailable
 from tests.assistant.test_turn import RecordingJournal, fake_assistant
 from tests.paths import MODELS_DIR
 from tests.servers import free_port

@@ -78,7 +78,7 @@ def test_follow_up_uses_the_same_placeholder_for_the_same_person(assistant_with_
 
 
 def test_audit_write_failure_stops_the_turn(assistant_with_audit) -> None:
-    from baken.errors import AuditError
+    from core.errors import AuditError
 
     assistant, llm, audit, _ = assistant_with_audit
     audit.close()

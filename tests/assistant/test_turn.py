@@ -8,9 +8,9 @@ import pytest
 
 from assistant.llm import FakeLLM
 from assistant.turn import Actor, Assistant, NoRedaction, NullJournal, TurnResult
-from baken.errors import AuditError, BackendUnavailable, UserError
 from baken.settings import Settings
 from baken.wiring import build_assistant, build_index
+from core.errors import AuditError, BackendUnavailable, UserError
 from ingestion.embedder import FakeEmbedder
 from ingestion.index import Index
 from ingestion.registry import Registry

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from assistant.audit import AuditLog, AuditSettings
-from baken.errors import AuditError, NotFound
+from core.errors import AuditError, NotFound
 
 from .conftest import append_turns, turn_content, turn_record
 

@@ -16,7 +16,7 @@ from pydantic import SecretStr
 
 from assistant.audit import AuditKeys, AuditLog, AuditSettings, SQLiteAuditStore, copy_audit_log, migrate
 from assistant.audit.store import HOLD_COUNTER, AuditStore
-from baken.errors import AuditError, UserError
+from core.errors import AuditError, UserError
 from tests.paths import REPO
 
 from .conftest import append_turns

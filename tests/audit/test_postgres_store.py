@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from assistant.audit.verify import verify_records
-from baken.errors import AuditError
+from core.errors import AuditError
 from tests.audit import test_store_contract as contract
 from tests.paths import REPO
 from tests.servers import free_port
@@ -123,7 +123,7 @@ def test_settings_with_a_dsn_put_the_log_in_postgresql(postgres_dsn: str, schema
 def test_a_process_with_another_signing_key_is_refused_by_the_shared_log(postgres_dsn: str, schema: str,
                                                                          tmp_path: Path) -> None:
     from assistant.audit import AuditLog, AuditSettings
-    from baken.errors import ConfigurationError
+    from core.errors import ConfigurationError
 
     first = AuditLog.open(AuditSettings(dsn=postgres_dsn, pg_schema=schema, key_dir=tmp_path / "keys-a",
                                         checkpoint_every=1), tmp_path)

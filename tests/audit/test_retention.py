@@ -10,7 +10,7 @@ import pytest
 
 from assistant.audit import AuditLog, AuditSettings
 from assistant.audit.forensics import assert_not_in_files, find_in_files
-from baken.errors import UserError
+from core.errors import UserError
 
 from .conftest import append_turns
 

@@ -12,7 +12,7 @@ from assistant.audit.checkpoint import Checkpoint
 from assistant.audit.records import PreparedRecord, prepare_record
 from assistant.audit.sqlite_store import SQLiteAuditStore
 from assistant.audit.store import AuditStore, RecordQuery
-from baken.errors import AuditError
+from core.errors import AuditError
 
 STORES: dict[str, Callable[[Path], AuditStore]] = {
     "sqlite": lambda tmp: SQLiteAuditStore(tmp / "audit.sqlite3", durable=False),

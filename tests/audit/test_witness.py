@@ -16,7 +16,7 @@ from assistant.audit.chain import canonical_json, next_head
 from assistant.audit.checkpoint import Checkpoint, signed_body
 from assistant.audit.signing import Ed25519Signer, generate_private_pem
 from assistant.audit.witness import WITNESS_FILE, read_witness
-from baken.errors import AuditError, UserError
+from core.errors import AuditError, UserError
 
 from .conftest import Backend, append_turns, rehashed
 

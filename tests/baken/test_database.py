@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from baken.database import Database
-from baken.errors import BackendUnavailable
+from core.database import Database
+from core.errors import BackendUnavailable
 
 DDL = """
 -- a table with every column type the stores use
@@ -91,7 +91,7 @@ def test_an_unreachable_server_is_a_clear_error(postgres_dsn: str) -> None:
 
 
 def test_a_bad_schema_name_is_refused(postgres_dsn: str) -> None:
-    from baken.errors import ConfigurationError
+    from core.errors import ConfigurationError
 
     with pytest.raises(ConfigurationError):
         Database.open(postgres_dsn, Path(), schema='x"; DROP TABLE users; --')

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from baken.logging_setup import LogSettings, configure_logging
+from core.logging_setup import LogSettings, configure_logging
 
 
 @pytest.fixture

@@ -16,11 +16,12 @@ from assistant.audit import AuditLog, AuditSettings
 from assistant.audit.log import open_store
 from baken.cli.main import main
 from baken.cli.migrate import _masked
-from baken.database import Database
-from baken.settings import DatabaseSettings, IndexSettings, Settings
+from baken.settings import Settings
 from baken.wiring import build_index
+from core.database import Database, DatabaseSettings
 from ingestion.embedder import FakeEmbedder
 from ingestion.registry import DocumentRecord, Registry, now
+from ingestion.settings import IndexSettings
 from ingestion.store import ChromaStore
 from tests.servers import ChromaServer
 from web.accounts import Accounts

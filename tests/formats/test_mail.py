@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from baken.errors import DocumentError
+from core.errors import DocumentError
 from ingestion.parsers import parse
 from ingestion.sandbox import SandboxedParser
 from tests.formats import files

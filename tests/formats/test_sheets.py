@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from baken.errors import DocumentError
+from core.errors import DocumentError
 from ingestion.formats.limits import FormatLimits
 from ingestion.parsers import ParseLimits, parse
 from ingestion.sandbox import SandboxedParser

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from baken.errors import DocumentError, UnsupportedDocument
+from core.errors import DocumentError, UnsupportedDocument
 from ingestion.parsers import parse
 from ingestion.sandbox import SandboxedParser
 

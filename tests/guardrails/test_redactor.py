@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from baken.errors import RedactionError, UserError
+from core.errors import RedactionError, UserError
 from guardrails import FakeRedactor, Finding, PiiSettings, Redaction, Vault, manifest
 
 QUESTION = ("Schrijf een brief aan Jan de Vries, BSN 111222333, IBAN NL91 ABNA 0417 1643 00, tel. 06-12345678, "

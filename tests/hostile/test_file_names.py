@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from baken.errors import RedactionError
+from core.errors import RedactionError
 from guardrails import FakeRedactor
 from web.indexing import UNCHECKED_NAME, clean_filename, logged_name
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from baken.database import Database
+from core.database import Database
 
 
 def _postgres(dsn: str) -> Iterator[Database]:

@@ -7,7 +7,7 @@ import zipfile
 
 import pytest
 
-from baken.errors import DocumentError
+from core.errors import DocumentError
 from ingestion.archive import MB, ZipLimits, check_zip, open_zip
 from ingestion.parsers import ParseLimits, parse
 from tests.hostile import files

@@ -8,7 +8,7 @@ import uuid
 
 import pytest
 
-from baken.errors import BackendUnavailable
+from core.errors import BackendUnavailable
 from ingestion.store import ChromaStore
 from tests.ingestion import test_store as contract
 from tests.servers import ChromaServer, free_port

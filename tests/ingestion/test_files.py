@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from baken.database import Database
-from baken.errors import NotFound
+from core.database import Database
+from core.errors import NotFound
 from ingestion.files import DatabaseOriginals, DirectoryOriginals, Originals
 
 DATA = b"%PDF-1.7 \x00\xff bytes"

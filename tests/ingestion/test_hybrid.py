@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from baken.settings import IngestionSettings, RetrievalSettings
 from ingestion.embedder import FakeEmbedder
 from ingestion.index import CALIBRATED, UNCALIBRATED, Index
 from ingestion.lexical import LexicalIndex
 from ingestion.registry import DocumentRecord, Registry, now
+from ingestion.settings import IngestionSettings, RetrievalSettings
 from ingestion.store import ChromaStore, FakeStore
 
 PASSWORDS = "# Wachtwoorden\n\nAlle wachtwoorden van medewerkers worden minstens eens per jaar gewijzigd.\n"

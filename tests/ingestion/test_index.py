@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from baken.settings import IngestionSettings
 from ingestion.embedder import FakeEmbedder
 from ingestion.index import Index
 from ingestion.registry import Registry
+from ingestion.settings import IngestionSettings
 from ingestion.store import ChromaStore, FakeStore
 from tests.paths import REPO
 
@@ -108,7 +108,7 @@ def test_process_killed_mid_ingest_leaves_no_half_indexed_document(tmp_path: Pat
     script = textwrap.dedent(f"""
         import os, signal
         from pathlib import Path
-        from baken.settings import IngestionSettings
+        from ingestion.settings import IngestionSettings
         from ingestion.embedder import FakeEmbedder
         from ingestion.index import Index
         from ingestion.registry import Registry

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from baken.errors import DocumentError
+from core.errors import DocumentError
 from ingestion.parsers import parse
 from tests.paths import CORPUS
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 import ingestion.registry as registry_module
-from baken.database import Database
+from core.database import Database
 from ingestion.registry import HEARTBEAT_TIMEOUT, DocumentRecord, Registry, now
 
 
@@ -95,7 +95,7 @@ def test_on_the_same_host_a_dead_pid_is_abandoned_and_a_live_one_is_not(database
 
 def test_a_pid_reused_by_a_later_process_does_not_keep_a_dead_owners_document(database: Database) -> None:
     """As in a restarted container: the owner's pid now belongs to another live process (here: our parent)."""
-    from baken.process import Owner, start_ticks
+    from core.process import Owner, start_ticks
 
     parent = os.getppid()
     Registry(database, pid=parent).begin(record("reused"))

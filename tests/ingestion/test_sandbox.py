@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from baken.errors import DocumentError, UnsupportedDocument
-from baken.settings import IngestionSettings
+from core.errors import DocumentError, UnsupportedDocument
 from ingestion.archive import MB, ZipLimits
 from ingestion.sandbox import InProcessParser, SandboxedParser, SandboxLimits
+from ingestion.settings import IngestionSettings
 from tests.hostile import files
 
 

@@ -9,14 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from baken.database import Database
-from baken.errors import NotFound
-from baken.settings import IngestionSettings
+from core.database import Database
+from core.errors import NotFound
 from ingestion.embedder import FakeEmbedder
 from ingestion.files import DatabaseOriginals
 from ingestion.index import Index
 from ingestion.lexical import LexicalIndex
 from ingestion.registry import HEARTBEAT_TIMEOUT, DocumentRecord, Registry, now
+from ingestion.settings import IngestionSettings
 from ingestion.store import ChromaStore, FakeStore, VectorStore
 from tests.servers import ChromaServer
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 import models.provision  # noqa: F401  (the module, not the function of the same name)
-from baken.errors import ConfigurationError, ModelError
+from core.errors import ConfigurationError, ModelError
 from models import CATALOGUE, ModelSpec, provision, resolve, verify
 
 provisioning = sys.modules["models.provision"]

@@ -14,9 +14,9 @@ from assistant.audit import AuditLog, AuditSettings
 from assistant.journal import AuditJournal
 from assistant.llm import FakeLLM
 from assistant.turn import Assistant, NoRedaction
-from baken.database import Database
-from baken.settings import DatabaseSettings, Settings
+from baken.settings import Settings
 from baken.wiring import Services
+from core.database import Database, DatabaseSettings
 from ingestion.embedder import FakeEmbedder
 from ingestion.index import Index
 from ingestion.registry import Registry

@@ -20,12 +20,13 @@ import pytest
 from litestar.testing import TestClient
 
 import web.indexing
-from baken.database import Connection, Database
-from baken.settings import IngestionSettings, Settings
+from baken.settings import Settings
 from baken.wiring import Services
+from core.database import Connection, Database
 from ingestion.embedder import FakeEmbedder
 from ingestion.index import Index
 from ingestion.registry import Registry
+from ingestion.settings import IngestionSettings
 from ingestion.store import FakeStore
 from tests.web.conftest import BASE_URL
 from web.app import create_app

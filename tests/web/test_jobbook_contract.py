@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from baken.database import Database
+from core.database import Database
 from web.indexing import DatabaseJobs, IndexJob, JobBook, MemoryJobs, Owner
 
 

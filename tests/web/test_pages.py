@@ -95,7 +95,7 @@ def test_readyz_names_the_backend_that_does_not_answer(anonymous, services) -> N
                                                                              "audit": "ok", "database": "ok"}}
 
     def down() -> None:
-        from baken.errors import BackendUnavailable
+        from core.errors import BackendUnavailable
 
         raise BackendUnavailable("http://user:secret@gpu-1:8080 refused")
 
@@ -106,7 +106,7 @@ def test_readyz_names_the_backend_that_does_not_answer(anonymous, services) -> N
 
 
 def test_readyz_fails_when_the_shared_database_does_not_answer(app, anonymous) -> None:
-    app.state.baken.database.path = app.state.baken.database.path.parent / "gone" / "web.sqlite3"
+    app.state.core.database.path = app.state.core.database.path.parent / "gone" / "web.sqlite3"
     response = anonymous.get("/readyz")
     assert response.status_code == 503 and response.json()["checks"]["database"] == "BackendUnavailable"
 
@@ -137,7 +137,7 @@ def test_metrics_count_requests_by_route_template_and_ingestion(tmp_path) -> Non
 
 
 def test_the_shared_database_down_gives_a_clear_503_not_a_crash(app, login) -> None:
-    from baken.errors import BackendUnavailable
+    from core.errors import BackendUnavailable
 
     client, _csrf = login("medewerker")
 

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 import web.accounts
-from baken.database import Database
-from baken.errors import UserError
 from baken.settings import Settings
+from core.database import Database
+from core.errors import UserError
 from web.accounts import Accounts, Login, LoginLimits
 from web.db import open_web_database
 from web.history import History

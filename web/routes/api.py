@@ -21,10 +21,10 @@ from litestar.response import Stream
 from assistant.llm import GenerationParams
 from assistant.services import Services
 from assistant.turn import TurnResult
-from baken.database import Database
+from core.database import Database
 from web.apikeys import ApiKey, ApiKeys
 from web.gateway import MODELS, ApiError, ChatRequest, Gateway
-from web.settings import web_settings
+from web.settings import AppSettings, web_settings
 
 logger = logging.getLogger(__name__)
 CREATED = int(time.time())  # the models' `created`: when this process started
@@ -32,7 +32,7 @@ OPEN_WEBUI_USER = "x-openwebui-user-id"  # sent with ENABLE_FORWARD_USER_INFO_HE
 HTTP_CODES = {400: "invalid_body", 404: "not_found", 405: "method_not_allowed", 413: "request_too_large"}
 
 
-def build_api(settings: Any, services: Services, db: Database) -> Router:
+def build_api(settings: AppSettings, services: Services, db: Database) -> Router:
     """The `/v1` router over the app's services, its keys in the web database ``db``."""
     web, llm = web_settings(settings), settings.llm
     defaults = GenerationParams(llm.max_tokens, llm.temperature, llm.seed, llm.repeat_penalty)

@@ -14,7 +14,7 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
 from litestar.response import Response, Template
 
-from baken.errors import NotFound, UserError
+from core.errors import NotFound, UserError
 from web.auth import requires
 from web.context import ctx, is_htmx, render, session_of
 

@@ -18,7 +18,7 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 from markupsafe import escape
 
 from assistant.turn import MAX_QUESTION_CHARS, Actor
-from baken.errors import NotFound
+from core.errors import NotFound
 from web.auth import current_session_of_scope, requires
 from web.chat import PARTIAL_SECONDS
 from web.context import ctx, highlighted, is_htmx, language, render, session_of

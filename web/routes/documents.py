@@ -17,7 +17,7 @@ from litestar.exceptions import NotFoundException
 from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect, Response, Template
 
-from baken.errors import NotFound
+from core.errors import NotFound
 from ingestion.registry import DocumentRecord
 from web.auth import requires
 from web.context import WebContext, ctx, is_htmx, language, render, session_of

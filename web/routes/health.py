@@ -16,7 +16,7 @@ from web.context import ctx
 
 if TYPE_CHECKING:
     from assistant.services import Services
-    from baken.database import Database
+    from core.database import Database
 
 logger = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
-from baken.errors import UserError
+from core.errors import UserError
 from web.accounts import ROLES
 from web.auth import requires
 from web.context import ctx, language, render, session_of

@@ -27,7 +27,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Protocol
 
-from baken.errors import BackendUnavailable, ConfigurationError
+from pydantic import BaseModel, Field, SecretStr
+
+from core.errors import BackendUnavailable, ConfigurationError
 
 Row = dict[str, Any]
 LOCK_NAMESPACE = 0x42414C  # "BAL": first key of pg_advisory_xact_lock(int, int) for shared-state locks
@@ -251,3 +253,14 @@ def _statements(ddl: str) -> list[str]:
 
 def _first_line(exc: Exception) -> str:
     return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+
+
+class DatabaseSettings(BaseModel):
+    """Where shared state lives: accounts, sessions, conversations, indexing jobs and the document registry."""
+
+    dsn: SecretStr | None = Field(
+        None, description="PostgreSQL connection string (postgresql://user:password@host/db) shared by every"
+                          " Baken process on every host; empty keeps SQLite files under DATA_DIR. The audit log"
+                          " uses it too unless BAKEN_AUDIT__DSN is set.")
+    pg_schema: str = Field("baken", pattern=r"^[a-z_][a-z0-9_]{0,62}$",
+                           description="PostgreSQL schema that holds the shared-state tables.")
