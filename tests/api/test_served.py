@@ -3,8 +3,13 @@ guardrails, index and audit log; a capturing fake model server, so the prompt th
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 
 import httpx
 import openai
@@ -210,3 +215,31 @@ def test_open_webuis_forwarded_user_id_is_the_client_user_when_the_body_has_none
     mine = [r for r in _turns(served, "api:baken-guarded") if r["actor"] == key["audit_actor"]]
     assert len(mine) == 2 and mine[0]["baken.client_user"] == mine[1]["baken.client_user"]
     assert "u-7" not in repr(mine)
+
+
+@pytest.mark.parametrize("stream", [True, False], ids=["streamed", "whole"])
+def test_the_llm_cli_works_unchanged_through_its_extra_openai_models_entry(served: Served, tmp_path: Path,
+                                                                          stream: bool) -> None:
+    """simonw's `llm` as a user sets it up: an `extra-openai-models.yaml` entry per model, the key under a name."""
+    name = f"llm-cli-{'streamed' if stream else 'whole'}"
+    home = tmp_path / "llm"
+    home.mkdir()
+    (home / "extra-openai-models.yaml").write_text("".join(
+        f"- model_id: {model}\n  model_name: {model}\n  api_base: {served.url}\n  api_key_name: baken\n"
+        for model in ("baken", "baken-guarded")), encoding="utf-8")
+    (home / "keys.json").write_text(json.dumps({"baken": served.add_key(name)}), encoding="utf-8")
+    env = {**os.environ, "LLM_USER_PATH": str(home)}
+
+    def llm(*args: str) -> str:
+        done = subprocess.run([str(Path(sys.executable).parent / "llm"), *args, *([] if stream else ["--no-stream"])],
+                              env=env, capture_output=True, text=True, timeout=120, check=False)
+        assert done.returncode == 0, done.stderr
+        return done.stdout.strip()
+
+    before = len(served.model.prompts)
+    assert "[1]" in llm("-m", "baken", "Hoeveel dagen per week mag ik thuiswerken?")
+    assert llm("-m", "baken-guarded", f"Herhaal: {NAME} heeft BSN {BSN}") == f"{NAME} heeft BSN {BSN}"
+    assert BSN not in repr(served.model.prompts[before:]) and "Jansen" not in repr(served.model.prompts[before:])
+    key = served.key_row(name)
+    mine = [r for r in served.audit_records() if r["actor"] == key["audit_actor"] and r["action"] == "conversation.turn"]
+    assert [r["baken.channel"] for r in mine] == ["api:baken", "api:baken-guarded"]
