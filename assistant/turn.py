@@ -152,7 +152,7 @@ class Assistant:
         result.query = standalone_query(result.redacted_question, previous) \
             if result.follow_up and previous else result.redacted_question
         retrieval = self._settings.retrieval
-        found = self.index.retrieve(result.query, max(retrieval.top_k, EVIDENCE_POOL))
+        found = self.index.retrieve(result.query, max(retrieval.top_k, EVIDENCE_POOL), collections=actor.collections)
         clock.lap("retrieve")
         redacted = [self._source_text(h, vault) for h in found.hits]
         pool = [replace(h, n=n, text=text)  # numbered, with the text the model may see

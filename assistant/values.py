@@ -10,18 +10,21 @@ from typing import Any, Literal, get_args
 from assistant.check import CheckedSentence, with_citation
 from assistant.llm import GenerationParams, Message
 from assistant.prompt import TEMPLATE_VERSION
+from ingestion.collections import OPEN
 from ingestion.source import Source
 
 
 @dataclass(frozen=True)
 class Actor:
-    """Who asks: a user id (never logged raw) and a role; through the API, also the client's own user (logged
-    pseudonymised) and the channel, e.g. "api:baken-guarded"."""
+    """Who asks: a user id (never logged raw), a role and the collections they may read (deny by default: only
+    the open one); through the API, also the client's own user (logged pseudonymised) and the channel, e.g.
+    "api:baken-guarded"."""
 
     user_id: str
     role: str = "medewerker"
     client_user: str | None = None
     channel: str | None = None
+    collections: frozenset[str] = frozenset({OPEN})
 
 
 @dataclass

@@ -106,7 +106,7 @@ class Database:
     def create(self, ddl: str) -> None:
         """Run a script of `CREATE ... IF NOT EXISTS` statements (separated by `;` at line ends)."""
         with self.transaction() as conn:
-            for statement in _statements(ddl):
+            for statement in statements(ddl):
                 conn.execute(statement)
 
     @property
@@ -219,7 +219,7 @@ class PostgresDatabase(Database):
     def create(self, ddl: str) -> None:
         # One lock for every schema change, so that processes starting together do not race on CREATE.
         with self.transaction(lock="schema") as conn:
-            for statement in _statements(ddl):
+            for statement in statements(ddl):
                 conn.execute(re.sub(r"\bBLOB\b", "BYTEA", statement))
 
     def ping(self) -> None:
@@ -246,7 +246,8 @@ def _dict_row(cursor: sqlite3.Cursor, row: tuple[Any, ...]) -> Row:
     return {d[0]: v for d, v in zip(cursor.description, row, strict=True)}
 
 
-def _statements(ddl: str) -> list[str]:
+def statements(ddl: str) -> list[str]:
+    """The statements of a DDL script (separated by `;` at line ends), without comments."""
     ddl = re.sub(r"--[^\n]*", "", ddl)
     return [s.strip() for s in re.split(r";\s*(?:\n|$)", ddl) if s.strip()]
 

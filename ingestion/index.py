@@ -21,12 +21,13 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from core.errors import DocumentError, NotFound
 from ingestion.chunker import chunk_document
+from ingestion.collections import OPEN, Collections
 from ingestion.document import Chunk, ParsedDocument
 from ingestion.embedder import Embedder
 from ingestion.files import DirectoryOriginals, Originals
@@ -67,6 +68,7 @@ class _Prepared:
     doc_id: str
     document: ParsedDocument
     chunks: list[Chunk]
+    collection: str = OPEN
 
 
 class Index:
@@ -89,16 +91,17 @@ class Index:
         self._lexical = lexical or LexicalIndex(self._originals.directory.parent / "index" / "lexical")
         self._sync = LexicalSync(registry, store, self._lexical, self._originals)
         self._search = Search(embedder, store, registry, self._lexical, self._sync, retrieval or RetrievalSettings())
+        self.collections = Collections(registry.database)
 
     # --- reading ---------------------------------------------------------------------------------------
 
-    def documents(self) -> list[DocumentRecord]:
-        """Every indexed (ready) document."""
-        return self._registry.list()
+    def documents(self, collections: Collection[str] | None = None) -> list[DocumentRecord]:
+        """Every indexed (ready) document, only those in ``collections`` when given."""
+        return [d for d in self._registry.list() if collections is None or d.collection in collections]
 
-    def find(self, reference: str) -> DocumentRecord:
-        """A ready document by id, unique id prefix (≥ 6 characters) or source."""
-        matches = [d for d in self._registry.list()
+    def find(self, reference: str, collections: Collection[str] | None = None) -> DocumentRecord:
+        """A ready document (in ``collections``) by id, unique id prefix (≥ 6 characters) or source."""
+        matches = [d for d in self.documents(collections)
                    if d.source == reference or d.doc_id == reference
                    or (len(reference) >= 6 and d.doc_id.startswith(reference))]
         if len(matches) != 1:
@@ -106,10 +109,18 @@ class Index:
             raise NotFound(f"{reason} matches {reference!r}; see `baken documents list`")
         return matches[0]
 
-    def original(self, doc_id: str) -> Path:
-        """A local file holding a document's original (fetched from a shared store when need be)."""
+    def readable(self, doc_id: str, collections: Collection[str] | None) -> bool:
+        """Whether ``doc_id`` is a ready document in ``collections`` (None: any)."""
         record = self._registry.get(doc_id)
-        if record is None or record.stored_path is None:
+        return (record is not None and record.status == "ready"
+                and (collections is None or record.collection in collections))
+
+    def original(self, doc_id: str, collections: Collection[str] | None = None) -> Path:
+        """A local file holding a document's original (fetched from a shared store when need be); NotFound
+        when it is not in ``collections``, so a reader outside them cannot tell it exists."""
+        record = self._registry.get(doc_id)
+        if (record is None or record.stored_path is None
+                or collections is not None and record.collection not in collections):
             raise NotFound(f"no stored file for document {doc_id}")
         return self._originals.path(record.stored_path)
 
@@ -132,14 +143,16 @@ class Index:
     def retrieval(self, value: RetrievalSettings) -> None:
         self._search.retrieval = value
 
-    def search(self, query: str, k: int, min_score: float | None = None, mode: str | None = None) -> list[Source]:
-        """The ``k`` best chunks of ready documents, or none when the question is not relevant enough
-        (`Search.search`)."""
-        return self._search.search(query, k, min_score, mode)
+    def search(self, query: str, k: int, min_score: float | None = None, mode: str | None = None,
+               collections: Collection[str] | None = None) -> list[Source]:
+        """The ``k`` best chunks of ready documents in ``collections`` (None: all), or none when the question
+        is not relevant enough (`Search.search`)."""
+        return self._search.search(query, k, min_score, mode, collections)
 
-    def retrieve(self, query: str, k: int, mode: str | None = None) -> Retrieval:
-        """The ``k`` best chunks with the two "has a source" signals, whatever their values (`Search.retrieve`)."""
-        return self._search.retrieve(query, k, mode)
+    def retrieve(self, query: str, k: int, mode: str | None = None,
+                 collections: Collection[str] | None = None) -> Retrieval:
+        """The ``k`` best chunks in ``collections`` with the two "has a source" signals (`Search.retrieve`)."""
+        return self._search.retrieve(query, k, mode, collections)
 
     def word_weights(self, words: Iterable[str]) -> dict[str, float]:
         """The IDF weight of each word in the lexical index (rare words weigh most), for evidence and checks."""
@@ -149,29 +162,32 @@ class Index:
         """The (cosine, coverage) relevance thresholds in force: the argument or settings, else calibrated."""
         return self._search.thresholds(min_score)
 
-    def relevance(self, query: str) -> tuple[float, float]:
+    def relevance(self, query: str, collections: Collection[str] | None = None) -> tuple[float, float]:
         """The two "has a source" signals of a question: best dense cosine and best lexical coverage."""
-        return self._search.relevance(query)
+        return self._search.relevance(query, collections)
 
     # --- writing ---------------------------------------------------------------------------------------
 
-    def ingest_file(self, path: Path, progress: Progress | None = None) -> IngestOutcome:
-        """Index one file from disk; its source key is its absolute path."""
-        prepared = self._prepare_file(path)
+    def ingest_file(self, path: Path, progress: Progress | None = None, *, collection: str = OPEN) -> IngestOutcome:
+        """Index one file from disk into ``collection``; its source key is its absolute path."""
+        prepared = self._prepare_file(path, self.collections.require(collection))
         return prepared if isinstance(prepared, IngestOutcome) else self._commit(prepared, None, progress)
 
-    def ingest_bytes(self, data: bytes, name: str, source: str, progress: Progress | None = None) -> IngestOutcome:
-        """Index a document given as bytes; unchanged content does no work; failures leave the index as it was."""
-        prepared = self._prepare(data, name, source)
+    def ingest_bytes(self, data: bytes, name: str, source: str, progress: Progress | None = None, *,
+                     collection: str = OPEN) -> IngestOutcome:
+        """Index a document given as bytes into ``collection``; unchanged content does no work (but moves to
+        ``collection`` when it is elsewhere); failures leave the index as it was."""
+        prepared = self._prepare(data, name, source, self.collections.require(collection))
         return prepared if isinstance(prepared, IngestOutcome) else self._commit(prepared, None, progress)
 
     def ingest_files(self, paths: list[Path], on_done: Callable[[Path, IngestOutcome], None] | None = None,
-                     group_chunks: int = 256) -> list[IngestOutcome]:
+                     group_chunks: int = 256, *, collection: str = OPEN) -> list[IngestOutcome]:
         """Index many files. The chunks of several files are embedded in one call, because the embedder pads
         less when it can sort more texts by length (measured ~25% faster), yet each document is still
         written and published on its own, so a crash or a failure touches only that document."""
         outcomes: dict[int, IngestOutcome] = {}
         group: list[tuple[int, Path, _Prepared]] = []
+        collection = self.collections.require(collection)
 
         def flush() -> None:
             texts = [c.embed_text for _, _, p in group for c in p.chunks]
@@ -186,7 +202,7 @@ class Index:
             group.clear()
 
         for position, path in enumerate(paths):
-            prepared = self._prepare_file(path)
+            prepared = self._prepare_file(path, collection)
             if isinstance(prepared, _Prepared) and any(p.doc_id == prepared.doc_id for _, _, p in group):
                 prepared = IngestOutcome(prepared.source, "unchanged", prepared.doc_id, prepared.document.title,
                                          len(prepared.chunks))  # the same content twice in one batch
@@ -201,7 +217,7 @@ class Index:
         flush()
         return [outcomes[i] for i in range(len(paths))]
 
-    def _prepare_file(self, path: Path) -> IngestOutcome | _Prepared:
+    def _prepare_file(self, path: Path, collection: str) -> IngestOutcome | _Prepared:
         source = str(path.resolve())
         try:
             self._check_size(path.stat().st_size)
@@ -210,15 +226,17 @@ class Index:
             return IngestOutcome(source, "failed", error=str(exc))
         except OSError as exc:
             return IngestOutcome(source, "failed", error=f"cannot read: {exc.strerror or exc}")
-        return self._prepare(data, path.name, source)
+        return self._prepare(data, path.name, source, collection)
 
-    def _prepare(self, data: bytes, name: str, source: str) -> IngestOutcome | _Prepared:
+    def _prepare(self, data: bytes, name: str, source: str, collection: str) -> IngestOutcome | _Prepared:
         """Parse and chunk, or say why not (failed) or that there is nothing to do (unchanged)."""
         try:
             self._check_size(len(data))
             doc_id = hashlib.sha256(data).hexdigest()
             existing = self._registry.get(doc_id)
             if existing is not None and existing.status == "ready":
+                if existing.collection != collection:
+                    self.move(doc_id, collection)
                 return IngestOutcome(source, "unchanged", doc_id, existing.title, existing.chunks)
             document = self._parser.parse(data, name)
             chunks = chunk_document(document, doc_id, self.embedder.count_tokens,
@@ -226,7 +244,7 @@ class Index:
                                     self._settings.chunk_overlap)
         except DocumentError as exc:
             return IngestOutcome(source, "failed", error=str(exc))
-        return _Prepared(data, name, source, doc_id, document, chunks)
+        return _Prepared(data, name, source, doc_id, document, chunks, collection)
 
     def _commit(self, prepared: _Prepared, vectors: list[list[float]] | None,
                 progress: Progress | None) -> IngestOutcome:
@@ -236,7 +254,7 @@ class Index:
         replaced = any(d.source == source for d in self._registry.list())
         stored_name = doc_id + Path(name).suffix.lower()[:10]
         record = DocumentRecord(doc_id, source, name, document.title, document.kind, len(data), len(chunks),
-                                "indexing", stored_name, now())
+                                "indexing", stored_name, now(), prepared.collection)
         if not self._registry.begin(record):  # published meanwhile, or another live process is indexing it
             existing = self._registry.get(doc_id)
             return IngestOutcome(source, "unchanged", doc_id, existing.title if existing else document.title,
@@ -244,7 +262,7 @@ class Index:
         try:
             self._originals.write(stored_name, data)
             self._registry.touch(doc_id)
-            self._add_chunks(chunks, source, progress, vectors)
+            self._add_chunks(chunks, source, prepared.collection, progress, vectors)
             self._lexical.add_document(doc_id, [c.id for c in chunks],
                                        [lexical_text(c.text, c.title, c.heading) for c in chunks])
             retired = self._registry.publish(doc_id, len(chunks))
@@ -278,6 +296,19 @@ class Index:
         self._purge(doc_id)
         return record
 
+    def move(self, doc_id: str, collection: str) -> DocumentRecord:
+        """Put a document in another collection. Search follows at once: every hit is checked against the
+        registry, changed first; then the chunks' own `collection` (what the vector store filters on) follows,
+        and a move stopped between the two is finished by `recover()`."""
+        collection = self.collections.require(collection)
+        record = self._registry.get(doc_id)
+        if record is None or record.status != "ready":
+            raise NotFound(f"no document {doc_id}")
+        self._registry.move(doc_id, collection)
+        self._store.set_collection(doc_id, collection)
+        self._registry.stamp(doc_id, collection)
+        return record
+
     def start_parsing(self) -> None:
         """Start the parser ahead of the first file (the sandbox's worker), for a process that will ingest."""
         self._parser.start()
@@ -290,6 +321,10 @@ class Index:
             logger.warning("removing half-indexed document %s", record.doc_id[:12])
             self._purge(record.doc_id)
         repaired = self._sync.sync()
+        for record in self._registry.unstamped():  # indexed before collections, or a move stopped half-way
+            self._store.set_collection(record.doc_id, record.collection)
+            self._registry.stamp(record.doc_id, record.collection)
+            repaired += 1
         self._originals.prune({r.stored_path for r in self._registry.list(None) if r.stored_path})
         return len(unfinished) + repaired
 
@@ -299,7 +334,7 @@ class Index:
             raise DocumentError(f"het bestand is {size / 1024 / 1024:.0f} MB, meer dan de grens van"
                                 f" {self._settings.max_file_mb} MB (BAKEN_INGESTION__MAX_FILE_MB)")
 
-    def _add_chunks(self, chunks: list[Chunk], source: str, progress: Progress | None,
+    def _add_chunks(self, chunks: list[Chunk], source: str, collection: str, progress: Progress | None,
                     precomputed: list[list[float]] | None = None) -> None:
         batch = 64
         for start in range(0, len(chunks), batch):
@@ -308,7 +343,7 @@ class Index:
                        else self.embedder.embed_passages([c.embed_text for c in part]))
             self._store.add([c.id for c in part], vectors, [c.text for c in part],
                             [{"doc_id": c.doc_id, "source": source, "title": c.title, "heading": c.heading,
-                              "page": c.page or 0, "ordinal": c.ordinal} for c in part])
+                              "page": c.page or 0, "ordinal": c.ordinal, "collection": collection} for c in part])
             self._registry.touch(part[0].doc_id)
             if progress:
                 progress(min(start + batch, len(chunks)), len(chunks))

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, TypeAlias
 
 from core.database import Connection, Database, Row
+from core.migrations import Migration, apply, columns
 from core.process import Owner
 
 SCHEMA = """
@@ -57,6 +58,35 @@ _OWNER = "SELECT d.*, o.host, o.pid, o.started, {clock} - o.touched AS silence F
          " LEFT JOIN owners o ON o.doc_id = d.doc_id"
 
 
+def _owner_columns(conn: Connection) -> None:
+    """Registries written before heartbeats have no `touched` (their owners get one from now), and before
+    start times no `started` (unknown: only the pid is checked)."""
+    present = columns(conn, "owners")
+    if "touched" not in present:
+        conn.execute("ALTER TABLE owners ADD COLUMN touched DOUBLE PRECISION")
+        conn.execute(f"UPDATE owners SET touched = {CLOCK[conn.dialect]}")
+    if "started" not in present:
+        conn.execute("ALTER TABLE owners ADD COLUMN started BIGINT")
+
+
+def _collection_columns(conn: Connection) -> None:
+    """Every document belongs to one collection (those indexed before collections: `algemeen`), and the
+    registry notes which collection its chunks in the vector store carry, so that a move interrupted half-way
+    is finished by `Index.recover`."""
+    present = columns(conn, "documents")
+    if "collection" not in present:
+        conn.execute("ALTER TABLE documents ADD COLUMN collection TEXT NOT NULL DEFAULT 'algemeen'")
+    if "chunks_collection" not in present:
+        conn.execute("ALTER TABLE documents ADD COLUMN chunks_collection TEXT")
+
+
+MIGRATIONS = (
+    Migration("001_documents", SCHEMA),
+    Migration("002_owner_heartbeat", _owner_columns),
+    Migration("003_document_collection", _collection_columns),
+)
+
+
 @dataclass(frozen=True)
 class DocumentRecord:
     """One row of the registry."""
@@ -71,6 +101,7 @@ class DocumentRecord:
     status: str
     stored_path: str | None
     ingested_at: str
+    collection: str = "algemeen"
 
 
 _FIELDS = [f.name for f in fields(DocumentRecord)]
@@ -95,24 +126,12 @@ class Registry:
         self._clock = CLOCK[self._db.dialect]
         self._with_owner = _OWNER.format(clock=self._clock)
         self._touched: dict[str, float] = {}  # doc_id -> monotonic time of this process's last heartbeat
-        self._db.create(SCHEMA)
-        self._add_owner_columns()
+        apply(self._db, "registry", MIGRATIONS)
 
-    def _add_owner_columns(self) -> None:
-        """Registries written before heartbeats have no `touched` (their owners get one from now), and before
-        start times no `started` (unknown: only the pid is checked)."""
-        with self._db.transaction(lock="registry-schema") as conn:
-            if self._db.dialect == "postgres":  # look first: ALTER locks the table even when nothing changes
-                if conn.execute("SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema()"
-                                " AND table_name = 'owners' AND column_name = 'started'").fetchone() is None:
-                    conn.execute("ALTER TABLE owners ADD COLUMN started BIGINT")
-                return
-            columns = {c["name"] for c in conn.execute("PRAGMA table_info(owners)").fetchall()}
-            if "touched" not in columns:
-                conn.execute("ALTER TABLE owners ADD COLUMN touched DOUBLE PRECISION")
-                conn.execute(f"UPDATE owners SET touched = {self._clock}")
-            if "started" not in columns:
-                conn.execute("ALTER TABLE owners ADD COLUMN started BIGINT")
+    @property
+    def database(self) -> Database:
+        """The database the registry lives in (collections are kept beside it)."""
+        return self._db
 
     # --- reading ---------------------------------------------------------------------------------------
 
@@ -134,6 +153,20 @@ class Registry:
         with self._db.connect() as conn:
             rows = conn.execute("SELECT doc_id FROM documents WHERE status = 'ready'").fetchall()
         return {r["doc_id"] for r in rows}
+
+    def ready_collections(self) -> dict[str, str]:
+        """The collection of each document search may show, by id."""
+        with self._db.connect() as conn:
+            rows = conn.execute("SELECT doc_id, collection FROM documents WHERE status = 'ready'").fetchall()
+        return {r["doc_id"]: r["collection"] for r in rows}
+
+    def unstamped(self) -> Records:
+        """Ready documents whose chunks do not carry their collection yet (indexed before collections, or a
+        move that stopped half-way)."""
+        with self._db.connect() as conn:
+            rows = conn.execute("SELECT * FROM documents WHERE status = 'ready' AND (chunks_collection IS NULL"
+                                " OR chunks_collection != collection) ORDER BY source, doc_id").fetchall()
+        return [_record(r) for r in rows]
 
     def unfinished(self) -> Records:
         """Rows left `indexing` or `deleting` by a process that stopped half-way (not by one still at work)."""
@@ -157,9 +190,11 @@ class Registry:
                 return False
             values = [getattr(record, f) for f in _FIELDS]
             values[_FIELDS.index("status")] = "indexing"
-            conn.execute(f"INSERT INTO documents ({', '.join(_FIELDS)}) VALUES ({', '.join('?' * len(_FIELDS))})"
+            # Its chunks are written carrying its collection, so they are stamped with it from the start.
+            written = [*_FIELDS, "chunks_collection"]
+            conn.execute(f"INSERT INTO documents ({', '.join(written)}) VALUES ({', '.join('?' * len(written))})"
                          " ON CONFLICT (doc_id) DO UPDATE SET "
-                         + ", ".join(f"{f} = excluded.{f}" for f in _FIELDS[1:]), values)
+                         + ", ".join(f"{f} = excluded.{f}" for f in written[1:]), [*values, record.collection])
             conn.execute(f"INSERT INTO owners (doc_id, host, pid, started, touched) VALUES (?, ?, ?, ?, {self._clock})"
                          " ON CONFLICT (doc_id) DO UPDATE SET host = excluded.host, pid = excluded.pid,"
                          " started = excluded.started, touched = excluded.touched",
@@ -199,6 +234,16 @@ class Registry:
                          (chunks, now(), doc_id))
             conn.execute("DELETE FROM owners WHERE doc_id = ?", (doc_id,))
         return old
+
+    def move(self, doc_id: str, collection: str) -> None:
+        """Put a document in another collection; search follows at once (it checks this row)."""
+        with self._db.connect() as conn:
+            conn.execute("UPDATE documents SET collection = ? WHERE doc_id = ?", (collection, doc_id))
+
+    def stamp(self, doc_id: str, collection: str) -> None:
+        """Note that the document's chunks in the vector store now carry ``collection``."""
+        with self._db.connect() as conn:
+            conn.execute("UPDATE documents SET chunks_collection = ? WHERE doc_id = ?", (collection, doc_id))
 
     def mark_deleting(self, doc_id: str) -> None:
         """Hide a document from search before its chunks are removed."""

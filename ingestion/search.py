@@ -6,9 +6,10 @@ Every search first brings this host's lexical index in step with the ready docum
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 
+from ingestion.collections import OPEN
 from ingestion.embedder import Embedder
 from ingestion.lexical import LexicalHit, LexicalIndex
 from ingestion.lexical_sync import LexicalSync
@@ -51,8 +52,10 @@ class Search:
         self._sync = sync
         self.retrieval = retrieval
 
-    def search(self, query: str, k: int, min_score: float | None = None, mode: str | None = None) -> list[Source]:
-        """The ``k`` best chunks of ready documents, or none when the question is not relevant enough.
+    def search(self, query: str, k: int, min_score: float | None = None, mode: str | None = None,
+               collections: Collection[str] | None = None) -> list[Source]:
+        """The ``k`` best chunks of ready documents (in ``collections``), or none when the question is not
+        relevant enough.
 
         ``min_score`` is a cosine similarity. Dense mode keeps the chunks that reach it. Hybrid mode asks
         it of the question as a whole: the question has no source unless its best dense chunk reaches it
@@ -63,7 +66,7 @@ class Search:
         """
         mode = mode or self.retrieval.mode
         min_score, min_coverage = self.thresholds(min_score)
-        found = self.retrieve(query, k, mode)
+        found = self.retrieve(query, k, mode, collections)
         if mode == "dense":
             return [h for h in found.hits if h.score >= min_score]
         if mode == "hybrid" and not found.relevant(min_score, min_coverage):
@@ -71,27 +74,35 @@ class Search:
         return found.hits
 
 
-    def retrieve(self, query: str, k: int, mode: str | None = None) -> Retrieval:
+    def retrieve(self, query: str, k: int, mode: str | None = None,
+                 collections: Collection[str] | None = None) -> Retrieval:
         """The ``k`` best chunks of ready documents with the two "has a source" signals, whatever their values
-        (the caller decides with `Retrieval.relevant`, possibly with signals of its own)."""
+        (the caller decides with `Retrieval.relevant`, possibly with signals of its own).
+
+        ``collections`` are the ones the reader may read (None: every one, for the operator's own tools). Both
+        retrievers filter inside their query: Chroma by the chunks' `collection`, BM25 by a mask of the
+        allowed documents; and every hit is checked against the registry, which is what a move changes first.
+        """
         mode = mode or self.retrieval.mode
-        ready = self._registry.ready_ids()
-        self._sync.catch_up(ready)
+        ready_in = self._registry.ready_collections()
+        self._sync.catch_up(set(ready_in))
+        ready = set(ready_in) if collections is None else {d for d, c in ready_in.items() if c in collections}
         wanted = max(k, self.retrieval.candidates)
         dense: list[StoredHit] = []
-        if mode in ("dense", "hybrid"):
+        if mode in ("dense", "hybrid") and ready:
             vector = self.embedder.embed_query(query)
-            dense = [s for s in self._store.query(vector, wanted * 2) if s.metadata.get("doc_id") in ready][:wanted]
+            dense = [s for s in self._store.query(vector, wanted * 2, collections)
+                     if s.metadata.get("doc_id") in ready][:wanted]
         cosine = dense[0].score if dense else -1.0
         if mode == "dense":
-            return Retrieval([_hit(s, s.score, s.score) for s in dense][:k], cosine, 0.0)
-        lexical = self._lexical.search(query, wanted, ready)
+            return Retrieval([_hit(s, s.score, s.score, ready_in) for s in dense][:k], cosine, 0.0)
+        lexical = self._lexical.search(query, wanted, ready) if ready else []
         if mode == "lexical":
             scores = {h.chunk_id: h.score for h in lexical[:k]}
-            hits = sorted((_hit(s, scores[s.id], None) for s in self._store.get(list(scores))), key=lambda h: -h.score)
+            hits = sorted((_hit(s, scores[s.id], None, ready_in) for s in self._store.get(list(scores))),
+                          key=lambda h: -h.score)
             return Retrieval(hits, cosine, _coverage(lexical))
-        return Retrieval(self._fuse(dense, [h.chunk_id for h in lexical], k), cosine, _coverage(lexical))
-
+        return Retrieval(self._fuse(dense, [h.chunk_id for h in lexical], k, ready_in), cosine, _coverage(lexical))
 
     def word_weights(self, words: Iterable[str]) -> dict[str, float]:
         """The IDF weight of each word in the lexical index (rare words weigh most), for evidence and checks."""
@@ -106,13 +117,13 @@ class Search:
         return (calibrated[0] if cosine is None else cosine, calibrated[1] if coverage is None else coverage)
 
 
-    def relevance(self, query: str) -> tuple[float, float]:
+    def relevance(self, query: str, collections: Collection[str] | None = None) -> tuple[float, float]:
         """The two "has a source" signals of a question: best dense cosine and best lexical coverage."""
-        found = self.retrieve(query, COVERAGE_HITS, "hybrid")
+        found = self.retrieve(query, COVERAGE_HITS, "hybrid", collections)
         return found.cosine, found.coverage
 
 
-    def _fuse(self, dense: list[StoredHit], lexical: list[str], k: int) -> list[Source]:
+    def _fuse(self, dense: list[StoredHit], lexical: list[str], k: int, ready_in: dict[str, str]) -> list[Source]:
         """Weighted reciprocal rank fusion, scaled so that first in both lists scores 1.0."""
         rrf, weight = self.retrieval.rrf_k, self.retrieval.lexical_weight
         fused: dict[str, float] = {}
@@ -124,16 +135,17 @@ class Search:
         top = (1.0 + weight) / (rrf + 1)
         known = {s.id: s for s in dense}
         missing = {s.id: s for s in self._store.get([i for i in best if i not in known])}
-        return [_hit(known.get(i) or missing[i], fused[i] / top, known[i].score if i in known else None)
+        return [_hit(known.get(i) or missing[i], fused[i] / top, known[i].score if i in known else None, ready_in)
                 for i in best if i in known or i in missing]
 
 
-def _hit(stored: StoredHit, score: float, cosine: float | None) -> Source:
+def _hit(stored: StoredHit, score: float, cosine: float | None, ready_in: dict[str, str]) -> Source:
     meta = stored.metadata
-    return Source(chunk_id=stored.id, doc_id=str(meta["doc_id"]), document=str(meta.get("source", "")),
-               title=str(meta.get("title", "")), heading=str(meta.get("heading", "")),
+    doc_id = str(meta["doc_id"])
+    return Source(chunk_id=stored.id, doc_id=doc_id, document=str(meta.get("source", "")),
+                  title=str(meta.get("title", "")), heading=str(meta.get("heading", "")),
                   page=int(meta.get("page") or 0) or None, score=round(score, 4), text=stored.text,
-                  cosine=None if cosine is None else round(cosine, 4))
+                  cosine=None if cosine is None else round(cosine, 4), collection=ready_in.get(doc_id, OPEN))
 
 
 

@@ -33,6 +33,7 @@ class Source:
     cosine: float | None = None
     n: int = 0  # the number the answer cites it by; 0 until it is given to the model
     cited: bool = False
+    collection: str = "algemeen"  # the document's collection when it was found
 
     @property
     def source(self) -> str:
@@ -43,13 +44,14 @@ class Source:
         """The source as the web history, the template and `ask --json` keep it."""
         return {"n": self.n, "doc_id": self.doc_id, "chunk_id": self.chunk_id, "document": self.document,
                 "title": self.title, "page": self.page, "heading": self.heading, "score": self.score,
-                "text": self.text, "cited": self.cited}
+                "text": self.text, "cited": self.cited, "collection": self.collection}
 
     def audit_record(self, *, with_cited: bool) -> dict[str, Any]:
         """The source as the audit log keeps it: ids, content hash, chunk and score, never the text (whether
         it was cited is known only after the answer)."""
         return {"n": self.n, "doc_id": self.doc_id, "content_hash": self.doc_id, "chunk_id": self.chunk_id,
-                "page": self.page, "score": self.score, **({"cited": self.cited} if with_cited else {})}
+                "page": self.page, "score": self.score, "collection": self.collection,
+                **({"cited": self.cited} if with_cited else {})}
 
     @classmethod
     def from_record(cls, record: dict[str, Any]) -> Source:
@@ -58,4 +60,5 @@ class Source:
                    document=str(record.get("document", "")), title=str(record.get("title", "")),
                    heading=str(record.get("heading", "")), page=record.get("page"),
                    score=float(record.get("score", 0.0)), text=str(record.get("text", "")),
-                   n=int(record.get("n", 0)), cited=bool(record.get("cited", False)))
+                   n=int(record.get("n", 0)), cited=bool(record.get("cited", False)),
+                   collection=str(record.get("collection") or "algemeen"))

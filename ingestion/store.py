@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -44,8 +44,9 @@ class VectorStore(Protocol):
         """Add (or overwrite) chunks."""
         ...
 
-    def query(self, vector: Sequence[float], k: int) -> list[StoredHit]:
-        """The ``k`` nearest chunks by cosine similarity, best first."""
+    def query(self, vector: Sequence[float], k: int, collections: Collection[str] | None = None) -> list[StoredHit]:
+        """The ``k`` nearest chunks by cosine similarity, best first; only chunks whose metadata ``collection``
+        is in ``collections`` when given (a filter inside the query, so ``k`` are found among those)."""
         ...
 
     def get(self, ids: Sequence[str]) -> list[StoredHit]:
@@ -58,6 +59,10 @@ class VectorStore(Protocol):
 
     def delete_document(self, doc_id: str) -> None:
         """Remove every chunk whose metadata ``doc_id`` matches."""
+        ...
+
+    def set_collection(self, doc_id: str, collection: str) -> None:
+        """Set the metadata ``collection`` of every chunk of the document."""
         ...
 
     def count(self) -> int:
@@ -124,11 +129,13 @@ class ChromaStore:
             self._collection.upsert(ids=list(ids[start:end]), embeddings=[list(v) for v in vectors[start:end]],
                                     documents=list(texts[start:end]), metadatas=list(metadatas[start:end]))
 
-    def query(self, vector: Sequence[float], k: int) -> list[StoredHit]:
-        """The ``k`` nearest chunks; Chroma's cosine distance is turned into similarity."""
+    def query(self, vector: Sequence[float], k: int, collections: Collection[str] | None = None) -> list[StoredHit]:
+        """The ``k`` nearest chunks (in ``collections``, by Chroma's `where`); cosine distance turned into
+        similarity."""
         # No count() first: it scans the collection (~6 ms at 100,000 chunks, measured in bench.retrieval);
         # chromadb >= 1.0 returns fewer results, or none, when k exceeds what it holds.
-        result = self._collection.query(query_embeddings=[list(vector)], n_results=k,
+        where = None if collections is None else {"collection": {"$in": sorted(collections) or [""]}}
+        result = self._collection.query(query_embeddings=[list(vector)], n_results=k, where=where,
                                         include=["documents", "metadatas", "distances"])
         return [
             StoredHit(id=i, score=1.0 - float(d), text=t or "", metadata=dict(m or {}))
@@ -155,6 +162,13 @@ class ChromaStore:
     def delete_document(self, doc_id: str) -> None:
         """Remove a document's chunks."""
         self._collection.delete(where={"doc_id": doc_id})
+
+    def set_collection(self, doc_id: str, collection: str) -> None:
+        """Set the collection in the metadata of the document's chunks (Chroma merges the given keys)."""
+        ids = self._collection.get(where={"doc_id": doc_id}, include=[])["ids"]
+        for start in range(0, len(ids), self._max_batch):
+            part = ids[start:start + self._max_batch]
+            self._collection.update(ids=part, metadatas=[{"collection": collection}] * len(part))
 
     def count(self) -> int:
         """Chunks stored."""
@@ -185,14 +199,15 @@ class FakeStore:
         for i, v, t, m in zip(ids, vectors, texts, metadatas):
             self._rows[i] = (list(v), t, dict(m))
 
-    def query(self, vector: Sequence[float], k: int) -> list[StoredHit]:
-        """Exact nearest neighbours."""
+    def query(self, vector: Sequence[float], k: int, collections: Collection[str] | None = None) -> list[StoredHit]:
+        """Exact nearest neighbours (in ``collections`` when given)."""
         def cosine(other: list[float]) -> float:
             dot = sum(a * b for a, b in zip(vector, other))
             norm = math.sqrt(sum(a * a for a in vector)) * math.sqrt(sum(b * b for b in other))
             return dot / norm if norm else 0.0
 
-        scored = sorted(((cosine(v), i, t, m) for i, (v, t, m) in self._rows.items()), reverse=True)[:k]
+        scored = sorted(((cosine(v), i, t, m) for i, (v, t, m) in self._rows.items()
+                         if collections is None or m.get("collection") in collections), reverse=True)[:k]
         return [StoredHit(id=i, score=s, text=t, metadata=m) for s, i, t, m in scored]
 
     def get(self, ids: Sequence[str]) -> list[StoredHit]:
@@ -209,6 +224,12 @@ class FakeStore:
     def delete_document(self, doc_id: str) -> None:
         """Remove a document's chunks."""
         self._rows = {i: row for i, row in self._rows.items() if row[2].get("doc_id") != doc_id}
+
+    def set_collection(self, doc_id: str, collection: str) -> None:
+        """Set the collection in the metadata of the document's chunks."""
+        for _, _, meta in self._rows.values():
+            if meta.get("doc_id") == doc_id:
+                meta["collection"] = collection
 
     def count(self) -> int:
         """Chunks stored."""
