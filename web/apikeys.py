@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from core.database import Database
 from core.errors import NotFound, UserError
+from ingestion.collections import OPEN, check_name
 
 TOKEN_PREFIX = "bk-"
 RATE_WINDOW_SECONDS = 60
@@ -34,7 +35,8 @@ CREATE TABLE IF NOT EXISTS api_rate (
 
 @dataclass(frozen=True)
 class ApiKey:
-    """One key: who owns it and why, what it may read and how often it may call (never its token)."""
+    """One key: who owns it and why, what it may read (`algemeen` and ``collections``) and how often it may call
+    (never its token)."""
 
     id: str
     name: str
@@ -71,8 +73,9 @@ class ApiKeys:
             raise UserError("a key needs a name, an owner and a purpose")
         if rate_per_minute < 1:
             raise UserError("the rate must be at least 1 call a minute")
+        collections = tuple(sorted({check_name(c) for c in collections} - {OPEN}))
         token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-        key = ApiKey(uuid.uuid4().hex[:12], name, owner.strip(), purpose.strip(), tuple(collections),
+        key = ApiKey(uuid.uuid4().hex[:12], name, owner.strip(), purpose.strip(), collections,
                      rate_per_minute, time.time())
         with self._db.transaction(lock="api_keys") as conn:
             if conn.execute("SELECT 1 FROM api_keys WHERE lower(name) = lower(?)", (name,)).fetchone():

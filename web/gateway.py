@@ -18,7 +18,9 @@ from assistant.llm import GenerationParams, Message
 from assistant.relay import ConversationTooLong, Relay
 from assistant.turn import MAX_QUESTION_CHARS, Actor, Assistant, TurnResult
 from core.errors import AuditError, BackendUnavailable, BakenError, RedactionError, UserError
+from ingestion.collections import NAME, OPEN
 from web.apikeys import ApiKey, ApiKeys
+from web.i18n import LANGUAGES, translator
 
 logger = logging.getLogger(__name__)
 MODELS = {
@@ -57,6 +59,7 @@ class ChatRequest:
     temperature: float | None = None
     seed: int | None = None
     stop: tuple[str, ...] = ()
+    collections: tuple[str, ...] = ()  # the extension `baken.collections`: search only these (of the key's)
 
     @classmethod
     def parse(cls, body: Any) -> ChatRequest:
@@ -79,12 +82,17 @@ class ChatRequest:
                 not all(isinstance(s, str) for s in stop):
             raise ApiError(400, "`stream_options` of `stop` is ongeldig.", param="stream_options")
         user = body.get("user")
+        extension = body.get("baken") or {}
+        collections = extension.get("collections") or [] if isinstance(extension, dict) else None
+        if not isinstance(collections, list) or \
+                not all(isinstance(c, str) and NAME.match(c.strip().lower()) for c in collections):
+            raise ApiError(400, "`baken.collections` moet een lijst met collectienamen zijn.", param="baken.collections")
         return cls(model=model, messages=messages, stream=bool(body.get("stream")),
                    include_usage=bool(options.get("include_usage")),
                    user=user if isinstance(user, str) and user else None,
                    max_tokens=_number(body, "max_completion_tokens", int) or _number(body, "max_tokens", int),
                    temperature=_number(body, "temperature", float), seed=_number(body, "seed", int),
-                   stop=tuple(stop)[:4])
+                   stop=tuple(stop)[:4], collections=tuple(sorted({c.strip().lower() for c in collections})))
 
 
 def _message(raw: Any, n: int) -> Message:
@@ -173,6 +181,18 @@ class Gateway:
                            "rate_limit_error", "rate_limit_exceeded", headers={"Retry-After": str(int(wait + 0.999))})
         return key
 
+    @staticmethod
+    def readable(request: ChatRequest, key: ApiKey) -> frozenset[str]:
+        """The collections this call searches: the key's (`algemeen` and those it names), or those the request
+        names in `baken.collections`; ApiError 403 for one the key may not read."""
+        allowed = frozenset({OPEN, *key.collections})
+        refused = [c for c in request.collections if c not in allowed]
+        if refused:
+            raise ApiError(403, f"Deze sleutel mag de collectie {refused[0]!r} niet lezen (wel: "
+                           f"{', '.join(sorted(allowed))}).", "permission_error", "collection_not_allowed",
+                           "baken.collections")
+        return frozenset(request.collections) or allowed
+
     def admit(self) -> None:
         """Take a place in the waiting room (ApiError 429 when it is full); `answer` gives it back."""
         if not self._waiting.enter():
@@ -182,8 +202,9 @@ class Gateway:
     def answer(self, request: ChatRequest, key: ApiKey, on_token: Callable[[str], None] | None = None,
                on_evidence: Callable[[TurnResult], None] | None = None) -> TurnResult:
         """Run the turn (in the caller's thread; admitted first) and give back its place; errors as ApiError."""
-        actor = Actor(key.actor, ROLE, client_user=request.user, channel=f"api:{request.model}")
         try:
+            actor = Actor(key.actor, ROLE, client_user=request.user, channel=f"api:{request.model}",
+                          collections=self.readable(request, key))
             if request.model == "baken":
                 return self._ask(request, actor, on_token, on_evidence)
             return self._relay.relay(request.messages, actor, self._params(request), on_token)
@@ -215,7 +236,7 @@ class Gateway:
             if message["role"] == "user":
                 question = message["content"]
             elif question is not None:
-                exchanges.append((question, message["content"]))
+                exchanges.append((question, without_evidence(message["content"])))
                 question = None
         conversation = self._assistant.resume(str(uuid.uuid4()), exchanges[-4:])
         return self._assistant.ask(talk[-1]["content"], conversation, actor, on_token=on_token,
@@ -230,6 +251,28 @@ class Gateway:
         temperature = d.temperature if request.temperature is None else min(max(request.temperature, 0.0), 2.0)
         return GenerationParams(max(1, max_tokens), temperature, d.seed if request.seed is None else request.seed,
                                 d.repeat_penalty, request.stop)
+
+
+def evidence_text(result: TurnResult) -> str:
+    """The evidence as Markdown ahead of a `baken` answer's text, for clients that do not read the `baken` field
+    (Open WebUI shows it as the web UI does: *Uit de documenten* first); empty in extractive mode, whose answer
+    is the evidence itself, and without evidence."""
+    if result.mode == "extractive" or not result.evidence:
+        return ""
+    lines = [f"**{translator(result.language if result.language in LANGUAGES else 'nl')('chat.evidence')}**"]
+    for e in result.evidence_records():
+        where = e["title"] + (f", {e['heading']}" if e["heading"] and e["heading"] != e["title"] else "")
+        page = f", p. {e['page']}" if e["page"] else ""
+        lines.append(f"- “{' '.join(e['text'].split())}” [{e['n']}] ({where}{page})")
+    return "\n".join(lines) + "\n\n"
+
+
+def without_evidence(content: str) -> str:
+    """An earlier `baken` answer as the client sends it back, without the evidence block `evidence_text` put
+    ahead of it (the conversation's memory holds the answer, as in the web chat)."""
+    if any(content.startswith(f"**{translator(lang)('chat.evidence')}**\n- ") for lang in LANGUAGES):
+        return content.partition("\n\n")[2]
+    return content
 
 
 _UNAVAILABLE = {

@@ -27,8 +27,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add.add_argument("--owner", required=True, help="who answers for the key (a person or team)")
     add.add_argument("--purpose", required=True, help="what the key is for")
     add.add_argument("--collections", default="",
-                     help="comma-separated collections the key may read (stored and shown; enforced once collections"
-                          " exist, issue 16: until then every key reads every document)")
+                     help="comma-separated collections the key may read besides algemeen (which every key reads)")
     add.add_argument("--rate", help="calls a minute, e.g. 60/min (default BAKEN_WEB__API_RATE_PER_MINUTE)")
     add.set_defaults(handler=run_add)
     listing = commands.add_parser("list", help="list the keys (never their tokens)")
@@ -62,7 +61,7 @@ def run_add(args: argparse.Namespace, settings: Settings) -> int:
     key, token = _keys(settings).add(args.name, args.owner, args.purpose, collections, _rate(args.rate, settings))
     _log(settings, "apikey.add", key)
     print(f"Sleutel {key.name} ({key.id}) aangemaakt: {key.rate_per_minute}/min, collecties "
-          f"{','.join(key.collections) or '(alle)'}.")
+          f"{','.join(('algemeen', *key.collections))}.")
     print("Bewaar deze sleutel nu; Baken toont hem niet opnieuw:")
     print(token)
     return 0

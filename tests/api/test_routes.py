@@ -16,6 +16,7 @@ from tests.web.conftest import fake_services
 from web.apikeys import ApiKeys
 from web.app import create_app
 from web.db import open_web_database
+from web.gateway import without_evidence
 
 QUESTION = [{"role": "user", "content": "Wat kost een parkeervergunning?"}]
 
@@ -75,3 +76,62 @@ def test_the_key_database_down_is_503_not_an_html_page(api: tuple[TestClient, di
     response = client.get("/v1/models", headers=auth)
     assert response.status_code == 503 and response.json()["error"]["code"] == "unavailable"
     assert response.headers["retry-after"]
+
+
+HR = "Het verzuimprotocol van team Personeelszaken telt zeven stappen."
+
+
+@pytest.fixture
+def scoped(tmp_path: Path) -> Iterator[tuple[TestClient, dict[str, str], dict[str, str]]]:
+    """An `hr` document beside the open one, a key without `hr` and a key with it."""
+    settings = Settings(data_dir=tmp_path / "data")
+    settings.data_dir.mkdir(parents=True)
+    services = fake_services(settings.data_dir, answer="Het verzuimprotocol telt zeven stappen [1].")
+    services.index.collections.add("hr")
+    hr = settings.data_dir / "verzuim.md"
+    hr.write_text(f"# Verzuim\n\n{HR}\n", encoding="utf-8")
+    services.index.ingest_file(hr, collection="hr")
+    keys = ApiKeys(open_web_database(settings))
+    _, plain = keys.add("zonder-hr", "Team Test", "tests")
+    _, with_hr = keys.add("met-hr", "Team Test", "tests", ("hr",))
+    with TestClient(create_app(settings, services)) as client:
+        yield client, {"Authorization": f"Bearer {plain}"}, {"Authorization": f"Bearer {with_hr}"}
+    services.close()
+
+
+def test_a_key_reads_only_its_collections_and_gets_403_for_another(
+        scoped: tuple[TestClient, dict[str, str], dict[str, str]]) -> None:
+    client, plain, with_hr = scoped
+    question = [{"role": "user", "content": "Hoeveel stappen telt het verzuimprotocol?"}]
+    for stream in (False, True):
+        response = client.post("/v1/chat/completions", headers=plain,
+                               json={"model": "baken", "messages": question, "stream": stream})
+        assert response.status_code == 200 and "zeven stappen telt" not in response.text
+        assert "verzuim" not in response.text.lower()
+    refused = client.post("/v1/chat/completions", headers=plain, json={
+        "model": "baken", "messages": question, "baken": {"collections": ["hr"]}})
+    assert refused.status_code == 403
+    assert refused.json()["error"]["code"] == "collection_not_allowed"
+    assert refused.json()["error"]["param"] == "baken.collections"
+    allowed = client.post("/v1/chat/completions", headers=with_hr, json={
+        "model": "baken", "messages": question, "baken": {"collections": ["hr"]}}).json()
+    extension = allowed["choices"][0]["message"]["baken"]
+    assert {s["collection"] for s in extension["sources"]} == {"hr"} and HR in extension["sources"][0]["text"]
+    malformed = client.post("/v1/chat/completions", headers=with_hr, json={
+        "model": "baken", "messages": question, "baken": {"collections": "hr"}})
+    assert malformed.status_code == 400 and malformed.json()["error"]["param"] == "baken.collections"
+
+
+def test_the_evidence_leads_the_content_and_is_left_out_of_the_memory_when_sent_back(
+        api: tuple[TestClient, dict[str, str]]) -> None:
+    client, auth = api
+    content = client.post("/v1/chat/completions", headers=auth, json={"model": "baken", "messages": QUESTION}) \
+        .json()["choices"][0]["message"]["content"]
+    assert content.startswith("**Uit de documenten**\n- “Een parkeervergunning kost veertig euro per jaar.” [1]")
+    assert without_evidence(content) == "Een parkeervergunning kost veertig euro [1]."
+    response = client.post("/v1/chat/completions", headers=auth, json={"model": "baken", "stream": True,
+                                                                       "messages": QUESTION})
+    chunks = [json.loads(line.removeprefix("data: ")) for line in response.text.split("\n\n")
+              if line and line != "data: [DONE]"]
+    assert chunks[0]["choices"][0]["delta"]["content"].startswith("**Uit de documenten**")
+    assert "".join(c["choices"][0]["delta"].get("content") or "" for c in chunks if c["choices"]) == content

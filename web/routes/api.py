@@ -23,7 +23,7 @@ from assistant.services import Services
 from assistant.turn import TurnResult
 from core.database import Database
 from web.apikeys import ApiKey, ApiKeys
-from web.gateway import MODELS, ApiError, ChatRequest, Gateway
+from web.gateway import MODELS, ApiError, ChatRequest, Gateway, evidence_text
 from web.settings import AppSettings, web_settings
 
 logger = logging.getLogger(__name__)
@@ -69,6 +69,7 @@ def router(gateway: Gateway, max_request_bytes: int) -> Router:
         chat = ChatRequest.parse(decoded)
         if chat.user is None and request.headers.get(OPEN_WEBUI_USER):  # Open WebUI's forwarded user id
             chat = replace(chat, user=request.headers[OPEN_WEBUI_USER])
+        gateway.readable(chat, key)  # 403 before the call takes a place in the waiting room
         gateway.admit()
         if chat.stream:
             return await _streamed(gateway, chat, key)
@@ -127,7 +128,7 @@ async def _chunks(chat: ChatRequest, first: tuple[str, Any], events: asyncio.Que
 
     opening: dict[str, Any] = {"role": "assistant", "content": ""}
     if first[0] == "evidence":  # the evidence is chosen before the model starts: shown at once
-        opening["baken"] = {"evidence": first[1].evidence_records()}
+        opening.update(content=evidence_text(first[1]), baken={"evidence": first[1].evidence_records()})
     yield chunk(opening)
     event = first if first[0] != "evidence" else await events.get()
     while True:
@@ -154,7 +155,8 @@ def _completion(chat: ChatRequest, result: TurnResult, model_name: str) -> dict[
     return {"id": f"chatcmpl-{uuid.uuid4().hex}", "object": "chat.completion", "created": int(time.time()),
             "model": chat.model, "system_fingerprint": model_name,
             "choices": [{"index": 0, "logprobs": None, "finish_reason": _finish(result),
-                         "message": {"role": "assistant", "content": result.answer, "refusal": None,
+                         "message": {"role": "assistant", "content": evidence_text(result) + result.answer,
+                                     "refusal": None,
                                      "baken": _extension(result)}}],
             "usage": _usage(result)}
 
