@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,6 +16,23 @@ import pytest
 
 from bench.fake_model import FakeModelServer
 from bench.load import BakenServer
+
+HR_DOCUMENT = ("# Verzuimprotocol\n\nEen zieke medewerker meldt zich vóór 8.30 uur telefonisch ziek bij de leidinggevende. "
+               "Na vier weken verzuim nodigt de casemanager de medewerker uit voor een gesprek met arbodienst "
+               "Voorbeeldzorg.\n")
+# The demo corpus into `algemeen` and the HR protocol into collection `hr`, before the server starts (one process
+# writes the embedded index at a time).
+PREPARE = """
+import sys
+from pathlib import Path
+from baken.cli.chat import demo_corpus
+from baken.settings import Settings
+from baken.wiring import build_index
+index = build_index(Settings())
+index.ingest_files(sorted(demo_corpus().glob("*.md")))
+index.collections.add("hr")
+index.ingest_file(Path(sys.argv[1]), collection="hr")
+"""
 
 
 class Served:
@@ -49,11 +68,16 @@ class Served:
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    """`baken serve` with the demo corpus and a small API waiting room (2) and body limit (64 KB)."""
+    """`baken serve` with the demo corpus (and an HR document in collection `hr`) and a small API waiting room
+    (2) and body limit (64 KB)."""
     root = tmp_path_factory.mktemp("api-served")
     with FakeModelServer(delay_s=0.01) as model:
         server = BakenServer(root / "data", model.url, workers=1, log=root / "serve.log")
         server.env.update({"BAKEN_WEB__API_MAX_WAITING": "2", "BAKEN_WEB__API_MAX_REQUEST_KB": "64"})
+        (root / "verzuimprotocol.md").write_text(HR_DOCUMENT, encoding="utf-8")
+        prepared = subprocess.run([sys.executable, "-c", PREPARE, str(root / "verzuimprotocol.md")], env=server.env,
+                                  capture_output=True, text=True, timeout=600, check=False)
+        assert prepared.returncode == 0, prepared.stderr[-3000:]
         server.start()
         try:
             yield Served(server, model, root / "data")

@@ -243,3 +243,22 @@ def test_the_llm_cli_works_unchanged_through_its_extra_openai_models_entry(serve
     key = served.key_row(name)
     mine = [r for r in served.audit_records() if r["actor"] == key["audit_actor"] and r["action"] == "conversation.turn"]
     assert [r["baken.channel"] for r in mine] == ["api:baken", "api:baken-guarded"]
+
+
+def test_a_key_without_hr_never_gets_the_hr_document_and_gets_403_asking_for_it(served: Served) -> None:
+    question = [{"role": "user", "content": "Hoe laat moet ik me ziek melden bij de leidinggevende?"}]
+    client = served.client(served.add_key("zonder-hr"))
+    before = len(served.model.prompts)
+    whole = client.chat.completions.create(model="baken", messages=question)
+    streamed = list(client.chat.completions.create(model="baken", messages=question, stream=True))
+    with pytest.raises(openai.PermissionDeniedError) as refused:
+        client.chat.completions.create(model="baken", messages=question, extra_body={"baken": {"collections": ["hr"]}})
+    assert refused.value.status_code == 403 and refused.value.code == "collection_not_allowed"
+    seen = repr(served.model.prompts[before:]) + whole.model_dump_json() + repr(served.audit_records()) + \
+        "".join(c.model_dump_json() for c in streamed)  # prompt, answer, sources, evidence, the log
+    assert "Voorbeeldzorg" not in seen and "casemanager" not in seen and "8.30" not in seen
+    reader = served.client(served.add_key("met-hr", "--collections", "hr"))
+    answer = reader.chat.completions.create(model="baken", messages=question,
+                                            extra_body={"baken": {"collections": ["hr"]}})
+    sources = answer.choices[0].message.model_extra["baken"]["sources"]
+    assert sources and {s["collection"] for s in sources} == {"hr"} and "Voorbeeldzorg" in sources[0]["text"]
