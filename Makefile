@@ -20,8 +20,9 @@ test-fast:      ## the tests that need no real model
 bench:          ## every benchmark, one combined table (about 10 minutes once data/bench/ is cached)
 	$(VENV)/bin/python -m bench.run_all
 
-lint:
+lint:           ## ruff over everything; mypy over the ground floor and the model catalogue (pip install -e '.[dev]')
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy --explicit-package-bases core models
 
 clean:
 	rm -rf $(VENV) data .pytest_cache

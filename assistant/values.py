@@ -10,7 +10,7 @@ from typing import Any, Literal, get_args
 from assistant.check import CheckedSentence, with_citation
 from assistant.llm import GenerationParams, Message
 from assistant.prompt import TEMPLATE_VERSION
-from ingestion.collections import OPEN
+from ingestion.collection import OPEN
 from ingestion.source import Source
 
 

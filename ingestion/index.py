@@ -27,7 +27,7 @@ from pathlib import Path
 
 from core.errors import DocumentError, NotFound
 from ingestion.chunker import chunk_document
-from ingestion.collections import OPEN, Collections
+from ingestion.collection import OPEN, Collections
 from ingestion.document import Chunk, ParsedDocument
 from ingestion.embedder import Embedder
 from ingestion.files import DirectoryOriginals, Originals

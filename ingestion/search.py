@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 
-from ingestion.collections import OPEN
+from ingestion.collection import OPEN
 from ingestion.embedder import Embedder
 from ingestion.lexical import LexicalHit, LexicalIndex
 from ingestion.lexical_sync import LexicalSync

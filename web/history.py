@@ -177,20 +177,29 @@ class History:
         return [_turn(r) for r in rows]
 
 
-def without_deleted(turn: StoredTurn, ready: set[str]) -> StoredTurn:
-    """The turn as its user may still see it once a document it quoted is deleted (or replaced): that
-    document's chunk text, its evidence quotes and the model sentences it supported are taken out, and the
-    sources stay listed as "deleted". A document is deleted for a reason (a mistake, personal data): its text
-    must not live on in every history that once cited it. The stored row is left as it is (the view decides),
-    so that this also holds for documents deleted by another process or the command line."""
-    gone = {int(s["n"]) for s in turn.sources if s.get("doc_id") and s["doc_id"] not in ready}
+def without_deleted(turn: StoredTurn, ready: set[str], readable: set[str] | None = None) -> StoredTurn:
+    """The turn as its user may still see it once a document it quoted is deleted (or replaced), or moved to a
+    collection the user may not read (``readable``: the ready documents the user may read; None, all of
+    ``ready``): that document's chunk text, its evidence quotes and the model sentences it supported are taken
+    out, and the sources stay listed as "deleted" or "withheld". A document is deleted for a reason (a mistake,
+    personal data), and moved out of reach for one: its text must not live on in every history that once cited
+    it. The stored row is left as it is (the view decides), so that this also holds for documents deleted or
+    moved by another process or the command line."""
+    readable = ready if readable is None else readable
+    gone = {int(s["n"]) for s in turn.sources if s.get("doc_id") and s["doc_id"] not in readable}
     if not gone:
         return turn
     evidence = [e for e in turn.evidence if int(e.get("n", 0)) not in gone]
     sentences = [s for s in turn.sentences if s.get("source") not in gone]
     quoted = bool(turn.evidence) or bool(turn.sentences)  # a turn of the evidence-first kind
-    return replace(turn, sources=[{**s, "text": "", "deleted": True} if int(s["n"]) in gone else s
-                                  for s in turn.sources],
+
+    def hidden(source: dict[str, Any]) -> dict[str, Any]:
+        if source["doc_id"] not in ready:
+            return {**source, "text": "", "deleted": True}
+        # Out of reach now: even its title and headings may say too much ("Integriteitsonderzoek …").
+        return {**source, "text": "", "title": "", "heading": "", "document": "", "withheld": True}
+
+    return replace(turn, sources=[hidden(s) if int(s["n"]) in gone else s for s in turn.sources],
                    evidence=evidence, sentences=sentences, removed=True,
                    # An evidence-only answer is the quotes themselves: it goes with them.
                    answer="" if quoted and not turn.withheld else turn.answer)

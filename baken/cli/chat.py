@@ -24,6 +24,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     ask = subparsers.add_parser("ask", help="answer one question from the indexed documents")
     ask.add_argument("question", nargs="+")
     ask.add_argument("--json", action="store_true", help="print one JSON object")
+    ask.add_argument("--user", help="answer with this account's rights (its groups' collections); without it,"
+                                    " only the open collection algemeen")
     ask.set_defaults(handler=run_ask)
     chat = subparsers.add_parser("chat", help="chat in the terminal (indexes the demo corpus on first start)")
     chat.add_argument("--no-demo", action="store_true", help="do not index the demo corpus into an empty index")
@@ -40,6 +42,19 @@ def cli_actor() -> Actor:
     from assistant.turn import Actor
 
     return Actor(user_id=f"os:{getpass.getuser()}", role="medewerker")
+
+
+def user_actor(settings: Settings, index, name: str) -> Actor:
+    """The account ``name`` as the one who asks: its id, and the collections its groups may read."""
+    from assistant.turn import Actor
+    from web.app import build_accounts
+
+    user = build_accounts(settings).user_named(name)
+    if user is None or not user.active:
+        raise UserError(f"er is geen actief account {name!r} (baken users list)")
+    if not user.has("medewerker"):
+        raise UserError(f"{name!r} heeft de rol medewerker niet en mag geen vragen stellen")
+    return Actor(user_id=user.id, role="medewerker", collections=index.collections.readable(user.groups))
 
 
 def result_json(result) -> dict:
@@ -88,10 +103,11 @@ def run_ask(args: argparse.Namespace, settings: Settings) -> int:
 
     assistant = build_assistant(settings)
     question = " ".join(args.question)
+    actor = user_actor(settings, assistant.index, args.user) if args.user else cli_actor()
     if args.json:
-        print(json.dumps(result_json(assistant.ask(question, actor=cli_actor())), ensure_ascii=False, indent=2))
+        print(json.dumps(result_json(assistant.ask(question, actor=actor)), ensure_ascii=False, indent=2))
         return 0
-    result = assistant.ask(question, actor=cli_actor(), on_token=lambda t: _print_answer(t, settings.answer.mode),
+    result = assistant.ask(question, actor=actor, on_token=lambda t: _print_answer(t, settings.answer.mode),
                            on_evidence=_print_evidence)
     print()
     _print_sources(result)

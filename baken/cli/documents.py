@@ -1,4 +1,4 @@
-"""`baken ingest` and `baken documents list|delete`."""
+"""`baken ingest` and `baken documents list|delete|move`."""
 
 from __future__ import annotations
 
@@ -19,13 +19,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     ingest = subparsers.add_parser("ingest", help="index files and folders")
     ingest.add_argument("paths", nargs="+", type=Path, metavar="PATH")
     ingest.add_argument("--quiet", action="store_true", help="no progress bar")
+    ingest.add_argument("--collection", default="algemeen",
+                        help="the collection the documents go into (default algemeen, open to every employee)")
     ingest.set_defaults(handler=run_ingest)
 
-    documents = subparsers.add_parser("documents", help="list or delete indexed documents")
+    documents = subparsers.add_parser("documents", help="list, move or delete indexed documents")
     actions = documents.add_subparsers(dest="action", required=True, metavar="ACTION")
     listing = actions.add_parser("list", help="list indexed documents")
     listing.add_argument("--json", action="store_true", help="print JSON")
+    listing.add_argument("--collection", help="only the documents of this collection")
     listing.set_defaults(handler=run_list)
+    move = actions.add_parser("move", help="put a document in another collection (takes effect at once)")
+    move.add_argument("reference", metavar="ID", help="document id (or a unique prefix of it) or path")
+    move.add_argument("--collection", required=True, help="the collection it moves to")
+    move.set_defaults(handler=run_move)
     delete = actions.add_parser("delete", help="remove a document and all its chunks")
     delete.add_argument("reference", metavar="ID", help="document id (or a unique prefix of it) or path")
     delete.set_defaults(handler=run_delete)
@@ -51,10 +58,11 @@ def shown(path: Path | str) -> str:
     return "".join("?" if unicodedata.category(c)[0] == "C" else c for c in str(path))
 
 
-def ingest_paths(index, paths: list[Path], quiet: bool = False) -> int:
+def ingest_paths(index, paths: list[Path], quiet: bool = False, collection: str = "algemeen") -> int:
     """Index files, one line per failure, a summary at the end; returns the exit status."""
     from tqdm import tqdm
 
+    collection = index.collections.require(collection)  # before any work: an unknown one is a typo
     files, errors = collect_files(paths)
     for error in errors:
         print(f"baken: {error}", file=sys.stderr)
@@ -74,7 +82,7 @@ def ingest_paths(index, paths: list[Path], quiet: bool = False) -> int:
         bar.set_postfix_str(shown(file.name)[:40], refresh=False)
         bar.update(1)
 
-    index.ingest_files(files, on_done=done)
+    index.ingest_files(files, on_done=done, collection=collection)
     bar.close()
     seconds = time.perf_counter() - started
     print(f"{counts['new'] + counts['replaced']} documents indexed ({counts['new']} new, {counts['replaced']} "
@@ -90,7 +98,7 @@ def run_ingest(args: argparse.Namespace, settings: Settings) -> int:
     index = build_index(settings)
     index.start_parsing()  # the worker starts while the index recovers and the embedder loads
     index.recover()
-    return ingest_paths(index, args.paths, args.quiet)
+    return ingest_paths(index, args.paths, args.quiet, args.collection)
 
 
 def _registry_index(settings: Settings):
@@ -105,17 +113,19 @@ def _registry_index(settings: Settings):
 
 def run_list(args: argparse.Namespace, settings: Settings) -> int:
     """`baken documents list [--json]`."""
-    documents = _registry_index(settings).documents()
+    index = _registry_index(settings)
+    documents = index.documents({index.collections.require(args.collection)} if args.collection else None)
     if args.json:
         print(json.dumps([{"id": d.doc_id, "document": d.source, "name": d.name, "title": d.title,
-                           "kind": d.kind, "size": d.size, "chunks": d.chunks, "ingested_at": d.ingested_at}
-                          for d in documents], ensure_ascii=False, indent=2))
+                           "kind": d.kind, "size": d.size, "chunks": d.chunks, "ingested_at": d.ingested_at,
+                           "collection": d.collection} for d in documents], ensure_ascii=False, indent=2))
         return 0
     if not documents:
         print("No documents indexed yet: `baken ingest PATH`.")
         return 0
     for d in documents:
-        print(f"{d.doc_id[:12]}  {d.chunks:5d} chunks  {d.kind:8s}  {d.title[:50]:50s}  {d.source}")
+        print(f"{d.doc_id[:12]}  {d.chunks:5d} chunks  {d.kind:8s}  {d.collection[:12]:12s}  {d.title[:50]:50s}"
+              f"  {d.source}")
     print(f"{len(documents)} documents, {sum(d.chunks for d in documents)} chunks")
     return 0
 
@@ -125,4 +135,18 @@ def run_delete(args: argparse.Namespace, settings: Settings) -> int:
     index = _registry_index(settings)
     record = index.delete(index.find(args.reference).doc_id)
     print(f"Deleted {record.doc_id[:12]} ({record.source}, {record.chunks} chunks).")
+    return 0
+
+
+def run_move(args: argparse.Namespace, settings: Settings) -> int:
+    """`baken documents move ID --collection NAME`."""
+    from baken.cli.collections import log_change
+
+    index = _registry_index(settings)
+    record = index.find(args.reference)
+    target = index.collections.require(args.collection)
+    index.move(record.doc_id, target)
+    log_change(settings, "document.move", {"baken.document.id": record.doc_id, "baken.collection.from":
+                                           record.collection, "baken.collection": target})
+    print(f"Verplaatst: {record.doc_id[:12]} ({record.title}) van {record.collection} naar {target}.")
     return 0

@@ -8,7 +8,7 @@ import pytest
 
 from core.database import Database
 from core.errors import NotFound, UserError
-from ingestion.collections import Collections
+from ingestion.collection import Collections
 from ingestion.embedder import FakeEmbedder
 from ingestion.index import Index
 from ingestion.registry import Registry

@@ -53,3 +53,14 @@ def test_only_the_deleted_documents_quotes_and_the_sentences_it_supported_are_ta
 def test_a_withheld_answer_keeps_its_fixed_note() -> None:
     kept = without_deleted(_turn(withheld=True, answer="Het antwoord is achtergehouden."), {"blijft"})
     assert kept.answer == "Het antwoord is achtergehouden."
+
+
+def test_a_source_moved_out_of_reach_is_withheld_with_its_title() -> None:
+    turn = _turn()
+    turn.sources[0].update(title="Integriteitsonderzoek", heading="Melding", document="upload:melding.pdf")
+    kept = without_deleted(turn, {"weg", "blijft"}, readable={"blijft"})
+    hidden = kept.sources[0]
+    assert hidden["withheld"] and not hidden.get("deleted")
+    assert (hidden["text"], hidden["title"], hidden["heading"], hidden["document"]) == ("", "", "", "")
+    assert [e["n"] for e in kept.evidence] == [2] and [s["source"] for s in kept.sentences] == [2]
+    assert kept.removed and "Geheim" not in str(kept)

@@ -97,7 +97,7 @@ class Collections:
             grants = conn.execute("SELECT collection, group_name FROM collection_grants"
                                   " ORDER BY collection, group_name").fetchall()
             counts = {r["collection"]: int(r["n"]) for r in conn.execute(
-                "SELECT collection, COUNT(*) AS n FROM documents WHERE status = 'ready' GROUP BY collection")}
+                "SELECT collection, COUNT(*) AS n FROM documents WHERE status = 'ready' GROUP BY collection").fetchall()}
         groups: dict[str, list[str]] = {}
         for grant in grants:
             groups.setdefault(grant["collection"], []).append(grant["group_name"])
