@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from core.database import Database
 from core.errors import NotFound, UserError
-from ingestion.collections import OPEN, check_name
+from ingestion.collection import OPEN, check_name
 
 TOKEN_PREFIX = "bk-"
 RATE_WINDOW_SECONDS = 60

@@ -18,7 +18,7 @@ from assistant.llm import GenerationParams, Message
 from assistant.relay import ConversationTooLong, Relay
 from assistant.turn import MAX_QUESTION_CHARS, Actor, Assistant, TurnResult
 from core.errors import AuditError, BackendUnavailable, BakenError, RedactionError, UserError
-from ingestion.collections import NAME, OPEN
+from ingestion.collection import NAME, OPEN
 from web.apikeys import ApiKey, ApiKeys
 from web.i18n import LANGUAGES, translator
 
