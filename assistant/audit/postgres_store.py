@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 import psycopg
 from psycopg import sql
 
+from assistant.audit.figures import FIGURE_TABLES, FigureQueries
 from assistant.audit.records import PreparedRecord, Preparer
 from assistant.audit.store import (
     HOLD_COUNTER,
@@ -43,6 +44,7 @@ SCHEMA = postgres_ddl(STORE_SCHEMA)  # BIGINT seqs, BYTEA hashes, a BIGSERIAL ho
 MIGRATION_STATEMENTS: dict[int, tuple[str, ...]] = {
     2: ("ALTER TABLE records ADD COLUMN IF NOT EXISTS format INTEGER NOT NULL DEFAULT 1",
         "ALTER TABLE records ADD COLUMN IF NOT EXISTS body_hash BYTEA"),
+    3: tuple(postgres_ddl(statement) for statement in FIGURE_TABLES),
 }
 
 # Made again at every start, so the guards are always those of the current schema.
@@ -105,8 +107,10 @@ _REDACTIONS = _SOURCES.replace("baken.sources", "baken.redactions")
 _stored = stored_record
 
 
-class PostgresAuditStore(SharedQueries):
+class PostgresAuditStore(SharedQueries, FigureQueries):
     """Audit records in one PostgreSQL schema, shared by every Baken process that points at it."""
+
+    QUESTION = "(c.content_json::jsonb ->> 'question')"
 
     def __init__(self, dsn: str, *, schema: str = "baken_audit", connect_timeout_s: int = 10) -> None:
         self.dsn, self.schema = dsn, schema

@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
+from assistant.audit.figures import FIGURE_TABLES, FigureQueries
 from assistant.audit.records import PreparedRecord, Preparer
 from assistant.audit.store import (
     HOLD_COUNTER,
@@ -42,6 +43,7 @@ MIGRATION_STATEMENTS: dict[int, tuple[str, ...]] = {
     2: ("ALTER TABLE records ADD COLUMN format INTEGER NOT NULL DEFAULT 1",
         "ALTER TABLE records ADD COLUMN body_hash BLOB",
         "DROP TRIGGER IF EXISTS records_update_only_by_purge"),  # TRIGGERS makes it again, guarding both
+    3: FIGURE_TABLES,
 }
 
 TRIGGERS = """
@@ -81,8 +83,10 @@ T = TypeVar("T")
 _stored = stored_record
 
 
-class SQLiteAuditStore(SharedQueries):
+class SQLiteAuditStore(SharedQueries, FigureQueries):
     """Audit records in one SQLite file (WAL mode), shared safely by threads and processes."""
+
+    QUESTION = "json_extract(c.content_json, '$.question')"
 
     def __init__(self, path: Path, *, durable: bool = True, busy_timeout_ms: int = 10_000) -> None:
         self.path = path

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from assistant.audit.checkpoint import Checkpoint
+from assistant.audit.figures import FIGURE_MIGRATION, FigureStore
 from assistant.audit.records import PreparedRecord, Preparer, insert_next
 from core.database import Connection
 from core.errors import AuditError
@@ -69,6 +70,7 @@ HOLD_COUNTER = "hold_counter"
 # what it applied in `schema_migrations` (see `apply_migrations`).
 MIGRATIONS: tuple[tuple[int, str], ...] = (
     (2, "record format 2: records.format and records.body_hash"),
+    FIGURE_MIGRATION,
 )
 
 # (table, rows): a batch of verbatim rows, as `export_rows` yields and `import_rows` takes them.
@@ -244,6 +246,8 @@ class SharedQueries:
         conn.executemany("DELETE FROM content WHERE seq = ?", touched)
         conn.executemany("UPDATE records SET record_json = NULL, actor = NULL, conversation_id = NULL, outcome = NULL"
                          " WHERE seq = ?", [(s,) for s in metadata_seqs])
+        for table in ("figure_records", "figure_sources", "figure_redactions"):  # derived from the metadata
+            conn.executemany(f"DELETE FROM {table} WHERE seq = ?", [(s,) for s in metadata_seqs])
         conn.execute("DELETE FROM purge_authorisation")
 
     @staticmethod
@@ -272,7 +276,7 @@ class SharedQueries:
                                has_content=bool(row[4]), has_metadata=bool(row[5]), format=int(row[6]))
 
 
-class AuditStore(Protocol):
+class AuditStore(FigureStore, Protocol):
     """Append-only storage of chained records, checkpoints and legal holds."""
 
     def append(self, prepare: Preparer) -> PreparedRecord:
