@@ -6,9 +6,12 @@ from pathlib import Path
 
 import pytest
 
+from baken.settings import Settings
 from core.database import Database
 from core.errors import NotFound, UserError
+from tests.web.conftest import dialect_settings  # noqa: F401  (the fixture: SQLite and PostgreSQL)
 from web.apikeys import ApiKeys, hash_token
+from web.db import open_web_database
 from web.gateway import ApiError, ChatRequest
 
 
@@ -50,6 +53,15 @@ def test_the_rate_counts_calls_per_minute_and_says_when_to_retry(keys: ApiKeys) 
     assert keys.take_call(key, minute + 1) == 0 and keys.take_call(key, minute + 2) == 0
     assert keys.take_call(key, minute + 50) == pytest.approx(10)
     assert keys.take_call(key, minute + 61) == 0  # the next minute starts afresh
+
+
+def test_the_rate_is_one_count_for_every_host_on_either_dialect(dialect_settings: Settings) -> None:  # noqa: F811
+    db = open_web_database(dialect_settings)
+    key, _ = ApiKeys(db).add("shared", "DIV", "tests", rate_per_minute=3)
+    hosts = [ApiKeys(db), ApiKeys(open_web_database(dialect_settings))]
+    minute = 1_800_000_000 - 1_800_000_000 % 60
+    assert [hosts[n % 2].take_call(key, minute + n) for n in range(4)] == [0, 0, 0, pytest.approx(57)]
+    assert hosts[1].take_call(key, minute + 60) == 0
 
 
 def test_the_migrations_run_once(tmp_path: Path) -> None:
