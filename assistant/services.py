@@ -13,6 +13,7 @@ from ingestion.index import Index
 if TYPE_CHECKING:
     from assistant.audit import AuditLog
     from assistant.metrics import Metrics
+    from ingestion.folder_sync import FolderSync
 
 
 @dataclass
@@ -24,6 +25,7 @@ class Services:
     assistant: Assistant
     audit: AuditLog | None = None
     metrics: Metrics | None = None  # what /metrics serves; none in tests that do not ask for it
+    folder_sync: FolderSync | None = None  # folder sync's runs and the scheduled job; none in most tests
 
     def close(self) -> None:
         """Release files and connections."""

@@ -16,10 +16,11 @@ from models import resolve, verify
 
 if TYPE_CHECKING:
     from assistant.audit import AuditLog
+    from ingestion.folder_sync import FolderSync
 
 logger = logging.getLogger(__name__)
-__all__ = ["Services", "build_assistant", "build_audit", "build_embedder", "build_index", "build_llm",
-           "build_redactor", "build_services"]  # Services lives in assistant.services; importable here too
+__all__ = ["Services", "build_assistant", "build_audit", "build_embedder", "build_folder_sync", "build_index",
+           "build_llm", "build_redactor", "build_services"]  # Services lives in assistant.services; importable here too
 
 
 def build_embedder(settings: Settings) -> Embedder:
@@ -62,6 +63,18 @@ def build_index(settings: Settings, embedder: Embedder | None = None) -> Index:
     parser = SandboxedParser(limits) if settings.ingestion.sandbox else InProcessParser(limits)
     return Index(embedder or build_embedder(settings), store, registry, files, settings.ingestion,
                  lexical=LexicalIndex(data / "index" / "lexical"), retrieval=settings.retrieval, parser=parser)
+
+
+def build_folder_sync(settings: Settings, index: Index) -> FolderSync:
+    """Folder sync over ``index``, its state in the registry's database (SQLite beside the registry, or the
+    shared PostgreSQL database), so that every process and host takes the same lock."""
+    from core.database import Database
+    from ingestion.folder_sync import FolderSync
+    from ingestion.sync_state import SyncState
+
+    database = Database.open(settings.database_dsn, settings.data_dir / "index" / "documents.sqlite3",
+                             schema=settings.database.pg_schema)
+    return FolderSync(index, SyncState(database), settings.ingestion.max_file_mb * 1024 * 1024)
 
 
 def build_llm(settings: Settings) -> LLM:
@@ -124,4 +137,4 @@ def build_services(settings: Settings, *, embedder: Embedder | None = None, llm:
     audit = build_audit(settings)
     journal = MeteredJournal(AuditJournal(audit), metrics)
     assistant = build_assistant(settings, index=index, llm=model, redactor=redactor, journal=journal)
-    return Services(settings, index, assistant, audit, metrics)
+    return Services(settings, index, assistant, audit, metrics, folder_sync=build_folder_sync(settings, index))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import BaseModel, Field, SecretStr
 
 
@@ -52,6 +54,17 @@ class IngestionSettings(BaseModel):
                               " takes seconds: keep PARSE_SECONDS above pages × seconds per page.")
     max_attachment_mb: int = Field(
         20, ge=1, description="Largest e-mail attachment read as part of its message; a larger one is named only.")
+    sync_dir: Path | None = Field(
+        None, description="A folder (the information manager's file share) that `baken serve` mirrors into the"
+                          " index on a schedule, as `baken sync DIR` does; unset: no scheduled sync.")
+    sync_interval_minutes: int = Field(
+        60, ge=0, description="Minutes from the start of one scheduled sync (of any server process) to the next;"
+                              " 0: only when the informatiebeheerder presses \"Nu synchroniseren\".")
+    sync_delete: bool = Field(
+        False, description="The scheduled sync deletes documents whose file left the folder (as `--delete`);"
+                           " false only reports them.")
+    sync_collection: str = Field(
+        "algemeen", min_length=1, max_length=64, description="The collection synced files go into.")
 
 
 class RetrievalSettings(BaseModel):

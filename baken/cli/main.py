@@ -13,8 +13,8 @@ from core.offline import go_offline
 # a handler takes (args, settings) and returns an exit status. A command that refuses to act on state it finds
 # (a migration into a live database, a restore into a used directory) also sets `refuses="<what>"`: its
 # UserError is then a refusal, exit status 1, rather than bad input (2).
-COMMAND_MODULES = ("documents", "chat", "models", "audit", "redact", "serve", "migrate", "backup", "restore", "apikeys",
-                   "collections")
+COMMAND_MODULES = ("documents", "sync", "chat", "models", "audit", "redact", "serve", "migrate", "backup", "restore",
+                   "apikeys", "collections")
 
 
 def build_parser() -> argparse.ArgumentParser:

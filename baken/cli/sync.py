@@ -1,0 +1,81 @@
+"""`baken sync DIR [--collection NAME] [--delete]`: make the index mirror a folder."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+import time
+from pathlib import Path
+
+from baken.cli.documents import shown
+from baken.settings import Settings
+from core.errors import UserError
+
+SUMMARY = (("new", "nieuw"), ("changed", "gewijzigd"), ("removed", "verwijderd"), ("kept", "verdwenen maar bewaard"),
+           ("unchanged", "ongewijzigd"), ("failed", "mislukt"), ("skipped", "overgeslagen"))
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add `sync`."""
+    sync = subparsers.add_parser("sync", help="make the index mirror a folder (new, changed, removed files)")
+    sync.add_argument("folder", type=Path, metavar="DIR")
+    sync.add_argument("--collection", metavar="NAME", help="the collection the folder goes into (default: the"
+                                                           " setting BAKEN_INGESTION__SYNC_COLLECTION)")
+    sync.add_argument("--delete", action="store_true", help="delete files gone from the folder from the index"
+                                                            " (without it they are only reported)")
+    sync.add_argument("--quiet", action="store_true", help="no progress bar")
+    sync.set_defaults(handler=run_sync)
+
+
+def run_sync(args: argparse.Namespace, settings: Settings) -> int:
+    """`baken sync DIR`: progress bar, one line per failed file, a summary; exit 1 when a file failed."""
+    from tqdm import tqdm
+
+    from baken.wiring import build_folder_sync, build_index
+    from web.sync import audit_item
+
+    if not args.folder.is_dir():  # before any model is loaded
+        raise UserError(f"{args.folder} is geen map (of niet leesbaar)")
+    index = build_index(settings)
+    index.start_parsing()  # the worker starts while the index recovers and the embedder loads
+    index.recover()  # a killed sync (or ingest) left at most one half-indexed document: remove it first
+    folder_sync = build_folder_sync(settings, index)
+    audit = _audit(settings)
+    actor = f"cli:{getpass.getuser()}"
+    bar = tqdm(total=0, unit="bestand", disable=True, file=sys.stderr, dynamic_ncols=True)
+
+    def total(count: int) -> None:
+        nonlocal bar
+        bar = tqdm(total=count, unit="bestand", disable=args.quiet or count < 2, file=sys.stderr,
+                   dynamic_ncols=True)
+
+    def item(done) -> None:
+        if done.status == "failed":
+            tqdm.write(f"baken: {shown(done.path)}: {done.error}", file=sys.stderr)
+        if audit is not None:
+            audit_item(audit, done, actor, "beheerder", None)
+        bar.set_postfix_str(shown(Path(done.path).name)[:40], refresh=False)
+        bar.update(1)
+
+    started = time.perf_counter()
+    try:
+        report = folder_sync.sync(args.folder, scope=args.collection or settings.ingestion.sync_collection,
+                                  delete=args.delete, trigger="cli", actor=actor, on_total=total, on_item=item)
+    finally:
+        bar.close()
+        if audit is not None:
+            audit.close()
+    counts = report.counts()
+    print(", ".join(f"{counts[key]} {word}" for key, word in SUMMARY) + f" in {time.perf_counter() - started:.1f} s")
+    if counts["kept"]:
+        print(f"{counts['kept']} bestand(en) staan niet meer in de map maar nog wel in de index; `--delete`"
+              " verwijdert ze")
+    return 1 if counts["failed"] else 0
+
+
+def _audit(settings: Settings):
+    """The audit log, which records every document the sync adds, replaces or deletes."""
+    from baken.wiring import build_audit
+
+    return build_audit(settings)
