@@ -33,7 +33,7 @@ from web.head import HeadAsGetLitestar
 from web.history import History, keep_purging
 from web.i18n import MESSAGES, translator
 from web.indexing import Indexer, IndexJob, logged_name
-from web.routes import audit, chat, documents, health, session, users
+from web.routes import audit, chat, documents, health, overview, session, users
 from web.routes.api import build_api
 from web.settings import AppSettings, web_settings
 
@@ -79,7 +79,7 @@ def create_app(settings: AppSettings, services: Services) -> Litestar:
         context.indexer.close()
 
     return HeadAsGetLitestar(
-        route_handlers=[*session.ROUTES, *health.ROUTES, *chat.ROUTES, *documents.ROUTES, *audit.ROUTES, *users.ROUTES,
+        route_handlers=[*session.ROUTES, *health.ROUTES, *chat.ROUTES, *documents.ROUTES, *audit.ROUTES, *overview.ROUTES, *users.ROUTES,
                         build_api(settings, services, db),
                         create_static_files_router(path="/static", directories=[STATIC], include_in_schema=False)],
         middleware=[DefineMiddleware(health.RequestMetrics, metrics=observed),

@@ -33,6 +33,7 @@ PERMISSIONS: dict[str, set[str]] = {
     "documents": {"informatiebeheerder"},
     "sources": {"medewerker", "informatiebeheerder", "auditor"},
     "audit": {"auditor"},
+    "overview": {"informatiebeheerder"},
     "users": {"beheerder"},
 }
 HOME = {"medewerker": "/chat", "informatiebeheerder": "/documents", "auditor": "/audit", "beheerder": "/admin/users"}

@@ -6,6 +6,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
+from web.overview_messages import OVERVIEW_MESSAGES
+
 logger = logging.getLogger(__name__)
 LANGUAGES = ("nl", "en")
 
@@ -274,6 +276,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "users.password_hint": ("Minstens 12 tekens.", "At least 12 characters."),
     "users.added": ("Gebruiker {name} is toegevoegd.", "User {name} was added."),
 }
+MESSAGES.update(OVERVIEW_MESSAGES)
 
 Translate = Callable[..., str]
 

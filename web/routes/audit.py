@@ -24,7 +24,8 @@ QUESTION, TURN = "conversation.question", "conversation.turn"  # one turn's two 
 ACTIONS = (QUESTION, TURN, "feedback.given", "document.upload", "document.reindex", "document.delete",
            "auth.login", "auth.login_failed", "auth.logout", "user.change", "audit.search", "audit.view",
            "audit.export", "audit.verify", "audit.purge", "audit.purge_preview", "audit.checkpoint",
-           "audit.hold.add", "audit.hold.remove", "audit.copy", "audit.backup", "audit.restore")
+           "audit.hold.add", "audit.hold.remove", "audit.copy", "audit.backup", "audit.restore",
+           "audit.overview", "overview.view")
 PAGE = 50
 
 
