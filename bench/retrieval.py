@@ -1,5 +1,6 @@
 """Retrieval: query latency of the Chroma store at 10,000 and 100,000 chunks, beside exact NumPy search, and
-recall@10 of Chroma's HNSW against the exact answer.
+recall@10 of Chroma's HNSW against the exact answer; and the same with a collection filter (`where`, as a
+reader of some collections searches): 90% of the chunks readable (`algemeen`), and 10% (`hr`).
 
     .venv/bin/python -m bench.retrieval [--sizes 10000 100000] [--queries 200]
 
@@ -36,6 +37,11 @@ def vectors(count: int, seed: int, topics: int) -> Any:
     return points / np.linalg.norm(points, axis=1, keepdims=True)
 
 
+def collection_of(i: int) -> str:
+    """Every tenth document is in `hr`, the rest in `algemeen`."""
+    return "hr" if (i // 20) % 10 == 0 else "algemeen"
+
+
 def build_store(count: int, data: Any, where: Path) -> tuple[Any, float | None]:
     """Baken's ChromaStore holding ``data`` (built once; seconds to build, or None when it was cached)."""
     from ingestion.store import ChromaStore
@@ -51,7 +57,8 @@ def build_store(count: int, data: Any, where: Path) -> tuple[Any, float | None]:
         end = min(count, start + batch)
         store.add([f"c{i:06d}" for i in range(start, end)], data[start:end].tolist(),
                   [f"chunk {i}" for i in range(start, end)],
-                  [{"doc_id": f"d{i // 20:05d}", "ordinal": i % 20, "title": "synthetic"} for i in range(start, end)])
+                  [{"doc_id": f"d{i // 20:05d}", "ordinal": i % 20, "title": "synthetic",
+                    "collection": collection_of(i)} for i in range(start, end)])
     seconds = clock.ms() / 1000
     marker.write_text(f"{count} vectors in {seconds:.0f} s\n")
     return store, seconds
@@ -64,7 +71,7 @@ def measure(count: int, queries: int, workdir: Path) -> dict[str, Any]:
     data = vectors(count, SEED, max(10, count // 20))
     asked = _same_topics(count, queries)
     opened = Stopwatch()
-    store, build_s = build_store(count, data, workdir / f"retrieval-{count}")
+    store, build_s = build_store(count, data, workdir / f"retrieval-{count}-collections")
     store.query(asked[0].tolist(), K)  # the first query loads the HNSW index
     open_ms = opened.ms()
     collection = store._collection
@@ -92,10 +99,30 @@ def measure(count: int, queries: int, workdir: Path) -> dict[str, Any]:
         started = time.perf_counter()
         store.query(vector, DEPTH)
         deep_ms.append((time.perf_counter() - started) * 1000)
+    filtered = {name: _filtered(store, data, as_lists, {name}) for name in ("algemeen", "hr")}
     return {"chunks": count, "queries": queries, "build_seconds": build_s, "open_and_first_query_ms": open_ms,
+            "filtered": filtered,
             "numpy_exact_ms": summary(numpy_ms), "chroma_store_ms": summary(store_ms),
             "chroma_raw_ms": summary(raw_ms), "chroma_count_ms": summary(count_ms), f"chroma_store_k{DEPTH}_ms": summary(deep_ms),
             "recall_at_10": round(float(np.mean(recall)), 4), "recall_at_10_min": round(float(np.min(recall)), 2)}
+
+
+def _filtered(store: Any, data: Any, asked: list[list[float]], readable: set[str]) -> dict[str, Any]:
+    """Latency and recall@10 of a query filtered to ``readable`` collections, against exact search among them."""
+    import numpy as np
+
+    inside = np.array([collection_of(i) in readable for i in range(len(data))])
+    ids = np.flatnonzero(inside)
+    took, recall = [], []
+    for vector in asked:
+        scores = data[ids] @ np.asarray(vector, dtype=np.float32)
+        exact = {f"c{ids[j]:06d}" for j in np.argsort(-scores)[:K]}
+        started = time.perf_counter()
+        hits = store.query(vector, K, readable)
+        took.append((time.perf_counter() - started) * 1000)
+        assert all(collection_of(int(h.id[1:])) in readable for h in hits)
+        recall.append(len({h.id for h in hits} & exact) / K)
+    return {"share": round(float(inside.mean()), 3), "ms": summary(took), "recall_at_10": round(float(np.mean(recall)), 4)}
 
 
 def _same_topics(count: int, queries: int) -> Any:
@@ -147,6 +174,9 @@ def rows_of(out: dict[str, Any]) -> list[list[Any]]:
         deep = s[f"chroma_store_k{DEPTH}_ms"]
         rows.append([f"ChromaStore.query k={DEPTH} (as Index.search)", n, deep["median"], deep["p95"],
                      round(deep["median"] / base, 2), "", ""])
+        for name, f in s.get("filtered", {}).items():
+            rows.append([f"ChromaStore.query k=10, where collection={name} ({f['share']:.0%} of chunks)", n,
+                         f["ms"]["median"], f["ms"]["p95"], round(f["ms"]["median"] / base, 2), f["recall_at_10"], ""])
         rows.append(["exact NumPy (float32 matmul)", n, base, s["numpy_exact_ms"]["p95"], 1.0, 1.0, ""])
     return rows
 

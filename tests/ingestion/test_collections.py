@@ -123,9 +123,12 @@ def test_an_index_from_before_collections_is_stamped_by_recover(tmp_path: Path) 
     doc = index.ingest_file(tmp_path / "open.md")
     for _, _, meta in store._rows.values():
         del meta["collection"]  # as chunks written before collections carry no collection
-    Registry(tmp_path / "registry.sqlite3").stamp(doc.doc_id, None)  # type: ignore[arg-type]
-    assert titles(index, "parkeervergunning", {"algemeen"}, "dense") == set()
+    registry = Registry(tmp_path / "registry.sqlite3")
+    registry.stamp(doc.doc_id, None)  # type: ignore[arg-type]
+    assert store.query([1.0] * 8, 5, {"algemeen"}) == []  # the store's own filter cannot find them yet
     index.recover()
+    assert registry.unstamped() == []
+    assert {h.metadata["collection"] for h in store.document_chunks(doc.doc_id)} == {"algemeen"}
     assert titles(index, "parkeervergunning", {"algemeen"}, "dense") == {"Parkeren"}
 
 
@@ -159,3 +162,32 @@ def test_sources_carry_their_collection_into_records(index: Index) -> None:
     hit = index.search("re-integratiedossier", 1, -1.0, mode="lexical", collections={"hr"})[0]
     assert hit.collection == "hr"
     assert hit.record()["collection"] == "hr" and hit.audit_record(with_cited=False)["collection"] == "hr"
+
+
+class CountingStore(FakeStore):
+    """A fake store that notes whether each query carried a collection filter."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.filters: list[object] = []
+
+    def query(self, vector, k, collections=None):
+        self.filters.append(collections)
+        return super().query(vector, k, collections)
+
+
+def test_the_filter_is_asked_of_the_store_only_when_the_nearest_chunks_are_not_enough(tmp_path: Path) -> None:
+    store = CountingStore()
+    index = make_index(tmp_path, store)
+    index.collections.add("hr")
+    for n in range(40):
+        (tmp_path / f"open{n}.md").write_text(f"# Open {n}\n\nparkeervergunning nummer {n}", encoding="utf-8")
+    (tmp_path / "hr.md").write_text(HR, encoding="utf-8")
+    index.ingest_files([*(tmp_path / f"open{n}.md" for n in range(40))])
+    index.ingest_file(tmp_path / "hr.md", collection="hr")
+    store.filters.clear()
+    assert "Verzuim" not in titles(index, "parkeervergunning", {"algemeen"}, "dense")
+    assert store.filters == [None]  # 30 readable among the 60 nearest: no `where` needed
+    store.filters.clear()
+    assert titles(index, "re-integratiedossier", {"hr"}, "dense") == {"Verzuim"}
+    assert store.filters == [None, {"hr"}]  # too few hr chunks among the nearest: asked again, filtered
