@@ -15,8 +15,9 @@ from markupsafe import Markup, escape
 
 # Okabe-Ito-like colours, darkened where needed for 3:1 contrast against white.
 PALETTE = ("#1f5fa8", "#b35c00", "#5b6770", "#a4262c", "#2e7d4f", "#7a4fa3", "#8a6d00", "#0f7c8c")
-WIDTH, HEIGHT = 640, 240
-LEFT, RIGHT, TOP, BOTTOM = 44, 8, 12, 40
+WIDTH, HEIGHT = 640, 232  # HEIGHT: of the columns' plot and axis, before the legend
+LEFT, RIGHT, TOP, BOTTOM = 44, 8, 12, 28
+LEGEND_ROW = 16
 
 
 @dataclass(frozen=True)
@@ -46,20 +47,31 @@ def nice_top(value: int) -> int:
     return top
 
 
-def _open(chart_id: str, title: str, description: str, width: int, height: int) -> list[str]:
-    return [f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" viewBox="0 0 {width} {height}"'
-            f' width="{width}" height="{height}" aria-labelledby="{chart_id}-title {chart_id}-desc"'
-            f' id="{chart_id}">', f'<title id="{chart_id}-title">{escape(title)}</title>',
+def _open(chart_id: str, title: str, description: str) -> list[str]:
+    """The chart's name and text alternative; `_close` puts the svg element around them."""
+    return [f'<title id="{chart_id}-title">{escape(title)}</title>',
             f'<desc id="{chart_id}-desc">{escape(description)}</desc>']
 
 
-def _legend(series: Sequence[Series], y: int) -> list[str]:
-    parts, x = [], LEFT
+def _legend(series: Sequence[Series], y: int) -> tuple[list[str], int]:
+    """The legend from `y` down, wrapped to the chart's width; returns its parts and the height it takes."""
+    parts, x, row = [], LEFT, 0
     for i, s in enumerate(series):
-        parts.append(f'<rect x="{x}" y="{y - 9}" width="10" height="10" fill="{PALETTE[i % len(PALETTE)]}"/>'
-                     f'<text x="{x + 14}" y="{y}" font-size="11" fill="#222">{escape(s.label)}</text>')
-        x += 24 + 7 * len(s.label)
-    return parts
+        width = 24 + 7 * len(s.label)
+        if x > LEFT and x + width > WIDTH - RIGHT:
+            x, row = LEFT, row + 1
+        top = y + LEGEND_ROW * row
+        parts.append(f'<rect x="{x}" y="{top - 9}" width="10" height="10" fill="{PALETTE[i % len(PALETTE)]}"/>'
+                     f'<text x="{x + 14}" y="{top}" font-size="11" fill="#222">{escape(s.label)}</text>')
+        x += width
+    return parts, LEGEND_ROW * (row + 1)
+
+
+def _close(chart_id: str, parts: list[str], height: int) -> Markup:
+    """The svg element around `parts`, `height` high (known once the legend is laid out)."""
+    return Markup(f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" viewBox="0 0 {WIDTH} {height}"'
+                  f' width="{WIDTH}" height="{height}" aria-labelledby="{chart_id}-title {chart_id}-desc"'
+                  f' id="{chart_id}">' + "".join(parts) + "</svg>")
 
 
 def columns(chart_id: str, title: str, description: str, categories: Sequence[str],
@@ -72,8 +84,8 @@ def columns(chart_id: str, title: str, description: str, categories: Sequence[st
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     step = plot_w / max(len(categories), 1)
     bar = max(step * 0.7, 1.0)
-    parts = _open(chart_id, title, description, WIDTH, HEIGHT)
-    for tick in (0, top // 2, top) if top > 1 else (0, top):
+    parts = _open(chart_id, title, description)
+    for tick in (0, top // 2, top) if top % 2 == 0 and top > 1 else (0, top):
         y = TOP + plot_h - plot_h * tick / top
         parts.append(f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}" stroke="#ccc"/>'
                      f'<text x="{LEFT - 6}" y="{y + 4:.1f}" font-size="11" text-anchor="end" fill="#222">{tick}'
@@ -89,19 +101,18 @@ def columns(chart_id: str, title: str, description: str, categories: Sequence[st
             base -= height
             parts.append(f'<rect x="{x:.1f}" y="{base:.1f}" width="{bar:.1f}" height="{height:.1f}"'
                          f' fill="{PALETTE[k % len(PALETTE)]}"/>')
-        if i % every == 0 or i == len(categories) - 1:
+        if i % every == 0 or (i == len(categories) - 1 and i % every >= every / 2):
             parts.append(f'<text x="{x + bar / 2:.1f}" y="{TOP + plot_h + 14}" font-size="11" text-anchor="middle"'
                          f' fill="#222">{escape(shown[i])}</text>')
-    parts += _legend(series, HEIGHT - 6)
-    parts.append("</svg>")
-    return Markup("".join(parts))
+    legend, legend_height = _legend(series, TOP + plot_h + 32)
+    return _close(chart_id, parts + legend, TOP + plot_h + 32 + legend_height - LEGEND_ROW + 8)
 
 
 def shares(chart_id: str, title: str, description: str, series: Sequence[Series]) -> Markup:
     """One horizontal bar split by the series' shares of the whole (each series: one value)."""
     total = sum(s.values[0] for s in series)
-    width, height, plot_w = WIDTH, 64, WIDTH - LEFT - RIGHT
-    parts = _open(chart_id, title, description, width, height)
+    plot_w = WIDTH - LEFT - RIGHT
+    parts = _open(chart_id, title, description)
     parts.append(f'<rect x="{LEFT}" y="8" width="{plot_w}" height="24" fill="#f2f2f2" stroke="#ccc"/>')
     x = float(LEFT)
     for k, s in enumerate(series):
@@ -109,9 +120,8 @@ def shares(chart_id: str, title: str, description: str, series: Sequence[Series]
             w = plot_w * s.values[0] / total
             parts.append(f'<rect x="{x:.1f}" y="8" width="{w:.1f}" height="24" fill="{PALETTE[k % len(PALETTE)]}"/>')
             x += w
-    parts += _legend(series, height - 8)
-    parts.append("</svg>")
-    return Markup("".join(parts))
+    legend, legend_height = _legend(series, 50)
+    return _close(chart_id, parts + legend, 50 + legend_height - LEGEND_ROW + 8)
 
 
 def bars(chart_id: str, title: str, description: str, labels: Sequence[str], values: Sequence[int]) -> Markup:
@@ -120,7 +130,7 @@ def bars(chart_id: str, title: str, description: str, labels: Sequence[str], val
     height = TOP + row * max(len(labels), 1) + 8
     top = nice_top(max(values, default=0))
     plot_w = WIDTH - label_w - RIGHT - 40
-    parts = _open(chart_id, title, description, WIDTH, height)
+    parts = _open(chart_id, title, description)
     for i, (label, value) in enumerate(zip(labels, values, strict=True)):
         y = TOP + row * i
         short = label if len(label) <= 32 else label[:31] + "…"
@@ -129,5 +139,4 @@ def bars(chart_id: str, title: str, description: str, labels: Sequence[str], val
                      f'{escape(short)}</text><rect x="{label_w}" y="{y + 3}" width="{w:.1f}" height="14"'
                      f' fill="{PALETTE[0]}"/><text x="{label_w + w + 4:.1f}" y="{y + 14}" font-size="11"'
                      f' fill="#222">{value}</text>')
-    parts.append("</svg>")
-    return Markup("".join(parts))
+    return _close(chart_id, parts, height)

@@ -33,8 +33,17 @@ OVERVIEW_MESSAGES: dict[str, tuple[str, str]] = {
     "overview.shares_summary": ("Van {total} vragen: {parts}.", "Of {total} questions: {parts}."),
     "overview.ending": ("Afloop", "Ending"),
     "overview.ending_answered": ("beantwoord", "answered"),
-    "overview.ending_withheld": ("alleen bronfragmenten (AI-tekst ingehouden)",
-                                 "source passages only (AI text withheld)"),
+    "overview.ending_withheld": ("alleen bronfragmenten", "source passages only"),
+    "overview.withheld_hint": (("Alleen bronfragmenten: de documenten steunden de tekst van het taalmodel niet "
+                                "genoeg, dus die is ingehouden en de vraag is beantwoord met de gevonden passages."),
+                               ("Source passages only: the documents did not support the language model's text "
+                                "enough, so it was withheld and the question was answered with the passages "
+                                "found.")),
+    "overview.section_questions": ("Vragen", "Questions"),
+    "overview.section_feedback": ("Beoordelingen", "Feedback"),
+    "overview.section_outcomes": ("Uitkomsten", "Outcomes"),
+    "overview.section_redactions": ("Persoonsgegevens", "Personal data"),
+    "overview.section_readers": ("Raadplegingen van het log", "Readings of the log"),
     "overview.ending_no_source": ("geen bron gevonden", "no source found"),
     "overview.ending_failed": ("mislukt", "failed"),
     "overview.gaps": ("Vragen zonder bron", "Questions without a source"),

@@ -99,3 +99,14 @@ def test_the_english_overview_speaks_english() -> None:
 
 def test_a_day_is_shown_as_day_and_month() -> None:
     assert short_day("2026-11-05") == "5-11"
+
+
+def test_a_long_legend_wraps_inside_the_chart_and_the_chart_grows_to_hold_it() -> None:
+    labels = [f"een heel lange naam van reeks {n}" for n in range(6)]
+    one = parsed(columns("c", "t", "d", ["a"], [Series(labels[0], [1])]))
+    many = parsed(columns("c", "t", "d", ["a"], [Series(label, [1]) for label in labels]))
+    swatches = [r for r in many.iter(f"{SVG}rect") if r.get("width") == "10"]
+    assert len({r.get("y") for r in swatches}) > 1  # more than one row
+    assert all(float(r.get("x")) + 14 + 7 * len(labels[0]) <= 640 for r in swatches)
+    assert int(many.get("height")) > int(one.get("height"))
+    assert many.get("viewBox") == f"0 0 640 {many.get('height')}"
