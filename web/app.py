@@ -34,8 +34,11 @@ from web.history import History, keep_purging
 from web.i18n import MESSAGES, translator
 from web.indexing import Indexer, IndexJob, logged_name
 from web.routes import audit, chat, documents, health, overview, session, users
+from web.oidc import OidcClient
+from web.routes import sso
 from web.routes.api import build_api
 from web.settings import AppSettings, web_settings
+from web.sso import PendingLogins
 
 logger = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
@@ -62,6 +65,8 @@ def create_app(settings: AppSettings, services: Services) -> Litestar:
                          indexer=Indexer(services.index, settings.data_dir / "web" / "uploads", db,
                                          on_finished=lambda job: _log_indexed(services, job)),
                          max_upload_bytes=max_mb * 1024 * 1024, database=db)
+    if web.sso.enabled:  # off by default: nothing here then reaches for the network
+        context.sso, context.pending = OidcClient(web.sso), PendingLogins(db)
 
     observed = services.metrics
     if observed is not None:
@@ -79,7 +84,7 @@ def create_app(settings: AppSettings, services: Services) -> Litestar:
         context.indexer.close()
 
     return HeadAsGetLitestar(
-        route_handlers=[*session.ROUTES, *health.ROUTES, *chat.ROUTES, *documents.ROUTES, *audit.ROUTES, *overview.ROUTES, *users.ROUTES,
+        route_handlers=[*session.ROUTES, *sso.ROUTES, *health.ROUTES, *chat.ROUTES, *documents.ROUTES, *audit.ROUTES, *overview.ROUTES, *users.ROUTES,
                         build_api(settings, services, db),
                         create_static_files_router(path="/static", directories=[STATIC], include_in_schema=False)],
         middleware=[DefineMiddleware(health.RequestMetrics, metrics=observed),

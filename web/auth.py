@@ -16,11 +16,12 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 RawMessage = dict[str, Any]  # ASGI messages built and read here by hand
 
-from web.accounts import Accounts, Session
+from web.accounts import ROLES, Accounts, Session, User
 
 SESSION_COOKIE = "baken_session"
 LOGIN_CSRF_COOKIE = "baken_login_csrf"
 LANGUAGE_COOKIE = "baken_lang"
+SSO_COOKIE = "baken_sso"  # binds a pending SSO login to the browser that started it
 CSRF_HEADER = "x-csrf-token"
 CSRF_FIELD = "csrf_token"
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
@@ -36,6 +37,8 @@ PERMISSIONS: dict[str, set[str]] = {
     "overview": {"informatiebeheerder"},
     "users": {"beheerder"},
 }
+# A user's start page: that of the first of their roles in this order (the first administrator, who is also a
+# medewerker, starts in the chat, as README's first journey asks).
 HOME = {"medewerker": "/chat", "informatiebeheerder": "/documents", "auditor": "/audit", "beheerder": "/admin/users"}
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
@@ -51,9 +54,20 @@ SECURITY_HEADERS = [
 ]
 
 
-def allowed(role: str | None, permission: str) -> bool:
-    """True when ``role`` has ``permission``."""
-    return role is not None and role in PERMISSIONS[permission]
+def allowed(user: User | None, permission: str) -> bool:
+    """True when one of the user's roles has ``permission``."""
+    return user is not None and bool(user.roles & PERMISSIONS[permission])
+
+
+def acting_role(user: User, permission: str) -> str:
+    """The role under which ``user`` uses ``permission`` (the first of theirs that grants it), for the audit
+    log: an administrator who is also a medewerker asks questions as medewerker."""
+    return next((r for r in ROLES if r in user.roles and r in PERMISSIONS[permission]), user.role)
+
+
+def home_of(user: User) -> str:
+    """The start page of the user's first role."""
+    return next((HOME[r] for r in ROLES if r in user.roles), "/login")
 
 
 def current_session(connection: ASGIConnection[Any, Any, Any, Any]) -> Session | None:
@@ -73,7 +87,7 @@ def requires(permission: str):
         session = current_session(connection)
         if session is None:
             raise NotAuthorizedException()
-        if not allowed(session.user.role, permission):
+        if not allowed(session.user, permission):
             raise PermissionDeniedException()
 
     return guard

@@ -15,7 +15,7 @@ from markupsafe import Markup, escape
 from assistant.citations import CITATION, cited_numbers
 from assistant.services import Services
 from core.database import Database
-from web.accounts import Accounts, Session
+from web.accounts import Accounts, Session, ordered
 from web.auth import LANGUAGE_COOKIE, allowed, current_session
 from web.chat import ChatRunner, StreamSlots
 from web.history import History
@@ -25,6 +25,8 @@ from web.settings import WebSettings
 
 if TYPE_CHECKING:
     from assistant.audit import AuditLog
+    from web.oidc import OidcClient
+    from web.sso import PendingLogins
 
 TEMPLATES = Path(__file__).parent / "templates"
 SNIPPET_CHARS = 140
@@ -43,6 +45,8 @@ class WebContext:
     max_upload_bytes: int
     database: Database | None = None  # the shared-state database, for readiness
     streams: StreamSlots = field(default_factory=StreamSlots)  # open answer streams per session
+    sso: OidcClient | None = None  # login with the organisation's OpenID provider, when web.sso is on
+    pending: PendingLogins | None = None  # SSO logins gone to the provider and not yet back
 
     @property
     def audit(self) -> AuditLog | None:
@@ -149,11 +153,12 @@ def render(request: Request[Any, Any, Any], template: str, status_code: int = 20
     """A page or partial with the common context: language, `t`, user, CSRF token, permissions."""
     lang = language(request)
     session = current_session(request)
-    role = session.user.role if session else None
+    user, t = (session.user if session else None), translator(lang)
     context = {
-        "lang": lang, "other_lang": "en" if lang == "nl" else "nl", "t": translator(lang),
+        "lang": lang, "other_lang": "en" if lang == "nl" else "nl", "t": t,
+        "roles_of": lambda someone: ", ".join(t(f"role.{r}") for r in ordered(someone.roles)),
         "user": session.user if session else None, "csrf": session.csrf if session else "",
-        "can": lambda permission: allowed(role, permission), "path": request.url.path,
+        "can": lambda permission: allowed(user, permission), "path": request.url.path,
     }
     context.update(values)
     return Template(template_name=template, context=context, status_code=status_code)

@@ -5,6 +5,8 @@ every host sees the same accounts, sessions and history."""
 from __future__ import annotations
 
 import core.database
+from core.database import Connection
+from core.migrations import Migration, apply, columns
 from web.settings import AppSettings
 
 # Valid on SQLite and PostgreSQL. Files made before PostgreSQL support have `REAL` columns and `name ... UNIQUE
@@ -33,10 +35,34 @@ CREATE INDEX IF NOT EXISTS turns_user_outcome ON turns(user_id, outcome);
 """
 
 
+
+def _roles_and_groups(conn: Connection) -> None:
+    """Several roles and groups per user, SSO accounts and pending SSO logins. Each user's one role becomes
+    the first of its roles; the `role` column stays (the first role), so a process of the previous version
+    still reads an account during a rolling upgrade."""
+    present = columns(conn, "users")
+    for column, ddl in (("roles", "TEXT NOT NULL DEFAULT ''"), ("user_groups", "TEXT NOT NULL DEFAULT ''"),
+                        ("origin", "TEXT NOT NULL DEFAULT 'local'"), ("subject", "TEXT"), ("disabled_by", "TEXT")):
+        if column not in present:
+            conn.execute(f"ALTER TABLE users ADD COLUMN {column} {ddl}")
+    conn.execute("UPDATE users SET roles = role WHERE roles = ''")
+    conn.execute("CREATE UNIQUE INDEX IF NOT EXISTS users_subject ON users(subject)")
+    conn.execute("CREATE TABLE IF NOT EXISTS sso_logins (state_hash TEXT PRIMARY KEY, browser_hash TEXT NOT NULL, "
+                 "nonce TEXT NOT NULL, verifier TEXT NOT NULL, redirect_uri TEXT NOT NULL, next TEXT NOT NULL, "
+                 "created DOUBLE PRECISION NOT NULL)")
+
+
+# Numbered, named steps (core.migrations); a new one is appended, never edited.
+MIGRATIONS = (
+    Migration("001_tables", SCHEMA),
+    Migration("002_roles_and_groups", _roles_and_groups),
+)
+
+
 def open_web_database(settings: AppSettings) -> core.database.Database:
-    """The web database as configured (PostgreSQL or DATA_DIR/web/web.sqlite3), its tables created."""
+    """The web database as configured (PostgreSQL or DATA_DIR/web/web.sqlite3), migrated to this version."""
     db = core.database.Database.open(settings.database_dsn, settings.data_dir / "web" / "web.sqlite3",
                                       settings.database.pg_schema)
-    db.create(SCHEMA)
+    apply(db, "web", MIGRATIONS)
     return db
 

@@ -58,6 +58,28 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "time.seconds": ("{n} seconden", "{n} seconds"),
     "time.minutes": ("{n} minuten", "{n} minutes"),
     "login.expired": ("Uw sessie is verlopen. Log opnieuw in.", "Your session has expired. Please log in again."),
+    "login.sso": ("Inloggen met {organisation}", "Log in with {organisation}"),
+    "login.local": ("Of met een lokaal account", "Or with a local account"),
+    "sso.state": ("Deze inlogpoging is verlopen, al gebruikt of in een andere browser begonnen. Log opnieuw in.",
+                  "This login attempt has expired, was already used or began in another browser. Please log in "
+                  "again."),
+    "sso.denied": ("De inlogdienst van uw organisatie heeft het inloggen niet toegestaan.",
+                   "Your organisation's login service did not allow the login."),
+    "sso.refused": ("Het antwoord van de inlogdienst kon niet worden gecontroleerd. Log opnieuw in; blijft dit "
+                    "gebeuren, neem dan contact op met de beheerder.",
+                    "The login service's answer could not be verified. Please log in again; if this keeps "
+                    "happening, contact the administrator."),
+    "sso.no_role": ("U bent ingelogd bij uw organisatie, maar u heeft geen rol in Baken. Vraag de beheerder om "
+                    "toegang.", "You are logged in at your organisation, but you have no role in Baken. Ask the "
+                    "administrator for access."),
+    "sso.disabled_by_provider": ("Uw account is door uw organisatie uitgeschakeld voor Baken.",
+                                 "Your organisation has disabled your account for Baken."),
+    "sso.separation_of_duties": ("Uw organisatie geeft u zowel de rol auditor als beheerder; die gaan niet samen "
+                                 "(functiescheiding). Vraag de beheerder om één van beide.",
+                                 "Your organisation gives you both the auditor and the administrator role, which "
+                                 "cannot be combined (separation of duties). Ask the administrator for one."),
+    "sso.disabled_locally": ("Uw account is in Baken uitgeschakeld. Neem contact op met de beheerder.",
+                             "Your account has been disabled in Baken. Contact the administrator."),
     "error.title": ("Er ging iets mis", "Something went wrong"),
     "error.forbidden": ("Geen toegang", "No access"),
     "error.forbidden_text": ("Uw rol geeft geen toegang tot deze pagina.", "Your role does not give access to this page."),
@@ -275,6 +297,28 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "users.password": ("Wachtwoord", "Password"),
     "users.password_hint": ("Minstens 12 tekens.", "At least 12 characters."),
     "users.added": ("Gebruiker {name} is toegevoegd.", "User {name} was added."),
+    "users.roles": ("Rollen", "Roles"),
+    "users.groups": ("Groepen", "Groups"),
+    "users.groups_hint": ("Gescheiden door komma's, bijvoorbeeld hr, jeugdzorg.",
+                          "Separated by commas, for example hr, jeugdzorg."),
+    "users.origin": ("Inloggen via", "Logs in with"),
+    "users.origin_local": ("wachtwoord", "password"),
+    "users.origin_oidc": ("organisatie (SSO)", "organisation (SSO)"),
+    "users.edit": ("Rollen en groepen wijzigen", "Change roles and groups"),
+    "users.edit_title": ("Rollen en groepen van {name}", "Roles and groups of {name}"),
+    "users.save": ("Opslaan", "Save"),
+    "users.saved": ("De rollen en groepen van {name} zijn opgeslagen.", "The roles and groups of {name} were saved."),
+    "users.back": ("Terug naar de gebruikers", "Back to the users"),
+    "users.separation": ("De rollen auditor en beheerder gaan niet samen (functiescheiding): wie accounts beheert, "
+                         "controleert niet ook zijn eigen handelingen.",
+                         "The auditor and administrator roles cannot be combined (separation of duties): who "
+                         "administers accounts does not also audit their own actions."),
+    "users.no_role": ("Kies minstens één rol.", "Choose at least one role."),
+    "users.sso_managed": ("De rollen en groepen van dit account komen bij elke login van de inlogdienst van uw "
+                          "organisatie; wijzig ze daar.",
+                          "The roles and groups of this account come from your organisation's login service at "
+                          "every login; change them there."),
+    "users.own_admin": ("U kunt uw eigen rol beheerder niet afnemen.", "You cannot remove your own administrator role."),
 }
 MESSAGES.update(OVERVIEW_MESSAGES)
 

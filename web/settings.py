@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 from assistant.settings import LLMSettings
 from core.database import DatabaseSettings
 from ingestion.settings import IngestionSettings
+from web.sso import SsoSettings
 
 
 class WebSettings(BaseModel):
@@ -101,6 +102,10 @@ class WebSettings(BaseModel):
         description="Largest body of an API request in KB; larger ones get 413.",
     )
     language: str = Field(default="nl", pattern="^(nl|en)$", description="Default interface language: nl or en.")
+    sso: SsoSettings = Field(
+        default_factory=SsoSettings,
+        description="Single sign-on with the organisation's OpenID provider (off by default; env BAKEN_WEB__SSO__...).",
+    )
 
 
 class AppSettings(Protocol):

@@ -10,10 +10,14 @@ from core.errors import UserError
 from web.app import build_accounts
 from web.settings import AppSettings, web_settings
 
+FIRST_ADMIN_ROLES = ("beheerder", "medewerker", "informatiebeheerder")
+
 
 def ensure_first_admin(settings: AppSettings, environ: Mapping[str, str] | None = None,
                        say: Callable[[str], None] = print) -> bool:
-    """Create the `beheerder` account when there are no accounts yet; returns True when it was created.
+    """Create the first administrator when there are no accounts yet; returns True when it was created. It is
+    also a `medewerker` and `informatiebeheerder`, so that the first start can ask a question and add documents
+    at once (never an `auditor`: separation of duties).
 
     The password comes from the variable named by `web.admin_password_env` (BAKEN_ADMIN_PASSWORD); when that
     is unset, a random one is generated and shown once through ``say`` (it is stored only as an argon2id hash).
@@ -25,7 +29,7 @@ def ensure_first_admin(settings: AppSettings, environ: Mapping[str, str] | None 
     environ = os.environ if environ is None else environ
     password = environ.get(web.admin_password_env)
     try:
-        accounts.add_user(web.admin_name, "beheerder", password or (generated := secrets.token_urlsafe(15)))
+        accounts.add_user(web.admin_name, FIRST_ADMIN_ROLES, password or (generated := secrets.token_urlsafe(15)))
     except UserError:
         if accounts.users():  # another process, starting at the same moment, created it first
             return False

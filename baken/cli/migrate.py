@@ -31,6 +31,7 @@ from pydantic import SecretStr
 
 from assistant.audit import AuditSettings
 from baken.settings import Settings
+from core import migrations
 from core.database import Database, DatabaseSettings, Row
 from core.errors import BackendUnavailable, UserError
 from ingestion.registry import DocumentRecord
@@ -40,11 +41,13 @@ if TYPE_CHECKING:
     from ingestion.store import ChromaStore
 
 WEB_COLUMNS = {  # table -> the columns copied verbatim
-    "users": ("id", "name", "role", "password_hash", "active", "created"),
+    "users": ("id", "name", "role", "password_hash", "active", "created", "roles", "user_groups", "origin", "subject",
+              "disabled_by"),
     "conversations": ("id", "user_id", "title", "created", "updated"),
     "turns": ("id", "conversation_id", "user_id", "question", "answer", "sources_json", "outcome", "event_id",
               "feedback", "created"),
 }
+LATER_COLUMNS = {"user_groups": "", "origin": "local", "subject": None, "disabled_by": None}  # before web's 002
 DOCUMENT_COLUMNS = tuple(f.name for f in fields(DocumentRecord))
 PAGE = 500  # rows or chunks read and written at a time
 
@@ -117,12 +120,14 @@ class _Source:
         columns, last = WEB_COLUMNS[table], -1
         while self.web is not None and self.counts[table]:
             with self.web.connect() as conn:
-                page = conn.execute(f"SELECT rowid AS rowid_, {', '.join(columns)} FROM {table} WHERE rowid > ?"
+                present = [c for c in columns if c in migrations.columns(conn, table)]
+                page = conn.execute(f"SELECT rowid AS rowid_, {', '.join(present)} FROM {table} WHERE rowid > ?"
                                     f" ORDER BY rowid LIMIT {PAGE}", (last,)).fetchall()
             if not page:
                 return
             last = page[-1]["rowid_"]
-            yield [tuple(r[c] for c in columns) for r in page]
+            yield [tuple(r[c] if c in r else r["role"] if c == "roles" else LATER_COLUMNS[c] for c in columns)
+                   for r in page]  # (an account from before several roles has its one role as its roles)
 
     def index_batches(self) -> Iterator[tuple[list[str], list[list[float]], list[str], list[dict[str, Any]]]]:
         """The embedded index's chunks of ready documents, in batches of (ids, vectors, texts, metadatas)."""

@@ -1,15 +1,28 @@
-"""`baken serve` (the web server) and `baken users add/list` (local accounts)."""
+"""`baken serve` (the web server) and `baken users add/set/list` (accounts, their roles and groups)."""
 
 from __future__ import annotations
 
 import argparse
 import getpass
 import os
+from typing import TYPE_CHECKING
 
 from baken.settings import Settings
 from core.errors import UserError
 
+if TYPE_CHECKING:
+    from web.accounts import User
+
 ROLE_CHOICES = ("medewerker", "informatiebeheerder", "auditor", "beheerder")
+
+
+def _roles_arguments(parser: argparse.ArgumentParser, required: bool) -> None:
+    roles = parser.add_mutually_exclusive_group(required=required)
+    roles.add_argument("--role", action="append", choices=ROLE_CHOICES, metavar="ROLE",
+                       help=f"a role ({', '.join(ROLE_CHOICES)}); repeat for several")
+    roles.add_argument("--roles", metavar="A,B", help="several roles, separated by commas")
+    parser.add_argument("--groups", metavar="G1,G2",
+                        help="groups, separated by commas (they decide which collections the user may read)")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -21,13 +34,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     serve.set_defaults(handler=run_serve)
     users = subparsers.add_parser("users", help="local accounts of the web interface")
     commands = users.add_subparsers(dest="users_command", metavar="ACTION", required=True)
-    add = commands.add_parser("add", help="add an account")
+    add = commands.add_parser("add", help="add a local account",
+                              description="auditor and beheerder are never combined (separation of duties).")
     add.add_argument("name")
-    add.add_argument("--role", required=True, choices=ROLE_CHOICES)
+    _roles_arguments(add, required=True)
     add.add_argument("--password-env", metavar="VAR",
                      help="take the password from this environment variable instead of asking for it")
     add.set_defaults(handler=run_users_add)
-    listing = commands.add_parser("list", help="list the accounts")
+    change = commands.add_parser("set", help="replace an account's roles and/or groups",
+                                 description="Replace the roles (--role/--roles) and/or the groups (--groups; an "
+                                             "empty value removes every group) of an existing account.")
+    change.add_argument("name")
+    _roles_arguments(change, required=False)
+    change.set_defaults(handler=run_users_set)
+    listing = commands.add_parser("list", help="list the accounts with their roles and groups")
     listing.set_defaults(handler=run_users_list)
 
 
@@ -58,10 +78,19 @@ def run_serve(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _roles(args: argparse.Namespace) -> list[str] | None:
+    """The roles given as --role (repeated) or --roles a,b; None when neither was given."""
+    if args.role:
+        return list(args.role)
+    return [r.strip() for r in args.roles.split(",")] if args.roles is not None else None
+
+
 def run_users_add(args: argparse.Namespace, settings: Settings) -> int:
-    """`baken users add NAME --role ROLE [--password-env VAR]`."""
+    """`baken users add NAME --role ROLE [--role ROLE2 | --roles a,b] [--groups G1,G2] [--password-env VAR]`."""
+    from web.accounts import check_groups, check_roles
     from web.app import build_accounts
 
+    roles, groups = check_roles(_roles(args) or []), check_groups(args.groups or "")  # refused before the password
     if args.password_env:
         password = os.environ.get(args.password_env)
         if not password:
@@ -70,15 +99,37 @@ def run_users_add(args: argparse.Namespace, settings: Settings) -> int:
         password = getpass.getpass("Wachtwoord: ")
         if getpass.getpass("Nogmaals: ") != password:
             raise UserError("the two passwords differ")
-    user = build_accounts(settings).add_user(args.name, args.role, password)
-    print(f"{user.name} ({user.role}) toegevoegd")
+    user = build_accounts(settings).add_user(args.name, roles, password, groups)
+    print(f"{user.name} ({_described(user)}) toegevoegd")
+    return 0
+
+
+def run_users_set(args: argparse.Namespace, settings: Settings) -> int:
+    """`baken users set NAME [--role ROLE ... | --roles a,b] [--groups G1,G2]`."""
+    from web.app import build_accounts
+
+    accounts = build_accounts(settings)
+    user = accounts.user_named(args.name)
+    if user is None:
+        raise UserError(f"er is geen gebruiker {args.name!r} / there is no user called {args.name!r}")
+    roles = _roles(args)
+    if roles is None and args.groups is None:
+        raise UserError("geef --role, --roles of --groups / give --role, --roles or --groups")
+    user = accounts.set_roles(user.id, roles, args.groups)
+    print(f"{user.name}: {_described(user)}")
     return 0
 
 
 def run_users_list(args: argparse.Namespace, settings: Settings) -> int:
-    """`baken users list`: name, role, active."""
+    """`baken users list`: name, roles, groups, how the account logs in, active."""
     from web.app import build_accounts
 
     for user in build_accounts(settings).users():
-        print(f"{user.name}\t{user.role}\t{'actief' if user.active else 'uitgeschakeld'}")
+        print(f"{user.name}\t{user.role.replace('+', ',')}\t{','.join(sorted(user.groups)) or '-'}\t{user.origin}\t"
+              f"{'actief' if user.active else 'uitgeschakeld'}")
     return 0
+
+
+def _described(user: User) -> str:
+    groups = f"; groepen {', '.join(sorted(user.groups))}" if user.groups else ""
+    return f"rollen {user.role.replace('+', ', ')}{groups}"

@@ -120,7 +120,9 @@ def test_first_admin_takes_the_password_from_the_environment_once(tmp_path: Path
     assert ensure_first_admin(settings, {"BAKEN_ADMIN_PASSWORD": "een lang geheim wachtwoord"}, said.append)
     assert not ensure_first_admin(settings, {}, said.append)
     assert len(said) == 1 and "een lang geheim" not in said[0]
-    assert build_accounts(settings).authenticate("admin", "een lang geheim wachtwoord").role == "beheerder"
+    admin = build_accounts(settings).authenticate("admin", "een lang geheim wachtwoord")
+    # Also a medewerker and informatiebeheerder, so the first start can ask and add documents; never an auditor.
+    assert admin is not None and admin.roles == {"beheerder", "medewerker", "informatiebeheerder"}
 
 
 def test_two_processes_starting_together_create_one_first_admin(tmp_path: Path) -> None:
@@ -158,7 +160,7 @@ def test_users_command_adds_and_lists_accounts(tmp_path: Path, monkeypatch, caps
     assert main(["users", "add", "jan", "--role", "auditor", "--password-env", "NIEUW_WACHTWOORD"]) == 2
     assert main(["users", "add", "piet", "--role", "auditor", "--password-env", "ONBEKEND"]) == 2
     assert main(["users", "list"]) == 0
-    assert "jan\tauditor\tactief" in capsys.readouterr().out
+    assert "jan\tauditor\t-\tlocal\tactief" in capsys.readouterr().out  # name, roles, groups, origin, status
 
 
 def test_serve_creates_the_admin_indexes_the_demo_corpus_and_starts_uvicorn(tmp_path: Path, monkeypatch,

@@ -19,7 +19,7 @@ from markupsafe import escape
 
 from assistant.turn import MAX_QUESTION_CHARS, Actor
 from core.errors import NotFound
-from web.auth import current_session_of_scope, requires
+from web.auth import acting_role, current_session_of_scope, requires
 from web.chat import PARTIAL_SECONDS
 from web.context import ctx, highlighted, is_htmx, language, render, session_of
 from web.history import StoredTurn, TooManyPending, without_deleted
@@ -94,7 +94,7 @@ def ask(request: Request[Any, Any, Any], data: Form) -> Template | Redirect:
     except TooManyPending:
         return _refused(request, 429, "error.too_many", t("error.too_many_pending", n=limit),
                         {"Retry-After": str(RETRY_PENDING_SECONDS)})
-    context.chat.submit(turn.id, question, turn.conversation_id, Actor(user.id, user.role))
+    context.chat.submit(turn.id, question, turn.conversation_id, Actor(user.id, acting_role(user, "chat")))
     if not is_htmx(request):
         return Redirect(f"/chat/{turn.conversation_id}", status_code=303)
     return render(request, "partials/turn_live.html", turn=_turn_view(turn), conversation_id=turn.conversation_id,
@@ -267,7 +267,7 @@ def feedback(request: Request[Any, Any, Any], turn_id: FromPath[str], data: Form
         return render(request, "partials/feedback_form.html", 400, turn=_turn_view(turn))
     comment = _redacted(context, (data.get("comment") or "").strip()[:1000]) or None
     if context.audit is not None:
-        context.audit.append_feedback(actor=session.user.id, role=session.user.role,
+        context.audit.append_feedback(actor=session.user.id, role=acting_role(session.user, "chat"),
                                       conversation_id=turn.conversation_id,
                                       turn_seq=_turn_seq(context.audit, turn), rating=rating, comment=comment)
     context.history.set_feedback(turn_id, rating)

@@ -19,7 +19,7 @@ from litestar.response import Redirect, Response, Template
 
 from core.errors import NotFound
 from ingestion.registry import DocumentRecord
-from web.auth import requires
+from web.auth import acting_role, requires
 from web.context import WebContext, ctx, is_htmx, language, render, session_of
 from web.i18n import Translate, translator
 from web.indexing import IndexJob, clean_filename, logged_name
@@ -120,7 +120,8 @@ async def upload(request: Request[Any, Any, Any]) -> Response[dict[str, Any]]:
     if size == 0:
         spooled.unlink(missing_ok=True)
         return _json(400, t("docs.empty_upload"))
-    job = await asyncio.to_thread(context.indexer.submit, spooled, name, session.user.id, session.user.role)
+    job = await asyncio.to_thread(context.indexer.submit, spooled, name, session.user.id,
+                                  acting_role(session.user, "documents"))
     return _json(202, t("docs.queued"), job)
 
 
@@ -162,7 +163,7 @@ async def upload_form(request: Request[Any, Any, Any],
             return await asyncio.to_thread(_page, request, status_code=400,
                                            outcomes=[Outcome("", t("docs.no_files"))])
         outcomes = [await asyncio.to_thread(_queue, ctx(request), upload.file, upload.filename, session.user.id,
-                                            session.user.role, t) for upload in files]
+                                            acting_role(session.user, "documents"), t) for upload in files]
     finally:
         for upload in files:
             await upload.close()
@@ -208,7 +209,8 @@ def delete(request: Request[Any, Any, Any], doc_id: FromPath[str], data: Form,
     except NotFound as exc:
         raise NotFoundException() from exc
     if context.audit is not None:
-        context.audit.append_document_event("document.delete", actor=session.user.id, role=session.user.role,
+        context.audit.append_document_event("document.delete", actor=session.user.id,
+                                            role=acting_role(session.user, "documents"),
                                             doc_id=record.doc_id, sha256=record.doc_id,
                                             details={"baken.document.name": logged_name(
                                                 record.name, context.services.assistant.redactor)})
@@ -222,7 +224,7 @@ def reindex(request: Request[Any, Any, Any], doc_id: FromPath[str]) -> Template 
     """Index a document again from its stored original, in the background; answers with the job list."""
     context, session = ctx(request), session_of(request)
     try:
-        context.indexer.reindex(doc_id, session.user.id, session.user.role)
+        context.indexer.reindex(doc_id, session.user.id, acting_role(session.user, "documents"))
     except NotFound as exc:
         raise NotFoundException() from exc
     if not is_htmx(request):

@@ -12,7 +12,7 @@ from litestar import Request, get
 from litestar.response import Response
 from litestar.types import ASGIApp, Receive, Scope, Send
 
-from web.context import ctx
+from web.context import WebContext, ctx
 
 if TYPE_CHECKING:
     from assistant.services import Services
@@ -49,10 +49,30 @@ def _checks(services: Services, database: Database | None = None) -> dict[str, s
 def readyz(request: Request[Any, Any, Any]) -> Response[dict[str, Any]]:
     """200 when the model, the index, the audit store and the shared-state database answer; 503 (with which
     one failed) otherwise."""
-    checks = _checks(ctx(request).services, ctx(request).database)
+    context = ctx(request)
+    checks = _checks(context.services, context.database)
     ready = all(v == "ok" for v in checks.values())
-    return Response({"status": "ready" if ready else "unavailable", "checks": checks},
-                    status_code=200 if ready else 503)
+    body: dict[str, Any] = {"status": "ready" if ready else "unavailable", "checks": checks}
+    if context.sso is not None:
+        body["details"] = _sso_details(context)
+    return Response(body, status_code=200 if ready else 503)
+
+
+def _sso_details(context: WebContext) -> dict[str, Any]:
+    """With SSO on: how many active local (break-glass) accounts exist, and whether the provider answers.
+    Neither decides readiness: the provider being away stops new SSO logins, not the sessions there are."""
+    details: dict[str, Any] = {"sso": "ok", "local_accounts": None}
+    try:
+        details["local_accounts"] = context.accounts.local_accounts()
+    except Exception as exc:  # noqa: BLE001 (the database check above reports it)
+        logger.warning("readiness: local accounts not counted: %s", type(exc).__name__)
+    try:
+        assert context.sso is not None
+        context.sso.check()
+    except Exception as exc:  # noqa: BLE001 (any failure: the provider cannot be used now)
+        logger.warning("readiness: the OpenID provider failed: %s", type(exc).__name__)
+        details["sso"] = type(exc).__name__
+    return details
 
 
 @get("/metrics", sync_to_thread=False)

@@ -13,7 +13,7 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect, Response, Template
 
-from web.auth import HOME, LANGUAGE_COOKIE, LOGIN_CSRF_COOKIE, SESSION_COOKIE, current_session
+from web.auth import LANGUAGE_COOKIE, LOGIN_CSRF_COOKIE, SESSION_COOKIE, current_session, home_of
 from web.context import ctx, language, render
 from web.i18n import Translate, translator
 
@@ -32,10 +32,12 @@ def client_address(request: Request[Any, Any, Any]) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def _audit_auth(request: Request[Any, Any, Any], action: str, actor: str, role: str, outcome: str) -> None:
+def _audit_auth(request: Request[Any, Any, Any], action: str, actor: str, role: str, outcome: str,
+                session_origin: str = "password") -> None:
     audit = ctx(request).audit
     if audit is not None:
-        audit.append_auth_event(action, actor=actor, role=role, outcome=outcome, origin=client_address(request))
+        audit.append_auth_event(action, actor=actor, role=role, outcome=outcome, origin=client_address(request),
+                                details={"baken.session.origin": session_origin})
 
 
 @get("/healthz", sync_to_thread=False)
@@ -48,21 +50,30 @@ def healthz() -> dict[str, str]:
 def home(request: Request[Any, Any, Any]) -> Redirect:
     """The start page of the user's role, or the login page."""
     session = current_session(request)
-    return Redirect(HOME[session.user.role] if session else "/login", status_code=303)
+    return Redirect(home_of(session.user) if session else "/login", status_code=303)
 
 
 @get("/login", sync_to_thread=False)
-def login_page(request: Request[Any, Any, Any], next: FromQuery[str] = "/",
-               expired: FromQuery[bool] = False) -> Template | Redirect:
-    """The login form (with its own CSRF token, as there is no session yet)."""
+def login_page(request: Request[Any, Any, Any], next: FromQuery[str] = "/", expired: FromQuery[bool] = False,
+               lokaal: FromQuery[bool] = False) -> Template | Redirect:
+    """The login form (with its own CSRF token, as there is no session yet); with SSO on, the button to the
+    organisation's provider, and the password form unless `web.sso.local_login` is off (then only at
+    /login?lokaal=1, for break-glass accounts)."""
     if current_session(request) is not None:
         return Redirect(safe_next(next), status_code=303)
-    return _login_form(request, next=safe_next(next), expired=expired)
+    return login_form(request, next=safe_next(next), expired=expired, local=lokaal)
 
 
-def _login_form(request: Request[Any, Any, Any], status_code: int = 200, **values: Any) -> Template:
+def login_form(request: Request[Any, Any, Any], status_code: int = 200, local: bool = False,
+               **values: Any) -> Template:
+    """The login page, with ``error`` (a message key) when the last attempt failed."""
+    context = ctx(request)
+    sso = context.web.sso if context.sso is not None else None
     token = request.cookies.get(LOGIN_CSRF_COOKIE) or secrets.token_urlsafe(32)
     response = render(request, "pages/login.html", status_code, login_csrf=token,
+                      sso_organisation=sso.organisation if sso else None,
+                      password_form=sso is None or sso.local_login or local or status_code == 429
+                      or values.get("error") in ("login.failed", "login.blocked"),
                       **{"name": "", "next": "/", "expired": False, "error": None, "error_text": None} | values)
     response.cookies.append(Cookie(key=LOGIN_CSRF_COOKIE, value=token, httponly=True, samesite="strict", path="/login",
                                    secure=ctx(request).web.secure_cookies))
@@ -80,17 +91,17 @@ def login(request: Request[Any, Any, Any], data: Form) -> Template | Redirect:
     if attempt.retry_after:
         _audit_auth(request, "auth.login_failed", f"name:{name.lower()}", "unknown", "rate_limited")
         t = translator(language(request))
-        response = _login_form(request, 429, name=name, next=target, error="login.blocked",
+        response = login_form(request, 429, name=name, next=target, error="login.blocked",
                                error_text=t("login.blocked", wait=wait_text(t, attempt.retry_after)))
         response.headers["Retry-After"] = str(int(attempt.retry_after))
         return response
     user = attempt.user
     if user is None:
         _audit_auth(request, "auth.login_failed", f"name:{name.lower()}", "unknown", "denied")
-        return _login_form(request, 401, name=name, next=target, error="login.failed")
+        return login_form(request, 401, name=name, next=target, error="login.failed")
     token = context.accounts.start_session(user)
     _audit_auth(request, "auth.login", user.id, user.role, "ok")
-    response = Redirect(target if target != "/" else HOME[user.role], status_code=303)
+    response = Redirect(target if target != "/" else home_of(user), status_code=303)
     response.cookies.append(Cookie(key=SESSION_COOKIE, value=token, httponly=True, samesite="lax", path="/",
                                    secure=context.web.secure_cookies))
     response.cookies.append(Cookie(key=LOGIN_CSRF_COOKIE, value="", max_age=0, path="/login"))
@@ -108,12 +119,17 @@ def wait_text(t: Translate, seconds: float) -> str:
 
 @post("/logout", sync_to_thread=True)
 def logout(request: Request[Any, Any, Any]) -> Redirect:
-    """End the session (server side too) and go to the login page."""
-    session = current_session(request)
+    """End the session (server side too) and go to the login page; a session that began at the OpenID provider
+    goes by the provider's end-session page, when it offers one, so that its session ends too."""
+    context, session = ctx(request), current_session(request)
+    target = "/login"
     if session is not None:
-        ctx(request).accounts.end_session(request.cookies.get(SESSION_COOKIE))
-        _audit_auth(request, "auth.logout", session.user.id, session.user.role, "ok")
-    response = Redirect("/login", status_code=303)
+        context.accounts.end_session(request.cookies.get(SESSION_COOKIE))
+        _audit_auth(request, "auth.logout", session.user.id, session.user.role, "ok", session.origin)
+        if session.origin == "oidc" and context.sso is not None:
+            base = context.web.sso.public_url.rstrip("/") or str(request.base_url).rstrip("/")
+            target = context.sso.logout_url(base + "/login") or target
+    response = Redirect(target, status_code=303)
     response.cookies.append(Cookie(key=SESSION_COOKIE, value="", max_age=0, path="/"))
     return response
 
