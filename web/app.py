@@ -33,11 +33,12 @@ from web.head import HeadAsGetLitestar
 from web.history import History, keep_purging
 from web.i18n import MESSAGES, translator
 from web.indexing import Indexer, IndexJob, logged_name
-from web.routes import audit, chat, documents, health, overview, session, users
+from web.routes import audit, chat, documents, health, overview, session, sync, users
 from web.oidc import OidcClient
 from web.routes import sso
 from web.routes.api import build_api
 from web.settings import AppSettings, web_settings
+from web.sync import SyncScheduler
 from web.sso import PendingLogins
 
 logger = logging.getLogger(__name__)
@@ -64,7 +65,7 @@ def create_app(settings: AppSettings, services: Services) -> Litestar:
                          chat=ChatRunner(services.assistant, history, web.chat_workers),
                          indexer=Indexer(services.index, settings.data_dir / "web" / "uploads", db,
                                          on_finished=lambda job: _log_indexed(services, job)),
-                         max_upload_bytes=max_mb * 1024 * 1024, database=db)
+                         max_upload_bytes=max_mb * 1024 * 1024, database=db, sync=_scheduled_sync(settings, services))
     if web.sso.enabled:  # off by default: nothing here then reaches for the network
         context.sso, context.pending = OidcClient(web.sso), PendingLogins(db)
 
@@ -76,15 +77,20 @@ def create_app(settings: AppSettings, services: Services) -> Litestar:
 
     def startup() -> None:
         purging.append(keep_purging(history, web.history_days))
+        if context.sync is not None:
+            context.sync.start()
 
     def shutdown() -> None:
         for stop in purging:
             stop.set()
         context.chat.close()
         context.indexer.close()
+        if context.sync is not None:
+            context.sync.close()
 
     return HeadAsGetLitestar(
-        route_handlers=[*session.ROUTES, *sso.ROUTES, *health.ROUTES, *chat.ROUTES, *documents.ROUTES, *audit.ROUTES, *overview.ROUTES, *users.ROUTES,
+        route_handlers=[*session.ROUTES, *sso.ROUTES, *health.ROUTES, *chat.ROUTES, *documents.ROUTES, *sync.ROUTES, *audit.ROUTES,
+                        *overview.ROUTES, *users.ROUTES,
                         build_api(settings, services, db),
                         create_static_files_router(path="/static", directories=[STATIC], include_in_schema=False)],
         middleware=[DefineMiddleware(health.RequestMetrics, metrics=observed),
@@ -100,6 +106,16 @@ def create_app(settings: AppSettings, services: Services) -> Litestar:
         on_shutdown=[shutdown],
         request_max_body_size=1024 * 1024,
     )
+
+
+def _scheduled_sync(settings: AppSettings, services: Services) -> SyncScheduler | None:
+    """Folder sync as a job of this server, when a folder is configured (BAKEN_INGESTION__SYNC_DIR)."""
+    ingestion = settings.ingestion
+    if services.folder_sync is None or ingestion.sync_dir is None:
+        return None
+    return SyncScheduler(services.folder_sync, ingestion.sync_dir, interval_minutes=ingestion.sync_interval_minutes,
+                         delete=ingestion.sync_delete, scope=ingestion.sync_collection, audit=services.audit,
+                         redactor=services.assistant.redactor)
 
 
 def _log_indexed(services: Services, job: IndexJob) -> None:

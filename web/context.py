@@ -22,6 +22,7 @@ from web.history import History
 from web.i18n import pick_language, translator
 from web.indexing import Indexer
 from web.settings import WebSettings
+from web.sync import SyncScheduler
 
 if TYPE_CHECKING:
     from assistant.audit import AuditLog
@@ -45,6 +46,7 @@ class WebContext:
     max_upload_bytes: int
     database: Database | None = None  # the shared-state database, for readiness
     streams: StreamSlots = field(default_factory=StreamSlots)  # open answer streams per session
+    sync: SyncScheduler | None = None  # the scheduled folder sync (BAKEN_INGESTION__SYNC_DIR)
     sso: OidcClient | None = None  # login with the organisation's OpenID provider, when web.sso is on
     pending: PendingLogins | None = None  # SSO logins gone to the provider and not yet back
 

@@ -21,7 +21,7 @@ from web.context import ctx, is_htmx, render, session_of
 AUDIT = [requires("audit")]
 FILTERS = ("since", "until", "actor", "document", "action", "outcome", "redaction_type", "conversation_id")
 QUESTION, TURN = "conversation.question", "conversation.turn"  # one turn's two records, paired by event_id
-ACTIONS = (QUESTION, TURN, "feedback.given", "document.upload", "document.reindex", "document.delete",
+ACTIONS = (QUESTION, TURN, "feedback.given", "document.upload", "document.reindex", "document.delete", "document.sync",
            "auth.login", "auth.login_failed", "auth.logout", "user.change", "audit.search", "audit.view",
            "audit.export", "audit.verify", "audit.purge", "audit.purge_preview", "audit.checkpoint",
            "audit.hold.add", "audit.hold.remove", "audit.copy", "audit.backup", "audit.restore",

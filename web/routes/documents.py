@@ -24,6 +24,7 @@ from web.context import WebContext, ctx, is_htmx, language, render, session_of
 from web.i18n import Translate, translator
 from web.indexing import IndexJob, clean_filename, logged_name
 from web.routes.session import Form
+from web.routes.sync import sync_view
 
 logger = logging.getLogger(__name__)
 DOCS = [requires("documents")]
@@ -58,7 +59,8 @@ def _page(request: Request[Any, Any, Any], q: str = "", status_code: int = 200,
     context = ctx(request)
     return render(request, "pages/documents.html", status_code, section="documents", q=q[:200],
                   documents=_matching(context, q[:200]), max_bytes=context.max_upload_bytes,
-                  max_mb=context.max_upload_bytes // (1024 * 1024), outcomes=outcomes or [], **_jobs_view(context))
+                  max_mb=context.max_upload_bytes // (1024 * 1024), outcomes=outcomes or [], sync=sync_view(context),
+                  **_jobs_view(context))
 
 
 @get("/documents", guards=DOCS, sync_to_thread=True)
