@@ -25,7 +25,7 @@ from assistant.services import Services
 from core.database import Database
 from core.errors import BakenError, NotFound, UserError
 from web.accounts import Accounts, LoginLimits
-from web.auth import SecurityMiddleware, add_security_headers
+from web.auth import SecurityMiddleware, security_headers
 from web.chat import ChatRunner
 from web.context import WebContext, build_environment, language, render
 from web.db import open_web_database
@@ -39,7 +39,7 @@ from web.routes import sso
 from web.routes.api import build_api
 from web.settings import AppSettings, web_settings
 from web.sync import SyncScheduler
-from web.sso import PendingLogins
+from web.sso import PendingLogins, sso_origins
 
 logger = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
@@ -95,7 +95,7 @@ def create_app(settings: AppSettings, services: Services) -> Litestar:
                         create_static_files_router(path="/static", directories=[STATIC], include_in_schema=False)],
         middleware=[DefineMiddleware(health.RequestMetrics, metrics=observed),
                     DefineMiddleware(SecurityMiddleware, accounts=accounts)],
-        before_send=[add_security_headers],
+        before_send=[security_headers(sso_origins(web.sso))],
         template_config=TemplateConfig(instance=JinjaTemplateEngine.from_environment(build_environment())),
         exception_handlers={NotAuthorizedException: _not_authorized, PermissionDeniedException: _forbidden,
                             NotFoundException: _not_found, NotFound: _not_found, UserError: _bad_request,

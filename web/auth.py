@@ -116,15 +116,27 @@ def _header(scope: Scope, name: bytes) -> str | None:
     return None
 
 
-async def add_security_headers(message: Message, scope: Scope) -> None:
-    """A `before_send` hook: strict CSP, no framing, no sniffing, no caching on every response (404s too)."""
-    if message["type"] == "http.response.start":
-        headers = list(message.get("headers", []))
-        present = {bytes(k).lower() for k, _ in headers}
-        headers += [(k, v) for k, v in SECURITY_HEADERS if k not in present]
-        if b"cache-control" not in present:
-            headers.append((b"cache-control", b"no-store"))
-        message["headers"] = headers
+def security_headers(form_targets: tuple[str, ...] = ()) -> Any:
+    """A `before_send` hook: strict CSP, no framing, no sniffing, no caching on every response (404s too).
+    ``form_targets``: origins a form may lead to besides our own (the OpenID provider, where the SSO button and
+    the logout of an SSO session redirect: CSP's form-action also governs a form's redirects)."""
+    extra = [(b"content-security-policy", CSP.replace("form-action 'self'", " ".join(("form-action 'self'",
+                                                                                     *form_targets))).encode())]
+    defaults = extra + [(k, v) for k, v in SECURITY_HEADERS if k != b"content-security-policy"]
+
+    async def add(message: Message, scope: Scope) -> None:
+        if message["type"] == "http.response.start":
+            headers = list(message.get("headers", []))
+            present = {bytes(k).lower() for k, _ in headers}
+            headers += [(k, v) for k, v in defaults if k not in present]
+            if b"cache-control" not in present:
+                headers.append((b"cache-control", b"no-store"))
+            message["headers"] = headers
+
+    return add
+
+
+add_security_headers = security_headers()
 
 
 class SecurityMiddleware:

@@ -131,6 +131,14 @@ class SsoSettings(BaseModel):
         return self.discovery_url or self.issuer.rstrip("/") + "/.well-known/openid-configuration"
 
 
+def sso_origins(settings: SsoSettings) -> tuple[str, ...]:
+    """The provider's origin, where the login button and an SSO session's logout lead (empty with SSO off)."""
+    if not settings.enabled:
+        return ()
+    parts = urlsplit(settings.issuer)
+    return (f"{parts.scheme}://{parts.netloc}",)
+
+
 def secure_url(url: str) -> bool:
     """https, or http on a loopback host (a provider started by tests)."""
     parts = urlsplit(url)

@@ -263,8 +263,11 @@ def log_in_page_csrf(html: str) -> str:
     return found.group(1)
 
 
-def test_break_glass_local_accounts_still_log_in_and_readyz_counts_them(site: Site) -> None:
-    page = site.client().get("/login").text
+def test_break_glass_local_accounts_still_log_in_and_readyz_counts_them(site: Site, provider: Provider) -> None:
+    response = site.client().get("/login")
+    # The button's form and an SSO logout redirect to the provider: CSP's form-action lets them, and only there.
+    assert f"form-action 'self' {provider.issuer};" in response.headers["content-security-policy"]
+    page = response.text
     assert "Inloggen met Gemeente Voorbeeld" in page and 'name="password"' in page
     client = site.client()
     log_in(client, "noodbeheer")
