@@ -25,8 +25,8 @@ OVERVIEW_MESSAGES: dict[str, tuple[str, str]] = {
     "overview.table": ("Tabel: {title}", "Table: {title}"),
     "overview.daily_summary": (("In de laatste {days} dagen {total} in totaal ({parts}); de drukste dag was "
                                 "{day} met {most}."),
-                               "In the last {days} days {total} in all ({parts}); the busiest day was {day} with "
-                               "{most}."),
+                               ("In the last {days} days {total} in all ({parts}); the busiest day was {day} with "
+                               "{most}.")),
     "overview.daily_empty": ("In de laatste {days} dagen niets.", "Nothing in the last {days} days."),
     "overview.questions": ("Vragen per dag", "Questions per day"),
     "overview.shares": ("Hoe vragen afliepen", "How questions ended"),

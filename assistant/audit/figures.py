@@ -27,33 +27,43 @@ CATCH_UP_BATCH = 2000
 ROWS_PER_INSERT = 400
 ANALYZE_AFTER = 10_000  # records added at once
 
-# Migration 3 of both stores (in SQLite's words; PostgreSQL's through `postgres_ddl`). Derived rows, not part of
+# The figure tables of both stores (in SQLite's words; PostgreSQL's through `postgres_ddl`). Derived rows, not part of
 # the chain: `update_figures` fills them from the records, a metadata purge deletes them with the metadata, and
 # a copied log (which does not carry them) fills them again on its first update.
 FIGURE_TABLES = (
-    "CREATE TABLE IF NOT EXISTS figure_records (seq INTEGER PRIMARY KEY, time TEXT NOT NULL, action TEXT NOT NULL,"
-    " actor TEXT, outcome TEXT, withheld INTEGER NOT NULL, rating TEXT, collections TEXT NOT NULL)",
-    "CREATE INDEX IF NOT EXISTS figure_records_action_time ON figure_records(action, time)",
+    ("CREATE TABLE IF NOT EXISTS figure_records (seq INTEGER PRIMARY KEY, day TEXT NOT NULL, time TEXT NOT NULL,"
+    " action TEXT NOT NULL, actor TEXT, outcome TEXT, withheld INTEGER NOT NULL, rating TEXT,"
+    " collections TEXT NOT NULL)"),
+    # Covering, in GROUP BY order: a figure reads the index alone.
+    "CREATE INDEX IF NOT EXISTS figure_records_day ON figure_records(action, day, outcome, withheld, collections)",
     "CREATE INDEX IF NOT EXISTS figure_records_collections ON figure_records(collections)",
-    "CREATE TABLE IF NOT EXISTS figure_sources (seq INTEGER NOT NULL, n INTEGER NOT NULL, time TEXT NOT NULL,"
-    " doc_id TEXT NOT NULL, collection TEXT NOT NULL, cited INTEGER NOT NULL, PRIMARY KEY (seq, n))",
-    "CREATE INDEX IF NOT EXISTS figure_sources_time ON figure_sources(time)",
-    "CREATE TABLE IF NOT EXISTS figure_redactions (seq INTEGER NOT NULL, n INTEGER NOT NULL, time TEXT NOT NULL,"
-    " type TEXT NOT NULL, collections TEXT NOT NULL, PRIMARY KEY (seq, n))",
-    "CREATE INDEX IF NOT EXISTS figure_redactions_time ON figure_redactions(time)",
+    ("CREATE TABLE IF NOT EXISTS figure_sources (seq INTEGER NOT NULL, n INTEGER NOT NULL, day TEXT NOT NULL,"
+    " doc_id TEXT NOT NULL, collection TEXT NOT NULL, cited INTEGER NOT NULL, PRIMARY KEY (seq, n))"),
+    "CREATE INDEX IF NOT EXISTS figure_sources_document ON figure_sources(collection, doc_id, day, cited)",
+    ("CREATE TABLE IF NOT EXISTS figure_redactions (seq INTEGER NOT NULL, n INTEGER NOT NULL, day TEXT NOT NULL,"
+    " type TEXT NOT NULL, collections TEXT NOT NULL, PRIMARY KEY (seq, n))"),
+    "CREATE INDEX IF NOT EXISTS figure_redactions_day ON figure_redactions(day, type, collections)",
     "CREATE TABLE IF NOT EXISTS figure_progress (id INTEGER PRIMARY KEY, seq INTEGER NOT NULL)",
 )
-FIGURE_MIGRATION = (3, "figure tables for the overviews")
+# Migration 3 made these tables by time; 4 drops whatever 3 made and makes them by day (their rows are derived:
+# `update_figures` refills them), so 3 has no statements of its own any more.
+FIGURE_MIGRATIONS = ((3, "figure tables for the overviews"), (4, "figure tables counted by day"))
+FIGURE_STATEMENTS: dict[int, tuple[str, ...]] = {
+    3: (),
+    4: (*(f"DROP TABLE IF EXISTS {table}" for table in ("figure_records", "figure_sources", "figure_redactions",
+                                                         "figure_progress")), *FIGURE_TABLES),
+}
 FIGURE_COLUMNS = {
-    "figure_records": ("seq", "time", "action", "actor", "outcome", "withheld", "rating", "collections"),
-    "figure_sources": ("seq", "n", "time", "doc_id", "collection", "cited"),
-    "figure_redactions": ("seq", "n", "time", "type", "collections"),
+    "figure_records": ("seq", "day", "time", "action", "actor", "outcome", "withheld", "rating", "collections"),
+    "figure_sources": ("seq", "n", "day", "doc_id", "collection", "cited"),
+    "figure_redactions": ("seq", "n", "day", "type", "collections"),
 }
 
 
 @dataclass(frozen=True)
 class FigureQuery:
-    """The period (ISO-8601 UTC times, `until` exclusive) and the collections the viewer may read."""
+    """The period in whole UTC days (ISO-8601 dates or times: the day of `since` on, before the day of `until`)
+    and the collections the viewer may read."""
 
     since: str
     until: str | None = None
@@ -110,17 +120,18 @@ def add_facts(facts: Facts, seq: int, time: str, action: str, actor: str | None,
     elif action == FEEDBACK:
         turn = record.get("baken.feedback.turn_seq")
         key = turn_keys.get(turn, "") if isinstance(turn, int) else ""
-    facts.rows["figure_records"].append((seq, time, action, actor, outcome,
+    day = time[:10]
+    facts.rows["figure_records"].append((seq, day, time, action, actor, outcome,
                                          1 if record.get("baken.withheld") is True else 0,
                                          _text(record.get("baken.feedback.rating")), key))
     documents: dict[tuple[str, str], int] = {}  # one row per document of the turn, however many chunks
     for source, collection in zip(sources, collections, strict=True):
         document = (_text(source.get("doc_id")) or "", collection)
         documents[document] = max(documents.get(document, 0), 1 if source.get("cited") is True else 0)
-    facts.rows["figure_sources"] += [(seq, n, time, doc, collection, cited)
+    facts.rows["figure_sources"] += [(seq, n, day, doc, collection, cited)
                                      for n, ((doc, collection), cited) in enumerate(documents.items())]
     if action == TURN:
-        facts.rows["figure_redactions"] += [(seq, n, time, _text(r.get("type")) or "", key)
+        facts.rows["figure_redactions"] += [(seq, n, day, _text(r.get("type")) or "", key)
                                             for n, r in enumerate(_list(record.get("baken.redactions")))]
 
 
@@ -208,16 +219,17 @@ class FigureQueries:
         rows = self._read("SELECT DISTINCT collections FROM figure_records")
         return sorted(str(key) for (key,) in rows if readable_key(str(key), readable))
 
-    PERIOD = "time >= ? AND time < ?"
+    PERIOD = "day >= ? AND day < ?"
 
     @staticmethod
     def _period(query: FigureQuery) -> tuple[str, str]:
-        return query.since, query.until or END_OF_TIME
+        """The period's first day and the day after its last (the figures count whole UTC days)."""
+        return query.since[:10], (query.until or END_OF_TIME)[:10]
 
     def turn_days(self, query: FigureQuery) -> list[tuple[str, str, bool, int]]:
         """(day, outcome, withheld, turns) of the visible turns of the period."""
         keys = self._keys(query.readable)
-        rows = self._read("SELECT substr(time, 1, 10), COALESCE(outcome, ''), withheld, COUNT(*) FROM figure_records"
+        rows = self._read("SELECT day, COALESCE(outcome, ''), withheld, COUNT(*) FROM figure_records"
                           f" WHERE action = ? AND {self.PERIOD} AND collections IN ({_marks(keys)})"
                           " GROUP BY 1, 2, 3 ORDER BY 1, 2, 3", (TURN, *self._period(query), *keys)) if keys else []
         return [(str(day), str(outcome), bool(withheld), int(n)) for day, outcome, withheld, n in rows]
@@ -225,19 +237,19 @@ class FigureQueries:
     def feedback_days(self, query: FigureQuery) -> list[tuple[str, str, int]]:
         """(day, rating, count) of the feedback of the period on visible turns."""
         keys = self._keys(query.readable)
-        rows = self._read("SELECT substr(time, 1, 10), COALESCE(rating, ''), COUNT(*) FROM figure_records"
+        rows = self._read("SELECT day, COALESCE(rating, ''), COUNT(*) FROM figure_records"
                           f" WHERE action = ? AND {self.PERIOD} AND collections IN ({_marks(keys)})"
                           " GROUP BY 1, 2 ORDER BY 1, 2", (FEEDBACK, *self._period(query), *keys)) if keys else []
         return [(str(day), str(rating), int(n)) for day, rating, n in rows]
 
     def gaps(self, query: FigureQuery, limit: int = 25) -> list[Gap]:
         """The redacted questions of the period that found no source, most asked first (content that retention
-        destroyed is not counted)."""
+        destroyed is not counted). Each question is looked up by its seq, so only those turns' content is read."""
         keys = self._keys(query.readable)
-        rows = self._read(f"SELECT {self.QUESTION}, COUNT(*), MAX(t.time) FROM figure_records t"
-                          " JOIN content c ON c.seq = t.seq WHERE t.action = ? AND t.time >= ? AND t.time < ?"
-                          f" AND t.outcome = 'no_source' AND t.collections IN ({_marks(keys)})"
-                          f" AND {self.QUESTION} IS NOT NULL GROUP BY 1 ORDER BY 2 DESC, 3 DESC LIMIT ?",
+        rows = self._read(f"SELECT q, COUNT(*), MAX(time) FROM (SELECT t.time, (SELECT {self.QUESTION} FROM content c"
+                          " WHERE c.seq = t.seq) AS q FROM figure_records t WHERE t.action = ? AND t.day >= ?"
+                          f" AND t.day < ? AND t.outcome = 'no_source' AND t.collections IN ({_marks(keys)})) x"
+                          " WHERE q IS NOT NULL GROUP BY q ORDER BY 2 DESC, 3 DESC LIMIT ?",
                           (TURN, *self._period(query), *keys, limit)) if keys else []
         return [Gap(str(q), int(n), str(last)) for q, n, last in rows]
 
@@ -254,7 +266,7 @@ class FigureQueries:
     def redaction_days(self, query: FigureQuery) -> list[tuple[str, str, int]]:
         """(day, type, count) of the personal data redacted from the visible questions of the period."""
         keys = self._keys(query.readable)
-        rows = self._read("SELECT substr(time, 1, 10), type, COUNT(*) FROM figure_redactions"
+        rows = self._read("SELECT day, type, COUNT(*) FROM figure_redactions"
                           f" WHERE {self.PERIOD} AND collections IN ({_marks(keys)}) GROUP BY 1, 2 ORDER BY 1, 2",
                           (*self._period(query), *keys)) if keys else []
         return [(str(day), str(kind), int(n)) for day, kind, n in rows]
@@ -262,7 +274,7 @@ class FigureQueries:
     def reading_days(self, query: FigureQuery) -> list[tuple[str, str, str, int, str]]:
         """(day, actor pseudonym, action, count, last time) of the auditors' readings of the log in the period
         (an actor whose metadata retention destroyed is '')."""
-        rows = self._read("SELECT substr(time, 1, 10), COALESCE(actor, ''), action, COUNT(*), MAX(time)"
+        rows = self._read("SELECT day, COALESCE(actor, ''), action, COUNT(*), MAX(time)"
                           f" FROM figure_records WHERE action IN ({_marks(READINGS)}) AND {self.PERIOD}"
                           " GROUP BY 1, 2, 3 ORDER BY 1, 2, 3", (*READINGS, *self._period(query)))
         return [(str(day), str(actor), str(action), int(n), str(last)) for day, actor, action, n, last in rows]

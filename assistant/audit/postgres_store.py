@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 import psycopg
 from psycopg import sql
 
-from assistant.audit.figures import FIGURE_TABLES, FigureQueries
+from assistant.audit.figures import FIGURE_STATEMENTS, FigureQueries
 from assistant.audit.records import PreparedRecord, Preparer
 from assistant.audit.store import (
     HOLD_COUNTER,
@@ -44,7 +44,7 @@ SCHEMA = postgres_ddl(STORE_SCHEMA)  # BIGINT seqs, BYTEA hashes, a BIGSERIAL ho
 MIGRATION_STATEMENTS: dict[int, tuple[str, ...]] = {
     2: ("ALTER TABLE records ADD COLUMN IF NOT EXISTS format INTEGER NOT NULL DEFAULT 1",
         "ALTER TABLE records ADD COLUMN IF NOT EXISTS body_hash BYTEA"),
-    3: tuple(postgres_ddl(statement) for statement in FIGURE_TABLES),
+    **{version: tuple(postgres_ddl(s) for s in statements) for version, statements in FIGURE_STATEMENTS.items()},
 }
 
 # Made again at every start, so the guards are always those of the current schema.

@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from assistant.audit.figures import FIGURE_TABLES, FigureQueries
+from assistant.audit.figures import FIGURE_STATEMENTS, FigureQueries
 from assistant.audit.records import PreparedRecord, Preparer
 from assistant.audit.store import (
     HOLD_COUNTER,
@@ -43,7 +43,7 @@ MIGRATION_STATEMENTS: dict[int, tuple[str, ...]] = {
     2: ("ALTER TABLE records ADD COLUMN format INTEGER NOT NULL DEFAULT 1",
         "ALTER TABLE records ADD COLUMN body_hash BLOB",
         "DROP TRIGGER IF EXISTS records_update_only_by_purge"),  # TRIGGERS makes it again, guarding both
-    3: FIGURE_TABLES,
+    **FIGURE_STATEMENTS,
 }
 
 TRIGGERS = """

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from assistant.audit.checkpoint import Checkpoint
-from assistant.audit.figures import FIGURE_MIGRATION, FigureStore
+from assistant.audit.figures import FIGURE_MIGRATIONS, FigureStore
 from assistant.audit.records import PreparedRecord, Preparer, insert_next
 from core.database import Connection
 from core.errors import AuditError
@@ -70,7 +70,7 @@ HOLD_COUNTER = "hold_counter"
 # what it applied in `schema_migrations` (see `apply_migrations`).
 MIGRATIONS: tuple[tuple[int, str], ...] = (
     (2, "record format 2: records.format and records.body_hash"),
-    FIGURE_MIGRATION,
+    *FIGURE_MIGRATIONS,
 )
 
 # (table, rows): a batch of verbatim rows, as `export_rows` yields and `import_rows` takes them.

@@ -37,7 +37,8 @@ def test_an_old_format_log_verifies_after_the_upgrade_unchanged(settings: AuditS
         log.close()
     conn = sqlite3.connect(settings.path)  # type: ignore[arg-type]
     assert conn.execute("SELECT version, name FROM schema_migrations").fetchall() == [
-        (2, "record format 2: records.format and records.body_hash"), (3, "figure tables for the overviews")]
+        (2, "record format 2: records.format and records.body_hash"), (3, "figure tables for the overviews"),
+        (4, "figure tables counted by day")]
     conn.close()
 
 

@@ -17,6 +17,7 @@ from web.context import WebContext, ctx, is_htmx, language, render, session_of
 from web.i18n import translator
 from web.overview_charts import auditor_charts, manager_charts
 
+
 def _overviews(context: WebContext) -> Overviews:
     """The overview service over this app's audit log and index; without an audit log there are no figures."""
     if context.audit is None:
