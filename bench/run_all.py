@@ -21,6 +21,7 @@ from bench.common import RESULTS, ROOT, Stopwatch, fmt, table, write_results  # 
 BENCHES: dict[str, list[str]] = {
     "chat": [], "ingest": [], "retrieval": [], "concurrency": [], "memory": [],
     "pii": ["--repeats", "1"], "audit": [], "retrieval_lexical": [], "scale_out": [], "gateway": [],
+    "overview": [],
 }
 
 
@@ -97,6 +98,12 @@ def summarise(results: dict[str, dict[str, Any] | None]) -> list[list[Any]]:
                      "<= 5 ms", a["append"]["append_median_ms"] <= 5])
         rows.append(["audit", f"verify {a['records']:,} records (s)", a["verify"]["verify_median_s"], "", "",
                      "<= 10 s", a["verify"]["verify_max_s"] <= 10])
+    if o := results.get("overview"):
+        for store, r in o["results"].items():
+            rows.append(["overview", f"manager / auditor overview, {r['records']:,} records, {store} (ms)",
+                         f"{r['manager_s'] * 1000:.0f} / {r['auditor_s'] * 1000:.0f}",
+                         round(r["python_baseline_s"] * 1000), round(r["manager_s"] / r["python_baseline_s"], 3),
+                         "< 1 s", max(r["manager_s"], r["auditor_s"]) < o["target_s"]])
     if x := results.get("retrieval_lexical"):
         rows.append(["retrieval_lexical", f"BM25 query at {x['chunks']:,} chunks (ms, median)", x["median_ms"], "",
                      "", "", ""])
