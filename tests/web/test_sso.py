@@ -320,3 +320,24 @@ def test_entra_id_claims_map_by_object_id_and_app_role() -> None:
     claims = {"roles": ["Baken.Medewerker"], "groups": ["5f0c5c1e-2b6a-4f7e-9d3a-0c1b2a3d4e5f", "other"]}
     assert map_claims(settings, claims).roles == {"medewerker"} and map_claims(settings, claims).groups == {"hr"}
     assert claim_values({"groups": "a b"}, "groups") == ["a", "b"] and claim_values({}, "groups") == []
+
+
+def test_an_unreachable_provider_stops_only_sso_logins(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    services = fake_services(data)
+    settings = Settings(data_dir=data, web=WebSettings(sso=sso_settings("http://127.0.0.1:9")))  # nothing listens
+    build_accounts(settings).add_user("noodbeheer", "beheerder", PASSWORD)
+    app = create_app(settings, services)  # starting reaches for nothing
+    try:
+        client = TestClient(app, base_url=BASE_URL)
+        ready = client.get("/readyz")
+        assert ready.status_code == 200 and ready.json()["details"]["sso"] == "BackendUnavailable"
+        refused = client.get("/login/sso", follow_redirects=False)
+        assert refused.status_code == 503 and "niet beschikbaar" in refused.text.lower()
+        log_in(client, "noodbeheer")  # break-glass works without the provider
+        assert client.get("/admin/users").status_code == 200
+    finally:
+        app.state.baken.chat.close()
+        app.state.baken.indexer.close()
+        services.close()
