@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from assistant.audit.records import prepare_record
-from tests.web.conftest import ROLES
+from tests.web.conftest import PASSWORD, ROLES, log_in
 
 PAGES = {"/overview": {"informatiebeheerder"}, "/audit/overview": {"auditor"}}
 
@@ -98,3 +98,14 @@ def test_the_information_managers_opening_is_logged_as_an_overview_view(app, log
     client.get("/overview")
     [opened] = app.state.baken.services.audit.search(action="overview.view")
     assert '"overview":"manager"' in (opened.record_json or "").replace(" ", "")
+
+
+def test_a_member_of_a_group_granted_a_collection_sees_its_figures(app, anonymous) -> None:
+    collections = app.state.baken.services.index.collections
+    collections.add("hr")
+    collections.grant("hr", "personeelszaken")
+    app.state.baken.accounts.add_user("ib-hr", "informatiebeheerder", PASSWORD, groups="personeelszaken")
+    put_turn(app, "answered", [{"doc_id": "hr-1", "collection": "hr", "cited": True}])
+    log_in(anonymous, "ib-hr")
+    page = anonymous.get("/overview?days=7").text
+    assert "In de laatste 7 dagen 1 in totaal (beantwoord 1)" in page and "Collectie hr" in page

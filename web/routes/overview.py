@@ -12,7 +12,7 @@ from litestar.params import FromQuery
 from litestar.response import Template
 
 from assistant.overview import PERIODS, Overviews, period_of
-from web.auth import requires
+from web.auth import acting_role, requires
 from web.context import WebContext, ctx, is_htmx, language, render, session_of
 from web.i18n import translator
 from web.overview_charts import auditor_charts, manager_charts
@@ -27,8 +27,7 @@ def _overviews(context: WebContext) -> Overviews:
 
 def _readable(request: Request[Any, Any, Any]) -> frozenset[str]:
     """The collections the viewer may read, by their groups (`algemeen` for everyone)."""
-    groups = getattr(session_of(request).user, "groups", frozenset())  # accounts without groups: none
-    return ctx(request).services.index.collections.readable(groups)
+    return ctx(request).services.index.collections.readable(session_of(request).user.groups)
 
 
 def _page(request: Request[Any, Any, Any], page: str, partial: str, **values: Any) -> Template:
@@ -39,7 +38,8 @@ def _page(request: Request[Any, Any, Any], page: str, partial: str, **values: An
 def manager_overview(request: Request[Any, Any, Any], days: FromQuery[int] = 30) -> Template:
     """Questions, shares, gaps, feedback and documents per collection, for the information manager."""
     context, user = ctx(request), session_of(request).user
-    overview = _overviews(context).manager(period_of(days), _readable(request), viewer=user.id, role=user.role)
+    overview = _overviews(context).manager(period_of(days), _readable(request), viewer=user.id,
+                                           role=acting_role(user, "overview"))
     return _page(request, "pages/overview.html", "partials/overview_manager.html", section="overview",
                  overview=overview, figures=manager_charts(overview, translator(language(request))), base="/overview")
 
