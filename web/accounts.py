@@ -283,8 +283,8 @@ class Accounts:
     def local_accounts(self) -> int:
         """Active local (password) accounts: the break-glass ones, when SSO is on."""
         with self._db.connect() as conn:
-            return int(conn.execute("SELECT COUNT(*) AS n FROM users WHERE origin = 'local' AND active = 1")
-                       .fetchone()["n"])
+            row = conn.execute("SELECT COUNT(*) AS n FROM users WHERE origin = 'local' AND active = 1").fetchone()
+        return int(row["n"]) if row else 0
 
     def authenticate(self, name: str, password: str) -> User | None:
         """The active local user with this name and password, or None (in about the same time either way)."""

@@ -101,11 +101,11 @@ def login(request: Request[Any, Any, Any], data: Form) -> Template | Redirect:
         return login_form(request, 401, name=name, next=target, error="login.failed")
     token = context.accounts.start_session(user)
     _audit_auth(request, "auth.login", user.id, user.role, "ok")
-    response = Redirect(target if target != "/" else home_of(user), status_code=303)
-    response.cookies.append(Cookie(key=SESSION_COOKIE, value=token, httponly=True, samesite="lax", path="/",
-                                   secure=context.web.secure_cookies))
-    response.cookies.append(Cookie(key=LOGIN_CSRF_COOKIE, value="", max_age=0, path="/login"))
-    return response
+    done = Redirect(target if target != "/" else home_of(user), status_code=303)
+    done.cookies.append(Cookie(key=SESSION_COOKIE, value=token, httponly=True, samesite="lax", path="/",
+                               secure=context.web.secure_cookies))
+    done.cookies.append(Cookie(key=LOGIN_CSRF_COOKIE, value="", max_age=0, path="/login"))
+    return done
 
 
 def wait_text(t: Translate, seconds: float) -> str:
