@@ -5,6 +5,7 @@ expiry, state, nonce), claims that change between logins, logout at the provider
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -341,3 +342,34 @@ def test_an_unreachable_provider_stops_only_sso_logins(tmp_path: Path) -> None:
         app.state.baken.chat.close()
         app.state.baken.indexer.close()
         services.close()
+
+
+def test_a_login_started_on_one_host_finishes_on_another(site: Site, provider: Provider) -> None:
+    provider.set_user("mo-1", preferred_username="mo", groups=["/baken/medewerkers"])
+    other_host = create_app(site.settings, site.services)  # a second process over the same shared database
+    try:
+        here, there = site.client(), TestClient(other_host, base_url=BASE_URL)
+        back = provider.log_in(site.start(here), "mo-1")
+        there.cookies.set("baken_sso", here.cookies.get("baken_sso") or "", domain="testserver.local")
+        assert str(there.get(back, follow_redirects=True).url).endswith("/chat")
+    finally:
+        other_host.state.baken.chat.close()
+        other_host.state.baken.indexer.close()
+
+
+def test_the_sso_stores_work_on_both_dialects(dialect_settings: Settings) -> None:
+    from web.db import open_web_database
+    from web.sso import Pending, PendingLogins
+
+    db = open_web_database(dialect_settings)
+    pending, accounts = PendingLogins(db), build_accounts(dialect_settings, db)
+    pending.add("s" * 43, "b" * 43, Pending("n" * 43, "v" * 43, "https://baken/cb", "/chat", time.time()))
+    assert pending.take("s" * 43, "other browser") is None and pending.take("s" * 43, "b" * 43) is None  # once
+    pending.add("t" * 43, "b" * 43, Pending("n" * 43, "v" * 43, "https://baken/cb", "/chat", time.time()))
+    assert pending.take("t" * 43, "b" * 43) == Pending("n" * 43, "v" * 43, "https://baken/cb", "/chat",
+                                                        pytest.approx(time.time(), abs=5))
+    first = accounts.sso_user("https://idp|42", "nina", {"medewerker"}, {"hr"}, disabled=False)
+    again = accounts.sso_user("https://idp|42", "nina", {"auditor"}, set(), disabled=False)
+    assert again.id == first.id and accounts.user(first.id).roles == {"auditor"}  # type: ignore[union-attr]
+    gone = accounts.sso_user("https://idp|42", "nina", set(), set(), disabled=True)
+    assert not gone.active and accounts.local_accounts() == 0
