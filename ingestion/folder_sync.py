@@ -161,8 +161,12 @@ class FolderSync:
 
         for file in files:
             done(self._file(file, scope, recorded.get(file.path), ready, ready_ids))
-        still_used = {r.doc_id for p, r in recorded.items() if p in present}
+        # Bytes a file of the folder has now (a renamed or copied file): their document stays.
+        still_used = {i.doc_id for i in report.items if i.doc_id and i.status != "failed"}
         for path in gone:
+            if path not in recorded and ready.get(source_key(scope, path)) in still_used:
+                run.total -= 1  # a renamed file's document, under its first path: nothing left to report
+                continue
             done(self._gone(path, scope, delete, recorded, ready, still_used))
 
     def _file(self, file: FolderFile, scope: str, recorded: SyncedFile | None, ready: dict[str, str],

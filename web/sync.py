@@ -29,12 +29,14 @@ SYSTEM_ACTOR, SYSTEM_ROLE = "systeem:mapsynchronisatie", "systeem"
 LOGGED = ("new", "changed", "removed", "failed")
 
 
-def audit_item(audit: AuditLog, item: SyncItem, actor: str, role: str, redactor: Redactor | None) -> None:
+def audit_item(audit: AuditLog, item: SyncItem, actor: str, role: str, redactor: Redactor | None,
+               collection: str) -> None:
     """One synced document as a `document.sync` event: which hash, what became of it; the file name only
     when it could be checked for personal data (not the folders above it, which may name a person too)."""
     if item.status not in LOGGED:
         return
-    details = {"baken.document.result": item.error if item.status == "failed" else item.status}
+    details = {"baken.document.result": item.error if item.status == "failed" else item.status,
+               "baken.collection": collection}
     if redactor is not None:
         details["baken.document.name"] = logged_name(Path(item.path).name, redactor)
     try:
@@ -131,7 +133,7 @@ class SyncScheduler:
 
     def _audited(self, item: SyncItem, actor: str, role: str) -> None:
         if self._audit is not None:
-            audit_item(self._audit, item, actor, role, self._redactor)
+            audit_item(self._audit, item, actor, role, self._redactor, self._scope)
 
     def _due(self) -> bool:
         if not self._interval:

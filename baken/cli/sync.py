@@ -43,6 +43,7 @@ def run_sync(args: argparse.Namespace, settings: Settings) -> int:
     folder_sync = build_folder_sync(settings, index)
     audit = _audit(settings)
     actor = f"cli:{getpass.getuser()}"
+    scope = index.collections.require(args.collection or settings.ingestion.sync_collection)
     bar = tqdm(total=0, unit="bestand", disable=True, file=sys.stderr, dynamic_ncols=True)
 
     def total(count: int) -> None:
@@ -54,13 +55,13 @@ def run_sync(args: argparse.Namespace, settings: Settings) -> int:
         if done.status == "failed":
             tqdm.write(f"baken: {shown(done.path)}: {done.error}", file=sys.stderr)
         if audit is not None:
-            audit_item(audit, done, actor, "beheerder", None)
+            audit_item(audit, done, actor, "beheerder", None, scope)
         bar.set_postfix_str(shown(Path(done.path).name)[:40], refresh=False)
         bar.update(1)
 
     started = time.perf_counter()
     try:
-        report = folder_sync.sync(args.folder, scope=args.collection or settings.ingestion.sync_collection,
+        report = folder_sync.sync(args.folder, scope=scope,
                                   delete=args.delete, trigger="cli", actor=actor, on_total=total, on_item=item)
     finally:
         bar.close()

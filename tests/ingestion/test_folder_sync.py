@@ -159,3 +159,19 @@ def test_a_folder_goes_into_the_collection_given_and_an_unknown_one_is_refused(w
     assert {d.collection for d in index.documents()} == {"verkeer"}
     assert {d.source for d in index.documents(["verkeer"])} >= {source_key("verkeer", "afval.pdf")}
     assert index.search("Wanneer wordt de gft-container geleegd?", 1, collections=["algemeen"]) == []
+
+
+def test_a_renamed_file_keeps_its_document_and_a_copy_is_one_document(world, tmp_path: Path) -> None:
+    index, folder_sync, _ = world
+    share = share_with_three_formats(tmp_path / "share")
+    folder_sync.sync(share)
+    (share / "afval.pdf").rename(share / "afvalkalender.pdf")
+    (share / "kopie-thuiswerken.docx").write_bytes((share / "thuiswerken.docx").read_bytes())
+    renamed = folder_sync.sync(share, delete=True)
+    statuses = {i.path: i.status for i in renamed.items}
+    assert statuses == {"afvalkalender.pdf": "unchanged", "kopie-thuiswerken.docx": "unchanged",
+                        "thuiswerken.docx": "unchanged", "verkeer/parkeren.md": "unchanged", "afval.pdf": "removed"}
+    assert len(index.documents()) == 3  # nothing deleted, nothing indexed twice
+    assert index.search("Wanneer wordt de gft-container geleegd?", 1)
+    again = folder_sync.sync(share, delete=True)
+    assert again.counts()["removed"] == 0 and again.counts()["unchanged"] == 4 and len(again.items) == 4
