@@ -137,23 +137,27 @@ def test_a_full_waiting_room_gets_429_queue_full(served: Served) -> None:
         assert "".join(c.choices[0].delta.content or "" for c in stream if c.choices).startswith("woord")
 
 
-def test_a_client_that_hangs_up_mid_stream_still_leaves_the_turn_in_the_log(served: Served) -> None:
-    client = served.client(served.add_key("hangup"))
-    key = served.key_row("hangup")
-    long = " ".join(["woord"] * 100)
-    stream = client.chat.completions.create(model="baken-guarded", stream=True,
-                                            messages=[{"role": "user", "content": f"Herhaal: {long}"}])
+@pytest.mark.parametrize("model", ["baken-guarded", "baken"])
+def test_a_client_that_hangs_up_mid_stream_still_leaves_the_turn_in_the_log(served: Served, model: str) -> None:
+    name = f"hangup-{model}"
+    client = served.client(served.add_key(name))
+    key = served.key_row(name)
+    content = f"Herhaal: {' '.join(['woord'] * 100)}" if model == "baken-guarded" else \
+        "Hoeveel dagen per week mag ik thuiswerken?"
+    stream = client.chat.completions.create(model=model, stream=True, messages=[{"role": "user", "content": content}])
     for n, _ in enumerate(stream):
-        if n == 3:
+        if n == (3 if model == "baken-guarded" else 0):  # `baken`: gone after the evidence, before the answer
             break
     stream.close()
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
-        mine = [r for r in _turns(served, "api:baken-guarded") if r["actor"] == key["audit_actor"]]
+        mine = [r for r in _turns(served, f"api:{model}") if r["actor"] == key["audit_actor"]]
         if mine:
             break
         time.sleep(0.2)
-    assert mine and mine[0]["outcome"] == "answered" and mine[0]["gen_ai.usage.output_tokens"] == 100
+    assert mine and mine[0]["outcome"] == "answered"
+    if model == "baken-guarded":
+        assert mine[0]["gen_ai.usage.output_tokens"] == 100
 
 
 def test_errors_come_in_openai_format(served: Served) -> None:
