@@ -33,13 +33,13 @@ from web.head import HeadAsGetLitestar
 from web.history import History, keep_purging
 from web.i18n import MESSAGES, translator
 from web.indexing import Indexer, IndexJob, logged_name
-from web.routes import audit, chat, documents, health, overview, session, sync, users
+from web.routes import audit, chat, collections, documents, health, overview, session, sync, users
 from web.oidc import OidcClient
 from web.routes import sso
 from web.routes.api import build_api
 from web.settings import AppSettings, web_settings
-from web.sync import SyncScheduler
 from web.sso import PendingLogins, sso_origins
+from web.sync import SyncScheduler
 
 logger = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
@@ -77,6 +77,7 @@ def create_app(settings: AppSettings, services: Services) -> Litestar:
 
     def startup() -> None:
         purging.append(keep_purging(history, web.history_days))
+        _fill_figures(services)
         if context.sync is not None:
             context.sync.start()
 
@@ -89,8 +90,8 @@ def create_app(settings: AppSettings, services: Services) -> Litestar:
             context.sync.close()
 
     return HeadAsGetLitestar(
-        route_handlers=[*session.ROUTES, *sso.ROUTES, *health.ROUTES, *chat.ROUTES, *documents.ROUTES, *sync.ROUTES, *audit.ROUTES,
-                        *overview.ROUTES, *users.ROUTES,
+        route_handlers=[*session.ROUTES, *sso.ROUTES, *health.ROUTES, *chat.ROUTES, *documents.ROUTES,
+                        *sync.ROUTES, *audit.ROUTES, *overview.ROUTES, *users.ROUTES, *collections.ROUTES,
                         build_api(settings, services, db),
                         create_static_files_router(path="/static", directories=[STATIC], include_in_schema=False)],
         middleware=[DefineMiddleware(health.RequestMetrics, metrics=observed),
@@ -118,6 +119,21 @@ def _scheduled_sync(settings: AppSettings, services: Services) -> SyncScheduler 
                          redactor=services.assistant.redactor)
 
 
+def _fill_figures(services: Services) -> None:
+    """Bring the overviews' figure rows up to date in the background at start, so that the first overview
+    opened on a long log does not wait for them (`assistant.audit.figures`)."""
+    log = services.audit
+    if log is None:
+        return
+
+    def run() -> None:
+        try:
+            log.store.update_figures()
+        except BakenError as exc:
+            logger.warning("audit figures not brought up to date at start: %s", type(exc).__name__)
+
+    threading.Thread(target=run, name="baken-audit-figures", daemon=True).start()
+
 def _log_indexed(services: Services, job: IndexJob) -> None:
     """Each finished upload or re-index is counted, and is a document event in the audit log."""
     observed = services.metrics
@@ -130,7 +146,7 @@ def _log_indexed(services: Services, job: IndexJob) -> None:
         f"document.{job.kind}", actor=job.actor_id, role=job.actor_role, doc_id=job.doc_id or "",
         sha256=job.doc_id or "", outcome="ok" if job.status == "done" else "failed",
         details={"baken.document.name": logged_name(job.name, services.assistant.redactor),
-                 "baken.document.result": job.result or job.error})
+                 "baken.document.result": job.result or job.error, "baken.collection": job.collection})
 
 
 def _page_error(request: Request[Any, Any, Any], status: int, title: str, message: str) -> Response[Any]:

@@ -15,7 +15,7 @@ from markupsafe import Markup, escape
 from assistant.citations import CITATION, cited_numbers
 from assistant.services import Services
 from core.database import Database
-from web.accounts import Accounts, Session, ordered
+from web.accounts import Accounts, Session, User, ordered
 from web.auth import LANGUAGE_COOKIE, allowed, current_session
 from web.chat import ChatRunner, StreamSlots
 from web.history import History
@@ -46,14 +46,22 @@ class WebContext:
     max_upload_bytes: int
     database: Database | None = None  # the shared-state database, for readiness
     streams: StreamSlots = field(default_factory=StreamSlots)  # open answer streams per session
-    sync: SyncScheduler | None = None  # the scheduled folder sync (BAKEN_INGESTION__SYNC_DIR)
     sso: OidcClient | None = None  # login with the organisation's OpenID provider, when web.sso is on
     pending: PendingLogins | None = None  # SSO logins gone to the provider and not yet back
+    sync: SyncScheduler | None = None  # the scheduled folder sync (BAKEN_INGESTION__SYNC_DIR)
 
     @property
     def audit(self) -> AuditLog | None:
         """The audit log, when one is wired in."""
         return self.services.audit
+
+    def readable(self, user: User) -> frozenset[str]:
+        """The collections ``user`` may read: `algemeen`, and those granted to one of the user's groups."""
+        return self.services.index.collections.readable(user.groups)
+
+    def readable_documents(self, user: User) -> set[str]:
+        """Ids of the ready documents ``user`` may read."""
+        return {d.doc_id for d in self.services.index.documents(self.readable(user))}
 
 
 def ctx(request: Request[Any, Any, Any]) -> WebContext:

@@ -20,8 +20,9 @@ from pathlib import Path
 from typing import Protocol
 
 from assistant.turn import Redactor
-from core.database import Database, Row
+from core.database import Connection, Database, Row
 from core.errors import RedactionError, UserError
+from core.migrations import Migration, apply, columns
 from core.process import Owner
 from guardrails import Vault
 from ingestion.index import Index, IngestOutcome
@@ -49,6 +50,15 @@ CREATE TABLE IF NOT EXISTS index_jobs (
 CREATE INDEX IF NOT EXISTS index_jobs_created ON index_jobs(created);
 CREATE INDEX IF NOT EXISTS index_jobs_status ON index_jobs(status);
 """
+
+
+def _job_collection(conn: Connection) -> None:
+    """A job indexes into one collection (jobs from before collections: algemeen)."""
+    if "collection" not in columns(conn, "index_jobs"):
+        conn.execute("ALTER TABLE index_jobs ADD COLUMN collection TEXT NOT NULL DEFAULT 'algemeen'")
+
+
+MIGRATIONS = (Migration("001_index_jobs", DDL), Migration("002_job_collection", _job_collection))
 
 
 def clean_filename(raw: str) -> str:
@@ -93,6 +103,7 @@ class IndexJob:
     result: str | None = None  # new | replaced | unchanged
     source: str = ""  # the index's source key; uploads use "upload:NAME"
     created: float = field(default_factory=time.time)
+    collection: str = "algemeen"  # where the document goes
 
 
 Finished = Callable[[IndexJob], None]
@@ -157,7 +168,7 @@ class DatabaseJobs:
         self._db, self._owner = db, owner
         self._written: dict[str, tuple[float, int]] = {}  # own unfinished job -> (monotonic, total) last written
         self._lock = threading.Lock()
-        db.create(DDL)
+        apply(db, "index_jobs", MIGRATIONS)
         self.unfinished()  # fails what the dead processes of this host (and stale ones elsewhere) left
 
     def add(self, job: IndexJob) -> None:
@@ -261,10 +272,17 @@ class Indexer:
                              f"{uuid.uuid4().hex}.upload"
 
     def submit(self, spooled: Path, name: str, actor_id: str, actor_role: str, kind: str = "upload",
-               source: str | None = None) -> IndexJob:
-        """Queue a spooled file for indexing under ``name``; the worker deletes the file when done."""
+               source: str | None = None, collection: str = "algemeen") -> IndexJob:
+        """Queue a spooled file for indexing under ``name`` into ``collection``; the worker deletes the file
+        when done."""
         safe = clean_filename(name)
-        job = IndexJob(uuid.uuid4().hex, safe, actor_id, actor_role, kind, source=source or f"upload:{safe}")
+        try:
+            collection = self._index.collections.require(collection)
+        except BaseException:
+            spooled.unlink(missing_ok=True)
+            raise
+        job = IndexJob(uuid.uuid4().hex, safe, actor_id, actor_role, kind, source=source or f"upload:{safe}",
+                       collection=collection)
         try:
             self._book.add(job)
         except BaseException:
@@ -276,17 +294,20 @@ class Indexer:
         self._queue.put((job, spooled))
         return job
 
-    def reindex(self, doc_id: str, actor_id: str, actor_role: str) -> IndexJob:
-        """Queue a document to be indexed again from its stored original (removed first, then re-added)."""
-        record = self._index.find(doc_id)
+    def reindex(self, doc_id: str, actor_id: str, actor_role: str,
+                collections: frozenset[str] | None = None) -> IndexJob:
+        """Queue a document (in ``collections``) to be indexed again from its stored original (removed first,
+        then re-added into its collection)."""
+        record = self._index.find(doc_id, collections)
         spooled = self.spool_path()
         shutil.copyfile(self._index.original(record.doc_id), spooled)
-        job = self.submit(spooled, record.name, actor_id, actor_role, kind="reindex", source=record.source)
-        return job
+        return self.submit(spooled, record.name, actor_id, actor_role, kind="reindex", source=record.source,
+                           collection=record.collection)
 
-    def jobs(self) -> list[IndexJob]:
-        """Recent jobs, newest first."""
-        return self._book.recent()
+    def jobs(self, collections: frozenset[str] | None = None) -> list[IndexJob]:
+        """Recent jobs (into ``collections`` when given: a file name may say what a closed collection holds),
+        newest first."""
+        return [j for j in self._book.recent() if collections is None or j.collection in collections]
 
     def own_jobs(self) -> list[IndexJob]:
         """This process's recent jobs (what its metrics report, so that a sum over processes counts each once)."""
@@ -336,7 +357,7 @@ class Indexer:
             doc_id = hashlib.sha256(data).hexdigest()
             if any(d.doc_id == doc_id for d in self._index.documents()):
                 self._index.delete(doc_id)
-        return self._index.ingest_bytes(data, job.name, job.source, progress)
+        return self._index.ingest_bytes(data, job.name, job.source, progress, collection=job.collection)
 
     def _record(self, job: IndexJob, write: Callable[[IndexJob], None] | None = None) -> None:
         # A status that cannot be written must not stop the indexing itself.

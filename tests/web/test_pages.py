@@ -106,7 +106,7 @@ def test_readyz_names_the_backend_that_does_not_answer(anonymous, services) -> N
 
 
 def test_readyz_fails_when_the_shared_database_does_not_answer(app, anonymous) -> None:
-    app.state.core.database.path = app.state.core.database.path.parent / "gone" / "web.sqlite3"
+    app.state.baken.database.path = app.state.baken.database.path.parent / "gone" / "web.sqlite3"
     response = anonymous.get("/readyz")
     assert response.status_code == 503 and response.json()["checks"]["database"] == "BackendUnavailable"
 

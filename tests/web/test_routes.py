@@ -50,6 +50,7 @@ TABLE = [
     ("POST", "/documents/upload-form", expect(303, informatiebeheerder=303)),
     ("POST", "/documents/{doc}/reindex", expect(303, informatiebeheerder=303)),
     ("POST", "/documents/{doomed}/delete", expect(303, informatiebeheerder=303)),
+    ("POST", "/documents/{doc}/move", expect(303, informatiebeheerder=303)),
     ("GET", "/audit", expect(303, auditor=200)),
     ("POST", "/audit/verify", expect(303, auditor=200)),
     ("GET", "/audit/records/{seq}", expect(303, auditor=200)),
@@ -59,6 +60,10 @@ TABLE = [
     ("POST", "/admin/users/{user}/active", expect(303, beheerder=303)),
     ("GET", "/admin/users/{user}", expect(303, beheerder=200)),
     ("POST", "/admin/users/{user}/roles", expect(303, beheerder=200)),
+    ("GET", "/admin/collections", expect(303, beheerder=200)),
+    ("POST", "/admin/collections/add", expect(303, beheerder=200)),
+    ("POST", "/admin/collections/grant", expect(303, beheerder=400)),  # algemeen is open to all already
+    ("POST", "/admin/collections/revoke", expect(303, beheerder=200)),
     # Single sign-on is off here (the default): its routes do not exist. tests/web/test_sso.py has them on.
     ("GET", "/login/sso", same(404)),
     ("GET", "/login/sso/callback", same(404)),
@@ -130,7 +135,8 @@ def _call(world: World, who: str, method: str, template: str) -> int:
         return client.post(path, data={"csrf_token": csrf}, files=[("files", ("nieuw.md", b"# Nieuw\n\nTekst.\n"))],
                            follow_redirects=False).status_code
     form = {"csrf_token": csrf, "question": "Wat kost parkeren?", "rating": "useful", "active": "1",
-            "name": f"nieuw-{who}", "role_medewerker": "1", "password": PASSWORD, "confirmed": "yes"}
+            "name": f"nieuw-{who}", "role_medewerker": "1", "password": PASSWORD, "confirmed": "yes",
+            "collection": "algemeen", "group": "team-x"}
     return client.post(path, data=form, follow_redirects=False).status_code
 
 

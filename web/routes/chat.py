@@ -46,12 +46,20 @@ def _ready(context: Any) -> set[str]:
     return {d.doc_id for d in context.services.index.documents()}
 
 
+def _seen(context: Any, user: Any, turn: StoredTurn) -> StoredTurn:
+    """The turn as ``user`` may see it now: sources deleted since, or moved out of the user's collections,
+    without their text."""
+    if not turn.sources:
+        return turn
+    return without_deleted(turn, _ready(context), context.readable_documents(user))
+
+
 def _chat_page(request: Request[Any, Any, Any], conversation_id: str | None) -> Template:
     context, user = ctx(request), session_of(request).user
     turns = context.history.turns(user.id, conversation_id) if conversation_id else []
     if any(t.sources for t in turns):
-        ready = _ready(context)
-        turns = [without_deleted(t, ready) for t in turns]
+        ready, readable = _ready(context), context.readable_documents(user)
+        turns = [without_deleted(t, ready, readable) for t in turns]
     views = [_turn_view(t) for t in turns]
     for view, turn in zip(views, turns):  # an answer still being written streams on when the page is reopened
         live = context.chat.stream(view["id"]) if view["outcome"] == "pending" else None
@@ -94,7 +102,8 @@ def ask(request: Request[Any, Any, Any], data: Form) -> Template | Redirect:
     except TooManyPending:
         return _refused(request, 429, "error.too_many", t("error.too_many_pending", n=limit),
                         {"Retry-After": str(RETRY_PENDING_SECONDS)})
-    context.chat.submit(turn.id, question, turn.conversation_id, Actor(user.id, acting_role(user, "chat")))
+    context.chat.submit(turn.id, question, turn.conversation_id, Actor(user.id, acting_role(user, "chat"),
+                                                                              collections=context.readable(user)))
     if not is_htmx(request):
         return Redirect(f"/chat/{turn.conversation_id}", status_code=303)
     return render(request, "partials/turn_live.html", turn=_turn_view(turn), conversation_id=turn.conversation_id,
@@ -163,7 +172,7 @@ async def stream(request: Request[Any, Any, Any], turn_id: FromPath[str]) -> Ser
     def finished_html() -> str:
         turn = context.history.turn(user.id, turn_id)
         assert turn is not None
-        turn = without_deleted(turn, _ready(context)) if turn.sources else turn
+        turn = _seen(context, user, turn)
         return env.get_template("partials/turn.html").render(turn=_turn_view(turn), t=t, csrf=csrf)
 
     async def events() -> AsyncIterator[ServerSentEventMessage]:
@@ -244,15 +253,18 @@ def source(request: Request[Any, Any, Any], turn_id: FromPath[str], n: FromPath[
     found = next((s for s in turn.sources if int(s["n"]) == n), None) if turn else None
     if turn is None or found is None:
         raise NotFoundException()
-    deleted = bool(found.get("doc_id")) and found["doc_id"] not in _ready(context)
+    seen = next(s for s in _seen(context, user, turn).sources if int(s["n"]) == n)
+    deleted, withheld = bool(seen.get("deleted")), bool(seen.get("withheld"))
+    readable = context.readable(user)
     try:
-        downloadable = not deleted and context.services.index.original(found["doc_id"]) is not None
+        downloadable = not (deleted or withheld) and context.services.index.original(found["doc_id"],
+                                                                                     readable) is not None
     except NotFound:
         downloadable = False
     template = "partials/source.html" if is_htmx(request) else "pages/source.html"
-    return render(request, template, section="chat", source=found, downloadable=downloadable, deleted=deleted,
-                  conversation_id=turn.conversation_id,
-                  text="" if deleted else highlighted(found["text"], turn.evidence, n))
+    return render(request, template, section="chat", source=seen, downloadable=downloadable, deleted=deleted,
+                  withheld=withheld, conversation_id=turn.conversation_id,
+                  text="" if deleted or withheld else highlighted(found["text"], turn.evidence, n))
 
 
 @post("/chat/turns/{turn_id:str}/feedback", guards=CHAT, sync_to_thread=True)
@@ -302,10 +314,11 @@ def original(request: Request[Any, Any, Any], doc_id: FromPath[str]) -> Response
     """The stored original of a document, always as a download (never rendered in our origin)."""
     from web.indexing import clean_filename
 
-    index = ctx(request).services.index
-    try:
-        record = index.find(doc_id) if len(doc_id) == 64 else None
-        path = index.original(doc_id) if record else None
+    context = ctx(request)
+    index, readable = context.services.index, context.readable(session_of(request).user)
+    try:  # outside the user's collections it does not exist, as far as this user can tell
+        record = index.find(doc_id, readable) if len(doc_id) == 64 else None
+        path = index.original(doc_id, readable) if record else None
     except NotFound:
         record = path = None
     if record is None or path is None or not path.exists():

@@ -18,7 +18,9 @@ from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect, Response, Template
 
 from core.errors import NotFound
+from ingestion.collection import OPEN, Collection
 from ingestion.registry import DocumentRecord
+from web.accounts import User
 from web.auth import acting_role, requires
 from web.context import WebContext, ctx, is_htmx, language, render, session_of
 from web.i18n import Translate, translator
@@ -40,8 +42,8 @@ class Outcome(NamedTuple):
     status: int = 400  # 202 queued, 413 too large, 400 otherwise refused
 
 
-def _matching(context: WebContext, q: str) -> list[DocumentRecord]:
-    documents = context.services.index.documents()
+def _matching(context: WebContext, q: str, user: User) -> list[DocumentRecord]:
+    documents = context.services.index.documents(context.readable(user))
     words = q.lower().split()
     if words:
         documents = [d for d in documents
@@ -49,18 +51,18 @@ def _matching(context: WebContext, q: str) -> list[DocumentRecord]:
     return sorted(documents, key=lambda d: d.ingested_at, reverse=True)
 
 
-def _jobs_view(context: WebContext) -> dict[str, Any]:
-    jobs = context.indexer.jobs()
+def _jobs_view(context: WebContext, user: User) -> dict[str, Any]:
+    jobs = context.indexer.jobs(context.readable(user))
     return {"jobs": jobs, "busy": any(j.status in ("queued", "indexing") for j in jobs)}
 
 
 def _page(request: Request[Any, Any, Any], q: str = "", status_code: int = 200,
           outcomes: list[Outcome] | None = None) -> Template:
-    context = ctx(request)
+    context, user = ctx(request), session_of(request).user
     return render(request, "pages/documents.html", status_code, section="documents", q=q[:200],
-                  documents=_matching(context, q[:200]), max_bytes=context.max_upload_bytes,
-                  max_mb=context.max_upload_bytes // (1024 * 1024), outcomes=outcomes or [], sync=sync_view(context),
-                  **_jobs_view(context))
+                  documents=_matching(context, q[:200], user), collections=_collections(context, user),
+                  max_bytes=context.max_upload_bytes, max_mb=context.max_upload_bytes // (1024 * 1024), outcomes=outcomes or [], sync=sync_view(context),
+                  **_jobs_view(context, user))
 
 
 @get("/documents", guards=DOCS, sync_to_thread=True)
@@ -72,13 +74,15 @@ def documents_page(request: Request[Any, Any, Any], q: FromQuery[str] = "") -> T
 @get("/documents/list", guards=DOCS, sync_to_thread=True)
 def documents_list(request: Request[Any, Any, Any], q: FromQuery[str] = "") -> Template:
     """The list of documents matching a search (an htmx partial)."""
-    return render(request, "partials/documents.html", documents=_matching(ctx(request), q[:200]))
+    context, user = ctx(request), session_of(request).user
+    return render(request, "partials/documents.html", documents=_matching(context, q[:200], user),
+                  collections=_collections(context, user))
 
 
 @get("/documents/jobs", guards=DOCS, sync_to_thread=True)  # reads the shared database
 def jobs(request: Request[Any, Any, Any], was_busy: FromQuery[str] = "") -> Template:
     """Indexing status per document (an htmx partial that polls itself while something is indexing)."""
-    view = _jobs_view(ctx(request))
+    view = _jobs_view(ctx(request), session_of(request).user)
     response = render(request, "partials/jobs.html", **view)
     if was_busy and not view["busy"]:
         response.headers["HX-Trigger"] = "documents-changed"
@@ -122,8 +126,12 @@ async def upload(request: Request[Any, Any, Any]) -> Response[dict[str, Any]]:
     if size == 0:
         spooled.unlink(missing_ok=True)
         return _json(400, t("docs.empty_upload"))
+    collection = request.headers.get("x-collection") or OPEN
+    if collection not in context.readable(session.user):  # never into a collection one may not read
+        spooled.unlink(missing_ok=True)
+        return _json(403, t("docs.collection_refused"))
     job = await asyncio.to_thread(context.indexer.submit, spooled, name, session.user.id,
-                                  acting_role(session.user, "documents"))
+                                  acting_role(session.user, "documents"), collection=collection)
     return _json(202, t("docs.queued"), job)
 
 
@@ -158,6 +166,10 @@ async def upload_form(request: Request[Any, Any, Any],
     with what became of each file."""
     session = session_of(request)
     t = translator(language(request))
+    collection = str(data.get("collection") or OPEN)
+    if collection not in ctx(request).readable(session.user):
+        return await asyncio.to_thread(_page, request, status_code=403,
+                                       outcomes=[Outcome("", t("docs.collection_refused"), 403)])
     value = data.get("files")
     files = [f for f in (value if isinstance(value, list) else [value]) if isinstance(f, UploadFile)]
     try:
@@ -165,7 +177,8 @@ async def upload_form(request: Request[Any, Any, Any],
             return await asyncio.to_thread(_page, request, status_code=400,
                                            outcomes=[Outcome("", t("docs.no_files"))])
         outcomes = [await asyncio.to_thread(_queue, ctx(request), upload.file, upload.filename, session.user.id,
-                                            acting_role(session.user, "documents"), t) for upload in files]
+                                            acting_role(session.user, "documents"), t, collection)
+                    for upload in files]
     finally:
         for upload in files:
             await upload.close()
@@ -175,7 +188,7 @@ async def upload_form(request: Request[Any, Any, Any],
 
 
 def _queue(context: WebContext, upload: IO[bytes], filename: str, actor_id: str, actor_role: str,
-           t: Translate) -> Outcome:
+           t: Translate, collection: str) -> Outcome:
     """One file of a form, already spooled by Litestar: measured without reading it, then copied to the
     indexer's spool and queued, as the PUT route does."""
     name = clean_filename(filename)
@@ -193,7 +206,7 @@ def _queue(context: WebContext, upload: IO[bytes], filename: str, actor_id: str,
     except BaseException:
         spooled.unlink(missing_ok=True)
         raise
-    context.indexer.submit(spooled, name, actor_id, actor_role)
+    context.indexer.submit(spooled, name, actor_id, actor_role, collection=collection)
     return Outcome(name, t("docs.queued"), 202)
 
 
@@ -204,7 +217,7 @@ def delete(request: Request[Any, Any, Any], doc_id: FromPath[str], data: Form,
     browser (hx-confirm); the plain form (no JavaScript) gets a confirmation page first."""
     context, session = ctx(request), session_of(request)
     try:
-        record = context.services.index.find(doc_id)
+        record = context.services.index.find(doc_id, context.readable(session.user))
         if not is_htmx(request) and data.get("confirmed") != "yes":
             return render(request, "pages/confirm_delete.html", section="documents", document=record)
         context.services.index.delete(record.doc_id)
@@ -215,10 +228,12 @@ def delete(request: Request[Any, Any, Any], doc_id: FromPath[str], data: Form,
                                             role=acting_role(session.user, "documents"),
                                             doc_id=record.doc_id, sha256=record.doc_id,
                                             details={"baken.document.name": logged_name(
-                                                record.name, context.services.assistant.redactor)})
+                                                record.name, context.services.assistant.redactor),
+                                                     "baken.collection": record.collection})
     if not is_htmx(request):
         return Redirect("/documents", status_code=303)
-    return render(request, "partials/documents.html", documents=_matching(context, q[:200]))
+    return render(request, "partials/documents.html", documents=_matching(context, q[:200], session.user),
+                  collections=_collections(context, session.user))
 
 
 @post("/documents/{doc_id:str}/reindex", guards=DOCS, sync_to_thread=True)
@@ -226,12 +241,45 @@ def reindex(request: Request[Any, Any, Any], doc_id: FromPath[str]) -> Template 
     """Index a document again from its stored original, in the background; answers with the job list."""
     context, session = ctx(request), session_of(request)
     try:
-        context.indexer.reindex(doc_id, session.user.id, acting_role(session.user, "documents"))
+        context.indexer.reindex(doc_id, session.user.id, acting_role(session.user, "documents"),
+                                context.readable(session.user))
     except NotFound as exc:
         raise NotFoundException() from exc
     if not is_htmx(request):
         return Redirect("/documents", status_code=303)
-    return render(request, "partials/jobs.html", **_jobs_view(context))
+    return render(request, "partials/jobs.html", **_jobs_view(context, session.user))
 
 
-ROUTES = [documents_page, documents_list, jobs, upload, upload_form, delete, reindex]
+@post("/documents/{doc_id:str}/move", guards=DOCS, sync_to_thread=True)
+def move(request: Request[Any, Any, Any], doc_id: FromPath[str], data: Form,
+         q: FromQuery[str] = "") -> Template | Redirect:
+    """Put a document in another collection (both must be ones the user reads); takes effect at once."""
+    context, session = ctx(request), session_of(request)
+    readable = context.readable(session.user)
+    target = str(data.get("collection") or "")
+    try:
+        record = context.services.index.find(doc_id, readable)
+    except NotFound as exc:
+        raise NotFoundException() from exc
+    if target not in readable:
+        t = translator(language(request))
+        return _page(request, q, 403, [Outcome(record.name, t("docs.collection_refused"), 403)])
+    context.services.index.move(record.doc_id, target)
+    if context.audit is not None:
+        context.audit.append_document_event("document.move", actor=session.user.id,
+                                            role=acting_role(session.user, "documents"), doc_id=record.doc_id,
+                                            sha256=record.doc_id, details={"baken.collection.from": record.collection,
+                                                                           "baken.collection": target})
+    if not is_htmx(request):
+        return Redirect("/documents", status_code=303)
+    return render(request, "partials/documents.html", documents=_matching(context, q[:200], session.user),
+                  collections=_collections(context, session.user))
+
+
+def _collections(context: WebContext, user: User) -> list[Collection]:
+    """The collections the user reads (what the upload and move choices offer)."""
+    readable = context.readable(user)
+    return [c for c in context.services.index.collections.list() if c.name in readable]
+
+
+ROUTES = [documents_page, documents_list, jobs, upload, upload_form, delete, reindex, move]

@@ -29,6 +29,8 @@
       xhr.open("PUT", "/documents/upload");
       xhr.setRequestHeader("X-CSRF-Token", csrfToken());
       xhr.setRequestHeader("X-File-Name", encodeURIComponent(file.name));
+      var collection = form.querySelector("select[name=collection]");
+      if (collection) { xhr.setRequestHeader("X-Collection", collection.value); }
       xhr.setRequestHeader("Content-Type", "application/octet-stream");
       xhr.upload.onprogress = function (e) {
         if (e.lengthComputable) { bar.value = Math.round(100 * e.loaded / e.total); }
