@@ -23,7 +23,7 @@ DEFAULT_COLLECTION = "algemeen"
 # The auditors' own readings of the log, as AuditLog and the overview route record them.
 READINGS = ("audit.search", "audit.view", "audit.export", "audit.verify", "audit.overview")
 END_OF_TIME = "9999-12-31T23:59:59.999999Z"
-CATCH_UP_BATCH = 2000
+CATCH_UP_BATCH = 1000
 ROWS_PER_INSERT = 400
 ANALYZE_AFTER = 10_000  # records added at once
 
@@ -174,11 +174,12 @@ class FigureQueries:
         raise NotImplementedError
 
     def update_figures(self, batch: int = CATCH_UP_BATCH) -> int:
-        """Add the figure rows of every record appended since the last update, `batch` records per write
-        transaction (so appends wait at most for one batch); returns the records read."""
+        """Add the figure rows of every record appended since the last update, `batch` records at a time;
+        returns the records read. The records are read and parsed outside the write lock, so appends wait
+        only for the short write of each batch's rows."""
         total = 0
         while True:
-            read = int(self._write(lambda conn: self._catch_up(conn, batch)))
+            read = self._catch_up(batch)
             total += read
             if read < batch:
                 break
@@ -186,33 +187,41 @@ class FigureQueries:
             self._write(lambda conn: [conn.execute(f"ANALYZE {table}") for table in FIGURE_COLUMNS])
         return total
 
-    @staticmethod
-    def _catch_up(conn: Connection, batch: int) -> int:
-        row = conn.execute("SELECT seq FROM figure_progress WHERE id = 1").fetchone()
-        after = int(row[0]) if row else 0
-        records = conn.execute("SELECT seq, time, action, actor, outcome, record_json FROM records WHERE seq > ?"
-                               " ORDER BY seq LIMIT ?", (after, batch)).fetchall()
+    def _catch_up(self, batch: int) -> int:
+        progress = self._read("SELECT seq FROM figure_progress WHERE id = 1")
+        after = int(progress[0][0]) if progress else 0
+        records = self._read("SELECT seq, time, action, actor, outcome, record_json FROM records WHERE seq > ?"
+                             " ORDER BY seq LIMIT ?", (after, batch))
         if not records:
             return 0
         wanted = sorted({_turn_seq(r[5]) for r in records if r[2] == FEEDBACK} - {0})
         turn_keys: dict[int, str] = {}
         for first in range(0, len(wanted), ROWS_PER_INSERT):  # the turns that feedback of this batch is on
             part = wanted[first:first + ROWS_PER_INSERT]
-            turn_keys.update((int(seq), str(key)) for seq, key in conn.execute(
-                f"SELECT seq, collections FROM figure_records WHERE seq IN ({_marks(part)})", part).fetchall())
+            turn_keys.update((int(seq), str(key)) for seq, key in self._read(
+                f"SELECT seq, collections FROM figure_records WHERE seq IN ({_marks(part)})", tuple(part)))
         facts = Facts.empty()
         for record in records:
             add_facts(facts, *record, turn_keys=turn_keys)
+        self._write(lambda conn: self._store_facts(conn, facts, int(records[0][0]), int(records[-1][0])))
+        return len(records)
+
+    @staticmethod
+    def _store_facts(conn: Connection, facts: Facts, first: int, last: int) -> None:
+        """Inside the write lock: the batch's rows, but none of a record a purge emptied since it was read."""
+        purged = {int(seq) for (seq,) in conn.execute("SELECT seq FROM records WHERE seq >= ? AND seq <= ?"
+                                                      " AND record_json IS NULL", (first, last)).fetchall()}
         for table, rows in facts.rows.items():
-            columns = FIGURE_COLUMNS[table]
+            columns, kept = FIGURE_COLUMNS[table], [row for row in rows if row[0] not in purged]
             line = f"({_marks(columns)})"
-            for first in range(0, len(rows), ROWS_PER_INSERT):
-                part = rows[first:first + ROWS_PER_INSERT]
+            for start in range(0, len(kept), ROWS_PER_INSERT):
+                part = kept[start:start + ROWS_PER_INSERT]
                 conn.execute(f"INSERT INTO {table} ({', '.join(columns)}) VALUES {', '.join([line] * len(part))}"
                              " ON CONFLICT DO NOTHING", [value for row in part for value in row])
+        # Never backwards: two processes may update at once (their rows are the same, the conflicts ignored).
         conn.execute("INSERT INTO figure_progress (id, seq) VALUES (1, ?) ON CONFLICT (id) DO UPDATE"
-                     " SET seq = excluded.seq", (int(records[-1][0]),))
-        return len(records)
+                     " SET seq = CASE WHEN excluded.seq > figure_progress.seq THEN excluded.seq"
+                     " ELSE figure_progress.seq END", (last,))
 
     def _keys(self, readable: frozenset[str]) -> list[str]:
         """The collections keys the viewer may read, of those the log holds."""
