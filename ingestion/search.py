@@ -25,6 +25,7 @@ from ingestion.store import StoredHit, VectorStore
 CALIBRATED: dict[str, tuple[float, float]] = {"all-minilm-l6-v2": (0.71, 0.40)}
 UNCALIBRATED = (0.25, 0.5)
 COVERAGE_HITS = 5  # lexical hits whose coverage counts
+DEEPER = 4  # how much deeper an unfiltered dense query goes before the collection filter is asked of the store
 
 
 @dataclass(frozen=True)
@@ -107,16 +108,21 @@ class Search:
                restricted: bool) -> list[StoredHit]:
         """The ``wanted`` nearest chunks of the ``ready`` documents.
 
-        Chroma's `where` costs far more than the search itself when most chunks pass it (bench.retrieval: at
-        10,000 chunks, 2 ms unfiltered, 53 ms with 90% readable, 14 ms with 10%). So the nearest chunks are
-        asked for first without it and kept only when their document is readable: if that leaves ``wanted``,
-        they are the nearest readable ones. Only a reader whose collections are too rare among the nearest
-        gets the query with `where`, which finds ``wanted`` among theirs however rare.
+        Chroma's `where` costs far more than the search itself when many chunks pass it (bench.retrieval, 100,000
+        chunks: 5 ms unfiltered; with `where`, 650 ms when 90% pass and 240 ms, recall 0.85, when 10% do). So
+        the nearest chunks are asked for without it, and kept when their document is readable: if that leaves
+        ``wanted``, they are the nearest readable ones. A reader for whom too few of them are readable is
+        asked again deeper (DEEPER times), and only then with `where`, which finds ``wanted`` among theirs
+        however rare.
         """
-        hits = [s for s in self._store.query(vector, wanted * 2) if s.metadata.get("doc_id") in ready][:wanted]
+        def readable(found: list[StoredHit]) -> list[StoredHit]:
+            return [s for s in found if s.metadata.get("doc_id") in ready][:wanted]
+
+        hits = readable(self._store.query(vector, wanted * 2))
         if restricted and len(hits) < wanted:
-            hits = [s for s in self._store.query(vector, wanted * 2, collections)
-                    if s.metadata.get("doc_id") in ready][:wanted]
+            hits = readable(self._store.query(vector, wanted * 2 * DEEPER))
+        if restricted and len(hits) < wanted:
+            hits = readable(self._store.query(vector, wanted * 2, collections))
         return hits
 
     def word_weights(self, words: Iterable[str]) -> dict[str, float]:

@@ -190,4 +190,4 @@ def test_the_filter_is_asked_of_the_store_only_when_the_nearest_chunks_are_not_e
     assert store.filters == [None]  # 30 readable among the 60 nearest: no `where` needed
     store.filters.clear()
     assert titles(index, "re-integratiedossier", {"hr"}, "dense") == {"Verzuim"}
-    assert store.filters == [None, {"hr"}]  # too few hr chunks among the nearest: asked again, filtered
+    assert store.filters == [None, None, {"hr"}]  # too few hr chunks among the nearest: deeper, then filtered
