@@ -33,6 +33,7 @@ def run_sync(args: argparse.Namespace, settings: Settings) -> int:
     from tqdm import tqdm
 
     from baken.wiring import build_folder_sync, build_index
+    from ingestion.folder_sync import SyncBusy
     from web.sync import audit_item
 
     if not args.folder.is_dir():  # before any model is loaded
@@ -63,6 +64,9 @@ def run_sync(args: argparse.Namespace, settings: Settings) -> int:
     try:
         report = folder_sync.sync(args.folder, scope=scope,
                                   delete=args.delete, trigger="cli", actor=actor, on_total=total, on_item=item)
+    except SyncBusy as exc:  # state found, not bad input: exit 1, as a refusal
+        print(f"baken: {exc}", file=sys.stderr)
+        return 1
     finally:
         bar.close()
         if audit is not None:

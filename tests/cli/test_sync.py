@@ -97,3 +97,17 @@ def test_sync_prints_a_summary_and_fails_one_file_by_one(tmp_path: Path) -> None
     missing = subprocess.run(_command("sync", str(tmp_path / "weg")), env=_env(data), cwd=REPO, capture_output=True,
                              text=True, timeout=600, check=False)
     assert missing.returncode == 2 and "is geen map" in missing.stderr
+
+
+def test_sync_is_refused_while_another_host_runs_one(tmp_path: Path) -> None:
+    from core.database import Database
+    from core.process import Owner
+    from ingestion.sync_state import SyncState
+
+    data, share = tmp_path / "data", tmp_path / "share"
+    share.mkdir()
+    elsewhere = SyncState(Database(data / "index" / "documents.sqlite3"), Owner("andere-server", 4242, 1))
+    elsewhere.begin("algemeen", "/mnt/share", "schedule", "systeem")
+    refused = subprocess.run(_command("sync", str(share)), env=_env(data), cwd=REPO, capture_output=True, text=True,
+                             timeout=600, check=False)
+    assert refused.returncode == 1 and "er loopt al een synchronisatie" in refused.stderr, refused.stderr
