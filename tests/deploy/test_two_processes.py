@@ -31,6 +31,10 @@ from tests.servers import ChromaServer, free_port
 
 pytestmark = pytest.mark.slow
 PASSWORD = "twee-processen-wachtwoord"
+HR_FACT = "dertig maanden"
+HR_DOCUMENT = ("# Verzuimdossier\n\nPersoneelszaken bewaart het re-integratiedossier van een zieke medewerker"
+               f" {HR_FACT} na het herstel.\n")
+HR_QUESTION = "Hoe lang bewaart personeelszaken het re-integratiedossier?"
 
 
 @pytest.fixture(scope="module")
@@ -171,8 +175,17 @@ def test_two_hosts_share_accounts_conversations_documents_and_the_audit_chain(sh
                                                                                tmp_path: Path) -> None:
     host_a, host_b = _hosts(shared, tmp_path)
     assert baken(host_a, "ingest", "--quiet", str(REPO / "baken" / "demo" / "thuiswerkbeleid.md")).returncode == 0
-    for env, name, role in ((host_b, "ambtenaar", "medewerker"), (host_a, "archivaris", "informatiebeheerder")):
-        added = baken(env, "users", "add", name, "--role", role, "--password-env", "TESTPW")
+    # A restricted collection, made and filled on host A (its registry and grants in PostgreSQL, its chunks in
+    # the Chroma server), read through host B.
+    (tmp_path / "verzuim.md").write_text(HR_DOCUMENT, encoding="utf-8")
+    for command in (("collections", "add", "hr"), ("collections", "grant", "hr", "--group", "team-hr"),
+                    ("ingest", "--quiet", "--collection", "hr", str(tmp_path / "verzuim.md"))):
+        done_ = baken(host_a, *command)
+        assert done_.returncode == 0, done_.stderr
+    for env, name, role, groups in ((host_b, "ambtenaar", "medewerker", ""),
+                                    (host_a, "archivaris", "informatiebeheerder", ""),
+                                    (host_a, "personeelsadviseur", "medewerker", "team-hr")):
+        added = baken(env, "users", "add", name, "--role", role, "--groups", groups, "--password-env", "TESTPW")
         assert added.returncode == 0, added.stderr
     duplicate = baken(host_a, "users", "add", "Ambtenaar", "--role", "medewerker", "--password-env", "TESTPW")
     assert duplicate.returncode != 0  # one account store for both hosts
@@ -183,6 +196,13 @@ def test_two_hosts_share_accounts_conversations_documents_and_the_audit_chain(sh
     try:
         employee = WebClient(f"http://127.0.0.1:{ports[0]}", "ambtenaar", PASSWORD)
         assert b.get("/chat", headers={"Cookie": employee.cookie}).status_code == 200  # one session store
+
+        # The hr document never answers a user outside hr, through host B; it does answer one inside.
+        outsider_turn, _ = _ask(b, employee, HR_QUESTION)
+        assert HR_FACT not in _stream(b, employee.cookie, outsider_turn)[1]
+        insider = WebClient(f"http://127.0.0.1:{ports[1]}", "personeelsadviseur", PASSWORD)
+        insider_turn, _ = _ask(b, insider, HR_QUESTION)
+        assert HR_FACT in _stream(b, insider.cookie, insider_turn)[1]
 
         # A question posted to host A is followed to its end by a stream request that reaches host B.
         turn, conversation = _ask(a, employee, "Hoeveel dagen per week mag ik thuiswerken?")
@@ -247,7 +267,7 @@ def test_two_hosts_share_accounts_conversations_documents_and_the_audit_chain(sh
     verified = baken(host_b, "audit", "verify")
     assert verified.returncode == 0, verified.stdout + verified.stderr
     exported = baken(host_a, "audit", "export", "--format", "csv")
-    assert exported.stdout.count("conversation.turn") == 5  # three in the web, two through the API
+    assert exported.stdout.count("conversation.turn") == 7  # five in the web, two through the API
     rows = list(csv.DictReader(io.StringIO(exported.stdout)))
     asked = {r["event_id"] for r in rows if r["action"] == "conversation.question"}
     answered = {r["event_id"] for r in rows if r["action"] == "conversation.turn" and r["outcome"] == "answered"}
