@@ -92,7 +92,7 @@ def columns(chart_id: str, title: str, description: str, categories: Sequence[st
                      '</text>')
     every = max(1, round(len(categories) / 8))
     for i, _ in enumerate(categories):
-        x, base = LEFT + step * i + (step - bar) / 2, TOP + plot_h
+        x, base = LEFT + step * i + (step - bar) / 2, float(TOP + plot_h)
         for k, s in enumerate(series):
             value = s.values[i]
             if value <= 0:

@@ -202,7 +202,8 @@ class FigureQueries:
                 f"SELECT seq, collections FROM figure_records WHERE seq IN ({_marks(part)})", tuple(part)))
         facts = Facts.empty()
         for record in records:
-            add_facts(facts, *record, turn_keys=turn_keys)
+            seq, time, action, actor, outcome, record_json = record
+            add_facts(facts, int(seq), str(time), str(action), actor, outcome, record_json, turn_keys)
         self._write(lambda conn: self._store_facts(conn, facts, int(records[0][0]), int(records[-1][0])))
         return len(records)
 
