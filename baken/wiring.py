@@ -3,38 +3,116 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from assistant.llm import LLM
 from assistant.services import Services
 from assistant.turn import Assistant, Journal, NoRedaction, Redactor
 from baken.settings import Settings
+from core.errors import ConfigurationError, ModelError
 from ingestion.embedder import Embedder
 from ingestion.index import Index
 from ingestion.registry import Registry
-from models import resolve, verify
+from models import CATALOGUE, ModelSpec, derived_dir, resolve, verify, verify_manifest
 
 if TYPE_CHECKING:
     from assistant.audit import AuditLog
     from ingestion.folder_sync import FolderSync
+    from ingestion.store import ChromaStore
 
 logger = logging.getLogger(__name__)
 __all__ = ["Services", "build_assistant", "build_audit", "build_embedder", "build_folder_sync", "build_index",
-           "build_llm", "build_redactor", "build_services"]  # Services lives in assistant.services; importable here too
+           "build_llm", "build_redactor", "build_services", "build_store", "embedder_backend", "prepare_embedder"]  # Services lives in assistant.services; importable here too
+
+
+def embedder_backend(settings: Settings) -> str:
+    """The backend in force: the setting, else the catalogue's for a catalogue model, else torch."""
+    if settings.embeddings.backend:
+        return settings.embeddings.backend
+    spec = CATALOGUE.get(settings.embeddings.model)
+    return spec.backend if spec is not None and spec.kind == "embedder" else "torch"
 
 
 def build_embedder(settings: Settings) -> Embedder:
-    """The configured embedding model, verified before it is loaded."""
+    """The configured embedder: a remote server, or a local model verified (with its OpenVINO export, when that
+    backend is chosen) before it is loaded."""
+    configured, backend = settings.embeddings, embedder_backend(settings)
+    if backend == "remote":
+        from ingestion.remote_embedder import OpenAIEmbedder
+
+        spec = CATALOGUE.get(configured.tokenizer or configured.model)
+        query, passage = _prefixes(settings, spec)
+        return OpenAIEmbedder.from_settings(configured, tokenizer_dir=_tokenizer_dir(settings), query_prefix=query,
+                                            passage_prefix=passage)
+    model = resolve(configured.model, "embedder", settings.model_dir)
+    digest = verify(model)
+    query, passage = _prefixes(settings, model.spec)
+    if backend.startswith("openvino"):
+        from ingestion.openvino_embedder import OpenVINOEmbedder
+        from ingestion.openvino_export import EXPORT_DIR
+
+        export = derived_dir(model, settings.model_dir, digest, EXPORT_DIR)
+        verify_manifest(export, digest)
+        return OpenVINOEmbedder(export, name=model.name, variant="int8" if backend.endswith("int8") else "fp32",
+                                batch_size=configured.batch_size, query_prefix=query, passage_prefix=passage,
+                                threads=configured.threads)
     from ingestion.embedder import SentenceTransformerEmbedder
 
-    model = resolve(settings.embeddings.model, "embedder", settings.model_dir)
-    verify(model)
-    spec, configured = model.spec, settings.embeddings
-    query_prefix = configured.query_prefix if configured.query_prefix is not None else (spec.query_prefix if spec else "")
-    passage_prefix = (configured.passage_prefix if configured.passage_prefix is not None
-                      else (spec.passage_prefix if spec else ""))
     return SentenceTransformerEmbedder(model.path, name=model.name, batch_size=configured.batch_size,
-                                       query_prefix=query_prefix, passage_prefix=passage_prefix)
+                                       query_prefix=query, passage_prefix=passage)
+
+
+def prepare_embedder(settings: Settings, calibration: list[str]) -> Path | None:
+    """Provisioning: export the configured embedder to OpenVINO when its backend is one of OpenVINO's and the
+    export is missing or stale (calibrating int8 on ``calibration``); returns the export's directory."""
+    if not embedder_backend(settings).startswith("openvino"):
+        return None
+    from ingestion.openvino_export import EXPORT_DIR, prepare
+
+    model = resolve(settings.embeddings.model, "embedder", settings.model_dir)
+    digest = verify(model)
+    export = derived_dir(model, settings.model_dir, digest, EXPORT_DIR)
+    try:
+        verify_manifest(export, digest)
+    except ModelError:
+        prepare(model.path, export, source_sha256=digest, calibration=calibration)
+        verify_manifest(export, digest)
+    return export
+
+
+def _prefixes(settings: Settings, spec: ModelSpec | None) -> tuple[str, str]:
+    configured = settings.embeddings
+    query = configured.query_prefix if configured.query_prefix is not None else (spec.query_prefix if spec else "")
+    passage = configured.passage_prefix if configured.passage_prefix is not None else (
+        spec.passage_prefix if spec else "")
+    return query, passage
+
+
+def _tokenizer_dir(settings: Settings) -> Path | None:
+    """The local directory whose tokenizer counts word pieces for a remote embedder, when there is one."""
+    reference = settings.embeddings.tokenizer or settings.embeddings.model
+    try:
+        model = resolve(reference, "embedder", settings.model_dir)
+    except ConfigurationError:
+        if settings.embeddings.tokenizer:
+            raise
+        return None
+    if (model.path / "tokenizer.json").exists():
+        return model.path
+    if settings.embeddings.tokenizer:
+        raise ConfigurationError(f"BAKEN_EMBEDDINGS__TOKENIZER: {model.path} has no tokenizer.json")
+    return None
+
+
+def build_store(settings: Settings) -> ChromaStore:
+    """The vector store: Chroma embedded under the data directory, or a Chroma server."""
+    from ingestion.store import ChromaStore
+
+    data, where = settings.data_dir, settings.index
+    return (ChromaStore.connect(where.url, collection=where.collection,
+                                token=where.token.get_secret_value() if where.token else None)
+            if where.url else ChromaStore(data / "index" / "chroma", collection=where.collection))
 
 
 def build_index(settings: Settings, embedder: Embedder | None = None) -> Index:
@@ -43,12 +121,7 @@ def build_index(settings: Settings, embedder: Embedder | None = None) -> Index:
     from ingestion.files import DatabaseOriginals, DirectoryOriginals, Originals
     from ingestion.lexical import LexicalIndex
     from ingestion.sandbox import InProcessParser, SandboxedParser, SandboxLimits
-    from ingestion.store import ChromaStore
-
-    data, where = settings.data_dir, settings.index
-    store = (ChromaStore.connect(where.url, collection=where.collection,
-                                 token=where.token.get_secret_value() if where.token else None)
-             if where.url else ChromaStore(data / "index" / "chroma", collection=where.collection))
+    data, store = settings.data_dir, build_store(settings)
     files: Originals
     if settings.database_dsn:  # several hosts: one registry and one copy of each original, for all of them
         from core.database import Database

@@ -29,6 +29,12 @@ def chunk_document(
     return chunks
 
 
+def embed_text(title: str, heading: str, page: int | None, body: str) -> str:
+    """What the embedder reads of a chunk: its header line (title, heading, page) and its text; a stored chunk's
+    metadata gives it back (re-embedding)."""
+    return f"{_header(title, heading, page)}\n{body}"
+
+
 def _header(title: str, heading: str, page: int | None) -> str:
     parts = [title]
     if heading and heading != title:

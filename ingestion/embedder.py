@@ -1,4 +1,6 @@
-"""The Embedder seam: sentence-transformers for real, a hashing fake for fast tests."""
+"""The Embedder seam: sentence-transformers (torch) for real, a hashing fake for fast tests; and the model as one
+graph for the OpenVINO export (`pooled_graph`). The other real backends: `ingestion.openvino_embedder`,
+`ingestion.remote_embedder`."""
 
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ import re
 import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from core.errors import BackendUnavailable, ModelError
 
@@ -21,6 +23,7 @@ class Embedder(Protocol):
 
     name: str
     max_tokens: int
+    dimension: int
 
     def embed_passages(self, texts: Sequence[str]) -> list[list[float]]:
         """Vectors for document chunks."""
@@ -48,6 +51,7 @@ class SentenceTransformerEmbedder:
             raise ModelError(f"cannot load the embedding model at {path}: {exc}") from exc
         self.name = name
         self.max_tokens = int(self._model.max_seq_length or 256)
+        self.dimension = int(self._model.get_embedding_dimension() or 0)
         self._tokenizer = self._model.tokenizer
         self._batch_size = batch_size
         self._query_prefix = query_prefix
@@ -76,12 +80,41 @@ class SentenceTransformerEmbedder:
         return vectors.tolist()
 
 
+def pooled_graph(path: Path) -> tuple[Any, dict[str, Any], int]:
+    """The model at ``path`` as one torch module (transformer, mean pooling, normalisation), an example input
+    and its dimension: what `ingestion.openvino_export` converts. Only a mean-pooling BERT-like model fits."""
+    import torch
+    from sentence_transformers import SentenceTransformer
+
+    model = SentenceTransformer(str(path), device="cpu", local_files_only=True)
+    pooling = model[1] if len(model) > 1 else None
+    if getattr(pooling, "pooling_mode", None) not in ("mean", ("mean",)) or len(model) > 3:
+        raise ModelError(f"{path.name}: only a transformer with mean pooling can be exported to OpenVINO")
+
+    class Pooled(torch.nn.Module):
+        def __init__(self, transformer: Any) -> None:
+            super().__init__()
+            self.transformer = transformer
+
+        def forward(self, input_ids: Any, attention_mask: Any, token_type_ids: Any) -> Any:
+            hidden = self.transformer(input_ids=input_ids, attention_mask=attention_mask,
+                                      token_type_ids=token_type_ids).last_hidden_state
+            mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+            pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+            return torch.nn.functional.normalize(pooled, p=2, dim=1)
+
+    sample = model.tokenizer(["een zin", "nog een wat langere zin"], padding=True, return_tensors="pt")
+    example = {name: sample[name] for name in ("input_ids", "attention_mask", "token_type_ids")}
+    return Pooled(model[0].auto_model).eval(), example, int(model.get_embedding_dimension() or 0)
+
+
 class FakeEmbedder:
     """Deterministic bag-of-words hashing vectors: similar words give similar vectors; for fast tests."""
 
     def __init__(self, dimensions: int = 256, max_tokens: int = 256) -> None:
         self.name = "fake-embedder"
         self.max_tokens = max_tokens
+        self.dimension = dimensions
         self._dimensions = dimensions
 
     def embed_passages(self, texts: Sequence[str]) -> list[list[float]]:

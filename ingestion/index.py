@@ -33,6 +33,7 @@ from ingestion.embedder import Embedder
 from ingestion.files import DirectoryOriginals, Originals
 from ingestion.lexical import LexicalIndex, lexical_text
 from ingestion.lexical_sync import LexicalSync
+from ingestion.reembed import check_embedder
 from ingestion.registry import DocumentRecord, Registry, now
 from ingestion.sandbox import InProcessParser, Parser, SandboxLimits
 from ingestion.search import CALIBRATED, COVERAGE_HITS, UNCALIBRATED, Retrieval, Search
@@ -92,6 +93,12 @@ class Index:
         self._sync = LexicalSync(registry, store, self._lexical, self._originals)
         self._search = Search(embedder, store, registry, self._lexical, self._sync, retrieval or RetrievalSettings())
         self.collections = Collections(registry.database)
+        self._embedder_checked = False
+
+    def _check_embedder(self, *, writing: bool) -> None:
+        """Refuse an index built with another embedder (ConfigurationError), once per process."""
+        if not self._embedder_checked:
+            self._embedder_checked = check_embedder(self._store, self.embedder, writing=writing)
 
     # --- reading ---------------------------------------------------------------------------------------
 
@@ -147,11 +154,13 @@ class Index:
                collections: Collection[str] | None = None) -> list[Source]:
         """The ``k`` best chunks of ready documents in ``collections`` (None: all), or none when the question
         is not relevant enough (`Search.search`)."""
+        self._check_embedder(writing=False)
         return self._search.search(query, k, min_score, mode, collections)
 
     def retrieve(self, query: str, k: int, mode: str | None = None,
                  collections: Collection[str] | None = None) -> Retrieval:
         """The ``k`` best chunks in ``collections`` with the two "has a source" signals (`Search.retrieve`)."""
+        self._check_embedder(writing=False)
         return self._search.retrieve(query, k, mode, collections)
 
     def word_weights(self, words: Iterable[str]) -> dict[str, float]:
@@ -164,6 +173,7 @@ class Index:
 
     def relevance(self, query: str, collections: Collection[str] | None = None) -> tuple[float, float]:
         """The two "has a source" signals of a question: best dense cosine and best lexical coverage."""
+        self._check_embedder(writing=False)
         return self._search.relevance(query, collections)
 
     # --- writing ---------------------------------------------------------------------------------------
@@ -336,6 +346,7 @@ class Index:
 
     def _add_chunks(self, chunks: list[Chunk], source: str, collection: str, progress: Progress | None,
                     precomputed: list[list[float]] | None = None) -> None:
+        self._check_embedder(writing=True)
         batch = 64
         for start in range(0, len(chunks), batch):
             part = chunks[start:start + batch]

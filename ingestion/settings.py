@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr, model_validator
 
 
 class EmbeddingSettings(BaseModel):
@@ -21,6 +21,39 @@ class EmbeddingSettings(BaseModel):
     passage_prefix: str | None = Field(
         None, description="Text put before each chunk (E5: 'passage: '); None takes the catalogue's, or none."
     )
+    backend: str | None = Field(
+        None, pattern="^(torch|openvino|openvino-int8|remote)$",
+        description="How chunks are embedded: torch (sentence-transformers), openvino / openvino-int8 (the model"
+                    " exported to OpenVINO when models are provisioned; int8 statically quantised) or remote (an"
+                    " OpenAI-compatible /v1/embeddings server at URL); None takes the catalogue's (torch for a"
+                    " model given by path).",
+    )
+    threads: int = Field(0, ge=0, description="CPU threads of the OpenVINO backend; 0 lets OpenVINO choose.")
+    url: str | None = Field(
+        None, description="Base URL of the embedding server (vLLM, llama.cpp's server, Infinity, TEI), e.g."
+                          " http://gpu-1:8080/v1; '/v1' is added when missing. Required when BACKEND is remote.",
+    )
+    api_key: SecretStr | None = Field(None, description="Sent as 'Authorization: Bearer ...' when set.")
+    remote_model: str | None = Field(
+        None, description="Model name sent to the embedding server; empty sends MODEL. The index records the name"
+                          " and dimension it was built with; a server that answers for another model, or with"
+                          " vectors of another dimension, is refused.",
+    )
+    tokenizer: str | None = Field(
+        None, description="Remote backend: a catalogue name or model directory whose tokenizer.json counts word"
+                          " pieces for chunking; None takes MODEL when it is a provisioned catalogue embedder, else"
+                          " an estimate of one word piece per 3 characters.",
+    )
+    timeout_s: float = Field(60.0, gt=0, description="Remote backend: seconds one batch may take.")
+    retries: int = Field(3, ge=0, le=10, description="Remote backend: extra attempts of a batch that failed.")
+    retry_backoff_s: float = Field(0.5, ge=0, description="Remote backend: wait before the first retry; doubled"
+                                                           " for each next.")
+
+    @model_validator(mode="after")
+    def _remote_needs_url(self) -> EmbeddingSettings:
+        if self.backend == "remote" and not self.url:
+            raise ValueError("BAKEN_EMBEDDINGS__BACKEND=remote needs BAKEN_EMBEDDINGS__URL (e.g. http://gpu-1:8080/v1)")
+        return self
 
 
 class IngestionSettings(BaseModel):

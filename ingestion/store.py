@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import logging
 import math
 from collections.abc import Collection, Iterator, Sequence
@@ -14,6 +15,8 @@ from core.errors import BackendUnavailable
 
 logger = logging.getLogger(__name__)
 COLLECTION = "baken_chunks"
+ACTIVE, STAGING, PREVIOUS = "baken_active", "baken_staging", "baken_previous"  # the anchor's metadata keys
+EMBEDDER, DIMENSION = "baken_embedder", "baken_dimension"  # a generation's metadata keys
 
 
 @dataclass(frozen=True)
@@ -34,6 +37,15 @@ class ChunkBatch:
     vectors: list[list[float]]
     texts: list[str]
     metadatas: list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class EmbedderRecord:
+    """Which embedder made an index's vectors: its name (catalogue name, directory name or served model) and
+    dimension. An index is searched and written only with the embedder it records."""
+
+    name: str
+    dimension: int
 
 
 class VectorStore(Protocol):
@@ -77,10 +89,24 @@ class VectorStore(Protocol):
         """Every stored chunk with its vector, text and metadata, at most ``batch_size`` at a time."""
         ...
 
+    def embedder(self) -> EmbedderRecord | None:
+        """The embedder the stored vectors were made with, when recorded."""
+        ...
+
+    def record_embedder(self, record: EmbedderRecord) -> None:
+        """Record the embedder the stored vectors are made with."""
+        ...
+
 
 class ChromaStore:
     """Chroma with cosine space, embedded (PersistentClient at ``path``) or on a Chroma server (``connect``);
-    telemetry off and no embedding function of its own."""
+    telemetry off and no embedding function of its own.
+
+    The configured collection is the anchor. Its metadata may name another collection (a generation,
+    ``<anchor>.g<n>``) as the one that holds the chunks: a re-embedding builds the next generation beside the
+    active one (``staging``) and switches with one metadata write (``activate``), so every process that opens
+    the store afterwards reads the new one, and a process killed half-way leaves the old one active.
+    """
 
     def __init__(self, path: Path | None = None, *, url: str | None = None, token: str | None = None,
                  collection: str = COLLECTION) -> None:
@@ -102,9 +128,9 @@ class ChromaStore:
             elif path is not None:
                 path.mkdir(parents=True, exist_ok=True)
                 self._client = chromadb.PersistentClient(path=str(path), settings=chroma_settings)
-            self._collection = self._client.get_or_create_collection(
-                collection, embedding_function=None, configuration={"hnsw": {"space": "cosine"}}
-            )
+            self._anchor = self._open(collection)
+            active = self._meta(self._anchor).get(ACTIVE)
+            self._collection = self._open(str(active)) if active else self._anchor
             self._max_batch = int(self._client.get_max_batch_size())
         except Exception as exc:  # chromadb raises many types (ValueError too) when its files or server fail
             raise BackendUnavailable(f"cannot open the index at {where}: {exc}") from exc
@@ -113,6 +139,92 @@ class ChromaStore:
     def connect(cls, url: str, *, token: str | None = None, collection: str = COLLECTION) -> ChromaStore:
         """A store on a Chroma server (``chroma run``), e.g. ``http://chroma:8000``; shared by every process."""
         return cls(url=url, token=token, collection=collection)
+
+    def _open(self, name: str) -> Any:
+        return self._client.get_or_create_collection(name, embedding_function=None,
+                                                     configuration={"hnsw": {"space": "cosine"}})
+
+    @staticmethod
+    def _meta(collection: Any) -> dict[str, Any]:
+        return dict(collection.metadata or {})
+
+    @property
+    def generation(self) -> str:
+        """The name of the Chroma collection that holds the chunks."""
+        return str(self._collection.name)
+
+    def embedder(self) -> EmbedderRecord | None:
+        """The embedder recorded in the chunks' collection's metadata."""
+        meta = self._meta(self._collection)
+        return EmbedderRecord(str(meta[EMBEDDER]), int(meta[DIMENSION])) if EMBEDDER in meta else None
+
+    def record_embedder(self, record: EmbedderRecord) -> None:
+        """Record the embedder in the chunks' collection's metadata (Chroma replaces the whole metadata)."""
+        self._collection.modify(metadata={**self._meta(self._collection), EMBEDDER: record.name,
+                                          DIMENSION: record.dimension})
+
+    def generations(self) -> dict[str, str]:
+        """``active``, and ``staging`` / ``previous`` when there are: collection names, for `baken index status`."""
+        meta, found = self._meta(self._anchor), {"active": self.generation}
+        for key, label in ((STAGING, "staging"), (PREVIOUS, "previous")):
+            if meta.get(key):
+                found[label] = str(meta[key])
+        return found
+
+    def staging(self, record: EmbedderRecord) -> ChromaStore:
+        """The generation being built for ``record``: the one a killed run left (resumed) when it was for the
+        same embedder, else a new, empty one (an unfinished one for another embedder is dropped)."""
+        meta = self._meta(self._anchor)
+        name = meta.get(STAGING)
+        if name:
+            view = self._view(self._open(str(name)))
+            if view.embedder() == record:
+                return view
+            self._drop(str(name))
+        taken = [str(meta.get(k) or "") for k in (ACTIVE, STAGING, PREVIOUS)] + [self.generation]
+        number = 1 + max((int(n.rsplit(".g", 1)[1]) for n in taken if ".g" in n and n.rsplit(".g", 1)[1].isdigit()),
+                         default=0)
+        view = self._view(self._open(f"{self._anchor.name}.g{number}"))
+        view.record_embedder(record)
+        self._anchor.modify(metadata={**meta, STAGING: view.generation})
+        return view
+
+    def activate(self, staging: ChromaStore) -> str | None:
+        """Make ``staging`` the active generation (one metadata write) and drop the generation before the one
+        it replaces; the replaced one is kept as ``previous`` (a process still running reads it until it is
+        restarted). Returns the replaced generation's name."""
+        meta = self._meta(self._anchor)
+        replaced, older = self.generation, meta.get(PREVIOUS)
+        meta = {k: v for k, v in meta.items() if k not in (STAGING, PREVIOUS)}
+        self._anchor.modify(metadata={**meta, ACTIVE: staging.generation, PREVIOUS: replaced})
+        if older and older not in (replaced, staging.generation):
+            self._drop(str(older))
+        self._collection = staging._collection
+        return replaced
+
+    def ids(self) -> set[str]:
+        """Every stored chunk id."""
+        return set(self._collection.get(include=[])["ids"])
+
+    def delete_ids(self, ids: Sequence[str]) -> None:
+        """Remove these chunks."""
+        for start in range(0, len(ids), self._max_batch):
+            self._collection.delete(ids=list(ids[start:start + self._max_batch]))
+
+    def _view(self, collection: Any) -> ChromaStore:
+        view = copy.copy(self)
+        view._collection = collection
+        return view
+
+    def _drop(self, name: str) -> None:
+        if name == self._anchor.name:  # the anchor stays: it holds the pointer; only its chunks go
+            ids = self._anchor.get(include=[])["ids"]
+            for start in range(0, len(ids), self._max_batch):
+                self._anchor.delete(ids=ids[start:start + self._max_batch])
+            self._anchor.modify(metadata={k: v for k, v in self._meta(self._anchor).items()
+                                          if k not in (EMBEDDER, DIMENSION)} or None)
+        else:
+            self._client.delete_collection(name)
 
     def check(self) -> None:
         """Raise BackendUnavailable when the index cannot be reached (for /readyz)."""
@@ -192,6 +304,15 @@ class FakeStore:
 
     def __init__(self) -> None:
         self._rows: dict[str, tuple[list[float], str, dict[str, Any]]] = {}
+        self._embedder: EmbedderRecord | None = None
+
+    def embedder(self) -> EmbedderRecord | None:
+        """The embedder recorded."""
+        return self._embedder
+
+    def record_embedder(self, record: EmbedderRecord) -> None:
+        """Record the embedder."""
+        self._embedder = record
 
     def add(self, ids: Sequence[str], vectors: Sequence[Sequence[float]], texts: Sequence[str],
             metadatas: Sequence[dict[str, Any]]) -> None:

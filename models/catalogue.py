@@ -23,6 +23,10 @@ class ModelSpec:
     ``"Represent this sentence for searching relevant passages: "`` on queries only; MiniLM wants none. A model
     given by path has no catalogue entry: set ``BAKEN_EMBEDDINGS__QUERY_PREFIX`` / ``__PASSAGE_PREFIX``, which
     also override these. Changing a passage prefix changes every vector: re-index after it.
+
+    ``backend`` (embedders only) is how the model runs unless ``BAKEN_EMBEDDINGS__BACKEND`` says otherwise:
+    ``torch`` (sentence-transformers), ``openvino`` or ``openvino-int8`` (exported when it is provisioned, see
+    ``ingestion.openvino_export``); ``bench.ingest`` measures each one's speed and hit@5.
     """
 
     name: str
@@ -36,6 +40,7 @@ class ModelSpec:
     description: str = ""
     query_prefix: str = ""
     passage_prefix: str = ""
+    backend: str = "torch"
 
     @property
     def package(self) -> str:
@@ -67,6 +72,7 @@ CATALOGUE: dict[str, ModelSpec] = {
             licence="Apache-2.0",
             context_length=256,
             description="sentence-transformers/all-MiniLM-L6-v2, 384 dimensions, English-trained.",
+            backend="openvino-int8",
         ),
         ModelSpec(
             name="en-core-web-sm",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.metadata
+import json
 import logging
 import shutil
 import subprocess
@@ -16,12 +17,14 @@ import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from core.errors import ConfigurationError, ModelError
 from models.catalogue import CATALOGUE, Kind, ModelSpec
 
 logger = logging.getLogger(__name__)
 
+MANIFEST = "manifest.json"
 FIX_HINT = "run `baken models provision` (or the README's run command) to install it"
 
 
@@ -89,6 +92,39 @@ def verify(model: ResolvedModel) -> str:
             f"{model.expected_sha256[:16]}…: the file is damaged or replaced; delete it and {FIX_HINT}"
         )
     return actual
+
+
+def derived_dir(model: ResolvedModel, models_dir: Path, digest: str, form: str) -> Path:
+    """Where a derived form of ``model`` (``form``: e.g. ``openvino``) lives: beside a catalogue model, and for
+    a model given by path under ``MODELS_DIR/derived/<name>-<digest>/`` (its own directory may be read-only)."""
+    if model.spec is not None:
+        return models_dir / model.spec.name / form
+    return models_dir / "derived" / f"{model.name}-{digest[:12]}" / form
+
+
+def write_manifest(directory: Path, source_sha256: str, extra: dict[str, Any]) -> dict[str, Any]:
+    """Record, in ``directory/manifest.json``, the sha256 of the model a derived form (an export) was made from
+    and of each of its files, so that `verify_manifest` can tell a complete, matching export from any other."""
+    files = {path.relative_to(directory).as_posix(): file_sha256(path) for path in sorted(directory.rglob("*"))
+             if path.is_file() and path.name != MANIFEST}
+    manifest = {"source_sha256": source_sha256, **extra, "files": files}
+    (directory / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    return manifest
+
+
+def verify_manifest(directory: Path, source_sha256: str) -> dict[str, Any]:
+    """The manifest of a derived form, checked: made from the model with ``source_sha256``, every file intact."""
+    try:
+        manifest = json.loads((directory / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        raise ModelError(f"the prepared model at {directory} is missing or incomplete: {FIX_HINT}") from None
+    if manifest.get("source_sha256") != source_sha256:
+        raise ModelError(f"the prepared model at {directory} was made from another model: {FIX_HINT}")
+    for name, expected in manifest.get("files", {}).items():
+        path = directory / name
+        if not path.is_file() or file_sha256(path) != expected:
+            raise ModelError(f"the prepared model's {name} at {directory} is missing or damaged: {FIX_HINT}")
+    return dict(manifest)
 
 
 def provision(spec: ModelSpec, models_dir: Path) -> Path:

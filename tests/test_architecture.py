@@ -23,6 +23,10 @@ ADAPTERS: dict[str, str | set[str]] = {  # third-party library -> the one module
     "llama_cpp": "assistant/llamacpp.py",
     "chromadb": "ingestion/store.py",
     "sentence_transformers": "ingestion/embedder.py",
+    # OpenVINO runs the exported embedder, and converts it at provisioning time (with NNCF's quantiser).
+    "openvino": {"ingestion/openvino_embedder.py", "ingestion/openvino_export.py"},
+    "nncf": "ingestion/openvino_export.py",
+    "tokenizers": "ingestion/wordpieces.py",
     "pypdf": "ingestion/parsers.py",
     "docx": "ingestion/parsers.py",
     "odf": "ingestion/formats/odf.py",
@@ -35,7 +39,7 @@ ADAPTERS: dict[str, str | set[str]] = {  # third-party library -> the one module
     "cryptography": "assistant/audit/signing.py",
     # The audit store needs psycopg's own locking and error types; every other table goes through core.database.
     "psycopg": {"assistant/audit/postgres_store.py", "core/database.py"},
-    "httpx": "assistant/openai_llm.py",
+    "httpx": {"assistant/openai_llm.py", "ingestion/remote_embedder.py"},  # one adapter per remote role
     "prometheus_client": "assistant/metrics.py",
     "bm25s": "ingestion/lexical.py",
     "Stemmer": "ingestion/lexical.py",

@@ -14,7 +14,7 @@ from core.offline import go_offline
 # (a migration into a live database, a restore into a used directory) also sets `refuses="<what>"`: its
 # UserError is then a refusal, exit status 1, rather than bad input (2).
 COMMAND_MODULES = ("documents", "sync", "chat", "models", "audit", "redact", "serve", "migrate", "backup", "restore",
-                   "apikeys", "collections")
+                   "apikeys", "collections", "index")
 
 
 def build_parser() -> argparse.ArgumentParser:

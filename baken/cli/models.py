@@ -6,7 +6,7 @@ import argparse
 
 from baken.settings import Settings
 from core.errors import BakenError
-from models import CATALOGUE, provision, resolve, verify
+from models import CATALOGUE, derived_dir, provision, resolve, verify, verify_manifest
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -45,6 +45,9 @@ def run_list(args: argparse.Namespace, settings: Settings) -> int:
 
 def run_verify(args: argparse.Namespace, settings: Settings) -> int:
     """Verify each configured model; non-zero exit if any is missing or damaged."""
+    from baken.wiring import embedder_backend
+    from ingestion.openvino_export import EXPORT_DIR
+
     status = 0
     for name, kind in _configured(settings):
         try:
@@ -52,6 +55,10 @@ def run_verify(args: argparse.Namespace, settings: Settings) -> int:
             digest = verify(model)
             note = "sha256 ok" if model.in_catalogue else "by path, not in the catalogue"
             print(f"ok      {model.name} ({kind}) {model.path} {digest[:16]}… {note}")
+            if kind == "embedder" and (backend := embedder_backend(settings)).startswith("openvino"):
+                export = derived_dir(model, settings.model_dir, digest, EXPORT_DIR)
+                verify_manifest(export, digest)
+                print(f"ok      {model.name} ({backend}) {export} export matches")
         except BakenError as exc:
             print(f"FAILED  {name} ({kind}): {exc}")
             status = 1
@@ -59,8 +66,35 @@ def run_verify(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def run_provision(args: argparse.Namespace, settings: Settings) -> int:
-    """Install every catalogue model under the models directory, verifying sha256."""
+    """Install every catalogue model under the models directory, verifying sha256; then prepare the configured
+    embedder's backend (its OpenVINO export), so that no request ever waits for it."""
+    from baken.wiring import embedder_backend, prepare_embedder
+
     for spec in CATALOGUE.values():
         path = provision(spec, settings.model_dir)
         print(f"ok      {spec.name} ({spec.kind}) {path}")
+    backend = embedder_backend(settings)
+    if backend.startswith("openvino"):
+        print(f"...     {settings.embeddings.model}: exporting to OpenVINO (fp32 and int8; about a minute once)",
+              flush=True)
+    export = prepare_embedder(settings, calibration_texts())
+    if export is not None:
+        print(f"ok      {settings.embeddings.model} ({backend}) {export}")
     return 0
+
+
+def calibration_texts() -> list[str]:
+    """Texts the int8 export calibrates on: the demo corpus's paragraphs (Dutch policy prose, like the chunks
+    it will embed), headings joined to the paragraph after them."""
+    from baken.cli.chat import demo_corpus
+
+    texts: list[str] = []
+    for path in sorted(demo_corpus().glob("*.md")):
+        heading = ""
+        for block in path.read_text(encoding="utf-8").split("\n\n"):
+            block = block.strip()
+            if block.startswith("#"):
+                heading = block.lstrip("# ")
+            elif block:
+                texts.append(f"{heading}\n{block}" if heading else block)
+    return texts

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import pytest
 
@@ -11,10 +12,26 @@ from ingestion.embedder import Embedder, FakeEmbedder
 TEXTS = ["Een parkeervergunning kost veertig euro per jaar.", "Grofvuil wordt op dinsdag opgehaald."]
 
 
-@pytest.fixture(params=["fake", pytest.param("sentence-transformers", marks=pytest.mark.slow)])
+@pytest.fixture(scope="module")
+def other_backends(models_dir: Path) -> dict[str, Embedder]:
+    """The catalogue model on the local backends that are not the default, loaded once for the module."""
+    from baken.settings import Settings
+    from baken.wiring import build_embedder
+
+    return {backend: build_embedder(Settings(models_dir=models_dir, embeddings={"backend": backend}))
+            for backend in ("torch", "openvino")}
+
+
+@pytest.fixture(params=["fake", pytest.param("default", marks=pytest.mark.slow),
+                        pytest.param("torch", marks=pytest.mark.slow), pytest.param("openvino", marks=pytest.mark.slow)])
 def embedder_(request: pytest.FixtureRequest) -> Embedder:
-    """The fake, and the real embedder loaded once per session (tests/conftest.py)."""
-    return FakeEmbedder() if request.param == "fake" else request.getfixturevalue("embedder")
+    """The fake, the default embedder loaded once per session (tests/conftest.py: OpenVINO int8), torch and
+    OpenVINO fp32."""
+    if request.param == "fake":
+        return FakeEmbedder()
+    if request.param == "default":
+        return request.getfixturevalue("embedder")
+    return request.getfixturevalue("other_backends")[request.param]
 
 
 def _norm(vector: list[float]) -> float:
@@ -47,5 +64,6 @@ def test_tokens_are_counted_without_special_tokens(embedder_: Embedder) -> None:
     assert 0 < embedder_.count_tokens("parkeren") < embedder_.count_tokens(TEXTS[0])
 
 
-def test_the_embedder_states_its_name_and_window(embedder_: Embedder) -> None:
+def test_the_embedder_states_its_name_window_and_dimension(embedder_: Embedder) -> None:
     assert embedder_.name and embedder_.max_tokens > 0
+    assert embedder_.dimension == len(embedder_.embed_query("parkeren"))
