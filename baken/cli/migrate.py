@@ -22,7 +22,7 @@ import os
 import re
 import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
@@ -83,23 +83,33 @@ class _Source:
     ready: list[Row]  # the registry's ready rows
     unfinished: int
     chunks: ChromaStore | None  # the embedded index, when it is to be copied
+    collections: list[Row] = field(default_factory=list)  # the collections and their grants (none before them)
+    grants: list[Row] = field(default_factory=list)
 
     @classmethod
     def open(cls, settings: Settings, with_index: bool) -> _Source:
         data = settings.data_dir
         web, registry = _existing(data / "web" / "web.sqlite3"), _existing(data / "index" / "documents.sqlite3")
         rows: list[Row] = []
+        collections: list[Row] = []
+        grants: list[Row] = []
         if registry is not None and _count(registry, "documents") is not None:
             with registry.connect() as conn:
-                rows = conn.execute(f"SELECT {', '.join(DOCUMENT_COLUMNS)} FROM documents"
-                                    " ORDER BY source, doc_id").fetchall()
+                present = migrations.columns(conn, "documents")  # a registry from before collections has none
+                rows = [{"collection": "algemeen", **r} for r in conn.execute(
+                    f"SELECT {', '.join(c for c in DOCUMENT_COLUMNS if c in present)} FROM documents"
+                    " ORDER BY source, doc_id").fetchall()]
+                if _count(registry, "collections") is not None:
+                    collections = conn.execute("SELECT name, title, created FROM collections").fetchall()
+                    grants = conn.execute("SELECT collection, group_name, created FROM collection_grants").fetchall()
         chunks = None
         if with_index and (data / "index" / "chroma").is_dir():
             from ingestion.store import ChromaStore
 
             chunks = ChromaStore(data / "index" / "chroma", collection=settings.index.collection)
         ready = [r for r in rows if r["status"] == "ready"]
-        return cls(data, web, {t: _count(web, t) or 0 for t in WEB_COLUMNS}, ready, len(rows) - len(ready), chunks)
+        return cls(data, web, {t: _count(web, t) or 0 for t in WEB_COLUMNS}, ready, len(rows) - len(ready), chunks,
+                   collections, grants)
 
     @property
     def originals(self) -> list[str]:
@@ -272,12 +282,12 @@ def _audit_records(settings: Settings) -> int:
 
 def _open_targets(target: Settings, args: argparse.Namespace) -> tuple[Database, ChromaStore | None]:
     """The target database with every table created, and the index collection."""
+    from ingestion.collection import Collections
     from ingestion.files import SCHEMA as ORIGINALS
-    from ingestion.registry import Registry
     from web.db import open_web_database
 
     database = open_web_database(target)
-    Registry(database)  # creates the registry's tables
+    Collections(database)  # creates the registry's tables and the collections'
     database.create(ORIGINALS)
     index = None
     if args.to_index:
@@ -334,6 +344,10 @@ def _copy_documents(source: _Source, target: Database) -> None:
         conn.executemany(f"INSERT INTO documents ({', '.join(DOCUMENT_COLUMNS)})"
                          f" VALUES ({', '.join('?' * len(DOCUMENT_COLUMNS))})",
                          ([r[c] for c in DOCUMENT_COLUMNS] for r in source.ready))
+        conn.executemany("INSERT INTO collections (name, title, created) VALUES (?, ?, ?)",
+                         ([r["name"], r["title"], r["created"]] for r in source.collections))
+        conn.executemany("INSERT INTO collection_grants (collection, group_name, created) VALUES (?, ?, ?)",
+                         ([r["collection"], r["group_name"], r["created"]] for r in source.grants))
 
 
 # --- what is said ----------------------------------------------------------------------------------------------

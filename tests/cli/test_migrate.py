@@ -94,10 +94,12 @@ def installation(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Installatio
         history.finish_turn(turn.id, answer, [{"n": 1, "title": "Parkeervergunning"}], "answered", None)
 
     index = build_index(settings, embedder=FakeEmbedder())
+    index.collections.add("hr", "Personeelszaken")
+    index.collections.grant("hr", "team-hr")
     doc_ids = {}
     for name, text in DOCUMENTS.items():
         (tmp_path / name).write_text(text, encoding="utf-8")
-        outcome = index.ingest_file(tmp_path / name)
+        outcome = index.ingest_file(tmp_path / name, collection="hr" if name == "afval.txt" else "algemeen")
         assert outcome.status == "new", outcome
         doc_ids[name] = outcome.doc_id
     Registry(data / "index" / "documents.sqlite3", host="elders", pid=1).begin(DocumentRecord(
@@ -189,6 +191,13 @@ def test_migrate_moves_everything_and_the_scale_out_layout_serves_it(
     assert index.search("grofvuil afspraak", k=1, mode="dense")[0].doc_id == installation.doc_ids["afval.txt"]
     for name, doc_id in installation.doc_ids.items():
         assert index.original(doc_id).read_bytes() == DOCUMENTS[name].encode()
+    assert [(c.name, c.groups) for c in index.collections.list()] == [("algemeen", ()), ("hr", ("team-hr",))]
+    assert [d.doc_id for d in index.documents({"hr"})] == [installation.doc_ids["afval.txt"]]
+    index.recover()  # the first start on the new layout: nothing to repair, the chunks carry their collection
+    assert [h.doc_id for h in index.search("grofvuil afspraak", 1, mode="dense", collections={"hr"})] == \
+        [installation.doc_ids["afval.txt"]]
+    assert installation.doc_ids["afval.txt"] not in {
+        h.doc_id for h in index.search("grofvuil afspraak", 5, mode="lexical", collections={"algemeen"})}
 
     audit = AuditLog.open(host.audit_log, host.data_dir)
     try:
