@@ -27,13 +27,14 @@ from pathlib import Path
 
 from core.errors import UserError
 from ingestion.folder import FolderFile, scan_folder
-from ingestion.index import Index
+from ingestion.index import Index, IngestOutcome
 from ingestion.sync_state import SyncedFile, SyncRun, SyncState
 
 logger = logging.getLogger(__name__)
 DEFAULT_SCOPE = "algemeen"
 HEARTBEAT_SECONDS = 30.0
-SAVE_EVERY = 25  # files between progress writes of a run (besides every failure and the end)
+SAVE_SECONDS = 2.0  # between progress writes of a run (besides every failure and the end)
+BATCH_FILES = 32  # new and changed files handed to the index at once (it embeds their chunks together)
 STATUSES = ("new", "changed", "removed", "kept", "unchanged", "failed")
 
 
@@ -148,19 +149,31 @@ class FolderSync:
             on_total(run.total)
         self._state.save(run)
 
+        saved = time.monotonic()
+
         def done(item: SyncItem) -> None:
+            nonlocal saved
             report.items.append(item)
             run.done += 1
             if item.status == "failed":
                 logger.info("folder sync: a file failed: %s", item.error)
-            if item.status == "failed" or run.done % SAVE_EVERY == 0:
+            if item.status == "failed" or time.monotonic() - saved >= SAVE_SECONDS:
                 run.counts, run.failures = report.counts(), [list(f) for f in report.failures()]
                 self._state.save(run)
+                saved = time.monotonic()
             if on_item:
                 on_item(item)
 
+        pending: list[tuple[FolderFile, str | None, str]] = []  # the file, its old version, its bytes' sha256
         for file in files:
-            done(self._file(file, scope, recorded.get(file.path), ready, ready_ids))
+            item = self._look(file, scope, recorded.get(file.path), ready, ready_ids)
+            if isinstance(item, SyncItem):
+                done(item)
+                continue
+            pending.append((file, ready.get(source_key(scope, file.path)), item))
+            if len(pending) >= BATCH_FILES:
+                self._ingest(pending, scope, done)
+        self._ingest(pending, scope, done)
         # Bytes a file of the folder has now (a renamed or copied file): their document stays.
         still_used = {i.doc_id for i in report.items if i.doc_id and i.status != "failed"}
         for path in gone:
@@ -169,8 +182,10 @@ class FolderSync:
                 continue
             done(self._gone(path, scope, delete, recorded, ready, still_used))
 
-    def _file(self, file: FolderFile, scope: str, recorded: SyncedFile | None, ready: dict[str, str],
-              ready_ids: set[str]) -> SyncItem:
+    def _look(self, file: FolderFile, scope: str, recorded: SyncedFile | None, ready: dict[str, str],
+              ready_ids: set[str]) -> SyncItem | str:
+        """What became of a file that needs no parsing (unchanged, or failed at once); else the sha256 of the
+        bytes to index."""
         key = source_key(scope, file.path)
         if (recorded is not None and recorded.size == file.size and recorded.mtime_ns == file.mtime_ns
                 and recorded.doc_id in ready_ids):
@@ -187,22 +202,37 @@ class FolderSync:
             return SyncItem(file.path, "failed", error="het bestand veranderde tijdens het lezen; de volgende"
                                                        " synchronisatie probeert het opnieuw")
         doc_id = hashlib.sha256(data).hexdigest()
-        old = ready.get(key)
-        if doc_id in ready_ids:  # these bytes are in the scope: under this path, or another file has the same content
-            status = "unchanged"
-            if old is not None and old != doc_id:  # this file now equals another: its own old version goes
-                self._index.delete(old)
-                status = "changed"
-            self._state.record(scope, SyncedFile(file.path, file.size, file.mtime_ns, doc_id))
-            return SyncItem(file.path, status, doc_id)
-        outcome = self._index.ingest_bytes(data, Path(file.path).name, key, collection=scope)
-        if outcome.status == "failed":  # with the hash of its bytes, which the audit record names
-            return SyncItem(file.path, "failed", doc_id, error=outcome.error)
-        self._state.record(scope, SyncedFile(file.path, file.size, file.mtime_ns, outcome.doc_id or doc_id))
-        ready_ids.add(outcome.doc_id or doc_id)
-        # New to the scope, whatever the index said: parsed now, or moved here from another collection.
-        status = "changed" if old is not None else "new"
-        return SyncItem(file.path, status, outcome.doc_id, chunks=outcome.chunks)
+        if doc_id not in ready_ids:
+            return doc_id
+        old = ready.get(key)  # these bytes are in the scope: under this path, or another file has the same content
+        status = "unchanged"
+        if old is not None and old != doc_id:  # this file now equals another: its own old version goes
+            self._index.delete(old)
+            status = "changed"
+        self._state.record(scope, SyncedFile(file.path, file.size, file.mtime_ns, doc_id))
+        return SyncItem(file.path, status, doc_id)
+
+    def _ingest(self, pending: list[tuple[FolderFile, str | None, str]], scope: str,
+                done: Callable[[SyncItem], None]) -> None:
+        """Index new and changed files together, so that the embedder sorts the chunks of several files by
+        length (`Index.ingest_files`); each is still published and recorded on its own."""
+        if not pending:
+            return
+        by_path = {file.absolute: (file, old, doc_id) for file, old, doc_id in pending}
+
+        def indexed(path: Path, outcome: IngestOutcome) -> None:
+            file, old, doc_id = by_path[path]
+            if outcome.status == "failed":  # with the hash of its bytes, which the audit record names
+                done(SyncItem(file.path, "failed", doc_id, error=outcome.error))
+                return
+            # Stat before the read: if the file changed since, the next sync sees it and reads it again.
+            self._state.record(scope, SyncedFile(file.path, file.size, file.mtime_ns, outcome.doc_id or doc_id))
+            status = "changed" if old is not None else "unchanged" if outcome.status == "unchanged" else "new"
+            done(SyncItem(file.path, status, outcome.doc_id, chunks=outcome.chunks))
+
+        self._index.ingest_files([f.absolute for f, _, _ in pending], on_done=indexed, collection=scope,
+                                 sources=[source_key(scope, f.path) for f, _, _ in pending])
+        pending.clear()
 
     def _gone(self, path: str, scope: str, delete: bool, recorded: dict[str, SyncedFile], ready: dict[str, str],
               still_used: set[str]) -> SyncItem:
