@@ -23,6 +23,7 @@ from assistant.evidence import Evidence, answer_signal, select_evidence
 from assistant.llm import LLM, GenerationParams, Message
 from assistant.prompt import STOP, PromptSource, build_prompt
 from assistant.questions import is_follow_up, standalone_query
+from assistant.release import SentenceRelease
 from assistant.seams import Journal, NoRedaction, NullJournal, Redaction, Redactor, recorded
 from assistant.settings import TurnSettings
 from assistant.terms import Terms
@@ -80,6 +81,7 @@ class Assistant:
         self._redact_sources = redact_sources
         self._terms = Terms(Tokenizer().stems, index.word_weights if index is not None else None)
         self._checker = Checker(self._terms, index.embedder.embed_passages if index is not None else None)
+        self._words = Checker(self._terms)  # words only: a sentence released while the model still writes
 
     @property
     def redactor(self) -> Redactor:
@@ -199,13 +201,26 @@ class Assistant:
         self._journal.record_question(result, actor)
         clock.lap("record_question")
         self._show_evidence(result, clock, on_evidence)
+        sources = [(s.n, s.text, f"{s.title}\n{s.heading}") for s in prompt.sources]
+        # Generative mode shows each sentence once it is checked (assistant.release); auto mode needs the whole.
+        release = SentenceRelease(lambda text: self._words.check(text, sources)) \
+            if result.mode == "generative" and on_token else None
         raw: list[str] = []
+        sent = ""
         for piece in self.llm.stream(prompt.messages, result.params):
             if not raw:
                 result.timings_ms["first_token"] = clock.total()
             raw.append(piece)
             if "\n" in piece and _repeats_a_line("".join(raw)):
                 break  # small models loop; a repeated line ends the answer (and frees the model)
+            if release is not None and on_token is not None:
+                for checked_sentence in release.feed(piece):
+                    shown = self._restore(checked_sentence.shown(), vault)
+                    on_token(f" {shown}" if sent else shown)
+                    sent += f" {shown}" if sent else shown
+                    # On record as shown so far, should the model fail before the end.
+                    result.answer = sent
+                    result.redacted_answer = " ".join(c.shown() for c in release.released)
         clock.lap("generate")
         result.completion_tokens = len(raw)
         generated = "".join(raw)
@@ -213,10 +228,13 @@ class Assistant:
             generated = generated[:generated.rfind("\n")]
         result.generated = _without_repeated_lines(generated)
         result.invalid_citations = ground(result.generated, len(prompt.sources), result.language).invalid
-        checked = self._checker.check(result.generated, [(s.n, s.text, f"{s.title}\n{s.heading}")
-                                                         for s in prompt.sources])
+        if release and release.released:  # the rest after what was shown, checked whole
+            rest = self._checker.check(_without_repeated_lines(generated[release.start:]), sources)
+            checked = release.released + [c for c in rest if not release.said(c.text)]
+        else:
+            checked = self._checker.check(result.generated, sources)
         clock.lap("check")
-        self._finish(result, checked, vault, on_token)
+        self._finish(result, checked, vault, on_token, sent)
 
     @staticmethod
     def _show_evidence(result: TurnResult, clock: Clock, on_evidence: Callable[[TurnResult], None] | None) -> None:
@@ -225,7 +243,7 @@ class Assistant:
             on_evidence(result)
 
     def _finish(self, result: TurnResult, checked: list[CheckedSentence], vault: Any,
-                on_token: Callable[[str], None] | None) -> None:
+                on_token: Callable[[str], None] | None, sent: str = "") -> None:
         """The answer as shown: the checked sentences by mode, or the evidence alone; citations by Baken."""
         language = result.language if result.language in WITHHELD else "nl"
         statuses = present(result.mode, checked, self._settings.answer.min_supported)
@@ -251,8 +269,10 @@ class Assistant:
         result.supported = bool(cited)
         result.sources = [replace(s, cited=s.n in cited) for s in result.sources]
         result.outcome = "answered"
-        if on_token and result.answer:
-            on_token(result.answer)
+        if sent and not result.answer.startswith(sent):  # cannot happen: the released sentences lead the answer
+            logger.warning("turn %s: the answer does not continue what was shown", result.event_id)
+        elif on_token and result.answer[len(sent):]:
+            on_token(result.answer[len(sent):])  # the rest, after the sentences shown as they were checked
 
     def _shown(self, evidence: Evidence, hits: list[Source], vault: Any) -> EvidenceRef:
         """Evidence as the user reads it, located in the source's own text for highlighting."""
