@@ -24,7 +24,7 @@ DEFAULT_COLLECTION = "algemeen"
 READINGS = ("audit.search", "audit.view", "audit.export", "audit.verify", "audit.overview")
 END_OF_TIME = "9999-12-31T23:59:59.999999Z"
 CATCH_UP_BATCH = 1000
-ROWS_PER_INSERT = 400
+ROWS_PER_LOOKUP = 400  # turn seqs per IN (...) when feedback looks up its turns
 ANALYZE_AFTER = 10_000  # records added at once
 
 # The figure tables of both stores (in SQLite's words; PostgreSQL's through `postgres_ddl`). Derived rows, not part of
@@ -196,8 +196,8 @@ class FigureQueries:
             return 0
         wanted = sorted({_turn_seq(r[5]) for r in records if r[2] == FEEDBACK} - {0})
         turn_keys: dict[int, str] = {}
-        for first in range(0, len(wanted), ROWS_PER_INSERT):  # the turns that feedback of this batch is on
-            part = wanted[first:first + ROWS_PER_INSERT]
+        for first in range(0, len(wanted), ROWS_PER_LOOKUP):  # the turns that feedback of this batch is on
+            part = wanted[first:first + ROWS_PER_LOOKUP]
             turn_keys.update((int(seq), str(key)) for seq, key in self._read(
                 f"SELECT seq, collections FROM figure_records WHERE seq IN ({_marks(part)})", tuple(part)))
         facts = Facts.empty()
@@ -212,13 +212,10 @@ class FigureQueries:
         """Inside the write lock: the batch's rows, but none of a record a purge emptied since it was read."""
         purged = {int(seq) for (seq,) in conn.execute("SELECT seq FROM records WHERE seq >= ? AND seq <= ?"
                                                       " AND record_json IS NULL", (first, last)).fetchall()}
-        for table, rows in facts.rows.items():
-            columns, kept = FIGURE_COLUMNS[table], [row for row in rows if row[0] not in purged]
-            line = f"({_marks(columns)})"
-            for start in range(0, len(kept), ROWS_PER_INSERT):
-                part = kept[start:start + ROWS_PER_INSERT]
-                conn.execute(f"INSERT INTO {table} ({', '.join(columns)}) VALUES {', '.join([line] * len(part))}"
-                             " ON CONFLICT DO NOTHING", [value for row in part for value in row])
+        for table, rows in facts.rows.items():  # one statement each, many rows (psycopg pipelines them)
+            columns = FIGURE_COLUMNS[table]
+            conn.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({_marks(columns)})"
+                             " ON CONFLICT DO NOTHING", [row for row in rows if row[0] not in purged])
         # Never backwards: two processes may update at once (their rows are the same, the conflicts ignored).
         conn.execute("INSERT INTO figure_progress (id, seq) VALUES (1, ?) ON CONFLICT (id) DO UPDATE"
                      " SET seq = CASE WHEN excluded.seq > figure_progress.seq THEN excluded.seq"
