@@ -4,12 +4,14 @@ match the log and the viewer's collections, and the auditor's opening logged."""
 from __future__ import annotations
 
 import re
+import time
 from typing import Any
 
 import pytest
+from litestar.testing import TestClient
 
 from assistant.audit.records import prepare_record
-from tests.web.conftest import PASSWORD, ROLES, log_in
+from tests.web.conftest import BASE_URL, PASSWORD, ROLES, log_in
 
 PAGES = {"/overview": {"informatiebeheerder"}, "/audit/overview": {"auditor"}}
 
@@ -109,3 +111,13 @@ def test_a_member_of_a_group_granted_a_collection_sees_its_figures(app, anonymou
     log_in(anonymous, "ib-hr")
     page = anonymous.get("/overview?days=7").text
     assert "In de laatste 7 dagen 1 in totaal (beantwoord 1)" in page and "Collectie hr" in page
+
+
+def test_the_figures_are_brought_up_to_date_in_the_background_when_the_app_starts(app) -> None:
+    seq = put_turn(app, "answered", [])
+    store = app.state.baken.services.audit.store
+    with TestClient(app, base_url=BASE_URL):  # runs the start-up hooks
+        deadline = time.monotonic() + 10
+        while not store._read("SELECT 1 FROM figure_records WHERE seq = ?", (seq,)):
+            assert time.monotonic() < deadline, "the figures were not updated at start"
+            time.sleep(0.05)
