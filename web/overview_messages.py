@@ -68,6 +68,7 @@ OVERVIEW_MESSAGES: dict[str, tuple[str, str]] = {
                             "No document in {collection} was cited in this period."),
     "overview.never_cited": ("Nooit geciteerd in deze periode", "Never cited in this period"),
     "overview.never_none": ("Elk document is geciteerd.", "Every document was cited."),
+    "overview.never_more": ("En nog {n} documenten die niet geciteerd zijn.", "And {n} more documents not cited."),
     "overview.document": ("Document", "Document"),
     "overview.cited": ("Keer geciteerd", "Times cited"),
     "overview.given": ("Keer meegegeven", "Times given"),
