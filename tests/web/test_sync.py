@@ -106,3 +106,9 @@ def test_a_scheduled_sync_runs_at_start_when_none_is_on_record(tmp_path: Path, s
         assert built.audit.search(action="document.sync")[0].record_json.count("systeem") >= 1
     finally:
         built.close()
+
+
+def test_the_status_tells_the_document_list_to_refresh_once_a_polled_run_ended(login) -> None:
+    client, _ = login("informatiebeheerder")
+    assert client.get("/documents/sync", params={"was_busy": "1"}).headers.get("HX-Trigger") == "documents-changed"
+    assert "HX-Trigger" not in client.get("/documents/sync").headers

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request, get, post
+from litestar.params import FromQuery
 from litestar.response import Redirect, Template
 
 from core.errors import UserError
@@ -34,9 +35,14 @@ def _partial(request: Request[Any, Any, Any], notice: str = "", status_code: int
 
 
 @get("/documents/sync", guards=DOCS, sync_to_thread=True)  # reads the shared database
-def folder_sync_status(request: Request[Any, Any, Any]) -> Template:
-    """Folder sync's status: the last runs, the one going on, the next one."""
-    return _partial(request)
+def folder_sync_status(request: Request[Any, Any, Any], was_busy: FromQuery[str] = "") -> Template:
+    """Folder sync's status: the last runs, the one going on, the next one; once a run it polled has ended,
+    the document list is told to refresh."""
+    response = _partial(request)
+    view = sync_view(ctx(request))
+    if was_busy and view is not None and view.running is None and not view.waiting:
+        response.headers["HX-Trigger"] = "documents-changed"
+    return response
 
 
 @post("/documents/sync/now", guards=DOCS, sync_to_thread=True)
