@@ -21,35 +21,22 @@ import argparse
 import os
 import re
 import tempfile
-from collections.abc import Iterator
-from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import SecretStr
 
 from assistant.audit import AuditSettings
+from baken.cli.migrate_source import DOCUMENT_COLUMNS, WEB_COLUMNS, Source, count
 from baken.settings import Settings
-from core import migrations
-from core.database import Database, DatabaseSettings, Row
+from core.database import Database, DatabaseSettings
 from core.errors import BackendUnavailable, UserError
-from ingestion.registry import DocumentRecord
 
 if TYPE_CHECKING:
     from assistant.audit.verify import VerifyResult
     from ingestion.store import ChromaStore
 
-WEB_COLUMNS = {  # table -> the columns copied verbatim
-    "users": ("id", "name", "role", "password_hash", "active", "created", "roles", "user_groups", "origin", "subject",
-              "disabled_by"),
-    "conversations": ("id", "user_id", "title", "created", "updated"),
-    "turns": ("id", "conversation_id", "user_id", "question", "answer", "sources_json", "outcome", "event_id",
-              "feedback", "created"),
-}
-LATER_COLUMNS = {"user_groups": "", "origin": "local", "subject": None, "disabled_by": None}  # before web's 002
-DOCUMENT_COLUMNS = tuple(f.name for f in fields(DocumentRecord))
-PAGE = 500  # rows or chunks read and written at a time
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -73,81 +60,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     migrate.set_defaults(handler=run_migrate, refuses="migrate")
 
 
-@dataclass
-class _Source:
-    """The single-host state under DATA_DIR, opened only for reading (a file that is not there is empty)."""
-
-    data: Path
-    web: Database | None
-    counts: dict[str, int]
-    ready: list[Row]  # the registry's ready rows
-    unfinished: int
-    chunks: ChromaStore | None  # the embedded index, when it is to be copied
-    collections: list[Row] = field(default_factory=list)  # the collections and their grants (none before them)
-    grants: list[Row] = field(default_factory=list)
-
-    @classmethod
-    def open(cls, settings: Settings, with_index: bool) -> _Source:
-        data = settings.data_dir
-        web, registry = _existing(data / "web" / "web.sqlite3"), _existing(data / "index" / "documents.sqlite3")
-        rows: list[Row] = []
-        collections: list[Row] = []
-        grants: list[Row] = []
-        if registry is not None and _count(registry, "documents") is not None:
-            with registry.connect() as conn:
-                present = migrations.columns(conn, "documents")  # a registry from before collections has none
-                rows = [{"collection": "algemeen", **r} for r in conn.execute(
-                    f"SELECT {', '.join(c for c in DOCUMENT_COLUMNS if c in present)} FROM documents"
-                    " ORDER BY source, doc_id").fetchall()]
-                if _count(registry, "collections") is not None:
-                    collections = conn.execute("SELECT name, title, created FROM collections").fetchall()
-                    grants = conn.execute("SELECT collection, group_name, created FROM collection_grants").fetchall()
-        chunks = None
-        if with_index and (data / "index" / "chroma").is_dir():
-            from ingestion.store import ChromaStore
-
-            chunks = ChromaStore(data / "index" / "chroma", collection=settings.index.collection)
-        ready = [r for r in rows if r["status"] == "ready"]
-        return cls(data, web, {t: _count(web, t) or 0 for t in WEB_COLUMNS}, ready, len(rows) - len(ready), chunks,
-                   collections, grants)
-
-    @property
-    def originals(self) -> list[str]:
-        """The stored names of the ready documents' originals that are in DATA_DIR/documents."""
-        return [n for n in self._stored_names if (self.data / "documents" / n).is_file()]
-
-    @property
-    def missing(self) -> list[str]:
-        """The stored names of ready documents' originals that are not."""
-        return [n for n in self._stored_names if not (self.data / "documents" / n).is_file()]
-
-    @property
-    def _stored_names(self) -> list[str]:
-        return sorted({r["stored_path"] for r in self.ready if r["stored_path"]})
-
-    def rows(self, table: str) -> Iterator[list[tuple[object, ...]]]:
-        """A web table's rows in pages, by rowid, so that memory stays bounded."""
-        columns, last = WEB_COLUMNS[table], -1
-        while self.web is not None and self.counts[table]:
-            with self.web.connect() as conn:
-                present = [c for c in columns if c in migrations.columns(conn, table)]
-                page = conn.execute(f"SELECT rowid AS rowid_, {', '.join(present)} FROM {table} WHERE rowid > ?"
-                                    f" ORDER BY rowid LIMIT {PAGE}", (last,)).fetchall()
-            if not page:
-                return
-            last = page[-1]["rowid_"]
-            yield [tuple(r[c] if c in r else r["role"] if c == "roles" else LATER_COLUMNS[c] for c in columns)
-                   for r in page]  # (an account from before several roles has its one role as its roles)
-
-    def index_batches(self) -> Iterator[tuple[list[str], list[list[float]], list[str], list[dict[str, Any]]]]:
-        """The embedded index's chunks of ready documents, in batches of (ids, vectors, texts, metadatas)."""
-        ready = {r["doc_id"] for r in self.ready}
-        for batch in self.chunks.chunks(PAGE) if self.chunks is not None else ():
-            keep = [i for i, m in enumerate(batch.metadatas) if m.get("doc_id") in ready]
-            yield ([batch.ids[i] for i in keep], [batch.vectors[i] for i in keep], [batch.texts[i] for i in keep],
-                   [batch.metadatas[i] for i in keep])
-
-
 def run_migrate(args: argparse.Namespace, settings: Settings) -> int:
     """`baken migrate --to-database DSN [--schema S] [--to-index URL …] [--dry-run]`; a refusal exits with 1."""
     if args.to_database_env:
@@ -165,7 +77,7 @@ def run_migrate(args: argparse.Namespace, settings: Settings) -> int:
         raise UserError(f"--schema {schema!r}: a PostgreSQL schema name is lowercase letters, digits and _")
     target = settings.model_copy(update={"database": DatabaseSettings(dsn=SecretStr(args.to_database),
                                                                      pg_schema=schema)})
-    source = _Source.open(settings, with_index=bool(args.to_index))
+    source = Source.open(settings, with_index=bool(args.to_index))
     _check_names(source)
     audit = _audit_target(settings, args.to_database)
     print(f"{'Dry run: would migrate' if args.dry_run else 'Migrating'} {settings.data_dir} to"
@@ -198,7 +110,7 @@ def run_migrate(args: argparse.Namespace, settings: Settings) -> int:
     return 0 if verified else 1
 
 
-def _copy(settings: Settings, args: argparse.Namespace, source: _Source, database: Database,
+def _copy(settings: Settings, args: argparse.Namespace, source: Source, database: Database,
           index: ChromaStore | None, audit: AuditSettings | None, written: list[str]) -> bool:
     """Every part, in order; returns whether the copied audit log verifies."""
     verified = True
@@ -230,24 +142,7 @@ def _copy(settings: Settings, args: argparse.Namespace, source: _Source, databas
 # --- reading the source ----------------------------------------------------------------------------------------
 
 
-def _existing(path: Path) -> Database | None:
-    """The SQLite database at ``path`` when there is one (none is created)."""
-    return Database(path) if path.is_file() else None
-
-
-def _count(db: Database | None, table: str) -> int | None:
-    """Rows in ``table``; None when there is no such table."""
-    if db is None:
-        return None
-    with db.connect() as conn:
-        if db.dialect == "sqlite" and conn.execute("SELECT 1 AS found FROM sqlite_master WHERE type = 'table'"
-                                                   " AND name = ?", (table,)).fetchone() is None:
-            return None
-        row = conn.execute(f"SELECT COUNT(*) AS n FROM {table}").fetchone()
-    return int(row["n"]) if row else 0
-
-
-def _check_names(source: _Source) -> None:
+def _check_names(source: Source) -> None:
     """PostgreSQL's lower() folds more letters than SQLite's: names that would collide there are refused here."""
     seen: dict[str, str] = {}
     for page in source.rows("users"):
@@ -301,7 +196,7 @@ def _open_targets(target: Settings, args: argparse.Namespace) -> tuple[Database,
 def _refuse_unless_empty(database: Database, index: ChromaStore | None, audit: AuditSettings | None,
                          data_dir: Path, args: argparse.Namespace) -> None:
     """UserError naming every target that holds data already."""
-    full = [f"{n} {t}" for t in (*WEB_COLUMNS, "documents", "originals") if (n := _count(database, t))]
+    full = [f"{n} {t}" for t in (*WEB_COLUMNS, "documents", "originals") if (n := count(database, t))]
     if index is not None and (n := index.count()):
         full.append(f"{n} chunks in {_masked(args.to_index)}")
     if audit is not None:
@@ -321,7 +216,7 @@ def _refuse_unless_empty(database: Database, index: ChromaStore | None, audit: A
 # --- copying ---------------------------------------------------------------------------------------------------
 
 
-def _copy_web(source: _Source, target: Database) -> None:
+def _copy_web(source: Source, target: Database) -> None:
     """Users, conversations and turns, in one transaction."""
     with target.transaction() as conn:
         for table, columns in WEB_COLUMNS.items():
@@ -330,7 +225,7 @@ def _copy_web(source: _Source, target: Database) -> None:
                                  f" VALUES ({', '.join('?' * len(columns))})", page)
 
 
-def _copy_documents(source: _Source, target: Database) -> None:
+def _copy_documents(source: Source, target: Database) -> None:
     """The originals, then the ready rows in one transaction."""
     from ingestion.files import DatabaseOriginals
 
@@ -371,13 +266,13 @@ def _print_web(counts: dict[str, int], verb: str) -> None:
           " (not sessions or login failures: everyone logs in again)")
 
 
-def _print_documents(source: _Source, verb: str) -> None:
+def _print_documents(source: Source, verb: str) -> None:
     print(f"documents: {verb} {len(source.ready)} ready documents and {len(source.originals)} originals"
           + (f" ({source.unfinished} unfinished left behind)" if source.unfinished else "")
           + (f"; originals missing from DATA_DIR/documents: {', '.join(source.missing)}" if source.missing else ""))
 
 
-def _print_index(settings: Settings, args: argparse.Namespace, source: _Source, chunks: int, verb: str) -> None:
+def _print_index(settings: Settings, args: argparse.Namespace, source: Source, chunks: int, verb: str) -> None:
     if not args.to_index:
         where = _masked(settings.index.url) if settings.index.url else settings.data_dir / "index" / "chroma"
         print(f"index: stays where it is ({where}); several hosts need it on a Chroma server: --to-index URL")
