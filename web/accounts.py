@@ -176,13 +176,16 @@ def throttle_keys(name: str, address: str) -> tuple[str, str]:
 class Accounts:
     """Users, sessions and failed-login counts."""
 
-    def __init__(self, db: Database, session_seconds: int, limits: LoginLimits | None = None) -> None:
+    def __init__(self, db: Database, session_seconds: int, limits: LoginLimits | None = None,
+                 sso_session_seconds: int | None = None) -> None:
         self._db = db
         self._hasher = PasswordHasher(**HASHING)
         self._dummy_hash = self._hasher.hash("baken-timing-equaliser")
         self._hashing = threading.BoundedSemaphore(HASHING_AT_ONCE)
         self.session_seconds = session_seconds
         self.limits = limits or LoginLimits()
+        # An SSO session ends this long after its login, however active, so the provider decides again.
+        self.sso_session_seconds = sso_session_seconds
 
     # --- users ---------------------------------------------------------------------------------------------
 
@@ -323,10 +326,13 @@ class Accounts:
             return None
         now = time.time()
         with self._db.connect() as conn:
-            r = conn.execute("SELECT s.csrf, s.expires, s.origin AS session_origin, u.id, u.name, u.role, u.roles, "
-                             "u.user_groups, u.active, u.origin FROM sessions s JOIN users u ON u.id = s.user_id "
-                             "WHERE s.token_hash = ?", (_digest(token),)).fetchone()
+            r = conn.execute("SELECT s.csrf, s.expires, s.created, s.origin AS session_origin, u.id, u.name, u.role, "
+                             "u.roles, u.user_groups, u.active, u.origin FROM sessions s JOIN users u ON u.id = "
+                             "s.user_id WHERE s.token_hash = ?", (_digest(token),)).fetchone()
             if r is None or r["expires"] < now or not r["active"]:
+                return None
+            if r["session_origin"] == "oidc" and self.sso_session_seconds and \
+                    r["created"] + self.sso_session_seconds < now:
                 return None
             expires = now + self.session_seconds
             # Write at most once a minute; no row left means another process ended the session since the SELECT.

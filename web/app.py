@@ -51,7 +51,8 @@ def build_accounts(settings: AppSettings, db: Database | None = None) -> Account
     limits = LoginLimits(per_name=web.login_attempts, per_address=web.login_address_attempts,
                          first_delay=web.login_delay_seconds, max_delay=web.login_max_delay_minutes * 60,
                          window=web.login_window_minutes * 60)
-    return Accounts(db or open_web_database(settings), web.session_minutes * 60, limits)
+    return Accounts(db or open_web_database(settings), web.session_minutes * 60, limits,
+                    web.sso.reauthenticate_minutes * 60 if web.sso.enabled else None)
 
 
 def create_app(settings: AppSettings, services: Services) -> Litestar:

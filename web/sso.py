@@ -93,6 +93,11 @@ class SsoSettings(BaseModel):
     userinfo: bool = Field(
         default=False, description="Also read the userinfo endpoint (when the groups are not in the ID token).",
     )
+    reauthenticate_minutes: int = Field(
+        default=60, ge=1,
+        description="An SSO session ends this many minutes after its login, however active, so that the provider "
+        "decides again (roles, groups, a disabled account); its own session usually logs the user straight back.",
+    )
     clock_skew_seconds: int = Field(default=60, ge=0, le=600, description="Leeway on exp, iat and nbf.")
     max_token_age_seconds: int = Field(
         default=600, ge=30, description="An ID token issued longer ago than this (iat) is refused.",

@@ -373,3 +373,19 @@ def test_the_sso_stores_work_on_both_dialects(dialect_settings: Settings) -> Non
     assert again.id == first.id and accounts.user(first.id).roles == {"auditor"}  # type: ignore[union-attr]
     gone = accounts.sso_user("https://idp|42", "nina", set(), set(), disabled=True)
     assert not gone.active and accounts.local_accounts() == 0
+
+
+def test_an_sso_session_ends_after_reauthenticate_minutes_however_active(site: Site, provider: Provider) -> None:
+    provider.set_user("olaf-1", preferred_username="olaf", groups=["/baken/medewerkers"])
+    client = site.client()
+    site.log_in(client, "olaf-1")
+    assert client.get("/chat", follow_redirects=False).status_code == 200
+    with site.app.state.baken.database.connect() as conn:  # logged in 61 minutes ago, active ever since
+        conn.execute("UPDATE sessions SET created = created - 61 * 60 WHERE origin = 'oidc'")
+    back = client.get("/chat", follow_redirects=False)
+    assert back.status_code == 303 and "expired=1" in back.headers["location"]
+    local = site.client()
+    log_in(local, "noodbeheer")
+    with site.app.state.baken.database.connect() as conn:
+        conn.execute("UPDATE sessions SET created = created - 61 * 60 WHERE origin = 'password'")
+    assert local.get("/admin/users", follow_redirects=False).status_code == 200  # local sessions only slide
