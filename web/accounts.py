@@ -254,11 +254,14 @@ class Accounts:
                  disabled: bool) -> User:
         """The account of a provider's subject ("issuer|sub"), created at its first login; every login replaces
         its roles and groups with the provider's, and disables it (ending its sessions) when the provider says
-        so. An account an administrator disabled stays disabled."""
+        so. An account an administrator disabled stays disabled. Someone refused at a first login gets no
+        account (the returned User has no id)."""
         held, member_of = frozenset(roles), frozenset(groups)
         with self._db.transaction(lock="sso-user") as conn:
             r = conn.execute(f"SELECT {USER_COLUMNS}, disabled_by FROM users WHERE subject = ?",
                              (subject,)).fetchone()
+            if r is None and disabled:  # no account for someone who never had access
+                return User("", name, held, member_of, False, "oidc")
             if r is None:
                 user_id, name = str(uuid.uuid4()), self._free_name(conn, name, subject)
                 conn.execute("INSERT INTO users (id, name, role, roles, user_groups, password_hash, created, origin, "

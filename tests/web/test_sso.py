@@ -142,9 +142,21 @@ def test_roles_and_groups_follow_the_provider_at_every_login(site: Site, provide
 
 
 def test_the_provider_disables_an_account_through_the_mapping(site: Site, provider: Provider) -> None:
+    provider.set_user("dirk-1", preferred_username="dirk", groups=["/baken/medewerkers"])
+    site.log_in(site.client(), "dirk-1")
     provider.set_user("dirk-1", preferred_username="dirk", groups=["/baken/medewerkers", "/baken/geblokkeerd"])
     refused = site.log_in(site.client(), "dirk-1")
     assert refused.status_code == 403 and "door uw organisatie uitgeschakeld" in refused.text
+    assert not site.accounts.user_named("dirk").active  # type: ignore[union-attr]
+
+
+def test_someone_without_a_role_gets_no_account(site: Site, provider: Provider) -> None:
+    provider.set_user("piet-1", preferred_username="piet", groups=["/afdelingen/hr"])
+    refused = site.log_in(site.client(), "piet-1")
+    assert refused.status_code == 403 and "geen rol in Baken" in refused.text
+    assert site.accounts.user_named("piet") is None
+    assert site.records("auth.login_failed")[-1]["actor"] == site.services.audit.pseudonym(  # type: ignore[union-attr]
+        f"sso:{provider.issuer}|piet-1")
 
 
 def test_an_account_disabled_in_baken_stays_disabled_when_the_provider_logs_it_in(site: Site,

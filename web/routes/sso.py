@@ -87,7 +87,8 @@ def sso_callback(request: Request[Any, Any, Any]) -> Template | Redirect:
                                      mapped.roles, mapped.groups, disabled=mapped.disabled is not None)
     if mapped.disabled is not None or not user.active:
         reason = mapped.disabled or "disabled_locally"
-        _audit(request, "auth.login_failed", user.id, user.role or "unknown", "denied", reason=reason)
+        _audit(request, "auth.login_failed", user.id or f"sso:{claims['iss']}|{claims['sub']}",
+               user.role or "unknown", "denied", reason=reason)
         return login_form(request, 403, error=f"sso.{reason}", next=pending.next)
     token = context.accounts.start_session(user, origin="oidc")
     _audit(request, "auth.login", user.id, user.role, "ok")
