@@ -100,6 +100,7 @@ def run_users_add(args: argparse.Namespace, settings: Settings) -> int:
         if getpass.getpass("Nogmaals: ") != password:
             raise UserError("the two passwords differ")
     user = build_accounts(settings).add_user(args.name, roles, password, groups)
+    _log_change(settings, "add", user)
     print(f"{user.name} ({_described(user)}) toegevoegd")
     return 0
 
@@ -116,6 +117,7 @@ def run_users_set(args: argparse.Namespace, settings: Settings) -> int:
     if roles is None and args.groups is None:
         raise UserError("geef --role, --roles of --groups / give --role, --roles or --groups")
     user = accounts.set_roles(user.id, roles, args.groups)
+    _log_change(settings, "roles", user)
     print(f"{user.name}: {_described(user)}")
     return 0
 
@@ -128,6 +130,21 @@ def run_users_list(args: argparse.Namespace, settings: Settings) -> int:
         print(f"{user.name}\t{user.role.replace('+', ',')}\t{','.join(sorted(user.groups)) or '-'}\t{user.origin}\t"
               f"{'actief' if user.active else 'uitgeschakeld'}")
     return 0
+
+
+def _log_change(settings: Settings, change: str, user: User) -> None:
+    """A `user.change` record, as the Gebruikers page writes one, by the operating-system user as beheerder."""
+    from baken.wiring import build_audit
+    from web.accounts import ordered
+
+    log = build_audit(settings)
+    try:
+        log.append_auth_event("user.change", actor=getpass.getuser(), role="beheerder", outcome="ok",
+                              details={"baken.user.change": change, "baken.user.target": log.pseudonym(user.id),
+                                       "baken.user.roles": ordered(user.roles), "baken.user.groups": sorted(user.groups),
+                                       "baken.channel": "cli"})
+    finally:
+        log.close()
 
 
 def _described(user: User) -> str:

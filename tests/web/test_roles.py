@@ -166,3 +166,12 @@ def test_the_cli_adds_and_changes_roles_and_groups(tmp_path: Path, monkeypatch, 
     assert "sam\tauditor\t-\tlocal\tactief" in out
     accounts = build_accounts(Settings(data_dir=tmp_path))
     assert accounts.user_named("tom") is None and accounts.user_named("sam").roles == {"auditor"}
+    from baken.wiring import build_audit
+
+    log = build_audit(Settings(data_dir=tmp_path))
+    try:  # each change is in the audit log, as from the Gebruikers page
+        changes = [json.loads(r.record_json) for r in log.search(action="user.change")]
+    finally:
+        log.close()
+    assert sorted((c["baken.user.change"], tuple(c["baken.user.roles"])) for c in changes) == [
+        ("add", ("medewerker", "informatiebeheerder")), ("roles", ("auditor",))]
