@@ -24,6 +24,7 @@ from web.sso import SsoSettings
 
 logger = logging.getLogger(__name__)
 METADATA_SECONDS = 3600  # discovery is read again after an hour (key rotation, moved endpoints)
+RETRY_SECONDS = 30  # after a failed discovery, calls fail at once for this long instead of waiting on the network
 
 
 class LoginRefused(BakenError):
@@ -57,9 +58,14 @@ class OidcClient:
         self._lock = threading.Lock()
         self._app: _App | None = None
         self._loaded = 0.0
+        self._failed: tuple[float, BackendUnavailable] | None = None
 
     def _provider(self) -> _App:
         with self._lock:
+            if self._failed and time.time() - self._failed[0] < RETRY_SECONDS:
+                if self._app is None:  # /readyz and the login button must not wait on a provider that is away
+                    raise self._failed[1]
+                return self._app
             if self._app is None or time.time() - self._loaded > METADATA_SECONDS:
                 s = self.settings
                 secret: str | None = s.client_secret.get_secret_value() if s.client_secret else None
@@ -74,13 +80,18 @@ class OidcClient:
                                           "verify": str(s.ca_file) if s.ca_file else True})
                 try:
                     metadata = app.load_server_metadata()
-                except Exception as exc:
-                    raise BackendUnavailable(f"the OpenID provider {s.discovery} cannot be read: "
-                                             f"{type(exc).__name__}") from exc
-                if metadata.get("issuer") != s.issuer:
-                    raise BackendUnavailable(f"the OpenID provider calls itself {metadata.get('issuer')!r}, "
-                                             f"not {s.issuer!r} (web.sso.issuer)")
-                self._app, self._loaded = app, time.time()
+                    if metadata.get("issuer") != s.issuer:
+                        raise BackendUnavailable(f"the OpenID provider calls itself {metadata.get('issuer')!r}, "
+                                                 f"not {s.issuer!r} (web.sso.issuer)")
+                except Exception as exc:  # network, TLS, JSON, another issuer: the provider cannot be used
+                    failure = exc if isinstance(exc, BackendUnavailable) else BackendUnavailable(
+                        f"the OpenID provider {s.discovery} cannot be read: {type(exc).__name__}")
+                    self._failed = (time.time(), failure)
+                    if self._app is None:
+                        raise failure from exc
+                    logger.warning("OpenID provider metadata not refreshed: %s", failure)
+                    return self._app  # the metadata we have serves until the provider answers again
+                self._app, self._loaded, self._failed = app, time.time(), None
             return self._app
 
     def authorize(self, redirect_uri: str, state: str, nonce: str, language: str) -> Authorization:

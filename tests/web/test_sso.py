@@ -18,6 +18,7 @@ from litestar.testing import TestClient
 from pydantic import ValidationError
 
 from assistant.services import Services
+from core.errors import BakenError
 from baken.settings import Settings
 from tests.web.conftest import BASE_URL, PASSWORD, fake_services, log_in
 from tests.web.oidc_provider import Provider, running
@@ -401,3 +402,15 @@ def test_an_sso_session_ends_after_reauthenticate_minutes_however_active(site: S
     with site.app.state.baken.database.connect() as conn:
         conn.execute("UPDATE sessions SET created = created - 61 * 60 WHERE origin = 'password'")
     assert local.get("/admin/users", follow_redirects=False).status_code == 200  # local sessions only slide
+
+
+def test_a_provider_that_is_away_is_not_waited_for_again_and_again() -> None:
+    from web.oidc import OidcClient
+
+    client = OidcClient(sso_settings("http://127.0.0.1:9"))
+    with pytest.raises(BakenError) as first:
+        client.check()
+    for _ in range(20):  # a load balancer polling /readyz, users pressing the button: the same failure at once
+        with pytest.raises(BakenError) as again:
+            client.check()
+        assert again.value is first.value  # no new attempt (which would raise a new error) for RETRY_SECONDS
