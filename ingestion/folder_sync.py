@@ -33,7 +33,7 @@ from ingestion.sync_state import SyncedFile, SyncRun, SyncState
 logger = logging.getLogger(__name__)
 DEFAULT_SCOPE = "algemeen"
 HEARTBEAT_SECONDS = 30.0
-SAVE_SECONDS = 2.0  # between progress writes of a run (besides every failure and the end)
+SAVE_SECONDS = 2.0  # between progress writes of a run (counts and failures so far; and at the end)
 BATCH_FILES = 32  # new and changed files handed to the index at once (it embeds their chunks together)
 STATUSES = ("new", "changed", "removed", "kept", "unchanged", "failed")
 
@@ -157,7 +157,7 @@ class FolderSync:
             run.done += 1
             if item.status == "failed":
                 logger.info("folder sync: a file failed: %s", item.error)
-            if item.status == "failed" or time.monotonic() - saved >= SAVE_SECONDS:
+            if time.monotonic() - saved >= SAVE_SECONDS:
                 run.counts, run.failures = report.counts(), [list(f) for f in report.failures()]
                 self._state.save(run)
                 saved = time.monotonic()
