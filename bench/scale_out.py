@@ -71,12 +71,13 @@ def open_side(name: str, dsn: str | None, schema: str, workdir: Path, documents:
     """The stores on SQLite files (``dsn`` None) or in PostgreSQL, filled like a busy municipality's."""
     from core.database import Database
     from ingestion.registry import Registry
+    from core.migrations import apply
     from web.accounts import Accounts
-    from web.db import SCHEMA
+    from web.db import MIGRATIONS
     from web.history import History
 
     db = Database.open(dsn, workdir / name / "web.sqlite3", schema)
-    db.create(SCHEMA)
+    apply(db, "web", MIGRATIONS)
     accounts, history = Accounts(db, session_seconds=8 * 3600), History(db)
     user = accounts.add_user("bench", "medewerker", "bench-password-1234")
     token, now = accounts.start_session(user), time.time()
