@@ -1,14 +1,16 @@
 """Ingestion: documents and chunks per second through `Index.ingest_file`, beside raw `SentenceTransformer.encode`
 plus raw chroma `collection.add` on the same chunks; and faster embedding backends exported locally from the
-packaged model (ONNX Runtime fp32 / int8, OpenVINO), with their speed and dense hit@5 on bench/eval.py's questions.
+packaged model, with their speed and dense hit@5 on bench/eval.py's questions: Baken's own backends (torch,
+OpenVINO fp32 and int8 from the provisioned export, remote over loopback HTTP) and ONNX Runtime fp32 / int8.
 
     .venv/bin/python -m bench.ingest [--docs 20] [--repeats 2] [--no-backends]
     .venv/bin/python -m bench.ingest --formats [--ocr-pages 5]   # issue 18: OCR s/page, the whole shared corpus
 
-Baken and raw runs alternate (B, R, R, B, ...), each into a fresh directory. The ONNX model is exported here with
-`torch.onnx` (mean pooling and normalisation inside the graph) and quantised with onnxruntime's dynamic int8
-quantiser; `onnx` and `openvino` are not Baken dependencies, so they are looked for in data/bench/pydeps
-(`pip install --no-deps --target data/bench/pydeps onnx ml_dtypes openvino openvino-telemetry`). The hit@5
+Baken and raw runs alternate (B, R, R, B, ...), each into a fresh directory; the Baken side embeds with the
+default backend (the catalogue's, OpenVINO int8), the raw side with sentence-transformers on torch. The ONNX
+model is exported here with `torch.onnx` (mean pooling and normalisation inside the graph) and quantised with
+onnxruntime's dynamic int8 quantiser; `onnx` is not a Baken dependency, so it is looked for in
+data/bench/pydeps (`pip install --no-deps --target data/bench/pydeps onnx ml_dtypes`). The hit@5
 comparison needs bench/eval.py's cached corpus index (`python -m bench.eval --build-only`); without it it is
 skipped. Writes bench/results/ingest.json. Target (issue 8): Baken/raw throughput ratio >= 0.9.
 
@@ -36,7 +38,7 @@ from bench.common import CACHE, Stopwatch, bench_settings, fmt, report, summary 
 RATIO_TARGET = 0.9
 PYDEPS = CACHE / "pydeps"
 ONNX_DIR = CACHE / "onnx-all-minilm-l6-v2"
-QUALITY_BACKENDS = ("torch (Baken)", "onnxruntime int8", "openvino int8")  # corpus re-embedding is slow
+QUALITY_BACKENDS = ("torch (Baken)", "onnxruntime int8", "openvino (Baken)", "openvino-int8 (Baken)")  # slow
 
 
 def corpus_files(count: int) -> list[Path]:
@@ -191,20 +193,29 @@ def _ensure_pydeps() -> None:
         return
     import subprocess
 
-    print("bench.ingest: installing onnx and openvino into data/bench/pydeps (first run only)", file=sys.stderr)
+    print("bench.ingest: installing onnx into data/bench/pydeps (first run only)", file=sys.stderr)
     result = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target",
-                             str(PYDEPS), "onnx", "ml_dtypes", "openvino", "openvino-telemetry"],
+                             str(PYDEPS), "onnx", "ml_dtypes"],
                             capture_output=True, text=True, check=False)
     if result.returncode != 0:
         print(f"bench.ingest: could not install them: {result.stderr.strip()[-300:]}", file=sys.stderr)
 
 
-def backends(model: Any) -> dict[str, Any]:
-    """name -> encoder with ``encode(texts, batch_size)``: torch (Baken's) and whatever can be built offline."""
+def backends(model: Any, settings: Any = None) -> dict[str, Any]:
+    """name -> encoder with ``encode(texts, batch_size)``: torch (raw sentence-transformers, as Baken's torch
+    backend runs it), Baken's OpenVINO backends (the provisioned export), Baken's remote backend against a
+    loopback server that runs the OpenVINO int8 model, and ONNX Runtime over this bench's own export."""
+    found: dict[str, Any] = {"torch (Baken)": _TorchEncoder(model)}
+    if settings is not None:
+        from baken.wiring import build_embedder
+
+        for backend in ("openvino", "openvino-int8"):
+            found[f"{backend} (Baken)"] = _BakenEncoder(build_embedder(
+                settings.model_copy(update={"embeddings": settings.embeddings.model_copy(update={"backend": backend})})))
+        found["remote (Baken, loopback)"] = _remote(found["openvino-int8 (Baken)"].embedder, settings)
     _ensure_pydeps()
     if PYDEPS.exists() and str(PYDEPS) not in sys.path:
         sys.path.append(str(PYDEPS))
-    found: dict[str, Any] = {"torch (Baken)": _TorchEncoder(model)}
     try:
         files = export_onnx(model, ONNX_DIR)
     except Exception as exc:  # noqa: BLE001 (torch raises OnnxExporterError, not ImportError, without onnx)
@@ -213,12 +224,48 @@ def backends(model: Any) -> dict[str, Any]:
     limit = int(model.max_seq_length or 256)
     found["onnxruntime fp32"] = GraphEncoder(files["fp32"], model.tokenizer, "onnxruntime", limit)
     found["onnxruntime int8"] = GraphEncoder(files["int8"], model.tokenizer, "onnxruntime", limit)
-    try:
-        found["openvino fp32"] = GraphEncoder(files["fp32"], model.tokenizer, "openvino", limit)
-        found["openvino int8"] = GraphEncoder(files["int8"], model.tokenizer, "openvino", limit)
-    except ImportError as exc:
-        print(f"OpenVINO skipped: {exc}", file=sys.stderr)
     return found
+
+
+class _BakenEncoder:
+    def __init__(self, embedder: Any) -> None:
+        self.embedder = embedder
+
+    def encode(self, texts: list[str], batch_size: int = 32) -> Any:
+        import numpy as np
+
+        return np.asarray(self.embedder.embed_passages(texts), dtype=np.float32)
+
+
+def _remote(local: Any, settings: Any) -> _BakenEncoder:
+    """Baken's OpenAIEmbedder against an OpenAI-compatible /v1/embeddings server on loopback (a thread of this
+    process, stdlib http.server) that embeds with ``local``: the wire, JSON and batching cost of the remote
+    backend with the same model, so its hit@5 is the local one's."""
+    import json
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from ingestion.remote_embedder import OpenAIEmbedder
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            vectors = local.embed_passages(body["input"])
+            data = json.dumps({"object": "list", "model": body["model"], "data": [
+                {"object": "embedding", "index": i, "embedding": v} for i, v in enumerate(vectors)]}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return _BakenEncoder(OpenAIEmbedder(f"http://127.0.0.1:{server.server_address[1]}", model=local.name,
+                                        batch_size=settings.embeddings.batch_size))
 
 
 class _TorchEncoder:
@@ -279,19 +326,25 @@ def dense_hit_at_5(encoders: dict[str, Any]) -> dict[str, Any]:
     return results
 
 
-def measure_backends(model: Any, texts: list[str], batch_size: int, repeats: int, quality: bool) -> dict[str, Any]:
-    """Chunks per second of each backend on ``texts`` (best and median of ``repeats``) and, optionally, hit@5."""
-    encoders = backends(model)
-    speed: dict[str, Any] = {}
-    for name, encoder in encoders.items():
+def measure_backends(model: Any, texts: list[str], batch_size: int, repeats: int, quality: bool,
+                     settings: Any = None) -> dict[str, Any]:
+    """Chunks per second of each backend on ``texts`` and, optionally, hit@5. The backends take turns in each
+    round (so a busy spell of the machine hits them all), and each one's ratio to torch is the median of its
+    per-round ratios."""
+    encoders = backends(model, settings)
+    seconds: dict[str, list[float]] = {name: [] for name in encoders}
+    for encoder in encoders.values():
         encoder.encode(texts[:batch_size], batch_size)  # warm-up
-        seconds = []
-        for _ in range(repeats):
+    for _ in range(repeats):
+        for name, encoder in encoders.items():
             started = time.perf_counter()
             encoder.encode(texts, batch_size)
-            seconds.append(time.perf_counter() - started)
-        speed[name] = {"chunks_per_s": round(len(texts) / summary(seconds)["median"], 1),
-                       "seconds": summary(seconds)}
+            seconds[name].append(time.perf_counter() - started)
+    torch_s = seconds["torch (Baken)"]
+    speed: dict[str, Any] = {
+        name: {"chunks_per_s": round(len(texts) / summary(times)["median"], 1), "seconds": summary(times),
+               "ratio_to_torch": round(summary([t / s for t, s in zip(torch_s, times)])["median"], 2)}
+        for name, times in seconds.items()}
     return {"speed": speed, "quality": dense_hit_at_5(encoders) if quality else {"skipped": "--no-quality"}}
 
 
@@ -302,8 +355,10 @@ def run(docs: int = 20, repeats: int = 2, with_backends: bool = True, quality: b
     CACHE.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="ingest-", dir=CACHE) as tmp:
         settings = bench_settings(Path(tmp) / "settings")
-        embedder = build_embedder(settings)
-        model = embedder._model
+        embedder = build_embedder(settings)  # Baken's default backend (the catalogue's: OpenVINO int8)
+        torch_settings = settings.model_copy(update={"embeddings": settings.embeddings.model_copy(
+            update={"backend": "torch"})})
+        model = build_embedder(torch_settings)._model  # the raw sentence-transformers model on torch
         files = corpus_files(docs)
         clock = Stopwatch()
         chunks = chunks_of(files, embedder, settings)
@@ -333,7 +388,8 @@ def run(docs: int = 20, repeats: int = 2, with_backends: bool = True, quality: b
         out["sandbox"] = sandbox_overhead(files, repeats)
         if with_backends:
             out["backends"] = measure_backends(model, [c.embed_text for c in chunks], settings.embeddings.batch_size,
-                                               repeats, quality)
+                                               max(repeats, 3), quality, settings)
+        out["embedder"] = {"name": embedder.name, "class": type(embedder).__name__}
     return out
 
 
@@ -430,7 +486,8 @@ def rows_of(out: dict[str, Any]) -> list[list[Any]]:
     for name, row in backends_out.get("speed", {}).items():
         hit = quality.get(name, {}).get("hit@5", "–")
         rows.append([f"embed only: {name}", "", row["chunks_per_s"], row["seconds"]["median"],
-                     round(row["chunks_per_s"] / torch_speed, 2) if torch_speed else "", hit, ""])
+                     row.get("ratio_to_torch") or (round(row["chunks_per_s"] / torch_speed, 2) if torch_speed else ""),
+                     hit, ""])
     return rows
 
 

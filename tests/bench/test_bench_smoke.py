@@ -87,6 +87,13 @@ def test_ingest_baken_and_raw_sides_index_the_same_chunks(tmp_path: Path) -> Non
     assert baken["chunks"] == raw["chunks"] == len(chunks) > 0
 
 
+def test_ingest_remote_row_embeds_over_loopback_http(tmp_path: Path) -> None:
+    from ingestion.embedder import FakeEmbedder
+
+    encoder = ingest._remote(FakeEmbedder(), common.bench_settings(tmp_path / "s"))
+    assert encoder.encode(["parkeren en afval", "markt"]).shape == (2, 256)
+
+
 def test_retrieval_measures_recall_against_exact_search(tmp_path: Path) -> None:
     out = retrieval.run((400,), queries=5, workdir=tmp_path)
     size = out["sizes"]["400"]
