@@ -93,6 +93,11 @@ class SsoSettings(BaseModel):
     userinfo: bool = Field(
         default=False, description="Also read the userinfo endpoint (when the groups are not in the ID token).",
     )
+    provider_origins: list[str] = Field(
+        default_factory=list,
+        description="Other origins (https://host) of the provider's login and logout pages, when they are not "
+        "on the issuer's host; the pages' CSP lets forms lead there.",
+    )
     reauthenticate_minutes: int = Field(
         default=60, ge=1,
         description="An SSO session ends this many minutes after its login, however active, so that the provider "
@@ -114,7 +119,7 @@ class SsoSettings(BaseModel):
             return self
         if not self.issuer or not self.client_id:
             raise ValueError("web.sso needs issuer and client_id when enabled")
-        for url in (self.issuer, self.discovery_url, self.public_url):
+        for url in (self.issuer, self.discovery_url, self.public_url, *self.provider_origins):
             if url and not secure_url(url):
                 raise ValueError(f"{url!r} must be https (plain http only on loopback)")
         if "openid" not in self.scopes.split():
@@ -140,8 +145,8 @@ def sso_origins(settings: SsoSettings) -> tuple[str, ...]:
     """The provider's origin, where the login button and an SSO session's logout lead (empty with SSO off)."""
     if not settings.enabled:
         return ()
-    parts = urlsplit(settings.issuer)
-    return (f"{parts.scheme}://{parts.netloc}",)
+    origins = [settings.issuer, *settings.provider_origins]
+    return tuple(dict.fromkeys(f"{p.scheme}://{p.netloc}" for p in map(urlsplit, origins)))
 
 
 def secure_url(url: str) -> bool:

@@ -24,7 +24,7 @@ from tests.web.conftest import BASE_URL, PASSWORD, fake_services, log_in
 from tests.web.oidc_provider import Provider, running
 from web.app import build_accounts, create_app
 from web.settings import WebSettings
-from web.sso import SsoSettings, claim_values, map_claims
+from web.sso import SsoSettings, claim_values, map_claims, sso_origins
 
 ROLE_MAP = {"/baken/medewerkers": ["medewerker"], "/baken/informatiebeheer": ["informatiebeheerder"],
             "/baken/beheer": ["beheerder"], "baken-auditors": ["auditor"]}
@@ -326,6 +326,10 @@ def test_settings_refuse_what_would_fail_every_login() -> None:
     with pytest.raises(ValidationError, match="openid"):
         sso_settings("https://login.example.nl", scopes="profile")
     assert not SsoSettings().enabled
+    assert sso_origins(sso_settings("https://sso.gemeente.nl/realms/g", provider_origins=[
+        "https://login.gemeente.nl/pages", "https://sso.gemeente.nl"])) == ("https://sso.gemeente.nl",
+                                                                            "https://login.gemeente.nl")
+    assert sso_origins(SsoSettings()) == ()
 
 
 def test_entra_id_claims_map_by_object_id_and_app_role() -> None:
