@@ -52,9 +52,10 @@ def user_actor(settings: Settings, index, name: str) -> Actor:
     user = build_accounts(settings).user_named(name)
     if user is None or not user.active:
         raise UserError(f"er is geen actief account {name!r} (baken users list)")
-    if not user.has("medewerker"):
-        raise UserError(f"{name!r} heeft de rol medewerker niet en mag geen vragen stellen")
-    return Actor(user_id=user.id, role="medewerker", collections=index.collections.readable(user.groups))
+    role = next((r for r in ("medewerker", "informatiebeheerder") if user.has(r)), None)  # who may chat on the web
+    if role is None:
+        raise UserError(f"{name!r} heeft de rol medewerker of informatiebeheerder niet en mag geen vragen stellen")
+    return Actor(user_id=user.id, role=role, collections=index.collections.readable(user.groups))
 
 
 def result_json(result) -> dict:

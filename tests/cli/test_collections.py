@@ -68,3 +68,6 @@ def test_unknown_collections_and_users_are_one_line_errors(env: Path, tmp_path: 
     assert "ongeldige collectienaam" in capsys.readouterr().err
     assert main(["ask", "--user", "niemand", "vraag"]) != 0
     assert "geen actief account 'niemand'" in capsys.readouterr().err
+    assert main(["users", "add", "controle", "--role", "auditor", "--password-env", "TEST_PASSWORD"]) == 0
+    assert main(["ask", "--user", "controle", "vraag"]) != 0
+    assert "mag geen vragen stellen" in capsys.readouterr().err
