@@ -88,6 +88,7 @@ class SyncScheduler:
         self._wake = threading.Event()
         self._stopped = threading.Event()
         self._asked: tuple[str, str] | None = None  # (actor, role) of a "sync now" waiting for the thread
+        self._taken = False  # the thread took a "sync now" and its run may not be on record yet
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
 
@@ -107,7 +108,7 @@ class SyncScheduler:
         last = runs[0].started if runs else None
         next_run = None if not self._interval else (last + self._interval * 60 if last is not None else time.time())
         with self._lock:
-            waiting = self._asked is not None
+            waiting = self._asked is not None or self._taken
         return SyncView(str(self._root), self._interval, self._delete, self._scope, runs, next_run, waiting)
 
     def request(self, actor: str, role: str) -> None:
@@ -145,6 +146,7 @@ class SyncScheduler:
         while not self._stopped.is_set():
             with self._lock:
                 asked, self._asked = self._asked, None
+                self._taken = asked is not None
             try:
                 if asked is not None:
                     self.run_once("button", *asked)
@@ -154,5 +156,7 @@ class SyncScheduler:
                 logger.warning("folder sync cannot run: %s", exc)
             except Exception:
                 logger.exception("folder sync failed")
+            with self._lock:
+                self._taken = False
             self._wake.wait(CHECK_SECONDS)
             self._wake.clear()
