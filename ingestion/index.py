@@ -263,7 +263,7 @@ class Index:
         """Write one prepared document invisibly, then publish it (retiring the version it replaces)."""
         data, name, source, doc_id, document, chunks = (prepared.data, prepared.name, prepared.source,
                                                         prepared.doc_id, prepared.document, prepared.chunks)
-        replaced = any(d.source == source for d in self._registry.list())
+        replaced = self._registry.has_ready(source)
         stored_name = doc_id + Path(name).suffix.lower()[:10]
         record = DocumentRecord(doc_id, source, name, document.title, document.kind, len(data), len(chunks),
                                 "indexing", stored_name, now(), prepared.collection)
@@ -366,11 +366,9 @@ class Index:
         record = self._registry.get(doc_id)
         self._store.delete_document(doc_id)
         self._lexical.remove_document(doc_id)
-        if record is not None and record.stored_path:
-            still_used = any(d.stored_path == record.stored_path and d.doc_id != doc_id
-                             for d in self._registry.list(None))
-            if not still_used:
-                self._originals.delete(record.stored_path)
+        stored = record.stored_path if record is not None else None
+        if stored and not self._registry.file_shared(stored, doc_id):
+            self._originals.delete(stored)
         self._registry.remove(doc_id)
 
 

@@ -84,6 +84,7 @@ MIGRATIONS = (
     Migration("001_documents", SCHEMA),
     Migration("002_owner_heartbeat", _owner_columns),
     Migration("003_document_collection", _collection_columns),
+    Migration("004_stored_path_index", "CREATE INDEX IF NOT EXISTS documents_stored_path ON documents(stored_path)"),
 )
 
 
@@ -153,6 +154,18 @@ class Registry:
         with self._db.connect() as conn:
             rows = conn.execute("SELECT doc_id FROM documents WHERE status = 'ready'").fetchall()
         return {r["doc_id"] for r in rows}
+
+    def has_ready(self, source: str) -> bool:
+        """Whether a ready document has this source key (what a new version of it replaces)."""
+        with self._db.connect() as conn:
+            return conn.execute("SELECT 1 AS found FROM documents WHERE source = ? AND status = 'ready'",
+                                (source,)).fetchone() is not None
+
+    def file_shared(self, stored_path: str, doc_id: str) -> bool:
+        """Whether a document other than ``doc_id`` uses the stored original ``stored_path``."""
+        with self._db.connect() as conn:
+            return conn.execute("SELECT 1 AS found FROM documents WHERE stored_path = ? AND doc_id != ?",
+                                (stored_path, doc_id)).fetchone() is not None
 
     def ready_collections(self) -> dict[str, str]:
         """The collection of each document search may show, by id."""
