@@ -18,7 +18,7 @@ def test_the_record_reads_back_into_the_same_source() -> None:
 def test_the_audit_record_holds_ids_hash_and_score_but_never_the_text() -> None:
     record = SOURCE.audit_record(with_cited=True)
     assert record == {"n": 1, "doc_id": "d" * 64, "content_hash": "d" * 64, "chunk_id": "d1-0", "page": 2,
-                      "score": 0.81, "cited": True}
+                      "score": 0.81, "collection": "algemeen", "cited": True}
     assert "cited" not in SOURCE.audit_record(with_cited=False)
 
 
