@@ -83,9 +83,19 @@ class Search:
         ``collections`` are the ones the reader may read (None: every one, for the operator's own tools). Both
         retrievers filter inside their query: Chroma by the chunks' `collection`, BM25 by a mask of the
         allowed documents; and every hit is checked against the registry, which is what a move changes first.
+
+        A document replaced while the search runs may have had its old chunks removed after the registry was
+        read: a search that then finds nothing, with the registry changed meanwhile, runs once more.
         """
         mode = mode or self.retrieval.mode
         ready_in = self._registry.ready_collections()
+        found = self._retrieve(query, k, mode, collections, ready_in)
+        if not found.hits and (again := self._registry.ready_collections()) != ready_in:
+            found = self._retrieve(query, k, mode, collections, again)
+        return found
+
+    def _retrieve(self, query: str, k: int, mode: str, collections: Collection[str] | None,
+                  ready_in: dict[str, str]) -> Retrieval:
         self._sync.catch_up(set(ready_in))
         ready = set(ready_in) if collections is None else {d for d, c in ready_in.items() if c in collections}
         wanted = max(k, self.retrieval.candidates)
