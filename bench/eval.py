@@ -50,7 +50,7 @@ def cache_dir(settings: Settings, files: list[Path] | None = None) -> Path:
     digest = hashlib.sha256()
     for path in files or corpus_files():
         digest.update(f"{path.name}:{path.stat().st_size}\n".encode())
-    digest.update(f"{settings.embeddings.model}|{settings.embeddings.query_prefix}|"
+    digest.update(f"{settings.embeddings.model}|{settings.embeddings.backend}|{settings.embeddings.query_prefix}|"
                   f"{settings.embeddings.passage_prefix}|{settings.ingestion.chunk_tokens}|"
                   f"{settings.ingestion.chunk_overlap}".encode())
     return CACHE / digest.hexdigest()[:16]
