@@ -129,27 +129,16 @@ def export_onnx(model: Any, target: Path) -> dict[str, Path]:
     """fp32 and int8 ONNX files of ``model`` (a SentenceTransformer): transformer + mean pooling + normalise."""
     import torch
 
+    from ingestion.embedder import pooled_module
+
     fp32, int8 = target / "model.onnx", target / "model_int8.onnx"
     if fp32.exists() and int8.exists():
         return {"fp32": fp32, "int8": int8}
     target.mkdir(parents=True, exist_ok=True)
-
-    class Embedding(torch.nn.Module):
-        def __init__(self, transformer: Any) -> None:
-            super().__init__()
-            self.transformer = transformer
-
-        def forward(self, input_ids: Any, attention_mask: Any, token_type_ids: Any) -> Any:
-            hidden = self.transformer(input_ids=input_ids, attention_mask=attention_mask,
-                                      token_type_ids=token_type_ids).last_hidden_state
-            mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
-            pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
-            return torch.nn.functional.normalize(pooled, p=2, dim=1)
-
-    sample = model.tokenizer(["een zin", "nog een wat langere zin"], padding=True, return_tensors="pt")
+    graph, sample, _ = pooled_module(model)
     names = ["input_ids", "attention_mask", "token_type_ids"]
     axes = {n: {0: "batch", 1: "tokens"} for n in names} | {"embedding": {0: "batch"}}
-    torch.onnx.export(Embedding(model[0].auto_model).eval(), tuple(sample[n] for n in names), str(fp32),
+    torch.onnx.export(graph, tuple(sample[n] for n in names), str(fp32),
                       input_names=names, output_names=["embedding"], dynamic_axes=axes, opset_version=17,
                       dynamo=False)
     from onnxruntime.quantization import QuantType, quantize_dynamic

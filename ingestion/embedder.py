@@ -83,13 +83,20 @@ class SentenceTransformerEmbedder:
 def pooled_graph(path: Path) -> tuple[Any, dict[str, Any], int]:
     """The model at ``path`` as one torch module (transformer, mean pooling, normalisation), an example input
     and its dimension: what `ingestion.openvino_export` converts. Only a mean-pooling BERT-like model fits."""
-    import torch
     from sentence_transformers import SentenceTransformer
 
     model = SentenceTransformer(str(path), device="cpu", local_files_only=True)
+    return pooled_module(model, path.name)
+
+
+def pooled_module(model: Any, name: str = "the model") -> tuple[Any, dict[str, Any], int]:
+    """A loaded SentenceTransformer as one torch module (transformer, mean pooling, normalisation), an example
+    input and its dimension (also what bench.ingest exports to ONNX)."""
+    import torch
+
     pooling = model[1] if len(model) > 1 else None
     if getattr(pooling, "pooling_mode", None) not in ("mean", ("mean",)) or len(model) > 3:
-        raise ModelError(f"{path.name}: only a transformer with mean pooling can be exported to OpenVINO")
+        raise ModelError(f"{name}: only a transformer with mean pooling can be exported to OpenVINO")
 
     class Pooled(torch.nn.Module):
         def __init__(self, transformer: Any) -> None:
