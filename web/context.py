@@ -59,9 +59,10 @@ class WebContext:
         """The collections ``user`` may read: `algemeen`, and those granted to one of the user's groups."""
         return self.services.index.collections.readable(user.groups)
 
-    def readable_documents(self, user: User) -> set[str]:
-        """Ids of the ready documents ``user`` may read."""
-        return {d.doc_id for d in self.services.index.documents(self.readable(user))}
+    def documents_seen(self, user: User) -> tuple[set[str], set[str]]:
+        """Ids of the ready documents, and of those ``user`` may read (one read of the registry)."""
+        readable, documents = self.readable(user), self.services.index.documents()
+        return {d.doc_id for d in documents}, {d.doc_id for d in documents if d.collection in readable}
 
 
 def ctx(request: Request[Any, Any, Any]) -> WebContext:

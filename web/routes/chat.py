@@ -41,24 +41,19 @@ def _turn_view(turn: StoredTurn) -> dict[str, Any]:
             "removed": turn.removed}
 
 
-def _ready(context: Any) -> set[str]:
-    """Ids of the documents that are still indexed: text of any other is no longer shown in the history."""
-    return {d.doc_id for d in context.services.index.documents()}
-
-
 def _seen(context: Any, user: Any, turn: StoredTurn) -> StoredTurn:
     """The turn as ``user`` may see it now: sources deleted since, or moved out of the user's collections,
     without their text."""
     if not turn.sources:
         return turn
-    return without_deleted(turn, _ready(context), context.readable_documents(user))
+    return without_deleted(turn, *context.documents_seen(user))
 
 
 def _chat_page(request: Request[Any, Any, Any], conversation_id: str | None) -> Template:
     context, user = ctx(request), session_of(request).user
     turns = context.history.turns(user.id, conversation_id) if conversation_id else []
     if any(t.sources for t in turns):
-        ready, readable = _ready(context), context.readable_documents(user)
+        ready, readable = context.documents_seen(user)
         turns = [without_deleted(t, ready, readable) for t in turns]
     views = [_turn_view(t) for t in turns]
     for view, turn in zip(views, turns):  # an answer still being written streams on when the page is reopened
