@@ -16,7 +16,7 @@ from assistant.llm import LLM, GenerationParams, Message
 from assistant.seams import Journal, Redactor, recorded
 from assistant.values import Actor, Clock, TurnResult
 from core.errors import UserError
-from ingestion.language import detect_language
+from core.language import detect_language
 
 ROLES = ("system", "user", "assistant")
 RELAY_TEMPLATE = "relay-1"

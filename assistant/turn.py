@@ -40,7 +40,7 @@ from assistant.values import (
 )
 from core.errors import UserError
 from ingestion.index import Hit, Index
-from ingestion.language import detect_language
+from core.language import detect_language
 from ingestion.lexical import Tokenizer
 from ingestion.source import Source
 

@@ -22,7 +22,7 @@ sys.path.insert(0, str(ROOT / "tests" / "guardrails"))
 from pii_evaluation import VARIANTS, pages, samples, variant
 
 from guardrails import PiiSettings, Redactor, Vault
-from guardrails.language import looks_english
+from core.language import looks_english
 from guardrails.normalise import normalise
 from models.catalogue import CATALOGUE
 from models.provision import provision

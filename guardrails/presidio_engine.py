@@ -24,7 +24,7 @@ from presidio_analyzer.nlp_engine import NerModelConfiguration, NlpArtifacts, Sp
 from presidio_analyzer.predefined_recognizers import SpacyRecognizer
 
 from guardrails.detection import Detection, Detector
-from guardrails.language import unexplained_capital_spans
+from guardrails.capitals import unexplained_capital_spans
 
 logger = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ from typing import Literal
 
 from core.errors import RedactionError, UserError
 from guardrails.detection import Detection
-from guardrails.language import looks_english
+from core.language import looks_english
 from guardrails.mentions import alias_key, aliases, later_mentions
 from guardrails.normalise import normalise
 from guardrails.patterns import BSN, EMAIL, IBAN, PHONE, PatternDetector

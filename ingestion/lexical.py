@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ingestion.language import detect_language
+from core.language import detect_language
 
 logger = logging.getLogger(__name__)
 VERSION = 2  # of the tokenisation; files of another version are treated as missing and rebuilt
