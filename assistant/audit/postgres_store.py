@@ -10,28 +10,15 @@ Triggers refuse UPDATE and DELETE outside the retention purge, as in the SQLite 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import psycopg
 from psycopg import sql
 
-from assistant.audit.figures import FIGURE_STATEMENTS, FigureQueries
-from assistant.audit.records import PreparedRecord, Preparer
-from assistant.audit.store import (
-    HOLD_COUNTER,
-    RECORD_COLUMNS,
-    RECORDS_WITH_CONTENT,
-    Batch,
-    RecordQuery,
-    SharedQueries,
-    StoredRecord,
-    apply_migrations,
-    read_tables,
-    stored_record,
-    write_tables,
-)
+from assistant.audit.figures import FIGURE_STATEMENTS
+from assistant.audit.sql_store import SQLAuditStore, apply_migrations
 from assistant.audit.store import SCHEMA as STORE_SCHEMA
 from core.database import Connection, postgres_ddl
 from core.errors import AuditError
@@ -47,10 +34,23 @@ MIGRATION_STATEMENTS: dict[int, tuple[str, ...]] = {
     **{version: tuple(postgres_ddl(s) for s in statements) for version, statements in FIGURE_STATEMENTS.items()},
 }
 
-# Made again at every start, so the guards are always those of the current schema.
-TRIGGERS = """
-CREATE OR REPLACE FUNCTION baken_records_guard() RETURNS trigger LANGUAGE plpgsql AS $$
+
+def _guard(table: str, events: str, body: str) -> str:
+    """A plpgsql function `baken_<table>_guard` with `body`, and the row trigger that runs it before `events`
+    on `table`."""
+    return f"""
+CREATE OR REPLACE FUNCTION baken_{table}_guard() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+{body.strip()}
+END $$;
+DROP TRIGGER IF EXISTS {table}_guard ON {table};
+CREATE TRIGGER {table}_guard BEFORE {events} ON {table}
+  FOR EACH ROW EXECUTE FUNCTION baken_{table}_guard();
+"""
+
+
+# Made again at every start, so the guards are always those of the current schema.
+TRIGGERS = _guard("records", "INSERT OR UPDATE OR DELETE", """
   IF TG_OP = 'INSERT' THEN
     IF NEW.seq IS DISTINCT FROM (SELECT COALESCE(MAX(seq), 0) + 1 FROM records) THEN
       RAISE EXCEPTION 'audit records are appended in sequence only';
@@ -68,10 +68,7 @@ BEGIN
     RAISE EXCEPTION 'audit records cannot be changed outside retention purge';
   END IF;
   RETURN NEW;
-END $$;
-
-CREATE OR REPLACE FUNCTION baken_content_guard() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
+""") + _guard("content", "UPDATE OR DELETE", """
   IF TG_OP = 'UPDATE' THEN
     RAISE EXCEPTION 'audit content cannot be changed';
   END IF;
@@ -79,38 +76,30 @@ BEGIN
     RAISE EXCEPTION 'audit content can only be destroyed by retention purge';
   END IF;
   RETURN OLD;
-END $$;
-
-CREATE OR REPLACE FUNCTION baken_checkpoints_guard() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
+""") + _guard("checkpoints", "UPDATE OR DELETE", """
   RAISE EXCEPTION 'audit checkpoints cannot be changed or deleted';
-END $$;
+""")
 
-DROP TRIGGER IF EXISTS records_guard ON records;
-CREATE TRIGGER records_guard BEFORE INSERT OR UPDATE OR DELETE ON records
-  FOR EACH ROW EXECUTE FUNCTION baken_records_guard();
-DROP TRIGGER IF EXISTS content_guard ON content;
-CREATE TRIGGER content_guard BEFORE UPDATE OR DELETE ON content
-  FOR EACH ROW EXECUTE FUNCTION baken_content_guard();
-DROP TRIGGER IF EXISTS checkpoints_guard ON checkpoints;
-CREATE TRIGGER checkpoints_guard BEFORE UPDATE OR DELETE ON checkpoints
-  FOR EACH ROW EXECUTE FUNCTION baken_checkpoints_guard();
-"""
-
-_COLUMNS = RECORD_COLUMNS
-_FROM = RECORDS_WITH_CONTENT
 _SOURCES = ("(CASE WHEN jsonb_typeof(r.record_json::jsonb -> 'baken.sources') = 'array'"
             " THEN r.record_json::jsonb -> 'baken.sources' ELSE '[]'::jsonb END)")
 _REDACTIONS = _SOURCES.replace("baken.sources", "baken.redactions")
 
 
-_stored = stored_record
-
-
-class PostgresAuditStore(SharedQueries, FigureQueries):
+class PostgresAuditStore(SQLAuditStore):
     """Audit records in one PostgreSQL schema, shared by every Baken process that points at it."""
 
     QUESTION = "(c.content_json::jsonb ->> 'question')"
+    DIALECT = "postgres"
+    DRIVER_ERROR = psycopg.Error
+    SNAPSHOT = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
+    DOCUMENT_FILTER = ("((r.record_json::jsonb ->> 'baken.document.id') = ?"
+                       " OR (r.record_json::jsonb ->> 'baken.document.sha256') = ?"
+                       f" OR EXISTS (SELECT 1 FROM jsonb_array_elements({_SOURCES}) s"
+                       " WHERE s ->> 'doc_id' = ? OR s ->> 'content_hash' = ?))")
+    REDACTION_FILTER = f"EXISTS (SELECT 1 FROM jsonb_array_elements({_REDACTIONS}) x WHERE x ->> 'type' = ?)"
+    # The serial remembers the highest id ever issued, even of a hold lifted since.
+    HOLD_ID_COUNTER = ("SELECT GREATEST((SELECT CASE WHEN is_called THEN last_value ELSE 0 END"
+                       " FROM holds_id_seq), (SELECT COALESCE(MAX(id), 0) FROM holds))")
 
     def __init__(self, dsn: str, *, schema: str = "baken_audit", connect_timeout_s: int = 10) -> None:
         self.dsn, self.schema = dsn, schema
@@ -173,45 +162,6 @@ class PostgresAuditStore(SharedQueries, FigureQueries):
             except psycopg.Error as exc:
                 raise AuditError(f"cannot read the audit log ({self._where()}): {exc}") from exc
 
-    def records(self, first: int = 1, last: int | None = None) -> Iterator[StoredRecord]:
-        """Records in order from one REPEATABLE READ snapshot, on a connection of their own."""
-        try:
-            conn = self._connect()
-        except psycopg.Error as exc:
-            raise AuditError(f"cannot read the audit log ({self._where()}): {exc}") from exc
-        try:
-            conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-            yield from self._snapshot_records(Connection(conn, "postgres"), first, last)
-        except psycopg.Error as exc:
-            raise AuditError(f"cannot read the audit log ({self._where()}): {exc}") from exc
-        finally:
-            conn.close()
-
-    def find(self, query: RecordQuery, limit: int = 100, offset: int = 0) -> list[StoredRecord]:
-        """Records matching every filter of `query`, newest first."""
-        where, params = query.column_filters("?")
-        where.insert(0, "TRUE")
-        if query.document is not None:
-            where.append("((r.record_json::jsonb ->> 'baken.document.id') = ?"
-                         " OR (r.record_json::jsonb ->> 'baken.document.sha256') = ?"
-                         f" OR EXISTS (SELECT 1 FROM jsonb_array_elements({_SOURCES}) s"
-                         " WHERE s ->> 'doc_id' = ? OR s ->> 'content_hash' = ?))")
-            params += [query.document] * 4
-        if query.redaction_type is not None:
-            where.append(f"EXISTS (SELECT 1 FROM jsonb_array_elements({_REDACTIONS}) x WHERE x ->> 'type' = ?)")
-            params.append(query.redaction_type)
-        statement = (f"SELECT {_COLUMNS} FROM {_FROM} WHERE {' AND '.join(where)} ORDER BY r.seq DESC"
-                     " LIMIT ? OFFSET ?")
-        return [_stored(row) for row in self._read(statement, (*params, limit, offset))]
-
-    def purge(self, content_seqs: list[int], metadata_seqs: list[int], prepare: Preparer) -> PreparedRecord:
-        """Destroy content and metadata under a purge authorisation and append the purge record, atomically."""
-        def work(conn: Connection) -> PreparedRecord:
-            self._destroy(conn, content_seqs, metadata_seqs)
-            return self._insert(conn, prepare)
-
-        return self._write(work)
-
     def add_hold(self, conversation_id: str | None, seq_from: int | None, seq_to: int | None, reason: str,
                  created: str, created_by: str) -> int:
         """Store a legal hold; returns its id."""
@@ -228,33 +178,12 @@ class PostgresAuditStore(SharedQueries, FigureQueries):
         """Host, port, database and schema, without the password."""
         return self._where()
 
-    def export_rows(self, batch_size: int = 1000) -> Iterator[Batch]:
-        """Every row verbatim from one REPEATABLE READ snapshot, on a connection of its own."""
-        try:
-            conn = self._connect()
-        except psycopg.Error as exc:
-            raise AuditError(f"cannot read the audit log ({self._where()}): {exc}") from exc
-        try:
-            conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-            yield from read_tables(Connection(conn, "postgres"), "?", batch_size)
-            # The serial remembers the highest id ever issued, even of a hold lifted since.
-            row = conn.execute("SELECT GREATEST((SELECT CASE WHEN is_called THEN last_value ELSE 0 END"
-                               " FROM holds_id_seq), (SELECT COALESCE(MAX(id), 0) FROM holds))").fetchone()
-            yield HOLD_COUNTER, [(int(row[0]) if row else 0,)]
-        except psycopg.Error as exc:
-            raise AuditError(f"cannot read the audit log ({self._where()}): {exc}") from exc
-        finally:
-            conn.close()
+    def _label(self) -> str:
+        return f"({self._where()})"
 
-    def import_rows(self, batches: Iterable[Batch]) -> None:
-        """Insert a copied log into this empty store in one transaction under the advisory lock (all or
-        nothing: a crash half-way rolls back)."""
-        def work(conn: Connection) -> None:
-            counter = write_tables(conn, "?", batches)
-            # Explicit ids do not advance the serial: set it, or the next hold would reuse a copied id.
-            conn.execute("SELECT setval('holds_id_seq', ?, ?)", (max(counter, 1), counter > 0))
-
-        self._write(work)
+    def _set_hold_counter(self, conn: Connection, counter: int) -> None:
+        # Explicit ids do not advance the serial: set it, or the next hold would reuse a copied id.
+        conn.execute("SELECT setval('holds_id_seq', ?, ?)", (max(counter, 1), counter > 0))
 
     def close(self) -> None:
         """Close the connection; the store is not used again."""

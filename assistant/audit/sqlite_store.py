@@ -15,27 +15,15 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from assistant.audit.figures import FIGURE_STATEMENTS, FigureQueries
+from assistant.audit.figures import FIGURE_STATEMENTS
 from assistant.audit.records import PreparedRecord, Preparer
-from assistant.audit.store import (
-    HOLD_COUNTER,
-    RECORD_COLUMNS,
-    RECORDS_WITH_CONTENT,
-    SCHEMA,
-    Batch,
-    RecordQuery,
-    SharedQueries,
-    StoredRecord,
-    apply_migrations,
-    read_tables,
-    stored_record,
-    write_tables,
-)
+from assistant.audit.sql_store import SQLAuditStore, apply_migrations
+from assistant.audit.store import SCHEMA
 from core.database import Connection
 from core.errors import AuditError
 
@@ -77,16 +65,26 @@ CREATE TRIGGER IF NOT EXISTS checkpoints_no_delete BEFORE DELETE ON checkpoints
 BEGIN SELECT RAISE(ABORT, 'audit checkpoints cannot be deleted'); END;
 """
 
-_COLUMNS = RECORD_COLUMNS
-_FROM = RECORDS_WITH_CONTENT
 T = TypeVar("T")
-_stored = stored_record
 
 
-class SQLiteAuditStore(SharedQueries, FigureQueries):
+class SQLiteAuditStore(SQLAuditStore):
     """Audit records in one SQLite file (WAL mode), shared safely by threads and processes."""
 
     QUESTION = "json_extract(c.content_json, '$.question')"
+    DIALECT = "sqlite"
+    DRIVER_ERROR = sqlite3.Error
+    SNAPSHOT = "BEGIN"  # one read transaction: a consistent snapshot across chunks
+    DOCUMENT_FILTER = (
+        "(json_extract(r.record_json, '$.\"baken.document.id\"') = ?"
+        " OR json_extract(r.record_json, '$.\"baken.document.sha256\"') = ?"
+        " OR EXISTS (SELECT 1 FROM json_each(r.record_json, '$.\"baken.sources\"') s"
+        " WHERE json_extract(s.value, '$.doc_id') = ? OR json_extract(s.value, '$.content_hash') = ?))")
+    REDACTION_FILTER = ("EXISTS (SELECT 1 FROM json_each(r.record_json, '$.\"baken.redactions\"') x"
+                        " WHERE json_extract(x.value, '$.type') = ?)")
+    # AUTOINCREMENT remembers the highest id ever issued, even of a hold lifted since.
+    HOLD_ID_COUNTER = ("SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'holds'), 0),"
+                       " COALESCE((SELECT MAX(id) FROM holds), 0))")
 
     def __init__(self, path: Path, *, durable: bool = True, busy_timeout_ms: int = 10_000) -> None:
         self.path = path
@@ -162,47 +160,9 @@ class SQLiteAuditStore(SharedQueries, FigureQueries):
             except sqlite3.Error as exc:
                 raise AuditError(f"cannot read the audit log {self.path}: {exc}") from exc
 
-    def records(self, first: int = 1, last: int | None = None) -> Iterator[StoredRecord]:
-        """Records in order from one snapshot, read on a connection of their own so appends are not blocked."""
-        try:
-            conn = self._connect()
-        except sqlite3.Error as exc:
-            raise AuditError(f"cannot read the audit log {self.path}: {exc}") from exc
-        try:
-            conn.execute("BEGIN")  # one read transaction: a consistent snapshot across chunks
-            yield from self._snapshot_records(Connection(conn, "sqlite"), first, last)
-        except sqlite3.Error as exc:
-            raise AuditError(f"cannot read the audit log {self.path}: {exc}") from exc
-        finally:
-            conn.close()
-
-    def find(self, query: RecordQuery, limit: int = 100, offset: int = 0) -> list[StoredRecord]:
-        """Records matching every filter of `query`, newest first."""
-        where, params = query.column_filters("?")
-        where.insert(0, "1 = 1")
-        if query.document is not None:
-            where.append(
-                "(json_extract(r.record_json, '$.\"baken.document.id\"') = ?"
-                " OR json_extract(r.record_json, '$.\"baken.document.sha256\"') = ?"
-                " OR EXISTS (SELECT 1 FROM json_each(r.record_json, '$.\"baken.sources\"') s"
-                " WHERE json_extract(s.value, '$.doc_id') = ? OR json_extract(s.value, '$.content_hash') = ?))"
-            )
-            params += [query.document] * 4
-        if query.redaction_type is not None:
-            where.append("EXISTS (SELECT 1 FROM json_each(r.record_json, '$.\"baken.redactions\"') x"
-                         " WHERE json_extract(x.value, '$.type') = ?)")
-            params.append(query.redaction_type)
-        sql = (f"SELECT {_COLUMNS} FROM {_FROM} WHERE {' AND '.join(where)} ORDER BY r.seq DESC"
-               " LIMIT ? OFFSET ?")
-        return [_stored(row) for row in self._read(sql, (*params, limit, offset))]
-
     def purge(self, content_seqs: list[int], metadata_seqs: list[int], prepare: Preparer) -> PreparedRecord:
         """Destroy content and metadata under a purge authorisation and append the purge record, atomically."""
-        def work(conn: Connection) -> PreparedRecord:
-            self._destroy(conn, content_seqs, metadata_seqs)
-            return self._insert(conn, prepare)
-
-        record = self._write(work)
+        record = super().purge(content_seqs, metadata_seqs, prepare)
         # Old page images of the destroyed rows may sit in the WAL: copy it back and cut it to zero bytes.
         self._read("PRAGMA wal_checkpoint(TRUNCATE)")
         return record
@@ -219,33 +179,13 @@ class SQLiteAuditStore(SharedQueries, FigureQueries):
         """The database file, resolved."""
         return str(self.path.resolve())
 
-    def export_rows(self, batch_size: int = 1000) -> Iterator[Batch]:
-        """Every row verbatim from one read snapshot, on a connection of its own so appends are not blocked."""
-        try:
-            conn = self._connect()
-        except sqlite3.Error as exc:
-            raise AuditError(f"cannot read the audit log {self.path}: {exc}") from exc
-        try:
-            conn.execute("BEGIN")
-            yield from read_tables(Connection(conn, "sqlite"), "?", batch_size)
-            # AUTOINCREMENT remembers the highest id ever issued, even of a hold lifted since.
-            row = conn.execute("SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'holds'), 0),"
-                               " COALESCE((SELECT MAX(id) FROM holds), 0))").fetchone()
-            yield HOLD_COUNTER, [(int(row[0]),)]
-        except sqlite3.Error as exc:
-            raise AuditError(f"cannot read the audit log {self.path}: {exc}") from exc
-        finally:
-            conn.close()
+    def _label(self) -> str:
+        return str(self.path)
 
-    def import_rows(self, batches: Iterable[Batch]) -> None:
-        """Insert a copied log into this empty store in one exclusive transaction (all or nothing)."""
-        def work(conn: Connection) -> None:
-            counter = write_tables(conn, "?", batches)
-            if counter and not conn.execute("UPDATE sqlite_sequence SET seq = MAX(seq, ?) WHERE name = 'holds'",
-                                            (counter,)).rowcount:
-                conn.execute("INSERT INTO sqlite_sequence (name, seq) VALUES ('holds', ?)", (counter,))
-
-        self._write(work)
+    def _set_hold_counter(self, conn: Connection, counter: int) -> None:
+        if counter and not conn.execute("UPDATE sqlite_sequence SET seq = MAX(seq, ?) WHERE name = 'holds'",
+                                        (counter,)).rowcount:
+            conn.execute("INSERT INTO sqlite_sequence (name, seq) VALUES ('holds', ?)", (counter,))
 
     def close(self) -> None:
         """Close the connection (SQLite checkpoints and removes the WAL when the last one closes)."""
