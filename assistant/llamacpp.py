@@ -6,6 +6,7 @@ import logging
 import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any, cast
 
 from assistant.llm import GenerationParams, Message
 from core.errors import BackendUnavailable, ModelError
@@ -38,12 +39,13 @@ class LlamaCppLLM:
         with self.lock:
             self.waiting -= 1
             try:
-                pieces = self._llama.create_chat_completion(
-                    messages=list(messages), stream=True, max_tokens=params.max_tokens,
+                # stream=True gives an iterator of chunks; llama_cpp's messages are TypedDicts with literal roles.
+                pieces = cast(Iterator[Any], self._llama.create_chat_completion(
+                    messages=cast(Any, list(messages)), stream=True, max_tokens=params.max_tokens,
                     temperature=params.temperature, seed=params.seed, repeat_penalty=params.repeat_penalty,
-                    stop=list(params.stop) or None)
+                    stop=list(params.stop) or None))
                 for piece in pieces:
-                    text = piece["choices"][0]["delta"].get("content")  # type: ignore[index]
+                    text = piece["choices"][0]["delta"].get("content")
                     if text:
                         yield text
             except (ValueError, RuntimeError) as exc:

@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Literal
 
 from core.errors import RedactionError, UserError
-from guardrails.detection import Detection
 from core.language import looks_english
+from guardrails.detection import Detection, Detector
 from guardrails.mentions import alias_key, aliases, later_mentions
 from guardrails.normalise import normalise
 from guardrails.patterns import BSN, EMAIL, IBAN, PHONE, PatternDetector
@@ -180,7 +180,7 @@ class Redactor(_Pseudonymiser):
             english_model = model.path
         try:
             lists = lexicon()
-            detectors = {
+            detectors: dict[str, list[Detector]] = {
                 kind: [PatternDetector(TYPED_RULES if kind == "typed" else DOCUMENT_RULES), IbanDetector(),
                        NameDetector(lexicon=lists), TypedNameDetector(mode=kind, lexicon=lists),
                        AddressDetector(mode=kind, lexicon=lists)]

@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from email.message import EmailMessage
 from email.utils import parsedate_to_datetime
+from typing import cast
 
 from core.errors import DocumentError
 from ingestion.document import ParsedDocument, Section
@@ -99,10 +100,11 @@ def _part(part: EmailMessage) -> tuple[str, bytes]:
     """An attachment's name and bytes; a forwarded message (message/rfc822) as name.eml."""
     name = " ".join((part.get_filename() or "").split())[:200] or f"bijlage.{part.get_content_subtype()}"
     if part.get_content_type() == "message/rfc822":
-        inner = part.get_payload(0) if part.is_multipart() else None
+        # The payload of a multipart part is its list of messages; get_payload's type also admits str.
+        inner = cast("EmailMessage | None", part.get_payload(0) if part.is_multipart() else None)
         data = inner.as_bytes() if inner is not None else b""
         return (name if name.lower().endswith(".eml") else name + ".eml"), data
-    return name, part.get_payload(decode=True) or b""
+    return name, cast("bytes | None", part.get_payload(decode=True)) or b""  # decode=True: bytes or None
 
 
 def _attachment(name: str, data: bytes, heading: str, limits: FormatLimits, parse_attachment: ParseAttachment,
