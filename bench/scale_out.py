@@ -6,7 +6,7 @@ costs when another process answered its previous turn (the price of not needing 
 
 Both sides go through Baken's own stores on `core.database`: `Accounts.session` (every request; its sliding
 expiry is written at most once a minute, so what is timed is the read, as on nearly every request), one chat
-turn's writes as `web/chat.py` makes them (`add_turn`, a `set_partial` every 0.5 s while the answer streams,
+turn's writes as `web/chat/runner.py` makes them (`add_turn`, a `set_partial` every 0.5 s while the answer streams,
 `finish_turn`, and the two `turns()` reads of the conversation, before and after), and `Registry.ready_ids()`
 (every search). `Assistant.resume` of a 10-exchange conversation runs with the real Presidio redactor beside
 redacting the newest question alone, which every turn does anyway.
@@ -40,13 +40,13 @@ from tests.servers import free_port
 
 POSTGRES_SCRIPT = ROOT / "scripts" / "postgres-test-server"
 QUESTIONS = ROOT / "bench" / "questions.jsonl"
-PARTIAL_SECONDS = 0.5  # web/chat.py stores the answer so far this often
+PARTIAL_SECONDS = 0.5  # web/chat/runner.py stores the answer so far this often
 LONG_ANSWER_S, TYPICAL_TURN_MS = 10.0, 3991.0  # a 10 s answer; bench/README.md's median Assistant.ask turn
 PLACEHOLDER = re.compile(r"\[[A-Z_]+_\d+\]")
 PERSONAL = " Het gaat om mevrouw Anna de Vries (BSN 111222333), bereikbaar op 06-12345678 of anna.devries@example.nl."
 
 
-# Sources as web/chat.py stores them with each finished turn (4 chunks of ~800 characters).
+# Sources as web/chat/runner.py stores them with each finished turn (4 chunks of ~800 characters).
 SOURCES = [{"n": n, "doc_id": f"{n:064x}", "chunk_id": f"{n:064x}:3", "document": f"beleid-{n}.pdf",
             "title": f"Beleid {n}", "page": 2, "heading": "Maatregel", "score": 0.61,
             "text": "De gemeente bewaart logbestanden ten minste zes maanden. " * 14, "cited": n < 3}
@@ -72,9 +72,9 @@ def open_side(name: str, dsn: str | None, schema: str, workdir: Path, documents:
     from core.database import Database
     from ingestion.registry import Registry
     from core.migrations import apply
-    from web.accounts import Accounts
+    from web.accounts.store import Accounts
     from web.db import MIGRATIONS
-    from web.history import History
+    from web.chat.history import History
 
     db = Database.open(dsn, workdir / name / "web.sqlite3", schema)
     apply(db, "web", MIGRATIONS)
@@ -120,7 +120,7 @@ def _timed(call: Callable[[], Any]) -> float:
 
 
 def chat_turn(side: Side, question: str, answer: str, partials: int) -> dict[str, Any]:
-    """One turn's shared-state traffic as web/chat.py makes it, in ms per operation; the turn is then removed
+    """One turn's shared-state traffic as web/chat/runner.py makes it, in ms per operation; the turn is then removed
     (untimed) so that every turn meets a conversation of 10 earlier exchanges."""
     history, user, cid = side.history, side.user_id, side.conversation_id
     step = max(1, len(answer) // partials)

@@ -120,8 +120,8 @@ def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChromaSe
 @pytest.fixture(scope="session", autouse=True)
 def cheap_password_hashing() -> Iterator[None]:
     """argon2id with a small cost, so that tests that create accounts stay fast."""
-    import web.accounts
+    import web.accounts.store
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(web.accounts, "HASHING", {"time_cost": 1, "memory_cost": 1024, "parallelism": 1})
+        patch.setattr(web.accounts.store, "HASHING", {"time_cost": 1, "memory_cost": 1024, "parallelism": 1})
         yield

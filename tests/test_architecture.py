@@ -43,8 +43,8 @@ ADAPTERS: dict[str, str | set[str]] = {  # third-party library -> the one module
     "prometheus_client": "assistant/metrics.py",
     "bm25s": "ingestion/lexical.py",
     "Stemmer": "ingestion/lexical.py",
-    "authlib": "web/oidc.py",
-    "joserfc": "web/oidc.py",
+    "authlib": "web/accounts/oidc.py",
+    "joserfc": "web/accounts/oidc.py",
 }
 
 

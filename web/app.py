@@ -24,22 +24,30 @@ from litestar.template.config import TemplateConfig
 from assistant.services import Services
 from core.database import Database
 from core.errors import BakenError, NotFound, UserError
-from web.accounts import Accounts, LoginLimits
+from web.accounts import routes as account_routes
+from web.accounts import sso_routes, user_routes
+from web.accounts.oidc import OidcClient
+from web.accounts.routes import login_redirect
+from web.accounts.sso import PendingLogins, sso_origins
+from web.accounts.store import Accounts, LoginLimits
+from web.api.routes import build_api
+from web.audit import overview_routes
+from web.audit import routes as audit_routes
 from web.auth import SecurityMiddleware, security_headers
-from web.chat import ChatRunner
+from web.chat import routes as chat_routes
+from web.chat.history import History, keep_purging
+from web.chat.runner import ChatRunner
 from web.context import WebContext, build_environment, language, render
 from web.db import open_web_database
+from web.documents import collection_routes, sync_routes
+from web.documents import routes as document_routes
+from web.documents.indexing import Indexer, IndexJob, logged_name
+from web.documents.sync import SyncScheduler
 from web.head import HeadAsGetLitestar
-from web.history import History, keep_purging
 from web.i18n import MESSAGES, translator
-from web.indexing import Indexer, IndexJob, logged_name
-from web.routes import audit, chat, collections, documents, health, overview, session, sync, users
-from web.oidc import OidcClient
-from web.routes import sso
-from web.routes.api import build_api
+from web.ops import routes as ops_routes
+from web.ops.routes import RequestMetrics
 from web.settings import AppSettings, web_settings
-from web.sso import PendingLogins, sso_origins
-from web.sync import SyncScheduler
 
 logger = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
@@ -91,11 +99,12 @@ def create_app(settings: AppSettings, services: Services) -> Litestar:
             context.sync.close()
 
     return HeadAsGetLitestar(
-        route_handlers=[*session.ROUTES, *sso.ROUTES, *health.ROUTES, *chat.ROUTES, *documents.ROUTES,
-                        *sync.ROUTES, *audit.ROUTES, *overview.ROUTES, *users.ROUTES, *collections.ROUTES,
+        route_handlers=[*account_routes.ROUTES, *sso_routes.ROUTES, *user_routes.ROUTES, *ops_routes.ROUTES,
+                        *chat_routes.ROUTES, *document_routes.ROUTES, *sync_routes.ROUTES,
+                        *collection_routes.ROUTES, *audit_routes.ROUTES, *overview_routes.ROUTES,
                         build_api(settings, services, db),
                         create_static_files_router(path="/static", directories=[STATIC], include_in_schema=False)],
-        middleware=[DefineMiddleware(health.RequestMetrics, metrics=observed),
+        middleware=[DefineMiddleware(RequestMetrics, metrics=observed),
                     DefineMiddleware(SecurityMiddleware, accounts=accounts)],
         before_send=[security_headers(sso_origins(web.sso))],
         template_config=TemplateConfig(instance=JinjaTemplateEngine.from_environment(build_environment())),
@@ -159,7 +168,7 @@ def _page_error(request: Request[Any, Any, Any], status: int, title: str, messag
 
 
 def _not_authorized(request: Request[Any, Any, Any], _: Exception) -> Response[Any]:
-    return session.login_redirect(request)
+    return login_redirect(request)
 
 
 def _forbidden(request: Request[Any, Any, Any], _: Exception) -> Response[Any]:

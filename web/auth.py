@@ -16,7 +16,7 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 RawMessage = dict[str, Any]  # ASGI messages built and read here by hand
 
-from web.accounts import ROLES, Accounts, Session, User
+from web.accounts.store import ROLES, Accounts, Session, User
 
 SESSION_COOKIE = "baken_session"
 LOGIN_CSRF_COOKIE = "baken_login_csrf"

@@ -5,30 +5,33 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from litestar import Request
+from litestar.enums import RequestEncodingType
+from litestar.params import Body
 from litestar.response import Template
 from markupsafe import Markup, escape
 
 from assistant.citations import CITATION, cited_numbers
 from assistant.services import Services
 from core.database import Database
-from web.accounts import Accounts, Session, User, ordered
+from web.accounts.store import Accounts, Session, User, ordered
 from web.auth import LANGUAGE_COOKIE, allowed, current_session
-from web.chat import ChatRunner, StreamSlots
-from web.history import History
+from web.chat.history import History
+from web.chat.runner import ChatRunner, StreamSlots
+from web.documents.indexing import Indexer
+from web.documents.sync import SyncScheduler
 from web.i18n import pick_language, translator
-from web.indexing import Indexer
 from web.settings import WebSettings
-from web.sync import SyncScheduler
 
 if TYPE_CHECKING:
     from assistant.audit import AuditLog
-    from web.oidc import OidcClient
-    from web.sso import PendingLogins
+    from web.accounts.oidc import OidcClient
+    from web.accounts.sso import PendingLogins
 
+Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]  # a posted HTML form
 TEMPLATES = Path(__file__).parent / "templates"
 SNIPPET_CHARS = 140
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from web.overview_messages import OVERVIEW_MESSAGES
+from web.audit.overview_messages import OVERVIEW_MESSAGES
 
 logger = logging.getLogger(__name__)
 LANGUAGES = ("nl", "en")

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 from assistant.settings import LLMSettings
 from core.database import DatabaseSettings
 from ingestion.settings import IngestionSettings
-from web.sso import SsoSettings
+from web.accounts.sso import SsoSettings
 
 
 class WebSettings(BaseModel):

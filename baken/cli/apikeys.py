@@ -13,7 +13,7 @@ from baken.settings import Settings
 from core.errors import UserError
 
 if TYPE_CHECKING:
-    from web.apikeys import ApiKey, ApiKeys
+    from web.api.keys import ApiKey, ApiKeys
 
 RATE = re.compile(r"^\s*(\d+)\s*(?:/\s*min)?\s*$")
 
@@ -40,7 +40,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def _keys(settings: Settings) -> ApiKeys:
     """The key store in the web database (imported late: the CLI starts fast)."""
-    from web.apikeys import ApiKeys
+    from web.api.keys import ApiKeys
     from web.db import open_web_database
 
     return ApiKeys(open_web_database(settings))

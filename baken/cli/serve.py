@@ -11,7 +11,7 @@ from baken.settings import Settings
 from core.errors import UserError
 
 if TYPE_CHECKING:
-    from web.accounts import User
+    from web.accounts.store import User
 
 ROLE_CHOICES = ("medewerker", "informatiebeheerder", "auditor", "beheerder")
 
@@ -60,7 +60,7 @@ def run_serve(args: argparse.Namespace, settings: Settings) -> int:
     from baken.wiring import build_services
     from web.app import create_app
     from web.settings import web_settings
-    from web.setup import ensure_first_admin
+    from web.accounts.setup import ensure_first_admin
 
     web = web_settings(settings)
     host, port = args.host or web.host, args.port or web.port
@@ -87,7 +87,7 @@ def _roles(args: argparse.Namespace) -> list[str] | None:
 
 def run_users_add(args: argparse.Namespace, settings: Settings) -> int:
     """`baken users add NAME --role ROLE [--role ROLE2 | --roles a,b] [--groups G1,G2] [--password-env VAR]`."""
-    from web.accounts import check_groups, check_roles
+    from web.accounts.store import check_groups, check_roles
     from web.app import build_accounts
 
     roles, groups = check_roles(_roles(args) or []), check_groups(args.groups or "")  # refused before the password
@@ -135,7 +135,7 @@ def run_users_list(args: argparse.Namespace, settings: Settings) -> int:
 def _log_change(settings: Settings, change: str, user: User) -> None:
     """A `user.change` record, as the Gebruikers page writes one, by the operating-system user as beheerder."""
     from baken.wiring import build_audit
-    from web.accounts import ordered
+    from web.accounts.store import ordered
 
     log = build_audit(settings)
     try:

@@ -34,7 +34,7 @@ def run_sync(args: argparse.Namespace, settings: Settings) -> int:
 
     from baken.wiring import build_folder_sync, build_index
     from ingestion.folder_sync import SyncBusy
-    from web.sync import audit_item
+    from web.documents.sync import audit_item
 
     if not args.folder.is_dir():  # before any model is loaded
         raise UserError(f"{args.folder} is geen map (of niet leesbaar)")

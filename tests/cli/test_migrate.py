@@ -24,9 +24,9 @@ from ingestion.registry import DocumentRecord, Registry, now
 from ingestion.settings import IndexSettings
 from ingestion.store import ChromaStore
 from tests.servers import ChromaServer
-from web.accounts import Accounts
+from web.accounts.store import Accounts
 from web.db import open_web_database
-from web.history import History
+from web.chat.history import History
 
 PASSWORD = "correct horse battery staple"
 DOCUMENTS = {

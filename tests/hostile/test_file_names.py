@@ -7,7 +7,7 @@ import pytest
 
 from core.errors import RedactionError
 from guardrails import FakeRedactor
-from web.indexing import UNCHECKED_NAME, clean_filename, logged_name
+from web.documents.indexing import UNCHECKED_NAME, clean_filename, logged_name
 
 
 @pytest.mark.parametrize(("name", "personal", "suffix"), [

@@ -8,9 +8,9 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from assistant.overview import ENDINGS, CollectionFigures, Daily, DocumentFigure, ManagerOverview
-from web.charts import PALETTE, Series, bars, columns, nice_top, shares
+from web.audit.charts import PALETTE, Series, bars, columns, nice_top, shares
+from web.audit.overview_charts import manager_charts, short_day
 from web.i18n import translator
-from web.overview_charts import manager_charts, short_day
 
 SVG = "{http://www.w3.org/2000/svg}"
 

@@ -13,9 +13,9 @@ from litestar.testing import TestClient
 from assistant.llm import FakeLLM
 from assistant.turn import Actor
 from baken.wiring import Services
-from web.chat import ChatRunner
+from web.chat.history import History
+from web.chat.runner import ChatRunner
 from web.db import open_web_database
-from web.history import History
 
 
 @dataclass

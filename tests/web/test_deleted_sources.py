@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from baken.wiring import Services
 from tests.web.test_chat import _ask, _events
-from web.history import StoredTurn, without_deleted
+from web.chat.history import StoredTurn, without_deleted
 
 CHUNK_TEXT = "veertig euro"
 

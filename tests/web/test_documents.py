@@ -10,7 +10,7 @@ import pytest
 from litestar.testing import TestClient
 
 from baken.wiring import Services
-from web.indexing import clean_filename
+from web.documents.indexing import clean_filename
 
 
 def _upload(client: TestClient, csrf: str, name: str, body: bytes) -> object:

@@ -11,9 +11,9 @@ import pytest
 from assistant.turn import MAX_QUESTION_CHARS
 from baken.wiring import Services
 from tests.web.test_chat import GatedLLM, _ask
-from web.chat import StreamSlots
-from web.history import History, TooManyPending
-from web.routes.chat import StreamLimit
+from web.chat.history import History, TooManyPending
+from web.chat.routes import StreamLimit
+from web.chat.runner import StreamSlots
 
 
 def _turn_count(services: Services, app) -> int:

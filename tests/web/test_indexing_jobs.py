@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from litestar.testing import TestClient
 
-import web.indexing
+import web.documents.indexing
 from baken.settings import Settings
 from baken.wiring import Services
 from core.database import Connection, Database
@@ -30,7 +30,7 @@ from ingestion.settings import IngestionSettings
 from ingestion.store import FakeStore
 from tests.web.conftest import BASE_URL
 from web.app import create_app
-from web.indexing import INTERRUPTED, Indexer, IndexJob, Owner
+from web.documents.indexing import INTERRUPTED, Indexer, IndexJob, Owner
 
 BATCH = 64  # chunks per embedding call in Index._add_chunks
 
@@ -201,7 +201,7 @@ def test_another_hosts_job_is_interrupted_only_when_its_heartbeat_is_stale(
         host: Callable[[], str], indexers: Callable[..., Indexer], database: Database) -> None:
     b = indexers()
     elsewhere = Owner(host(), _dead_pid(), 1)  # its pid means nothing here
-    stale = _insert_job(database, elsewhere, updated=time.time() - web.indexing.STALE_SECONDS - 1)
+    stale = _insert_job(database, elsewhere, updated=time.time() - web.documents.indexing.STALE_SECONDS - 1)
     fresh = _insert_job(database, elsewhere, updated=time.time() - 5)
 
     jobs = {j.id: j for j in b.jobs()}
@@ -213,7 +213,7 @@ def test_another_hosts_job_is_interrupted_only_when_its_heartbeat_is_stale(
 def test_the_heartbeat_keeps_the_owners_unfinished_jobs_fresh(
         indexers: Callable[..., Indexer], database: Database, embedder: PacedEmbedder,
         monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(web.indexing, "HEARTBEAT_SECONDS", 0.05)
+    monkeypatch.setattr(web.documents.indexing, "HEARTBEAT_SECONDS", 0.05)
     a = indexers()
     embedder.allowed = 1
     running = a.submit(_spool(a, _document(2)), "groot.md", "u1", "informatiebeheerder")
@@ -229,7 +229,7 @@ def test_progress_is_written_about_once_a_second_not_for_every_batch(
         indexers: Callable[..., Indexer], database: Database, embedder: PacedEmbedder,
         monkeypatch: pytest.MonkeyPatch) -> None:
     period = 0.2  # PROGRESS_SECONDS scaled down, so that the test takes a second rather than seconds
-    monkeypatch.setattr(web.indexing, "PROGRESS_SECONDS", period)
+    monkeypatch.setattr(web.documents.indexing, "PROGRESS_SECONDS", period)
     writes: list[tuple[float, tuple[Any, ...]]] = []
     execute = Connection.execute
 
@@ -257,7 +257,7 @@ def test_progress_is_written_about_once_a_second_not_for_every_batch(
 
 def test_old_finished_jobs_are_pruned(indexers: Callable[..., Indexer], database: Database,
                                       monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(web.indexing, "KEEP_JOBS", 3)
+    monkeypatch.setattr(web.documents.indexing, "KEEP_JOBS", 3)
     a = indexers()
     ids = []
     for i in range(5):
@@ -282,7 +282,7 @@ def test_a_starting_process_removes_only_dead_processes_spooled_uploads(index: I
     elsewhere.write_bytes(b"another host's, on a shared directory")
     abandoned = tmp_path / "uploads" / f"0badc0de.{dead_owner.pid}.0.{uuid.uuid4().hex}.upload"
     abandoned.write_bytes(b"another host's, long ago")
-    os.utime(abandoned, (time.time() - web.indexing.ABANDONED_SECONDS - 60,) * 2)
+    os.utime(abandoned, (time.time() - web.documents.indexing.ABANDONED_SECONDS - 60,) * 2)
 
     Indexer(index, tmp_path / "uploads").close()
     assert sorted(p.name for p in (tmp_path / "uploads").iterdir()) == sorted([live.name, elsewhere.name])

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from core.database import Database
-from web.indexing import DatabaseJobs, IndexJob, JobBook, MemoryJobs, Owner
+from web.documents.indexing import DatabaseJobs, IndexJob, JobBook, MemoryJobs, Owner
 
 
 @pytest.fixture(params=["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.slow)])

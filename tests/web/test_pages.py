@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from web.accounts import ROLES
+from web.accounts.store import ROLES
 from web.i18n import MESSAGES, translator
 
 WEB = Path(__file__).resolve().parents[2] / "web"

@@ -16,10 +16,10 @@ from baken.settings import Settings
 from core.errors import UserError
 from tests.web.conftest import BASE_URL, PASSWORD, csrf_of, fake_services
 from tests.web.test_stores import OLD_SCHEMA
-from web.accounts import PasswordHasher, RoleConflict, check_groups, check_roles
+from web.accounts.setup import ensure_first_admin
+from web.accounts.store import PasswordHasher, RoleConflict, check_groups, check_roles
 from web.app import build_accounts, create_app
 from web.db import open_web_database
-from web.setup import ensure_first_admin
 
 
 def test_a_user_holds_several_roles_and_groups(dialect_settings: Settings) -> None:

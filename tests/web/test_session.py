@@ -10,9 +10,9 @@ from litestar.testing import TestClient
 from baken.cli.main import main
 from baken.settings import Settings
 from tests.web.conftest import BASE_URL, PASSWORD, csrf_of
+from web.accounts.setup import ensure_first_admin
 from web.app import build_accounts
 from web.auth import SESSION_COOKIE
-from web.setup import ensure_first_admin
 
 
 def _login(client: TestClient, name: str, password: str, next_path: str = "/") -> object:
@@ -187,8 +187,8 @@ def test_serve_creates_the_admin_indexes_the_demo_corpus_and_starts_uvicorn(tmp_
 
 
 def test_the_wait_is_told_in_seconds_then_in_minutes() -> None:
+    from web.accounts.routes import wait_text
     from web.i18n import translator
-    from web.routes.session import wait_text
 
     t = translator("nl")
     assert [wait_text(t, s) for s in (0.2, 30, 119, 120, 900)] == [

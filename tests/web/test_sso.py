@@ -18,13 +18,13 @@ from litestar.testing import TestClient
 from pydantic import ValidationError
 
 from assistant.services import Services
-from core.errors import BakenError
 from baken.settings import Settings
+from core.errors import BakenError
 from tests.web.conftest import BASE_URL, PASSWORD, fake_services, log_in
 from tests.web.oidc_provider import Provider, running
+from web.accounts.sso import SsoSettings, claim_values, map_claims, sso_origins
 from web.app import build_accounts, create_app
 from web.settings import WebSettings
-from web.sso import SsoSettings, claim_values, map_claims, sso_origins
 
 ROLE_MAP = {"/baken/medewerkers": ["medewerker"], "/baken/informatiebeheer": ["informatiebeheerder"],
             "/baken/beheer": ["beheerder"], "baken-auditors": ["auditor"]}
@@ -375,8 +375,8 @@ def test_a_login_started_on_one_host_finishes_on_another(site: Site, provider: P
 
 
 def test_the_sso_stores_work_on_both_dialects(dialect_settings: Settings) -> None:
+    from web.accounts.sso import Pending, PendingLogins
     from web.db import open_web_database
-    from web.sso import Pending, PendingLogins
 
     db = open_web_database(dialect_settings)
     pending, accounts = PendingLogins(db), build_accounts(dialect_settings, db)
@@ -409,7 +409,7 @@ def test_an_sso_session_ends_after_reauthenticate_minutes_however_active(site: S
 
 
 def test_a_provider_that_is_away_is_not_waited_for_again_and_again() -> None:
-    from web.oidc import OidcClient
+    from web.accounts.oidc import OidcClient
 
     client = OidcClient(sso_settings("http://127.0.0.1:9"))
     with pytest.raises(BakenError) as first:

@@ -11,13 +11,13 @@ from pathlib import Path
 
 import pytest
 
-import web.accounts
+import web.accounts.store
 from baken.settings import Settings
 from core.database import Database
 from core.errors import UserError
-from web.accounts import Accounts, Login, LoginLimits
+from web.accounts.store import Accounts, Login, LoginLimits
+from web.chat.history import History
 from web.db import open_web_database
-from web.history import History
 
 PASSWORD = "correct horse battery staple"
 
@@ -73,9 +73,9 @@ def accounts(open_db: Callable[[], Database]) -> Accounts:
 
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    """The time web.accounts sees: clock[0], settable."""
+    """The time web.accounts.store sees: clock[0], settable."""
     now = [time.time()]
-    monkeypatch.setattr(web.accounts, "time", types.SimpleNamespace(time=lambda: now[0]))
+    monkeypatch.setattr(web.accounts.store, "time", types.SimpleNamespace(time=lambda: now[0]))
     return now
 
 
@@ -122,7 +122,7 @@ def test_authenticate_checks_the_password_and_ignores_the_name_case(accounts: Ac
 def test_an_outdated_password_hash_is_replaced_on_login(accounts: Accounts, open_db: Callable[[], Database],
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     alice = accounts.add_user("alice", "medewerker", PASSWORD)
-    monkeypatch.setattr(web.accounts, "HASHING", {"time_cost": 2, "memory_cost": 1024, "parallelism": 1})
+    monkeypatch.setattr(web.accounts.store, "HASHING", {"time_cost": 2, "memory_cost": 1024, "parallelism": 1})
     stronger = Accounts(open_db(), session_seconds=3600)
     db = open_db()
 
@@ -285,7 +285,7 @@ def test_history_is_kept_per_user(open_db: Callable[[], Database]) -> None:
 def test_a_web_database_of_the_old_schema_opens_and_works(tmp_path: Path) -> None:
     path = tmp_path / "web" / "web.sqlite3"
     path.parent.mkdir()
-    hasher = web.accounts.PasswordHasher(**web.accounts.HASHING)
+    hasher = web.accounts.store.PasswordHasher(**web.accounts.store.HASHING)
     with sqlite3.connect(path) as old:
         old.executescript(OLD_SCHEMA)
         old.execute("INSERT INTO users (id, name, role, password_hash, created) VALUES (?, ?, ?, ?, ?)",
@@ -353,4 +353,4 @@ def test_password_checks_run_at_most_hashing_at_once_together(accounts: Accounts
         thread.start()
     for thread in threads:
         thread.join()
-    assert 1 <= most[0] <= web.accounts.HASHING_AT_ONCE
+    assert 1 <= most[0] <= web.accounts.store.HASHING_AT_ONCE

@@ -20,7 +20,7 @@ from authlib.oauth2.rfc7523 import PrivateKeyJWT
 from joserfc.errors import JoseError
 
 from core.errors import BackendUnavailable, BakenError
-from web.sso import SsoSettings
+from web.accounts.sso import SsoSettings
 
 logger = logging.getLogger(__name__)
 METADATA_SECONDS = 3600  # discovery is read again after an hour (key rotation, moved endpoints)

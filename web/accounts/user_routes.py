@@ -11,11 +11,10 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from core.errors import UserError
-from web.accounts import ROLES, RoleConflict, User, ordered
+from web.accounts.store import ROLES, RoleConflict, User, ordered
 from web.auth import acting_role, requires
-from web.context import ctx, language, render, session_of
+from web.context import Form, ctx, language, render, session_of
 from web.i18n import translator
-from web.routes.session import Form
 
 USERS = [requires("users")]
 

@@ -114,4 +114,10 @@ class RequestMetrics:
                 logger.exception("cannot observe request metrics")
 
 
-ROUTES = [readyz, metrics]
+@get("/healthz", sync_to_thread=False)
+def healthz() -> dict[str, str]:
+    """Liveness: the process answers."""
+    return {"status": "ok"}
+
+
+ROUTES = [healthz, readyz, metrics]

@@ -13,9 +13,8 @@ from litestar.response import Redirect, Template
 
 from core.errors import UserError
 from web.auth import requires
-from web.context import WebContext, ctx, is_htmx, render, session_of
-from web.routes.session import Form
-from web.sync import SyncView
+from web.context import Form, WebContext, ctx, is_htmx, render, session_of
+from web.documents.sync import SyncView
 
 DOCS = [requires("documents")]
 

@@ -14,11 +14,11 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromQuery
 from litestar.response import Redirect, Template
 
+from web.accounts.oidc import LoginRefused
+from web.accounts.routes import client_address, login_form, safe_next
+from web.accounts.sso import Pending, map_claims, new_secret
 from web.auth import SESSION_COOKIE, SSO_COOKIE, home_of
 from web.context import ctx, language
-from web.oidc import LoginRefused
-from web.routes.session import client_address, login_form, safe_next
-from web.sso import Pending, map_claims, new_secret
 
 logger = logging.getLogger(__name__)
 CALLBACK = "/login/sso/callback"

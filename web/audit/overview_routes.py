@@ -12,10 +12,10 @@ from litestar.params import FromQuery
 from litestar.response import Template
 
 from assistant.overview import PERIODS, Overviews, period_of
+from web.audit.overview_charts import auditor_charts, manager_charts
 from web.auth import acting_role, requires
 from web.context import WebContext, ctx, is_htmx, language, render, session_of
 from web.i18n import translator
-from web.overview_charts import auditor_charts, manager_charts
 
 
 def _overviews(context: WebContext) -> Overviews:

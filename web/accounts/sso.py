@@ -21,7 +21,7 @@ from pydantic import BaseModel, Field, SecretStr, model_validator
 
 from core.database import Database
 from core.errors import UserError
-from web.accounts import check_roles
+from web.accounts.store import check_roles
 
 PENDING_SECONDS = 600  # a login not finished within ten minutes must start again
 SECRET_BYTES = 32  # state, nonce and browser binding: 256 bits each (the NL GOV profile asks for at least 128)

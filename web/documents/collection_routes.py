@@ -10,9 +10,8 @@ from litestar.response import Template
 
 from core.errors import UserError
 from web.auth import acting_role, requires
-from web.context import ctx, language, render, session_of
+from web.context import Form, ctx, language, render, session_of
 from web.i18n import translator
-from web.routes.session import Form
 
 ADMIN = [requires("users")]  # who decides who may read what: the administrator, as for accounts
 

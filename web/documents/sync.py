@@ -18,7 +18,7 @@ from assistant.turn import Redactor
 from core.errors import UserError
 from ingestion.folder_sync import FolderSync, SyncBusy, SyncItem
 from ingestion.sync_state import SyncRun
-from web.indexing import logged_name
+from web.documents.indexing import logged_name
 
 if TYPE_CHECKING:
     from assistant.audit import AuditLog

@@ -1,4 +1,4 @@
-"""The overviews' charts as the pages show them: each an SVG (web.charts), its text alternative in words, and
+"""The overviews' charts as the pages show them: each an SVG (web.audit.charts), its text alternative in words, and
 the table of the same numbers beside it. The table is built from the same counts as the chart, so the two
 cannot disagree."""
 
@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from markupsafe import Markup
 
 from assistant.overview import ENDINGS, RATINGS, AuditorOverview, Daily, ManagerOverview
-from web.charts import Series, bars, columns, shares
+from web.audit.charts import Series, bars, columns, shares
 
 Translate = Callable[..., str]
 

@@ -1,23 +1,20 @@
-"""Login, logout, language choice, the start page and /healthz."""
+"""Login, logout, language choice and the start page."""
 
 from __future__ import annotations
 
 import math
 import secrets
-from typing import Annotated, Any
+from typing import Any
 from urllib.parse import quote
 
 from litestar import Request, get, post
 from litestar.datastructures import Cookie
-from litestar.enums import RequestEncodingType
-from litestar.params import Body, FromPath, FromQuery
+from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Response, Template
 
 from web.auth import LANGUAGE_COOKIE, LOGIN_CSRF_COOKIE, SESSION_COOKIE, current_session, home_of
-from web.context import ctx, language, render
+from web.context import Form, ctx, language, render
 from web.i18n import Translate, translator
-
-Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
 
 
 def safe_next(target: str | None) -> str:
@@ -38,12 +35,6 @@ def _audit_auth(request: Request[Any, Any, Any], action: str, actor: str, role: 
     if audit is not None:
         audit.append_auth_event(action, actor=actor, role=role, outcome=outcome, origin=client_address(request),
                                 details={"baken.session.origin": session_origin})
-
-
-@get("/healthz", sync_to_thread=False)
-def healthz() -> dict[str, str]:
-    """Liveness: the process answers."""
-    return {"status": "ok"}
 
 
 @get("/", sync_to_thread=False)
@@ -153,4 +144,4 @@ def login_redirect(request: Request[Any, Any, Any]) -> Response[Any]:
     return Redirect(location, status_code=303)
 
 
-ROUTES = [healthz, home, login_page, login, logout, set_language]
+ROUTES = [home, login_page, login, logout, set_language]

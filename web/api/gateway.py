@@ -19,7 +19,7 @@ from assistant.relay import ConversationTooLong, Relay
 from assistant.turn import MAX_QUESTION_CHARS, Actor, Assistant, TurnResult
 from core.errors import AuditError, BackendUnavailable, BakenError, RedactionError, UserError
 from ingestion.collection import NAME, OPEN
-from web.apikeys import ApiKey, ApiKeys
+from web.api.keys import ApiKey, ApiKeys
 from web.i18n import LANGUAGES, translator
 
 logger = logging.getLogger(__name__)

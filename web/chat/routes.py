@@ -1,4 +1,5 @@
-"""The employee's chat: ask, stream the answer (SSE), open a cited source, give feedback, see history."""
+"""The employee's chat: ask, stream the answer (SSE), open a cited source, give feedback, see history. Each route
+parses the request, calls `web.chat.service.Chat`, and renders; the stream follows `web.chat.runner`."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import logging
 import time
 from collections.abc import AsyncIterator
 from typing import Any
+from urllib.parse import quote
 
 from litestar import Request, get, post
 from litestar.exceptions import NotFoundException
@@ -17,52 +19,34 @@ from litestar.response.sse import ServerSentEventMessage
 from litestar.types import ASGIApp, Receive, Scope, Send
 from markupsafe import escape
 
-from assistant.turn import MAX_QUESTION_CHARS, Actor
 from core.errors import NotFound
-from web.auth import acting_role, current_session_of_scope, requires
-from web.chat import PARTIAL_SECONDS
-from web.context import ctx, highlighted, is_htmx, language, render, session_of
-from web.history import StoredTurn, TooManyPending, without_deleted
+from web.auth import current_session_of_scope, requires
+from web.chat.history import TooManyPending
+from web.chat.runner import PARTIAL_SECONDS
+from web.chat.service import STREAM_LIMIT_SECONDS, Chat, QuestionRefused, turn_view
+from web.context import Form, ctx, is_htmx, language, render, session_of
+from web.documents.indexing import clean_filename
 from web.i18n import translator
-from web.routes.session import Form
 
 logger = logging.getLogger(__name__)
 CHAT = [requires("chat")]
-STREAM_LIMIT_SECONDS = 900
 POLL_SECONDS = 0.05
 QUEUED_POLL_SECONDS = 1.0  # a queued turn only needs its place refreshed; fast polls steal llama.cpp's CPU
 RETRY_PENDING_SECONDS = 10  # Retry-After when the user's pending questions are at the limit
 
 
-def _turn_view(turn: StoredTurn) -> dict[str, Any]:
-    return {"id": turn.id, "conversation_id": turn.conversation_id, "question": turn.question,
-            "answer": turn.answer, "sources": turn.sources, "outcome": turn.outcome, "feedback": turn.feedback,
-            "evidence": turn.evidence, "sentences": turn.sentences, "withheld": turn.withheld,
-            "removed": turn.removed}
-
-
-def _seen(context: Any, user: Any, turn: StoredTurn) -> StoredTurn:
-    """The turn as ``user`` may see it now: sources deleted since, or moved out of the user's collections,
-    without their text."""
-    if not turn.sources:
-        return turn
-    return without_deleted(turn, *context.documents_seen(user))
+def _chat(request: Request[Any, Any, Any]) -> Chat:
+    return Chat(ctx(request), session_of(request).user)
 
 
 def _chat_page(request: Request[Any, Any, Any], conversation_id: str | None) -> Template:
-    context, user = ctx(request), session_of(request).user
-    turns = context.history.turns(user.id, conversation_id) if conversation_id else []
-    if any(t.sources for t in turns):
-        ready, readable = context.documents_seen(user)
-        turns = [without_deleted(t, ready, readable) for t in turns]
-    views = [_turn_view(t) for t in turns]
-    for view, turn in zip(views, turns):  # an answer still being written streams on when the page is reopened
-        live = context.chat.stream(view["id"]) if view["outcome"] == "pending" else None
-        # Written here: while it runs. Written elsewhere (another process): while it can still be running.
-        view["live"] = live.finished is None if live is not None else \
-            view["outcome"] == "pending" and time.time() - turn.created < STREAM_LIMIT_SECONDS
+    chat = _chat(request)
+    try:
+        turns = chat.conversation(conversation_id)
+    except NotFound as exc:
+        raise NotFoundException() from exc
     return render(request, "pages/chat.html", section="chat", conversation_id=conversation_id,
-                  conversations=context.history.conversations(user.id), turns=views)
+                  conversations=chat.conversations(), turns=turns)
 
 
 @get("/chat", guards=CHAT, sync_to_thread=True)
@@ -74,8 +58,6 @@ def chat_page(request: Request[Any, Any, Any]) -> Template:
 @get("/chat/{conversation_id:str}", guards=CHAT, sync_to_thread=True)
 def conversation_page(request: Request[Any, Any, Any], conversation_id: FromPath[str]) -> Template:
     """One of the user's conversations."""
-    if not ctx(request).history.owns(session_of(request).user.id, conversation_id):
-        raise NotFoundException()
     return _chat_page(request, conversation_id)
 
 
@@ -84,25 +66,19 @@ def ask(request: Request[Any, Any, Any], data: Form) -> Template | Redirect:
     """Queue a question; htmx gets the turn that streams its answer, a plain form the conversation page.
     An empty or too long question (400) and one over the user's pending limit (429) are refused before
     anything is stored."""
-    context, user = ctx(request), session_of(request).user
-    question = " ".join((data.get("question") or "").split())
-    t = translator(language(request))
-    if not question:
-        return _refused(request, 400, "error.bad_request", t("error.question_refused"))
-    if len(question) > MAX_QUESTION_CHARS:
-        return _refused(request, 400, "error.bad_request", t("error.question_too_long", n=MAX_QUESTION_CHARS))
-    limit = context.web.max_pending_questions
+    chat, t = _chat(request), translator(language(request))
     try:
-        turn = context.history.ask(user.id, data.get("conversation_id") or None, question, limit)
+        turn = chat.ask(data.get("conversation_id"), data.get("question") or "")
+    except QuestionRefused as refused:
+        return _refused(request, 400, "error.bad_request", t(refused.key, **refused.values))
     except TooManyPending:
+        limit = ctx(request).web.max_pending_questions
         return _refused(request, 429, "error.too_many", t("error.too_many_pending", n=limit),
                         {"Retry-After": str(RETRY_PENDING_SECONDS)})
-    context.chat.submit(turn.id, question, turn.conversation_id, Actor(user.id, acting_role(user, "chat"),
-                                                                              collections=context.readable(user)))
     if not is_htmx(request):
         return Redirect(f"/chat/{turn.conversation_id}", status_code=303)
-    return render(request, "partials/turn_live.html", turn=_turn_view(turn), conversation_id=turn.conversation_id,
-                  conversations=context.history.conversations(user.id))
+    return render(request, "partials/turn_live.html", turn=turn_view(turn), conversation_id=turn.conversation_id,
+                  conversations=chat.conversations())
 
 
 def _refused(request: Request[Any, Any, Any], status: int, title: str, message: str,
@@ -120,9 +96,10 @@ def _refused(request: Request[Any, Any, Any], status: int, title: str, message: 
 @post("/chat/{conversation_id:str}/delete", guards=CHAT, sync_to_thread=True)
 def delete_conversation(request: Request[Any, Any, Any], conversation_id: FromPath[str]) -> Redirect:
     """Remove one of the user's own conversations from their history (the audit log keeps its own record)."""
-    context, user = ctx(request), session_of(request).user
-    if not context.history.delete(user.id, conversation_id):
-        raise NotFoundException()
+    try:
+        _chat(request).delete(conversation_id)
+    except NotFound as exc:
+        raise NotFoundException() from exc
     return Redirect("/chat", status_code=303)
 
 
@@ -156,7 +133,7 @@ class StreamLimit:
 async def stream(request: Request[Any, Any, Any], turn_id: FromPath[str]) -> ServerSentEvent:
     """The answer as server-sent events: `status` (queue place), `token` (escaped text), then `done`
     (the finished turn, with linked citations, sources and the feedback form)."""
-    context, user = ctx(request), session_of(request).user
+    context, user, chat = ctx(request), session_of(request).user, _chat(request)
     stored = await asyncio.to_thread(context.history.turn, user.id, turn_id)
     if stored is None:
         raise NotFoundException()
@@ -165,10 +142,8 @@ async def stream(request: Request[Any, Any, Any], turn_id: FromPath[str]) -> Ser
     env = request.app.template_engine.engine  # type: ignore[union-attr]
 
     def finished_html() -> str:
-        turn = context.history.turn(user.id, turn_id)
-        assert turn is not None
-        turn = _seen(context, user, turn)
-        return env.get_template("partials/turn.html").render(turn=_turn_view(turn), t=t, csrf=csrf)
+        turn = chat.seen(chat.turn(turn_id))
+        return env.get_template("partials/turn.html").render(turn=turn_view(turn), t=t, csrf=csrf)
 
     async def events() -> AsyncIterator[ServerSentEventMessage]:
         live = context.chat.stream(turn_id)
@@ -243,87 +218,43 @@ def _evidence_message(env: Any, evidence: list[dict[str, Any]], turn_id: str, t:
 @get("/chat/turns/{turn_id:str}/sources/{n:int}", guards=[requires("sources")], sync_to_thread=True)
 def source(request: Request[Any, Any, Any], turn_id: FromPath[str], n: FromPath[int]) -> Template:
     """A cited source: its chunk text, document title, page, and a link to download the original."""
-    context, user = ctx(request), session_of(request).user
-    turn = context.history.turn(user.id, turn_id)
-    found = next((s for s in turn.sources if int(s["n"]) == n), None) if turn else None
-    if turn is None or found is None:
-        raise NotFoundException()
-    seen = next(s for s in _seen(context, user, turn).sources if int(s["n"]) == n)
-    deleted, withheld = bool(seen.get("deleted")), bool(seen.get("withheld"))
-    readable = context.readable(user)
     try:
-        downloadable = not (deleted or withheld) and context.services.index.original(found["doc_id"],
-                                                                                     readable) is not None
-    except NotFound:
-        downloadable = False
+        view = _chat(request).source(turn_id, n)
+    except NotFound as exc:
+        raise NotFoundException() from exc
     template = "partials/source.html" if is_htmx(request) else "pages/source.html"
-    return render(request, template, section="chat", source=seen, downloadable=downloadable, deleted=deleted,
-                  withheld=withheld, conversation_id=turn.conversation_id,
-                  text="" if deleted or withheld else highlighted(found["text"], turn.evidence, n))
+    return render(request, template, section="chat", source=view.source, downloadable=view.downloadable,
+                  deleted=view.deleted, withheld=view.withheld, conversation_id=view.conversation_id,
+                  text=view.text)
 
 
 @post("/chat/turns/{turn_id:str}/feedback", guards=CHAT, sync_to_thread=True)
 def feedback(request: Request[Any, Any, Any], turn_id: FromPath[str], data: Form) -> Template | Redirect:
     """Useful / not useful, with an optional comment, into the audit log."""
-    context, session = ctx(request), session_of(request)
-    turn = context.history.turn(session.user.id, turn_id)
+    chat = _chat(request)
+    try:
+        turn = chat.turn(turn_id)
+    except NotFound as exc:
+        raise NotFoundException() from exc
     rating = data.get("rating")
-    if turn is None:
-        raise NotFoundException()
     if rating not in ("useful", "not_useful"):
-        return render(request, "partials/feedback_form.html", 400, turn=_turn_view(turn))
-    comment = _redacted(context, (data.get("comment") or "").strip()[:1000]) or None
-    if context.audit is not None:
-        context.audit.append_feedback(actor=session.user.id, role=acting_role(session.user, "chat"),
-                                      conversation_id=turn.conversation_id,
-                                      turn_seq=_turn_seq(context.audit, turn), rating=rating, comment=comment)
-    context.history.set_feedback(turn_id, rating)
+        return render(request, "partials/feedback_form.html", 400, turn=turn_view(turn))
+    chat.feedback(turn, rating, data.get("comment") or "")
     if not is_htmx(request):
         return Redirect(f"/chat/{turn.conversation_id}", status_code=303)
     return render(request, "partials/feedback_done.html")
 
 
-def _redacted(context: Any, text: str) -> str:
-    """Free text for the audit log with personal data replaced, by the assistant's own redactor."""
-    if not text:
-        return text
-    assistant = context.services.assistant
-    return str(assistant.redactor.redact(text, assistant.new_conversation().vault).text)
-
-
-def _turn_seq(audit: Any, turn: StoredTurn) -> int:
-    """The audit seq of the turn record with this turn's event id (0 when the log has none)."""
-    if not turn.event_id:
-        return 0
-    for record in audit.search(conversation_id=turn.conversation_id, action="conversation.turn", limit=200):
-        try:
-            if record.record_json and json.loads(record.record_json).get("event_id") == turn.event_id:
-                return int(record.seq)
-        except ValueError:
-            continue
-    return 0
-
-
 @get("/documents/{doc_id:str}/original", guards=[requires("sources")], sync_to_thread=True)
 def original(request: Request[Any, Any, Any], doc_id: FromPath[str]) -> Response[bytes]:
     """The stored original of a document, always as a download (never rendered in our origin)."""
-    from web.indexing import clean_filename
-
-    context = ctx(request)
-    index, readable = context.services.index, context.readable(session_of(request).user)
-    try:  # outside the user's collections it does not exist, as far as this user can tell
-        record = index.find(doc_id, readable) if len(doc_id) == 64 else None
-        path = index.original(doc_id, readable) if record else None
-    except NotFound:
-        record = path = None
-    if record is None or path is None or not path.exists():
-        raise NotFoundException()
-    name = clean_filename(record.name)
-    from urllib.parse import quote
-
+    try:
+        name, path = _chat(request).original(doc_id)
+    except NotFound as exc:
+        raise NotFoundException() from exc
+    name = quote(clean_filename(name))
     return Response(path.read_bytes(), media_type="application/octet-stream",
-                    headers={"Content-Disposition": f"attachment; filename=\"{quote(name)}\"; "
-                                                    f"filename*=UTF-8''{quote(name)}"})
+                    headers={"Content-Disposition": f"attachment; filename=\"{name}\"; filename*=UTF-8''{name}"})
 
 
 ROUTES = [chat_page, conversation_page, ask, delete_conversation, stream, source, feedback, original]

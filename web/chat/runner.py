@@ -17,7 +17,7 @@ from typing import Any
 
 from assistant.turn import Actor, Assistant, Conversation, TurnResult
 from core.errors import BakenError, UserError
-from web.history import History
+from web.chat.history import History
 
 logger = logging.getLogger(__name__)
 KEEP_FINISHED_SECONDS = 600

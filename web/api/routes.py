@@ -22,8 +22,8 @@ from assistant.llm import GenerationParams
 from assistant.services import Services
 from assistant.turn import TurnResult
 from core.database import Database
-from web.apikeys import ApiKey, ApiKeys
-from web.gateway import MODELS, ApiError, ChatRequest, Gateway, evidence_text
+from web.api.gateway import MODELS, ApiError, ChatRequest, Gateway, evidence_text
+from web.api.keys import ApiKey, ApiKeys
 from web.settings import AppSettings, web_settings
 
 logger = logging.getLogger(__name__)

@@ -1,0 +1,1 @@
+"""Accounts: sign-in (local and SSO), sessions, users and roles, first-run setup."""

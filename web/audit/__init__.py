@@ -1,0 +1,1 @@
+"""The auditor's pages: the log, its records, verification, and both overviews."""

@@ -1,0 +1,1 @@
+"""The chat: questions, streamed answers, the history of a user's conversations."""

@@ -1,0 +1,1 @@
+"""Documents: upload and indexing jobs, the document list, collections, folder sync."""

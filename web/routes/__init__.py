@@ -1,1 +1,0 @@
-"""The web's controllers, one module per area."""
