@@ -21,8 +21,8 @@ sys.path.insert(0, str(ROOT / "tests" / "guardrails"))
 
 from pii_evaluation import VARIANTS, pages, samples, variant
 
-from guardrails import PiiSettings, Redactor, Vault
 from core.language import looks_english
+from guardrails import PiiSettings, Redactor, Vault
 from guardrails.normalise import normalise
 from models.catalogue import CATALOGUE
 from models.provision import provision

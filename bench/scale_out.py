@@ -70,11 +70,11 @@ class Side:
 def open_side(name: str, dsn: str | None, schema: str, workdir: Path, documents: int) -> Side:
     """The stores on SQLite files (``dsn`` None) or in PostgreSQL, filled like a busy municipality's."""
     from core.database import Database
-    from ingestion.registry import Registry
     from core.migrations import apply
+    from ingestion.registry import Registry
     from web.accounts.store import Accounts
-    from web.db import MIGRATIONS
     from web.chat.history import History
+    from web.db import MIGRATIONS
 
     db = Database.open(dsn, workdir / name / "web.sqlite3", schema)
     apply(db, "web", MIGRATIONS)

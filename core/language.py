@@ -11,18 +11,24 @@ from __future__ import annotations
 
 import re
 
-DUTCH = frozenset("""
+
+def _words(text: str) -> frozenset[str]:
+    # A word list kept as wrapped text, not a list literal of 80 quoted words.
+    return frozenset(text.split())
+
+
+DUTCH = _words("""
 de het een en van is zijn was waren dit dat deze die met voor uit je jij u uw ik we wij zij ze hij haar hun
 ons onze mijn wat wie waar wanneer hoe waarom welke welk niet geen ook of maar dan er hier op aan bij naar
 over als om tot door te nog moet moeten mag mogen kan kunnen zou zal wordt worden hebben heeft heb had
 graag beste groet groeten bedankt dank gemeente
-""".split())
-ENGLISH = frozenset("""
+""")
+ENGLISH = _words("""
 the a an and of to in on at for with from by about as into is are was were be been being this that these
 those you your i he she his her it its we they them their there here my me our what who whom where when how
 why which not no also or but then if must should may can could would will shall have has had please dear
 regards thanks thank
-""".split())
+""")
 
 _WORD = re.compile(r"[a-zà-ÿ']+")
 _ONLY_DUTCH = DUTCH - ENGLISH

@@ -23,8 +23,8 @@ from presidio_analyzer import (
 from presidio_analyzer.nlp_engine import NerModelConfiguration, NlpArtifacts, SpacyNlpEngine
 from presidio_analyzer.predefined_recognizers import SpacyRecognizer
 
-from guardrails.detection import Detection, Detector
 from guardrails.capitals import unexplained_capital_spans
+from guardrails.detection import Detection, Detector
 
 logger = logging.getLogger(__name__)
 

@@ -21,10 +21,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "nav.users": ("Gebruikers", "Users"),
     "nav.collections": ("Collecties", "Collections"),
     "collections.title": ("Collecties", "Collections"),
-    "collections.intro": ("Elk document staat in één collectie. Algemeen is open voor iedere medewerker; een andere collectie"
-                          " lezen alleen de groepen die haar mogen lezen. Een wijziging geldt meteen, voor elke zoekvraag.",
-                          "Every document is in one collection. Algemeen is open to every employee; any other collection is"
-                          " read only by the groups granted it. A change applies at once, to every search."),
+    "collections.intro": (("Elk document staat in één collectie. Algemeen is open voor iedere medewerker; een "
+                           "andere collectie lezen alleen de groepen die haar mogen lezen. Een wijziging geldt "
+                           "meteen, voor elke zoekvraag."),
+                          ("Every document is in one collection. Algemeen is open to every employee; any other "
+                           "collection is read only by the groups granted it. A change applies at once, to every "
+                           "search.")),
     "collections.name": ("Naam", "Name"),
     "collections.name_hint": ("Kleine letters, cijfers, - en _, bijvoorbeeld hr of jeugdzorg.",
                               "Lower-case letters, digits, - and _, for example hr or jeugdzorg."),
@@ -61,23 +63,23 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "login.sso": ("Inloggen met {organisation}", "Log in with {organisation}"),
     "login.local": ("Of met een lokaal account", "Or with a local account"),
     "sso.state": ("Deze inlogpoging is verlopen, al gebruikt of in een andere browser begonnen. Log opnieuw in.",
-                  "This login attempt has expired, was already used or began in another browser. Please log in "
-                  "again."),
+                  ("This login attempt has expired, was already used or began in another browser. Please log in "
+                   "again.")),
     "sso.denied": ("De inlogdienst van uw organisatie heeft het inloggen niet toegestaan.",
                    "Your organisation's login service did not allow the login."),
-    "sso.refused": ("Het antwoord van de inlogdienst kon niet worden gecontroleerd. Log opnieuw in; blijft dit "
-                    "gebeuren, neem dan contact op met de beheerder.",
-                    "The login service's answer could not be verified. Please log in again; if this keeps "
-                    "happening, contact the administrator."),
-    "sso.no_role": ("U bent ingelogd bij uw organisatie, maar u heeft geen rol in Baken. Vraag de beheerder om "
-                    "toegang.", "You are logged in at your organisation, but you have no role in Baken. Ask the "
-                    "administrator for access."),
+    "sso.refused": (("Het antwoord van de inlogdienst kon niet worden gecontroleerd. Log opnieuw in; blijft dit "
+                     "gebeuren, neem dan contact op met de beheerder."),
+                    ("The login service's answer could not be verified. Please log in again; if this keeps "
+                     "happening, contact the administrator.")),
+    "sso.no_role": (("U bent ingelogd bij uw organisatie, maar u heeft geen rol in Baken. Vraag de beheerder om "
+                     "toegang."), ("You are logged in at your organisation, but you have no role in Baken. Ask the "
+                     "administrator for access.")),
     "sso.disabled_by_provider": ("Uw account is door uw organisatie uitgeschakeld voor Baken.",
                                  "Your organisation has disabled your account for Baken."),
-    "sso.separation_of_duties": ("Uw organisatie geeft u zowel de rol auditor als beheerder; die gaan niet samen "
-                                 "(functiescheiding). Vraag de beheerder om één van beide.",
-                                 "Your organisation gives you both the auditor and the administrator role, which "
-                                 "cannot be combined (separation of duties). Ask the administrator for one."),
+    "sso.separation_of_duties": (("Uw organisatie geeft u zowel de rol auditor als beheerder; die gaan niet samen "
+                                  "(functiescheiding). Vraag de beheerder om één van beide."),
+                                 ("Your organisation gives you both the auditor and the administrator role, which "
+                                  "cannot be combined (separation of duties). Ask the administrator for one.")),
     "sso.disabled_locally": ("Uw account is in Baken uitgeschakeld. Neem contact op met de beheerder.",
                              "Your account has been disabled in Baken. Contact the administrator."),
     "error.title": ("Er ging iets mis", "Something went wrong"),
@@ -344,15 +346,15 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "users.save": ("Opslaan", "Save"),
     "users.saved": ("De rollen en groepen van {name} zijn opgeslagen.", "The roles and groups of {name} were saved."),
     "users.back": ("Terug naar de gebruikers", "Back to the users"),
-    "users.separation": ("De rollen auditor en beheerder gaan niet samen (functiescheiding): wie accounts beheert, "
-                         "controleert niet ook zijn eigen handelingen.",
-                         "The auditor and administrator roles cannot be combined (separation of duties): who "
-                         "administers accounts does not also audit their own actions."),
+    "users.separation": (("De rollen auditor en beheerder gaan niet samen (functiescheiding): wie accounts beheert, "
+                          "controleert niet ook zijn eigen handelingen."),
+                         ("The auditor and administrator roles cannot be combined (separation of duties): who "
+                          "administers accounts does not also audit their own actions.")),
     "users.no_role": ("Kies minstens één rol.", "Choose at least one role."),
-    "users.sso_managed": ("De rollen en groepen van dit account komen bij elke login van de inlogdienst van uw "
-                          "organisatie; wijzig ze daar.",
-                          "The roles and groups of this account come from your organisation's login service at "
-                          "every login; change them there."),
+    "users.sso_managed": (("De rollen en groepen van dit account komen bij elke login van de inlogdienst van uw "
+                           "organisatie; wijzig ze daar."),
+                          ("The roles and groups of this account come from your organisation's login service at "
+                           "every login; change them there.")),
     "users.own_admin": ("U kunt uw eigen rol beheerder niet afnemen.", "You cannot remove your own administrator role."),
 }
 MESSAGES.update(OVERVIEW_MESSAGES)

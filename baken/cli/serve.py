@@ -58,9 +58,9 @@ def run_serve(args: argparse.Namespace, settings: Settings) -> int:
     from baken.cli.chat import demo_corpus
     from baken.cli.documents import ingest_paths
     from baken.wiring import build_services
+    from web.accounts.setup import ensure_first_admin
     from web.app import create_app
     from web.settings import web_settings
-    from web.accounts.setup import ensure_first_admin
 
     web = web_settings(settings)
     host, port = args.host or web.host, args.port or web.port

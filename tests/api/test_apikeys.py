@@ -10,9 +10,9 @@ from baken.settings import Settings
 from core.database import Database
 from core.errors import NotFound, UserError
 from tests.web.conftest import dialect_settings  # noqa: F401  (the fixture: SQLite and PostgreSQL)
+from web.api.gateway import ApiError, ChatRequest
 from web.api.keys import ApiKeys, hash_token
 from web.db import open_web_database
-from web.api.gateway import ApiError, ChatRequest
 
 
 @pytest.fixture

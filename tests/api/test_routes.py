@@ -13,10 +13,10 @@ from litestar.testing import TestClient
 from baken.settings import Settings
 from core.errors import BackendUnavailable
 from tests.web.conftest import fake_services
+from web.api.gateway import without_evidence
 from web.api.keys import ApiKeys
 from web.app import create_app
 from web.db import open_web_database
-from web.api.gateway import without_evidence
 
 QUESTION = [{"role": "user", "content": "Wat kost een parkeervergunning?"}]
 

@@ -17,8 +17,8 @@ from baken.wiring import build_index
 from ingestion.embedder import FakeEmbedder
 from tests.paths import CORPUS
 from web.app import build_accounts
-from web.db import open_web_database
 from web.chat.history import History
+from web.db import open_web_database
 
 PASSWORD = "correct horse battery staple"
 DOCUMENTS = [CORPUS / "algoritmekader" / "voldoen-aan-wetten-en-regels_maatregelen_4-owk-04-logging.md",

@@ -25,8 +25,8 @@ from ingestion.settings import IndexSettings
 from ingestion.store import ChromaStore
 from tests.servers import ChromaServer
 from web.accounts.store import Accounts
-from web.db import open_web_database
 from web.chat.history import History
+from web.db import open_web_database
 
 PASSWORD = "correct horse battery staple"
 DOCUMENTS = {

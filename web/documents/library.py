@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Mapping
 from pathlib import Path
 from typing import IO, Any, NamedTuple
 
@@ -27,7 +28,7 @@ class Outcome(NamedTuple):
     name: str
     message: str  # a message key of web.i18n
     status: int = 400  # 202 queued, 413 too large, 403 collection refused, 400 otherwise refused
-    values: dict[str, Any] = {}
+    values: Mapping[str, Any] = {}  # read only: one shared empty default
 
 
 class CollectionRefused(Exception):
