@@ -12,7 +12,7 @@ from litestar import Request
 from litestar.enums import RequestEncodingType
 from litestar.params import Body
 from litestar.response import Template
-from markupsafe import Markup, escape
+from markupsafe import Markup, escape  # escape also serves routes that write HTML by hand (the SSE stream)
 
 from assistant.citations import CITATION, cited_numbers
 from assistant.services import Services

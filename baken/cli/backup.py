@@ -31,10 +31,8 @@ import gzip
 import json
 import os
 import socket
-import sqlite3
 import sys
 from collections import Counter
-from contextlib import closing
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -61,6 +59,7 @@ from baken.cli.backup_format import (
     web_counts,
 )
 from baken.settings import Settings
+from core.database import sqlite_counts, sqlite_seal, sqlite_snapshot
 from core.errors import BackendUnavailable, UserError
 from ingestion.registry import Registry
 from ingestion.store import ChromaStore
@@ -152,17 +151,12 @@ def _backup(target: Path, settings: Settings, with_keys: bool) -> int:
 def _snapshot(source: Path, target: Path) -> None:
     """Copy a live SQLite database with the online backup API, in one step: one consistent read snapshot."""
     create_private(target).close()
-    try:
-        with closing(sqlite3.connect(source, timeout=30)) as src, closing(sqlite3.connect(target)) as dst:
-            src.backup(dst)
-    except sqlite3.Error as exc:
-        raise BackendUnavailable(f"cannot back up {source}: {exc}") from exc
+    sqlite_snapshot(source, target)
 
 
 def _seal(path: Path) -> None:
     """Make a copied database one self-contained file (rollback journal, no -wal beside it)."""
-    with closing(sqlite3.connect(path)) as conn:
-        conn.execute("PRAGMA journal_mode=DELETE")
+    sqlite_seal(path)
 
 
 def _copy_documents(settings: Settings, target: Path) -> dict[str, Any]:
@@ -233,8 +227,7 @@ def _audit_summary(path: Path) -> dict[str, Any]:
         last, checkpoints = store.last(), store.checkpoints()
     finally:
         store.close()
-    with closing(sqlite3.connect(path)) as conn:
-        records = conn.execute("SELECT COUNT(*) FROM records").fetchone()[0]
+    records = sqlite_counts(path, ["records"])["records"]
     return {"records": records, "last_seq": last[0] if last else 0, "head": last[1].hex() if last else "",
             "checkpoint_key_id": checkpoints[-1].key_id if checkpoints else None}
 

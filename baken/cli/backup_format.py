@@ -8,14 +8,13 @@ import getpass
 import hashlib
 import os
 import shutil
-import sqlite3
-from contextlib import closing
 from pathlib import Path
 from typing import IO, Any
 
 from assistant.audit import AuditKeys, AuditLog
 from assistant.audit.keys import PSEUDONYM_KEY_FILE, PUBLIC_KEY_FILE, SIGNING_KEY_FILE
 from baken.settings import Settings
+from core.database import sqlite_counts
 from core.errors import UserError
 
 FORMAT = "baken-backup/1"
@@ -46,8 +45,7 @@ def record_event(settings: Settings, action: str, details: dict[str, Any]) -> No
 def web_counts(path: Path) -> dict[str, int] | None:
     if not path.exists():
         return None
-    with closing(sqlite3.connect(path)) as conn:
-        return {t: conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in WEB_TABLES}
+    return sqlite_counts(path, WEB_TABLES)
 
 
 def embedded_only(settings: Settings, verb: str) -> None:

@@ -17,14 +17,13 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Response, ServerSentEvent, Template
 from litestar.response.sse import ServerSentEventMessage
 from litestar.types import ASGIApp, Receive, Scope, Send
-from markupsafe import escape
 
 from core.errors import NotFound
 from web.auth import current_session_of_scope, requires
 from web.chat.history import TooManyPending
 from web.chat.runner import PARTIAL_SECONDS
 from web.chat.service import STREAM_LIMIT_SECONDS, Chat, QuestionRefused, turn_view
-from web.context import Form, ctx, is_htmx, language, render, session_of
+from web.context import Form, ctx, escape, is_htmx, language, render, session_of
 from web.documents.indexing import clean_filename
 from web.i18n import translator
 
