@@ -1,4 +1,4 @@
-"""Login, logout, language choice and the start page."""
+"""Login, logout, language choice and the start page; signing in and out is `web.accounts.signin.SignIn`."""
 
 from __future__ import annotations
 
@@ -12,16 +12,10 @@ from litestar.datastructures import Cookie
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Response, Template
 
+from web.accounts.signin import SignedIn, SignIn, safe_next
 from web.auth import LANGUAGE_COOKIE, LOGIN_CSRF_COOKIE, SESSION_COOKIE, current_session, home_of
 from web.context import Form, ctx, language, render
 from web.i18n import Translate, translator
-
-
-def safe_next(target: str | None) -> str:
-    """A local path to go to after login; anything else (another site, `//host`) becomes `/`."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return "/"
-    return target
 
 
 def client_address(request: Request[Any, Any, Any]) -> str:
@@ -29,12 +23,23 @@ def client_address(request: Request[Any, Any, Any]) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def _audit_auth(request: Request[Any, Any, Any], action: str, actor: str, role: str, outcome: str,
-                session_origin: str = "password") -> None:
-    audit = ctx(request).audit
-    if audit is not None:
-        audit.append_auth_event(action, actor=actor, role=role, outcome=outcome, origin=client_address(request),
-                                details={"baken.session.origin": session_origin})
+def sign_in(request: Request[Any, Any, Any]) -> SignIn:
+    return SignIn(ctx(request), client_address(request))
+
+
+def signed_in(request: Request[Any, Any, Any], done: SignedIn, **values: Any) -> Template | Redirect:
+    """A login's result as a response: the redirect with the session cookie, or the login page with the reason."""
+    if done.token is None:
+        t = translator(language(request))
+        text = t(done.error, wait=wait_text(t, done.retry_after)) if done.retry_after else None
+        response = login_form(request, done.status, next=done.target, error=done.error, error_text=text, **values)
+        if done.retry_after:
+            response.headers["Retry-After"] = str(int(done.retry_after))
+        return response
+    response = Redirect(done.target, status_code=303)
+    response.cookies.append(Cookie(key=SESSION_COOKIE, value=done.token, httponly=True, samesite="lax", path="/",
+                                   secure=ctx(request).web.secure_cookies))
+    return response
 
 
 @get("/", sync_to_thread=False)
@@ -75,28 +80,12 @@ def login_form(request: Request[Any, Any, Any], status_code: int = 200, local: b
 def login(request: Request[Any, Any, Any], data: Form) -> Template | Redirect:
     """Check the password (throttled per name from this address, and per address), start a session, log the
     attempt. A throttled attempt gets 429 with Retry-After and when to try again, its password unchecked."""
-    context = ctx(request)
-    name, password = (data.get("name") or "").strip()[:64], data.get("password") or ""
-    target = safe_next(data.get("next"))
-    attempt = context.accounts.log_in(name, password, client_address(request))
-    if attempt.retry_after:
-        _audit_auth(request, "auth.login_failed", f"name:{name.lower()}", "unknown", "rate_limited")
-        t = translator(language(request))
-        response = login_form(request, 429, name=name, next=target, error="login.blocked",
-                               error_text=t("login.blocked", wait=wait_text(t, attempt.retry_after)))
-        response.headers["Retry-After"] = str(int(attempt.retry_after))
-        return response
-    user = attempt.user
-    if user is None:
-        _audit_auth(request, "auth.login_failed", f"name:{name.lower()}", "unknown", "denied")
-        return login_form(request, 401, name=name, next=target, error="login.failed")
-    token = context.accounts.start_session(user)
-    _audit_auth(request, "auth.login", user.id, user.role, "ok")
-    done = Redirect(target if target != "/" else home_of(user), status_code=303)
-    done.cookies.append(Cookie(key=SESSION_COOKIE, value=token, httponly=True, samesite="lax", path="/",
-                               secure=context.web.secure_cookies))
-    done.cookies.append(Cookie(key=LOGIN_CSRF_COOKIE, value="", max_age=0, path="/login"))
-    return done
+    name = (data.get("name") or "").strip()[:64]
+    done = sign_in(request).with_password(name, data.get("password") or "", data.get("next"))
+    response = signed_in(request, done, name=name)
+    if done.token is not None:
+        response.cookies.append(Cookie(key=LOGIN_CSRF_COOKIE, value="", max_age=0, path="/login"))
+    return response
 
 
 def wait_text(t: Translate, seconds: float) -> str:
@@ -112,14 +101,8 @@ def wait_text(t: Translate, seconds: float) -> str:
 def logout(request: Request[Any, Any, Any]) -> Redirect:
     """End the session (server side too) and go to the login page; a session that began at the OpenID provider
     goes by the provider's end-session page, when it offers one, so that its session ends too."""
-    context, session = ctx(request), current_session(request)
-    target = "/login"
-    if session is not None:
-        context.accounts.end_session(request.cookies.get(SESSION_COOKIE))
-        _audit_auth(request, "auth.logout", session.user.id, session.user.role, "ok", session.origin)
-        if session.origin == "oidc" and context.sso is not None:
-            base = context.web.sso.public_url.rstrip("/") or str(request.base_url).rstrip("/")
-            target = context.sso.logout_url(base + "/login") or target
+    base = ctx(request).web.sso.public_url.rstrip("/") or str(request.base_url).rstrip("/")
+    target = sign_in(request).log_out(current_session(request), request.cookies.get(SESSION_COOKIE), base)
     response = Redirect(target, status_code=303)
     response.cookies.append(Cookie(key=SESSION_COOKIE, value="", max_age=0, path="/"))
     return response
