@@ -20,9 +20,9 @@ test-fast:      ## the tests that need no real model
 bench:          ## every benchmark, one combined table (about 10 minutes once data/bench/ is cached)
 	$(VENV)/bin/python -m bench.run_all
 
-lint:           ## ruff over everything; mypy over the core path of a question (pip install -e '.[dev]')
+lint:           ## ruff over everything; mypy over every package of ours (pip install -e '.[dev]')
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/mypy --explicit-package-bases core models guardrails ingestion assistant
+	$(VENV)/bin/mypy --explicit-package-bases core models guardrails ingestion assistant web baken
 
 clean:
 	rm -rf $(VENV) data .pytest_cache

@@ -5,23 +5,26 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from assistant.values import Actor, Clock, TurnResult
 from core.errors import BakenError
 
 
 class Redaction(Protocol):
-    """What a redactor returns: the redacted text and its findings."""
+    """What a redactor returns: the redacted text and its findings (read only: a frozen value will do)."""
 
-    text: str
-    findings: list[Any]
+    @property
+    def text(self) -> str: ...
+
+    @property
+    def findings(self) -> list[Any]: ...
 
 
 class Redactor(Protocol):
     """Strips personal data before text reaches a model, and puts it back for the asker only."""
 
-    def redact(self, text: str, vault: Any, kind: str = "typed") -> Redaction:
+    def redact(self, text: str, vault: Any, kind: Literal["typed", "document"] = "typed") -> Redaction:
         """The text with personal data replaced by placeholders kept in ``vault``; ``kind`` is "typed" (what a
         person wrote: recall first) or "document" (retrieved text: precision first, so sources stay readable)."""
         ...

@@ -23,7 +23,11 @@ class Embedder(Protocol):
 
     name: str
     max_tokens: int
-    dimension: int
+
+    @property
+    def dimension(self) -> int:
+        """The length of every vector (an attribute or a property of an adapter)."""
+        ...
 
     def embed_passages(self, texts: Sequence[str]) -> list[list[float]]:
         """Vectors for document chunks."""

@@ -7,7 +7,7 @@ import getpass
 import json
 import re
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from baken.settings import Settings
 from core.errors import UserError
@@ -73,7 +73,7 @@ def run_list(args: argparse.Namespace, settings: Settings) -> int:
 
     audit_keys = AuditKeys.load_or_create(settings.audit_log.keys_path(settings.data_dir))
     for key in _keys(settings).registered():
-        row = {"id": key.id, "name": key.name, "owner": key.owner, "purpose": key.purpose,
+        row: dict[str, Any] = {"id": key.id, "name": key.name, "owner": key.owner, "purpose": key.purpose,
                "collections": list(key.collections), "rate_per_minute": key.rate_per_minute,
                "created": _when(key.created), "revoked": _when(key.revoked) if key.revoked else None,
                "audit_actor": audit_keys.pseudonym(key.actor)}

@@ -7,6 +7,7 @@ import argparse
 from baken.settings import Settings
 from core.errors import BakenError
 from models import CATALOGUE, derived_dir, provision, resolve, verify, verify_manifest
+from models.catalogue import Kind
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -20,8 +21,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                        ).set_defaults(handler=run_provision)
 
 
-def _configured(settings: Settings) -> list[tuple[str, str]]:
-    configured = [(settings.llm.model, "llm"), (settings.embeddings.model, "embedder")]
+def _configured(settings: Settings) -> list[tuple[str, Kind]]:
+    configured: list[tuple[str, Kind]] = [(settings.llm.model, "llm"), (settings.embeddings.model, "embedder")]
     if settings.pii.enabled and "en" in settings.pii.languages:
         configured.append((settings.pii.english_model, "spacy"))
     return configured

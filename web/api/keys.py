@@ -9,8 +9,9 @@ import secrets
 import time
 import uuid
 from dataclasses import dataclass
+from typing import cast
 
-from core.database import Database
+from core.database import Database, Row
 from core.errors import NotFound, UserError
 from ingestion.collection import OPEN, check_name
 
@@ -123,12 +124,12 @@ class ApiKeys:
         if self._db.dialect == "sqlite":  # autocommit: the one statement is its own transaction
             with self._db.connect() as conn:
                 conn.execute("PRAGMA synchronous=OFF")
-                calls = conn.execute(count, (key.id, window)).fetchone()["calls"]
+                calls = cast("Row", conn.execute(count, (key.id, window)).fetchone())["calls"]  # RETURNING: one row
                 conn.execute("DELETE FROM api_rate WHERE key_id = ? AND window_start < ?", (key.id, window))
         else:
             with self._db.transaction() as conn:
                 conn.execute("SET LOCAL synchronous_commit TO OFF")
-                calls = conn.execute(count, (key.id, window)).fetchone()["calls"]
+                calls = cast("Row", conn.execute(count, (key.id, window)).fetchone())["calls"]  # RETURNING: one row
                 conn.execute("DELETE FROM api_rate WHERE key_id = ? AND window_start < ?", (key.id, window))
         return 0.0 if calls <= key.rate_per_minute else max(1.0, window + RATE_WINDOW_SECONDS - now)
 
@@ -147,8 +148,8 @@ def migrate(db: Database) -> None:
                          (name, time.time()))
 
 
-def _key(row: dict[str, object]) -> ApiKey:
+def _key(row: Row) -> ApiKey:
     collections = str(row["collections"] or "")
     return ApiKey(str(row["id"]), str(row["name"]), str(row["owner"]), str(row["purpose"]),
-                  tuple(c for c in collections.split(",") if c), int(row["rate_per_minute"]),  # type: ignore[arg-type]
-                  float(row["created"]), float(row["revoked"]) if row["revoked"] is not None else None)  # type: ignore[arg-type]
+                  tuple(c for c in collections.split(",") if c), int(row["rate_per_minute"]),
+                  float(row["created"]), float(row["revoked"]) if row["revoked"] is not None else None)

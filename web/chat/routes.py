@@ -120,7 +120,7 @@ class StreamLimit:
             await send({"type": "http.response.start", "status": 429,
                         "headers": [(b"content-type", b"text/plain; charset=utf-8"), (b"retry-after", b"5"),
                                     (b"content-length", str(len(message)).encode())]})
-            await send({"type": "http.response.body", "body": message})
+            await send({"type": "http.response.body", "body": message, "more_body": False})  # ASGI's default
             return
         try:
             await self.app(scope, receive, send)

@@ -141,12 +141,12 @@ class Chat:
     def feedback(self, turn: StoredTurn, rating: str, comment: str) -> None:
         """Useful / not useful, with the comment's personal data replaced, into the audit log and the history."""
         context = self.context
-        comment = self._redacted(comment.strip()[:1000]) or None
+        redacted = self._redacted(comment.strip()[:1000]) or None
         if context.audit is not None:
             seq = record_of_event(context.audit, turn.conversation_id, TURN, turn.event_id or "", limit=200)
             context.audit.append_feedback(actor=self.user.id, role=acting_role(self.user, "chat"),
                                           conversation_id=turn.conversation_id, turn_seq=seq or 0, rating=rating,
-                                          comment=comment)
+                                          comment=redacted)
         context.history.set_feedback(turn.id, rating)
 
     def _redacted(self, text: str) -> str:
