@@ -39,8 +39,8 @@ from assistant.values import (
     TurnResult,
 )
 from core.errors import UserError
-from ingestion.index import Hit, Index
 from core.language import detect_language
+from ingestion.index import Hit, Index
 from ingestion.lexical import Tokenizer
 from ingestion.source import Source
 

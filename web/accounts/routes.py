@@ -36,10 +36,10 @@ def signed_in(request: Request[Any, Any, Any], done: SignedIn, **values: Any) ->
         if done.retry_after:
             response.headers["Retry-After"] = str(int(done.retry_after))
         return response
-    response = Redirect(done.target, status_code=303)
-    response.cookies.append(Cookie(key=SESSION_COOKIE, value=done.token, httponly=True, samesite="lax", path="/",
+    redirect = Redirect(done.target, status_code=303)
+    redirect.cookies.append(Cookie(key=SESSION_COOKIE, value=done.token, httponly=True, samesite="lax", path="/",
                                    secure=ctx(request).web.secure_cookies))
-    return response
+    return redirect
 
 
 @get("/", sync_to_thread=False)
