@@ -12,12 +12,13 @@ the selection on bench/answers.jsonl, so it is not done.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from assistant.questions import WANTS, question_kind, without_question_words
+from assistant.questions import WANTS, asks_amount, counted, question_kind, without_question_words
 from assistant.sentences import split_units
-from assistant.terms import Bag, Terms, normalise
+from assistant.terms import NUMBER_WORDS, Bag, Terms, normalise, numbers, plain
 
 MAX_EVIDENCE = 3
 KEEP_SHARE = 0.8  # a second or third unit is shown if it scores at least this share of the best
@@ -25,6 +26,11 @@ KIND_BONUS = {"duration": 0.3, "number": 0.25, "date": 0.25, "role": 0.2, "yes_n
 RANK_WEIGHT = 0.15
 CHUNK_DENSE_WEIGHT = 0.2
 UNFIT_SHARE = 0.5  # what evidence without the kind asked for counts for in the "has a source" signal
+NAMED = 2  # question words one unit must name for the question to have a source (all, if fewer; 1 for a follow-up)
+NAMED_MATCH = 0.5  # how much of a word a unit must hold to name it (a compound's modifier counts, `compound_match`)
+# A number and the one or two words after it: "5 werkdagen", "3 dagen per week", "30 procent".
+_COUNT = re.compile(r"(?:\d+(?:[.,:]\d+)*|\b(?:één|" + "|".join(NUMBER_WORDS) + r")\b)\s*((?:[^\W\d_]+[\s-]*){1,2})",
+                    re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -38,6 +44,8 @@ class Evidence:
     score: float
     coverage: float  # share of the question's words it contains (the "has a source" signal)
     fits: bool = True  # it holds what the question asks for (a number, a date...), or the question asks openly
+    names: bool = True  # it names `NAMED` of the question's words (all, if it has fewer): see `answers_question`
+    states_amount: bool = True  # it states a number, or the question asks no amount (`asks_amount`)
 
 
 @dataclass(frozen=True)
@@ -50,6 +58,8 @@ class _Candidate:
     coverage: float
     score: float
     fits: bool
+    names: bool
+    states_amount: bool
 
 
 def select_evidence(question: str, sources: Sequence[tuple[int, str, str, float | None]], terms: Terms,
@@ -67,6 +77,13 @@ def select_evidence(question: str, sources: Sequence[tuple[int, str, str, float 
         return []
     weights = terms.weights(asked.words)
     kind = question_kind(question) or (question_kind(previous) if previous else None)
+    asking = question if asks_amount(question) or not previous or question_kind(question) else previous
+    amount = asks_amount(asking)
+    what = counted(asking)
+    counting = terms.bag(what) if what else None
+    # A follow-up's subject is the conversation's ("En per jaar?" after two questions on a parking permit): one
+    # word of it named is enough.
+    named = min(1 if previous else NAMED, len(asked.words))
     topic = terms.bag(without_question_words(previous)) if previous else None
     topic_weights = terms.weights(topic.words) if topic else {}
     candidates: list[_Candidate] = []
@@ -98,14 +115,17 @@ def select_evidence(question: str, sources: Sequence[tuple[int, str, str, float 
             if topic is not None:
                 fit = (2 * fit + terms.coverage(topic, around, topic_weights)) / 3
             bonus = _bonus(kind, unit.text)
+            names = sum(m >= NAMED_MATCH for m in terms.matches(asked, stated)) >= named
             candidates.append(_Candidate(n, rank, unit.text, unit.start, unit.end, coverage,
-                                         fit + bonus + prior - _length_penalty(unit.text), not kind or bonus > 0))
+                                         fit + bonus + prior - _length_penalty(unit.text), not kind or bonus > 0,
+                                         names, not amount or _states_amount(terms, unit.text, counting)))
     if not candidates:
         return []
     candidates.sort(key=lambda c: (-c.score, c.rank, c.start))
     best = candidates[0].score
     chosen = [c for c in candidates if c.score >= KEEP_SHARE * best][:limit]
-    return [Evidence(c.n, c.text, c.start, c.end, round(c.score, 4), c.coverage, c.fits) for c in chosen]
+    return [Evidence(c.n, c.text, c.start, c.end, round(c.score, 4), c.coverage, c.fits, c.names, c.states_amount)
+            for c in chosen]
 
 
 def answer_signal(evidence: Sequence[Evidence]) -> float:
@@ -114,6 +134,30 @@ def answer_signal(evidence: Sequence[Evidence]) -> float:
     it; the kind is read from the question's words, so not at all would be too strict: "hoe heet het
     wanneer..." asks no date)."""
     return max((e.coverage * (1.0 if e.fits else UNFIT_SHARE) for e in evidence), default=0.0)
+
+
+def answers_question(evidence: Sequence[Evidence]) -> bool:
+    """Whether the evidence can answer the question at all, whatever the three "has a source" signals say: a
+    unit names two of the question's words (all, if it has fewer; one, for a follow-up), and, when the question
+    asks an amount ("hoeveel", "hoe hoog"), a unit states a number (of what it counts: `_states_amount`). The
+    signals weigh shares of words: a two-word question has half of them in a sentence that names only one ("de
+    wethouder van financiën" in a sentence on the college of burgemeester en wethouders), and a chunk with
+    every rare word of a question on a commuting allowance by public transport may only say there is none on a
+    day worked at home."""
+    return any(e.names for e in evidence) and any(e.states_amount for e in evidence)
+
+
+def _states_amount(terms: Terms, text: str, counting: Bag | None) -> bool:
+    """Whether ``text`` states a number, and, when the question counts something ("Hoeveel klachten..."), a
+    number of that: "binnen 5 werkdagen na ontvangst" does not say how many complaints came in."""
+    if not numbers(text):
+        return False
+    if counting is None or not counting.words:
+        return True
+    for match in _COUNT.finditer(plain(text).replace("%", " procent")):
+        if terms.matches(counting, terms.bag(match.group(1)))[0] >= NAMED_MATCH:
+            return True
+    return False
 
 
 def _coverage(terms: Terms, asked: Bag, unit: Bag, weights: dict[str, float]) -> float:

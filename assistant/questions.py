@@ -60,6 +60,34 @@ _ASKING = re.compile(r"\b(?:vanaf|tot|per)\s+(?=wanneer|hoe\s+laat|welke)|\bhoe\
                      re.IGNORECASE)
 
 
+# A question that opens by asking an amount ("Hoeveel...", "Binnen hoeveel werkdagen...", "Hoe hoog is..."): the
+# evidence must state a number. Not "hoe vaak" (answered by "jaarlijks" as often as by "elke 3 jaar"), nor a
+# "hoeveel" further on ("Hoe meten we hoeveel energie..." asks how, not how much).
+_AMOUNT = re.compile(r"^\W*(?:[^\W\d_]+\s+)?(?:hoeveel|hoe\s+(?:hoog|veel|groot)|welk\s+bedrag|wat\s+kost\w*|"
+                     r"how\s+(?:many|much))\b", re.IGNORECASE)
+
+
+# "Hoeveel dagen...", "Binnen hoeveel werkdagen...": the word after "hoeveel" names what is counted, unless it is a
+# verb ("Hoeveel kost...") or "tijd" (any duration answers "hoeveel tijd").
+_COUNTED = re.compile(r"^\W*(?:[^\W\d_]+\s+)?hoeveel\s+([^\W\d_]+)", re.IGNORECASE)
+_NOT_COUNTED = frozenset(["tijd", "kost", "kosten", "bedraagt", "bedragen", "mag", "mogen", "moet", "moeten", "krijg",
+                          "krijgt", "krijgen", "heb", "hebt", "heeft", "hebben", "is", "zijn", "zit", "zitten", "duurt",
+                          "wordt", "worden", "kan", "kunnen", "ben", "gaat", "gaan"])
+
+
+def counted(question: str) -> str | None:
+    """What a "hoeveel" question counts ("Hoeveel vakantiedagen..." -> "vakantiedagen"), or None."""
+    match = _COUNTED.search(question)
+    word = match.group(1).lower() if match else None
+    return None if word is None or word in _NOT_COUNTED else word
+
+
+def asks_amount(question: str) -> bool:
+    """True when ``question`` opens by asking an amount or a count ("Hoeveel...", "Na hoeveel jaar...", "Hoe
+    hoog is..."), so that only a text stating a number can answer it."""
+    return bool(_AMOUNT.search(question))
+
+
 def without_question_words(question: str) -> str:
     """The question without the words that ask ("hoe lang", "hoeveel", "wie"): they are not its topic."""
     return _ASKING.sub(" ", question)

@@ -101,14 +101,17 @@ class Terms:
             return 0.0
         weights = weights or self.weights(asked.words)
         found = total = 0.0
-        for word, word_stems in zip(asked.words, asked.word_stems):  # stemmed once, when the bag was made
+        for word, match in zip(asked.words, self.matches(asked, target)):
             weight = weights.get(word, 1.0)
             total += weight
-            if word_stems & target.stems or word in target.stems:
-                found += weight
-            else:
-                found += weight * compound_match(word, target.words)
+            found += weight * match
         return round(found / total, 4) if total else 0.0
+
+    def matches(self, asked: Bag, target: Bag) -> list[float]:
+        """How much ``target`` holds of each of ``asked``'s content words: 1.0 for a stem it contains, else its
+        compound match (`compound_match`)."""
+        return [1.0 if word_stems & target.stems or word in target.stems else compound_match(word, target.words)
+                for word, word_stems in zip(asked.words, asked.word_stems)]  # stemmed once, when the bag was made
 
 
 def compound_match(word: str, others: Iterable[str]) -> float:

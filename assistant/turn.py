@@ -19,7 +19,7 @@ from typing import Any
 
 from assistant.check import CheckedSentence, Checker, present
 from assistant.citations import ground
-from assistant.evidence import Evidence, answer_signal, select_evidence
+from assistant.evidence import Evidence, answer_signal, answers_question, select_evidence
 from assistant.llm import LLM, GenerationParams, Message
 from assistant.prompt import STOP, PromptSource, build_prompt
 from assistant.questions import is_follow_up, standalone_query
@@ -164,10 +164,12 @@ class Assistant:
                                                   for s, h in zip(pool, found.hits)],
                                    self._terms, previous=previous if result.follow_up else None)
         clock.lap("evidence")
+        # "topical": the veto on the three signals (`answers_question`): 1.0 when the evidence can answer at all.
         result.signals = {"cosine": round(found.cosine, 4), "coverage": found.coverage,
-                          "evidence": answer_signal(evidence)}
-        if not found.hits or not (found.relevant(*self.index.thresholds(retrieval.min_score)) or
-                                  result.signals["evidence"] >= self._settings.answer.min_evidence):
+                          "evidence": answer_signal(evidence), "topical": float(answers_question(evidence))}
+        if not found.hits or not result.signals["topical"] or not (
+                found.relevant(*self.index.thresholds(retrieval.min_score)) or
+                result.signals["evidence"] >= self._settings.answer.min_evidence):
             result.outcome = "no_source"  # `ask` shows the fixed answer once the turn record is written
             result.answer = result.redacted_answer = NO_SOURCE[result.language]
             return

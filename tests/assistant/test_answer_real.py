@@ -106,6 +106,26 @@ def test_the_check_catches_a_wrong_number_an_invented_citation_and_an_unsupporte
     assert not unsupported.supported
 
 
+@pytest.mark.parametrize("question", [
+    "Wie is de wethouder van financiën?",  # the documents name the college of burgemeester en wethouders
+    "Welke kledingvoorschriften gelden er voor baliemedewerkers?",  # they name baliemedewerkers
+    "Hoe hoog is de reiskostenvergoeding voor woon-werkverkeer met het openbaar vervoer?",  # none on a thuiswerkdag
+])
+def test_a_question_near_a_topic_the_documents_do_not_answer_is_refused(assistant_for, question: str) -> None:
+    assistant, _ = assistant_for("extractive")
+    result = assistant.ask(question)
+    assert result.outcome == "no_source" and result.evidence == [] and result.signals["topical"] == 0.0
+
+
+def test_the_evidence_veto_keeps_answerable_questions(assistant_for) -> None:
+    assistant, _ = assistant_for("extractive")
+    for question in (QUESTION, "Hoe lang wordt firewalllogging bewaard?",
+                     "Wie beslist over een klacht over een afdelingshoofd?",
+                     "Binnen hoeveel werkdagen krijgt een klager een ontvangstbevestiging?"):
+        result = assistant.ask(question)
+        assert result.outcome == "answered" and result.signals["topical"] == 1.0, question
+
+
 def test_a_follow_up_is_retrieved_with_its_question_and_an_unrelated_one_alone(assistant_for) -> None:
     assistant, _ = assistant_for("extractive")
     conversation = assistant.new_conversation()
@@ -127,5 +147,5 @@ def test_the_audit_record_holds_the_evidence_and_what_became_of_each_sentence(as
     assert record["baken.answer_mode"] == "generative"
     assert [e["n"] for e in record["baken.evidence"]] == [e.n for e in result.evidence]
     assert [s["status"] for s in record["baken.sentences"]] == [s.status for s in result.sentences]
-    assert set(record["baken.relevance"]) == {"cosine", "coverage", "evidence"}
+    assert set(record["baken.relevance"]) == {"cosine", "coverage", "evidence", "topical"}
     assert content["evidence"][0] == result.evidence[0].redacted and content["generated"] == result.generated

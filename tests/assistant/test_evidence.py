@@ -7,7 +7,7 @@ import time
 import pytest
 
 from assistant.check import Checker, present, supported_share
-from assistant.evidence import Evidence, answer_signal, select_evidence
+from assistant.evidence import Evidence, answer_signal, answers_question, select_evidence
 from assistant.terms import Terms, compound_match, numbers
 from ingestion.lexical import Tokenizer
 
@@ -75,6 +75,53 @@ def test_a_sentence_on_the_topic_without_the_amount_asked_for_does_not_fit(terms
     evidence = select_evidence("Hoe hoog is de reiskostenvergoeding voor woon-werkverkeer?", [(1, text, "", None)],
                                terms)
     assert evidence and not evidence[0].fits  # "een" is an article here, not a number
+
+
+def test_a_sentence_on_the_topic_without_the_amount_asked_for_cannot_answer(terms: Terms) -> None:
+    text = "Over een thuiswerkdag ontvang je geen reiskostenvergoeding voor woon-werkverkeer."
+    question = "Hoe hoog is de reiskostenvergoeding voor woon-werkverkeer met het openbaar vervoer?"
+    evidence = select_evidence(question, [(1, text, "", None)], terms)
+    assert evidence and evidence[0].names and not evidence[0].states_amount
+    assert not answers_question(evidence)
+    assert answers_question(select_evidence("Hoeveel dagen per week mag ik thuiswerken?", SOURCES, terms))
+
+
+@pytest.mark.parametrize(("question", "answers"), [
+    ("Hoeveel klachten heeft de gemeente vorig jaar ontvangen?", False),  # a number, but of working days
+    ("Binnen hoeveel werkdagen krijgt een klager een ontvangstbevestiging?", True),
+    ("Hoeveel procent van de klachten is gegrond?", True),  # "%" counts as "procent"
+    ("Binnen hoeveel tijd krijgt een klager een ontvangstbevestiging?", True),  # "tijd": any duration answers
+])
+def test_a_count_question_needs_a_number_of_what_it_counts(terms: Terms, question: str, answers: bool) -> None:
+    text = ("De klachtencoördinator stuurt u binnen 5 werkdagen na ontvangst van uw klacht een "
+            "ontvangstbevestiging. In 2025 was 40% van de klachten gegrond.")
+    assert answers_question(select_evidence(question, [(1, text, "Klachtenregeling", None)], terms)) == answers
+
+
+COLLEGE = "Het college van burgemeester en wethouders stelt deze richtlijn vast. De richtlijn geldt vanaf 1 april."
+
+
+@pytest.mark.parametrize(("question", "answers"), [
+    ("Wie is de wethouder van financiën?", False),  # one of its two words: a sentence on another subject
+    ("Welke kledingvoorschriften gelden er voor baliemedewerkers?", False),
+    ("Wie stelt de richtlijn vast?", True),
+    ("Wat is de rol van het college van burgemeester en wethouders?", True),
+])
+def test_evidence_must_name_two_of_the_question_words_to_answer_it(terms: Terms, question: str,
+                                                                   answers: bool) -> None:
+    sources = [*SOURCES, (3, COLLEGE, "Richtlijn\nVaststelling", None),
+               (4, "Baliemedewerkers van het Klant Contact Centrum werken op locatie.", "", None)]
+    assert answers_question(select_evidence(question, sources, terms)) == answers
+
+
+def test_a_one_word_question_needs_its_word_and_no_evidence_answers_nothing(terms: Terms) -> None:
+    assert answers_question(select_evidence("firewalllogging?", SOURCES, terms))
+    assert not answers_question([])
+
+
+def test_word_matches_are_what_coverage_weighs(terms: Terms) -> None:
+    asked, target = terms.bag("firewalllogging kantine"), terms.bag("netwerk- en firewalllogging: 6 maanden")
+    assert terms.matches(asked, target) == [1.0, 0.0] and terms.coverage(asked, target) == 0.5
 
 
 def test_what_the_question_asks_for_decides_between_sentences(terms: Terms) -> None:

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.questions import is_follow_up, question_kind, standalone_query, without_question_words
+from assistant.questions import (
+    asks_amount,
+    counted,
+    is_follow_up,
+    question_kind,
+    standalone_query,
+    without_question_words,
+)
 
 
 @pytest.mark.parametrize(("question", "kind"), [
@@ -20,6 +27,29 @@ from assistant.questions import is_follow_up, question_kind, standalone_query, w
 ])
 def test_the_question_kind_is_read_from_its_words(question: str, kind: str | None) -> None:
     assert question_kind(question) == kind
+
+
+@pytest.mark.parametrize(("question", "amount"), [
+    ("Hoeveel dagen per week mag ik thuiswerken?", True),
+    ("Binnen hoeveel werkdagen krijg ik een ontvangstbevestiging?", True),
+    ("Hoe hoog is de reiskostenvergoeding?", True),
+    ("Wat kost een parkeervergunning?", True),
+    ("en hoeveel voor deeltijd?", True),
+    ("Hoe vaak wordt de richtlijn herzien?", False),  # "jaarlijks" answers it as well as a number
+    ("Hoe meten we hoeveel energie ons AI-systeem gebruikt?", False),  # asks how, not how much
+    ("Wie stelt de teamdag vast?", False),
+])
+def test_a_question_that_opens_by_asking_an_amount_is_told_apart(question: str, amount: bool) -> None:
+    assert asks_amount(question) == amount
+
+
+@pytest.mark.parametrize(("question", "what"), [
+    ("Hoeveel vakantiedagen krijg ik?", "vakantiedagen"), ("Binnen hoeveel werkdagen reageert de gemeente?", "werkdagen"),
+    ("Hoeveel kost een paspoort?", None), ("Binnen hoeveel tijd moet ik de werkplekcheck invullen?", None),
+    ("Hoe hoog is de vergoeding?", None),
+])
+def test_a_count_question_names_what_it_counts(question: str, what: str | None) -> None:
+    assert counted(question) == what
 
 
 PREVIOUS = "Hoeveel dagen per week mag ik thuiswerken?"
