@@ -3,6 +3,7 @@ resumes, ending with every file indexed once and nothing half-indexed."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sqlite3
@@ -89,14 +90,21 @@ def test_sync_prints_a_summary_and_fails_one_file_by_one(tmp_path: Path) -> None
     data, share = tmp_path / "data", tmp_path / "share"
     share.mkdir()
     (share / "parkeren.md").write_text("# Parkeren\n\nEen vergunning kost veertig euro.\n", encoding="utf-8")
-    (share / "kapot.docx").write_bytes(b"PK\x03\x04 geen echt docx")
+    (share / "bezwaar_jan_de_vries.docx").write_bytes(b"PK\x03\x04 geen echt docx")
     (share / ".~lock.parkeren.md#").write_text("slot", encoding="utf-8")
     first = subprocess.run(_command("sync", str(share)), env=_env(data), cwd=REPO, capture_output=True, text=True,
                            timeout=600, check=False)
     assert first.returncode == 1, first.stderr
     assert first.stdout.startswith("1 nieuw, 0 gewijzigd, 0 verwijderd, 0 verdwenen maar bewaard, 0 ongewijzigd,"
                                    " 1 mislukt, 1 overgeslagen")
-    assert "baken: kapot.docx: " in first.stderr
+    assert "baken: bezwaar_jan_de_vries.docx: " in first.stderr
+    exported = subprocess.run(_command("audit", "export", "--format", "jsonl"), env=_env(data), cwd=REPO,
+                              capture_output=True, text=True, timeout=120, check=True)
+    synced = {r["record"]["outcome"]: r["record"] for r in map(json.loads, exported.stdout.splitlines())
+              if r.get("record", {}).get("action") == "document.sync"}
+    assert synced["ok"]["baken.document.name"] == "Parkeren.md"  # checked for personal data, as the server does
+    failed = synced["failed"]["baken.document.name"]
+    assert "vries" not in failed.lower() and "[" in failed and failed.endswith(".docx"), failed
     missing = subprocess.run(_command("sync", str(tmp_path / "weg")), env=_env(data), cwd=REPO, capture_output=True,
                              text=True, timeout=600, check=False)
     assert missing.returncode == 2 and "is geen map" in missing.stderr
