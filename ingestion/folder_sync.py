@@ -28,20 +28,23 @@ from pathlib import Path
 from core.errors import UserError
 from ingestion.folder import FolderFile, scan_folder
 from ingestion.index import Index, IngestOutcome
-from ingestion.sync_state import SyncedFile, SyncRun, SyncState
+from ingestion.sync_state import FailedFile, SyncedFile, SyncRun, SyncState
 
 logger = logging.getLogger(__name__)
 DEFAULT_SCOPE = "algemeen"
 HEARTBEAT_SECONDS = 30.0
 SAVE_SECONDS = 2.0  # between progress writes of a run (counts and failures so far; and at the end)
 BATCH_FILES = 32  # new and changed files handed to the index at once (it embeds their chunks together)
-STATUSES = ("new", "changed", "removed", "kept", "unchanged", "failed")
+STATUSES = ("new", "changed", "removed", "kept", "unchanged", "failed", "failed_unchanged")
+FAILED = ("failed", "failed_unchanged")
+NOT_RETRIED = " (ongewijzigd sinds de mislukte poging, niet opnieuw gelezen)"
 
 
 @dataclass(frozen=True)
 class SyncItem:
-    """What became of one file: new, changed, unchanged, failed (with the reason), removed (deleted from the
-    index) or kept (gone from the folder, still in the index: no ``delete``)."""
+    """What became of one file: new, changed, unchanged, failed (with the reason), failed_unchanged (failed
+    before and not changed since: not read, not parsed), removed (deleted from the index) or kept (gone from
+    the folder, still in the index: no ``delete``)."""
 
     path: str
     status: str
@@ -66,8 +69,8 @@ class SyncReport:
         return counts | {"skipped": len(self.skipped)}
 
     def failures(self) -> list[tuple[str, str]]:
-        """(path, reason) of every file that failed."""
-        return [(i.path, i.error or "") for i in self.items if i.status == "failed"]
+        """(path, reason) of every file that failed, in this run or before and unchanged since."""
+        return [(i.path, i.error or "") for i in self.items if i.status in FAILED]
 
 
 class SyncBusy(UserError):
@@ -103,9 +106,10 @@ class FolderSync:
 
     def sync(self, root: Path, *, scope: str = DEFAULT_SCOPE, delete: bool = False, trigger: str = "cli",
              actor: str = "", on_total: Callable[[int], None] | None = None,
-             on_item: Callable[[SyncItem], None] | None = None) -> SyncReport:
+             on_item: Callable[[SyncItem], None] | None = None, retry_failed: bool = False) -> SyncReport:
         """One run over ``root``; SyncBusy when another is running, UserError when ``root`` is no folder.
-        ``on_total`` hears how many files there are to look at, ``on_item`` what became of each."""
+        ``on_total`` hears how many files there are to look at, ``on_item`` what became of each. A file that
+        failed and has not changed since is not tried again, unless ``retry_failed``."""
         scope = self._index.collections.require(scope)  # NotFound (exit 2) before a run is on record
         run, started = self._state.begin(scope, str(root), trigger, actor)
         if not started:
@@ -117,7 +121,7 @@ class FolderSync:
         try:
             scan = scan_folder(root)  # a missing folder is a failed run on record, so the page shows it
             report.skipped = scan.skipped
-            self._run(scan.files, scope, delete, report, on_total, on_item)
+            self._run(scan.files, scope, delete, retry_failed, report, on_total, on_item)
             run.status = "done"
         except BaseException as exc:
             run.status = "failed"
@@ -133,15 +137,20 @@ class FolderSync:
                 logger.exception("cannot record the end of folder sync %s", run.id[:8])
         return report
 
-    def _run(self, files: list[FolderFile], scope: str, delete: bool, report: SyncReport,
+    def _run(self, files: list[FolderFile], scope: str, delete: bool, retry_failed: bool, report: SyncReport,
              on_total: Callable[[int], None] | None, on_item: Callable[[SyncItem], None] | None) -> None:
         run = report.run
         recorded = self._state.files(scope)
+        failures = self._state.failures(scope)
         documents = self._index.documents()
         ready = {d.source: d.doc_id for d in documents}
         ready_ids = {d.doc_id for d in documents if d.collection == scope}  # elsewhere: ingesting moves it here
         prefix = source_key(scope, "")
         present = {f.path for f in files}
+        for path in failures.keys() - present:  # a failed file that left the folder: nothing to report
+            self._state.forget_failure(scope, path)
+        if retry_failed:
+            failures = {}
         gone = sorted({p for p in recorded if p not in present}
                       | {s[len(prefix):] for s in ready if s.startswith(prefix) and s[len(prefix):] not in present})
         run.total = len(files) + len(gone)
@@ -166,7 +175,7 @@ class FolderSync:
 
         pending: list[tuple[FolderFile, str | None, str]] = []  # the file, its old version, its bytes' sha256
         for file in files:
-            item = self._look(file, scope, recorded.get(file.path), ready, ready_ids)
+            item = self._look(file, scope, recorded.get(file.path), failures.get(file.path), ready, ready_ids)
             if isinstance(item, SyncItem):
                 done(item)
                 continue
@@ -175,24 +184,29 @@ class FolderSync:
                 self._ingest(pending, scope, done)
         self._ingest(pending, scope, done)
         # Bytes a file of the folder has now (a renamed or copied file): their document stays.
-        still_used = {i.doc_id for i in report.items if i.doc_id and i.status != "failed"}
+        still_used = {i.doc_id for i in report.items if i.doc_id and i.status not in FAILED}
         for path in gone:
             if path not in recorded and ready.get(source_key(scope, path)) in still_used:
                 run.total -= 1  # a renamed file's document, under its first path: nothing left to report
                 continue
             done(self._gone(path, scope, delete, recorded, ready, still_used))
 
-    def _look(self, file: FolderFile, scope: str, recorded: SyncedFile | None, ready: dict[str, str],
-              ready_ids: set[str]) -> SyncItem | str:
-        """What became of a file that needs no parsing (unchanged, or failed at once); else the sha256 of the
-        bytes to index."""
+    def _look(self, file: FolderFile, scope: str, recorded: SyncedFile | None, failed: FailedFile | None,
+              ready: dict[str, str], ready_ids: set[str]) -> SyncItem | str:
+        """What became of a file that needs no parsing (unchanged, failed at once, or failed before and not
+        changed since); else the sha256 of the bytes to index."""
         key = source_key(scope, file.path)
         if (recorded is not None and recorded.size == file.size and recorded.mtime_ns == file.mtime_ns
                 and recorded.doc_id in ready_ids):
             return SyncItem(file.path, "unchanged", recorded.doc_id)  # cheap: not read
-        if file.size > self._max_bytes:
-            return SyncItem(file.path, "failed", error=f"het bestand is {file.size / 1024 / 1024:.0f} MB, meer dan"
-                            f" de grens van {self._max_bytes // (1024 * 1024)} MB (BAKEN_INGESTION__MAX_FILE_MB)")
+        same = failed is not None and failed.size == file.size and failed.mtime_ns == file.mtime_ns
+        if failed is not None and same and (failed.sha256 or file.size > self._max_bytes):  # cheap: not read
+            return SyncItem(file.path, "failed_unchanged", failed.sha256 or None, error=failed.reason + NOT_RETRIED)
+        if file.size > self._max_bytes:  # remembered without its hash: a higher limit tries it again
+            reason = (f"het bestand is {file.size / 1024 / 1024:.0f} MB, meer dan de grens van"
+                      f" {self._max_bytes // (1024 * 1024)} MB (BAKEN_INGESTION__MAX_FILE_MB)")
+            self._state.fail(scope, FailedFile(file.path, file.size, file.mtime_ns, "", reason))
+            return SyncItem(file.path, "failed", error=reason)
         try:
             data = file.absolute.read_bytes()
             after = file.absolute.stat()
@@ -202,6 +216,9 @@ class FolderSync:
             return SyncItem(file.path, "failed", error="het bestand veranderde tijdens het lezen; de volgende"
                                                        " synchronisatie probeert het opnieuw")
         doc_id = hashlib.sha256(data).hexdigest()
+        if failed is not None and failed.sha256 == doc_id:  # touched, the same bytes: it would fail again
+            self._state.fail(scope, FailedFile(file.path, file.size, file.mtime_ns, doc_id, failed.reason))
+            return SyncItem(file.path, "failed_unchanged", doc_id, error=failed.reason + NOT_RETRIED)
         if doc_id not in ready_ids:
             return doc_id
         old = ready.get(key)  # these bytes are in the scope: under this path, or another file has the same content
@@ -223,6 +240,9 @@ class FolderSync:
         def indexed(path: Path, outcome: IngestOutcome) -> None:
             file, old, doc_id = by_path[path]
             if outcome.status == "failed":  # with the hash of its bytes, which the audit record names
+                if outcome.doc_id is None:  # the file's own fault (not another process's takeover): remembered
+                    self._state.fail(scope, FailedFile(file.path, file.size, file.mtime_ns, doc_id,
+                                                       outcome.error or ""))
                 done(SyncItem(file.path, "failed", doc_id, error=outcome.error))
                 return
             # Stat before the read: if the file changed since, the next sync sees it and reads it again.

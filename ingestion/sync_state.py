@@ -1,6 +1,7 @@
 """What folder sync keeps in the shared-state database (beside the document registry): each synced file's
 identity (its path relative to the folder, per scope), size, mtime and document, for cheap change detection;
-and the runs, of which at most one is running at a time over every process and host (the lock).
+each file whose latest try failed, with its fingerprint (size, mtime, sha256) and the reason, so that it is not
+parsed again until it changes; and the runs, of which at most one is running at a time over every process and host (the lock).
 
 A run is `running` while its owner (host, pid, start time) lives and, seen from another host, refreshes
 `updated` (`heartbeat`); a run whose owner is gone is `interrupted`, and the next run may start. Taking the
@@ -41,11 +42,23 @@ CREATE TABLE IF NOT EXISTS sync_runs (
 CREATE INDEX IF NOT EXISTS sync_runs_started ON sync_runs(started);
 CREATE INDEX IF NOT EXISTS sync_runs_status ON sync_runs(status);
 """
+FAILURES = """
+CREATE TABLE sync_failures (
+    scope    TEXT NOT NULL,
+    path     TEXT NOT NULL,
+    size     BIGINT NOT NULL,
+    mtime_ns BIGINT NOT NULL,
+    sha256   TEXT NOT NULL,             -- of the bytes that failed; '' when they were not read (over the limit)
+    reason   TEXT NOT NULL,
+    failed   DOUBLE PRECISION NOT NULL,
+    PRIMARY KEY (scope, path)
+)
+"""
 STALE_SECONDS = 180.0  # a running run not refreshed for this long (seen from another host) was interrupted
 KEEP_RUNS = 50
 MAX_LISTED = 200  # failures and kept paths stored per run; the counts are always complete
 INTERRUPTED = "interrupted"
-MIGRATIONS = (Migration("001_synced_files_and_runs", SCHEMA),)
+MIGRATIONS = (Migration("001_synced_files_and_runs", SCHEMA), Migration("002_sync_failures", FAILURES))
 
 
 @dataclass(frozen=True)
@@ -56,6 +69,17 @@ class SyncedFile:
     size: int
     mtime_ns: int
     doc_id: str
+
+
+@dataclass(frozen=True)
+class FailedFile:
+    """A file that failed, as it was then: it is not tried again until it changes (or a retry is asked)."""
+
+    path: str
+    size: int
+    mtime_ns: int
+    sha256: str  # '' when its bytes were not read
+    reason: str
 
 
 @dataclass
@@ -96,8 +120,9 @@ class SyncState:
         return {r["path"]: SyncedFile(r["path"], int(r["size"]), int(r["mtime_ns"]), r["doc_id"]) for r in rows}
 
     def record(self, scope: str, synced: SyncedFile) -> None:
-        """Remember what was indexed (or found unchanged) for one file."""
+        """Remember what was indexed (or found unchanged) for one file; a failure of it is forgotten."""
         with self._db.connect() as conn:
+            conn.execute("DELETE FROM sync_failures WHERE scope = ? AND path = ?", (scope, synced.path))
             conn.execute("INSERT INTO synced_files (scope, path, size, mtime_ns, doc_id, synced)"
                          " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (scope, path) DO UPDATE SET size = excluded.size,"
                          " mtime_ns = excluded.mtime_ns, doc_id = excluded.doc_id, synced = excluded.synced",
@@ -107,6 +132,29 @@ class SyncState:
         """Forget a file that left the folder (and the index)."""
         with self._db.connect() as conn:
             conn.execute("DELETE FROM synced_files WHERE scope = ? AND path = ?", (scope, path))
+            conn.execute("DELETE FROM sync_failures WHERE scope = ? AND path = ?", (scope, path))
+
+    def failures(self, scope: str) -> dict[str, FailedFile]:
+        """Every file of ``scope`` whose latest try failed, by path."""
+        with self._db.connect() as conn:
+            rows = conn.execute("SELECT path, size, mtime_ns, sha256, reason FROM sync_failures WHERE scope = ?",
+                                (scope,)).fetchall()
+        return {r["path"]: FailedFile(r["path"], int(r["size"]), int(r["mtime_ns"]), r["sha256"], r["reason"])
+                for r in rows}
+
+    def fail(self, scope: str, failed: FailedFile) -> None:
+        """Remember that a file failed, with its fingerprint and the reason."""
+        with self._db.connect() as conn:
+            conn.execute("INSERT INTO sync_failures (scope, path, size, mtime_ns, sha256, reason, failed)"
+                         " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (scope, path) DO UPDATE SET size = excluded.size,"
+                         " mtime_ns = excluded.mtime_ns, sha256 = excluded.sha256, reason = excluded.reason,"
+                         " failed = excluded.failed",
+                         (scope, failed.path, failed.size, failed.mtime_ns, failed.sha256, failed.reason, time.time()))
+
+    def forget_failure(self, scope: str, path: str) -> None:
+        """Forget the failure of a file that left the folder."""
+        with self._db.connect() as conn:
+            conn.execute("DELETE FROM sync_failures WHERE scope = ? AND path = ?", (scope, path))
 
     # --- runs and the lock -----------------------------------------------------------------------------
 

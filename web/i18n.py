@@ -257,6 +257,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "sync.kept": ("Weg uit de map, bewaard", "Gone from the folder, kept"),
     "sync.unchanged": ("Ongewijzigd", "Unchanged"),
     "sync.failed": ("Mislukt", "Failed"),
+    "sync.failed_unchanged": ("Mislukt, ongewijzigd", "Failed, unchanged"),
+    "sync.source_of_truth": (("De map is de bron: een document dat u hier verwijdert terwijl het bestand nog in"
+                              " de map staat, komt bij de volgende synchronisatie terug. Verwijder het bestand uit"
+                              " de map. Een bestand dat mislukte, wordt pas opnieuw geprobeerd als het verandert."),
+                             ("The folder is the source: a document deleted here while its file is still in the"
+                              " folder comes back at the next sync. Delete the file from the folder. A file that"
+                              " failed is tried again only when it changes.")),
     "sync.failures": ("Mislukt bij de laatste synchronisatie", "Failed in the latest sync"),
     "sync.never": ("Er is nog niet gesynchroniseerd.", "No sync has run yet."),
     "sync.now": ("Nu synchroniseren", "Sync now"),

@@ -16,7 +16,8 @@ from baken.settings import Settings
 from core.errors import RedactionError, UserError
 
 SUMMARY = (("new", "nieuw"), ("changed", "gewijzigd"), ("removed", "verwijderd"), ("kept", "verdwenen maar bewaard"),
-           ("unchanged", "ongewijzigd"), ("failed", "mislukt"), ("skipped", "overgeslagen"))
+           ("unchanged", "ongewijzigd"), ("failed", "mislukt"), ("failed_unchanged", "mislukt en ongewijzigd"),
+           ("skipped", "overgeslagen"))
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -27,16 +28,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                                                            " setting BAKEN_INGESTION__SYNC_COLLECTION)")
     sync.add_argument("--delete", action="store_true", help="delete files gone from the folder from the index"
                                                             " (without it they are only reported)")
+    sync.add_argument("--retry-failed", action="store_true", help="try files that failed before again, also"
+                                                                  " those not changed since (after an upgrade)")
     sync.add_argument("--quiet", action="store_true", help="no progress bar")
     sync.set_defaults(handler=run_sync)
 
 
 def run_sync(args: argparse.Namespace, settings: Settings) -> int:
-    """`baken sync DIR`: progress bar, one line per failed file, a summary; exit 1 when a file failed."""
+    """`baken sync DIR`: progress bar, one line per failed file, a summary; exit 1 when a file failed (in this
+    run, or before and not changed since)."""
     from tqdm import tqdm
 
     from baken.wiring import build_folder_sync, build_index
-    from ingestion.folder_sync import SyncBusy
+    from ingestion.folder_sync import FAILED, SyncBusy
     from web.documents.sync import audit_item
 
     if not args.folder.is_dir():  # before any model is loaded
@@ -57,7 +61,7 @@ def run_sync(args: argparse.Namespace, settings: Settings) -> int:
                    dynamic_ncols=True)
 
     def item(done) -> None:
-        if done.status == "failed":
+        if done.status in FAILED:
             tqdm.write(f"baken: {shown(done.path)}: {done.error}", file=sys.stderr)
         if audit is not None:
             audit_item(audit, done, actor, "beheerder", redactor, scope)
@@ -67,7 +71,8 @@ def run_sync(args: argparse.Namespace, settings: Settings) -> int:
     started = time.perf_counter()
     try:
         report = folder_sync.sync(args.folder, scope=scope,
-                                  delete=args.delete, trigger="cli", actor=actor, on_total=total, on_item=item)
+                                  delete=args.delete, trigger="cli", actor=actor, on_total=total, on_item=item,
+                                  retry_failed=args.retry_failed)
     except SyncBusy as exc:  # state found, not bad input: exit 1, as a refusal
         print(f"baken: {exc}", file=sys.stderr)
         return 1
@@ -80,7 +85,7 @@ def run_sync(args: argparse.Namespace, settings: Settings) -> int:
     if counts["kept"]:
         print(f"{counts['kept']} bestand(en) staan niet meer in de map maar nog wel in de index; `--delete`"
               " verwijdert ze")
-    return 1 if counts["failed"] else 0
+    return 1 if counts["failed"] or counts["failed_unchanged"] else 0
 
 
 def _audit(settings: Settings):

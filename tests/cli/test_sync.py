@@ -96,7 +96,7 @@ def test_sync_prints_a_summary_and_fails_one_file_by_one(tmp_path: Path) -> None
                            timeout=600, check=False)
     assert first.returncode == 1, first.stderr
     assert first.stdout.startswith("1 nieuw, 0 gewijzigd, 0 verwijderd, 0 verdwenen maar bewaard, 0 ongewijzigd,"
-                                   " 1 mislukt, 1 overgeslagen")
+                                   " 1 mislukt, 0 mislukt en ongewijzigd, 1 overgeslagen")
     assert "baken: bezwaar_jan_de_vries.docx: " in first.stderr
     exported = subprocess.run(_command("audit", "export", "--format", "jsonl"), env=_env(data), cwd=REPO,
                               capture_output=True, text=True, timeout=120, check=True)
@@ -105,6 +105,19 @@ def test_sync_prints_a_summary_and_fails_one_file_by_one(tmp_path: Path) -> None
     assert synced["ok"]["baken.document.name"] == "Parkeren.md"  # checked for personal data, as the server does
     failed = synced["failed"]["baken.document.name"]
     assert "vries" not in failed.lower() and "[" in failed and failed.endswith(".docx"), failed
+
+    again = subprocess.run(_command("sync", str(share)), env=_env(data), cwd=REPO, capture_output=True, text=True,
+                           timeout=600, check=False)  # the broken file did not change: not parsed, not logged
+    assert again.returncode == 1 and "1 ongewijzigd, 0 mislukt, 1 mislukt en ongewijzigd" in again.stdout
+    assert "niet opnieuw gelezen" in again.stderr
+    retried = subprocess.run(_command("sync", str(share), "--retry-failed"), env=_env(data), cwd=REPO,
+                             capture_output=True, text=True, timeout=600, check=False)
+    assert retried.returncode == 1 and "1 ongewijzigd, 1 mislukt, 0 mislukt en ongewijzigd" in retried.stdout
+    exported = subprocess.run(_command("audit", "export", "--format", "jsonl"), env=_env(data), cwd=REPO,
+                              capture_output=True, text=True, timeout=120, check=True)
+    outcomes = [r["record"]["outcome"] for r in map(json.loads, exported.stdout.splitlines())
+                if r.get("record", {}).get("action") == "document.sync"]
+    assert outcomes.count("failed") == 2  # the first run and the retry; not the run in between
     missing = subprocess.run(_command("sync", str(tmp_path / "weg")), env=_env(data), cwd=REPO, capture_output=True,
                              text=True, timeout=600, check=False)
     assert missing.returncode == 2 and "is geen map" in missing.stderr

@@ -14,7 +14,7 @@ import pytest
 from core.database import Database
 from core.errors import NotFound
 from core.process import Owner
-from ingestion.folder_sync import FolderSync, SyncBusy, source_key
+from ingestion.folder_sync import NOT_RETRIED, FolderSync, SyncBusy, source_key
 from ingestion.index import Index
 from ingestion.lexical import LexicalIndex
 from ingestion.registry import Registry
@@ -60,7 +60,7 @@ def test_a_folder_is_mirrored_and_a_second_run_reads_nothing(world, tmp_path: Pa
     share = share_with_three_formats(tmp_path / "share")
     first = folder_sync.sync(share)
     assert first.counts() | {"skipped": 0} == {"new": 3, "changed": 0, "removed": 0, "kept": 0, "unchanged": 0,
-                                               "failed": 0, "skipped": 0}
+                                               "failed": 0, "failed_unchanged": 0, "skipped": 0}
     assert {d.source for d in index.documents()} == {"sync:algemeen/verkeer/parkeren.md",
                                                      "sync:algemeen/thuiswerken.docx", "sync:algemeen/afval.pdf"}
     assert index.search("Wanneer wordt de gft-container geleegd?", 1)[0].document == "sync:algemeen/afval.pdf"
@@ -132,6 +132,56 @@ def test_a_corrupt_file_fails_with_its_reason_and_the_others_are_still_synced(wo
     assert set(failures) == {"kapot.pdf", "leeg.docx"} and all(failures.values())
     assert report.counts()["new"] == 3 and report.skipped == [("~$thuiswerken.docx", "tijdelijk bestand")]
     assert folder_sync.runs(1)[0].failures == [list(f) for f in report.failures()]
+
+
+def test_a_failed_file_is_not_parsed_again_until_it_changes_or_a_retry_is_asked(world, tmp_path, monkeypatch) -> None:
+    index, folder_sync, _ = world
+    share = tmp_path / "share"
+    share.mkdir()
+    (share / "parkeren.md").write_text("# Parkeren\n\nEen vergunning kost veertig euro.\n", encoding="utf-8")
+    kapot = share / "kapot.pdf"
+    kapot.write_bytes(b"%PDF-1.7\n" + os.urandom(2000))
+    parsed: list[str] = []
+    parse = index._parser.parse
+    monkeypatch.setattr(index._parser, "parse", lambda data, name: parsed.append(name) or parse(data, name))
+    first = folder_sync.sync(share)
+    assert first.counts()["failed"] == 1 and sorted(parsed) == ["kapot.pdf", "parkeren.md"]
+    [(_, reason)] = first.failures()
+
+    parsed.clear()
+    again = folder_sync.sync(share)
+    assert again.counts()["failed"] == 0 and again.counts()["failed_unchanged"] == 1 and parsed == []
+    assert again.failures() == [("kapot.pdf", reason + NOT_RETRIED)]  # still listed, with its reason
+    assert folder_sync.runs(1)[0].counts["failed_unchanged"] == 1  # what the page shows
+    os.utime(kapot, ns=(time.time_ns(), time.time_ns()))  # touched: read and hashed, the same bytes
+    assert folder_sync.sync(share).counts()["failed_unchanged"] == 1 and parsed == []
+
+    retried = folder_sync.sync(share, retry_failed=True)
+    assert retried.counts()["failed"] == 1 and parsed == ["kapot.pdf"]
+    kapot.write_bytes(text_pdf(1, "De markt is elke zaterdag open"))  # repaired: tried again, indexed
+    assert folder_sync.sync(share).counts()["new"] == 1
+    counts = folder_sync.sync(share).counts()
+    assert counts["unchanged"] == 2 and counts["failed"] == counts["failed_unchanged"] == 0
+
+
+def test_a_file_over_the_limit_is_remembered_and_tried_again_under_a_higher_limit(world, tmp_path) -> None:
+    index, folder_sync, db = world
+    share = tmp_path / "share"
+    share.mkdir()
+    groot = share / "groot.md"
+    groot.write_text("# Groot\n\n" + "De begroting is vastgesteld. " * 80, encoding="utf-8")
+    small = FolderSync(index, SyncState(db), 1024)
+    assert small.sync(share).counts()["failed"] == 1
+    assert small.sync(share).counts()["failed_unchanged"] == 1
+    assert folder_sync.sync(share).counts()["new"] == 1  # the ingestion limit of 50 MB
+    assert not SyncState(db).failures("algemeen")
+
+    (share / "ander.md").write_bytes(groot.read_bytes() + b"Ook de bijlage.\n")
+    assert small.sync(share).counts()["failed"] == 1
+    (share / "ander.md").unlink()  # a failed file that left the folder: forgotten, nothing to report
+    assert small.sync(share).counts() == {"new": 0, "changed": 0, "removed": 0, "kept": 0, "unchanged": 1,
+                                          "failed": 0, "failed_unchanged": 0, "skipped": 0}
+    assert not SyncState(db).failures("algemeen")
 
 
 def test_one_sync_at_a_time_and_a_silent_holder_on_another_host_is_taken_for_interrupted(world, tmp_path) -> None:

@@ -7,8 +7,9 @@ import threading
 import time
 
 from core.database import Database
+from core.migrations import apply
 from core.process import Owner
-from ingestion.sync_state import STALE_SECONDS, SyncedFile, SyncState
+from ingestion.sync_state import MIGRATIONS, STALE_SECONDS, FailedFile, SyncedFile, SyncState
 
 
 def test_files_are_kept_per_scope_and_path(database: Database) -> None:
@@ -20,6 +21,23 @@ def test_files_are_kept_per_scope_and_path(database: Database) -> None:
     state.forget("algemeen", "beleid/parkeren.md")
     assert state.files("algemeen") == {} and len(state.files("hr")) == 1
     assert SyncState(database).files("hr")  # a second process opens the same tables (migrations applied once)
+
+
+def test_a_failure_is_remembered_until_the_file_is_synced_or_leaves_and_old_tables_are_migrated(
+        database: Database) -> None:
+    apply(database, "folder_sync", MIGRATIONS[:1])  # a database of the previous release
+    state = SyncState(database)
+    with database.connect() as conn:
+        assert {r["name"] for r in conn.execute("SELECT name FROM _migrations WHERE area = 'folder_sync'")} == {
+            "001_synced_files_and_runs", "002_sync_failures"}
+    broken = FailedFile("kapot.pdf", 2009, 5, "ab" * 32, "geen geldige PDF")
+    state.fail("algemeen", broken)
+    state.fail("hr", FailedFile("kapot.pdf", 1, 1, "", "te groot"))
+    assert state.failures("algemeen") == {"kapot.pdf": broken}
+    state.record("algemeen", SyncedFile("kapot.pdf", 2100, 6, "cd" * 32))  # repaired and indexed
+    assert state.failures("algemeen") == {} and len(state.failures("hr")) == 1
+    state.forget_failure("hr", "kapot.pdf")
+    assert state.failures("hr") == {}
 
 
 def test_one_run_at_a_time_across_hosts_and_a_silent_holder_is_interrupted(database: Database) -> None:
