@@ -6,6 +6,8 @@ What is copied:
 - web: users (password hashes, roles, active flags), conversations and turns, verbatim. Not sessions or login
   failures (everyone logs in again), not indexing jobs (they belong to the processes that ran them).
 - documents: the `ready` rows of the registry and their originals. Not owners or unfinished rows.
+- folder sync: the files it recorded (size, mtime, document), its remembered failures and its runs (one left
+  running, by a stopped process, as interrupted), so that the next sync finds the folder unchanged.
 - index (with --to-index): the chunks of ready documents with their vectors, texts and metadata; nothing is
   embedded again.
 
@@ -28,7 +30,7 @@ from urllib.parse import urlsplit, urlunsplit
 from pydantic import SecretStr
 
 from assistant.audit import AuditSettings
-from baken.cli.migrate_source import DOCUMENT_COLUMNS, WEB_COLUMNS, Source, count
+from baken.cli.migrate_source import DOCUMENT_COLUMNS, SYNC_COLUMNS, WEB_COLUMNS, Source, count
 from baken.settings import Settings
 from core.database import Database, DatabaseSettings
 from core.errors import BackendUnavailable, UserError
@@ -87,6 +89,7 @@ def run_migrate(args: argparse.Namespace, settings: Settings) -> int:
         _print_audit(settings, audit, _audit_records(settings) if audit else 0, "would copy")
         _print_web(source.counts, "would copy")
         _print_documents(source, "would copy")
+        _print_sync(source, "would copy")
         _print_index(settings, args, source, sum(len(b[0]) for b in source.index_batches()), "would copy")
         print("Nothing was written (dry run); the targets were not contacted.")
         return 0
@@ -129,6 +132,7 @@ def _copy(settings: Settings, args: argparse.Namespace, source: Source, database
     written.append("originals")  # one statement each
     _copy_documents(source, database)
     _print_documents(source, "copied")
+    _print_sync(source, "copied")
     copied = 0
     if index is not None:
         written.append("chunks")
@@ -179,11 +183,13 @@ def _open_targets(target: Settings, args: argparse.Namespace) -> tuple[Database,
     """The target database with every table created, and the index collection."""
     from ingestion.collection import Collections
     from ingestion.files import SCHEMA as ORIGINALS
+    from ingestion.sync_state import SyncState
     from web.db import open_web_database
 
     database = open_web_database(target)
     Collections(database)  # creates the registry's tables and the collections'
     database.create(ORIGINALS)
+    SyncState(database)  # folder sync's tables, at their latest migration
     index = None
     if args.to_index:
         from ingestion.store import ChromaStore
@@ -196,7 +202,7 @@ def _open_targets(target: Settings, args: argparse.Namespace) -> tuple[Database,
 def _refuse_unless_empty(database: Database, index: ChromaStore | None, audit: AuditSettings | None,
                          data_dir: Path, args: argparse.Namespace) -> None:
     """UserError naming every target that holds data already."""
-    full = [f"{n} {t}" for t in (*WEB_COLUMNS, "documents", "originals") if (n := count(database, t))]
+    full = [f"{n} {t}" for t in (*WEB_COLUMNS, "documents", "originals", *SYNC_COLUMNS) if (n := count(database, t))]
     if index is not None and (n := index.count()):
         full.append(f"{n} chunks in {_masked(args.to_index)}")
     if audit is not None:
@@ -226,7 +232,7 @@ def _copy_web(source: Source, target: Database) -> None:
 
 
 def _copy_documents(source: Source, target: Database) -> None:
-    """The originals, then the ready rows in one transaction."""
+    """The originals, then the ready rows, the collections and folder sync's rows in one transaction."""
     from ingestion.files import DatabaseOriginals
 
     # DatabaseOriginals keeps a local copy of what it writes: a throwaway one, as DATA_DIR/documents is the source.
@@ -243,6 +249,9 @@ def _copy_documents(source: Source, target: Database) -> None:
                          ([r["name"], r["title"], r["created"]] for r in source.collections))
         conn.executemany("INSERT INTO collection_grants (collection, group_name, created) VALUES (?, ?, ?)",
                          ([r["collection"], r["group_name"], r["created"]] for r in source.grants))
+        for table, columns in SYNC_COLUMNS.items():
+            conn.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
+                             source.sync.get(table, []))
 
 
 # --- what is said ----------------------------------------------------------------------------------------------
@@ -270,6 +279,12 @@ def _print_documents(source: Source, verb: str) -> None:
     print(f"documents: {verb} {len(source.ready)} ready documents and {len(source.originals)} originals"
           + (f" ({source.unfinished} unfinished left behind)" if source.unfinished else "")
           + (f"; originals missing from DATA_DIR/documents: {', '.join(source.missing)}" if source.missing else ""))
+
+
+def _print_sync(source: Source, verb: str) -> None:
+    files, failures, runs = (len(source.sync.get(t, [])) for t in SYNC_COLUMNS)
+    print(f"folder sync: {verb} {files} synced files, {failures} remembered failures and {runs} runs"
+          " (the next sync finds the folder unchanged)")
 
 
 def _print_index(settings: Settings, args: argparse.Namespace, source: Source, chunks: int, verb: str) -> None:

@@ -13,6 +13,7 @@ from baken.settings import Settings
 from core import migrations
 from core.database import Database, Row
 from ingestion.registry import DocumentRecord
+from ingestion.sync_state import INTERRUPTED
 
 if TYPE_CHECKING:
     from ingestion.store import ChromaStore
@@ -26,6 +27,12 @@ WEB_COLUMNS = {  # table -> the columns copied verbatim
 }
 LATER_COLUMNS = {"user_groups": "", "origin": "local", "subject": None, "disabled_by": None}  # before web's 002
 DOCUMENT_COLUMNS = tuple(f.name for f in fields(DocumentRecord))
+SYNC_COLUMNS = {  # folder sync's tables (in the registry's database) -> the columns copied verbatim
+    "synced_files": ("scope", "path", "size", "mtime_ns", "doc_id", "synced"),
+    "sync_failures": ("scope", "path", "size", "mtime_ns", "sha256", "reason", "failed"),
+    "sync_runs": ("id", "scope", "root", "trigger", "actor", "status", "started", "finished", "done", "total",
+                  "counts", "failures", "error", "host", "pid", "pid_started", "updated"),
+}
 PAGE = 500  # rows or chunks read and written at a time
 
 
@@ -41,6 +48,7 @@ class Source:
     chunks: ChromaStore | None  # the embedded index, when it is to be copied
     collections: list[Row] = field(default_factory=list)  # the collections and their grants (none before them)
     grants: list[Row] = field(default_factory=list)
+    sync: dict[str, list[tuple[object, ...]]] = field(default_factory=dict)  # folder sync's rows, by table
 
     @classmethod
     def open(cls, settings: Settings, with_index: bool) -> Source:
@@ -58,6 +66,7 @@ class Source:
                 if count(registry, "collections") is not None:
                     collections = conn.execute("SELECT name, title, created FROM collections").fetchall()
                     grants = conn.execute("SELECT collection, group_name, created FROM collection_grants").fetchall()
+        sync = {table: _sync_rows(registry, table, columns) for table, columns in SYNC_COLUMNS.items()}
         chunks = None
         if with_index and (data / "index" / "chroma").is_dir():
             from ingestion.store import ChromaStore
@@ -65,7 +74,7 @@ class Source:
             chunks = ChromaStore(data / "index" / "chroma", collection=settings.index.collection)
         ready = [r for r in rows if r["status"] == "ready"]
         return cls(data, web, {t: count(web, t) or 0 for t in WEB_COLUMNS}, ready, len(rows) - len(ready), chunks,
-                   collections, grants)
+                   collections, grants, sync)
 
     @property
     def originals(self) -> list[str]:
@@ -102,6 +111,18 @@ class Source:
             keep = [i for i, m in enumerate(batch.metadatas) if m.get("doc_id") in ready]
             yield ([batch.ids[i] for i in keep], [batch.vectors[i] for i in keep], [batch.texts[i] for i in keep],
                    [batch.metadatas[i] for i in keep])
+
+
+def _sync_rows(registry: Database | None, table: str, columns: tuple[str, ...]) -> list[tuple[object, ...]]:
+    """Folder sync's rows of ``table`` (none before folder sync or its failures existed). A run on record as
+    running was stopped (every Baken process is, before a migration): it is copied as interrupted."""
+    if registry is None or not count(registry, table):
+        return []
+    with registry.connect() as conn:
+        rows = conn.execute(f"SELECT {', '.join(columns)} FROM {table} ORDER BY rowid").fetchall()
+    if table == "sync_runs":
+        rows = [r if r["status"] != "running" else {**r, "status": INTERRUPTED, "error": INTERRUPTED} for r in rows]
+    return [tuple(r[c] for c in columns) for r in rows]
 
 
 def existing(path: Path) -> Database | None:

@@ -17,11 +17,11 @@ from assistant.audit.log import open_store
 from baken.cli.main import main
 from baken.cli.migrate import _masked
 from baken.settings import Settings
-from baken.wiring import build_index
+from baken.wiring import build_folder_sync, build_index
 from core.database import Database, DatabaseSettings
 from ingestion.embedder import FakeEmbedder
 from ingestion.registry import DocumentRecord, Registry, now
-from ingestion.settings import IndexSettings
+from ingestion.settings import IndexSettings, IngestionSettings
 from ingestion.store import ChromaStore
 from tests.servers import ChromaServer
 from web.accounts.store import Accounts
@@ -135,7 +135,8 @@ def _snapshot(data: Path) -> dict[str, Any]:
     found: dict[str, Any] = {}
     for path, tables in ((data / "web" / "web.sqlite3", ("users", "sessions", "login_failures", "conversations",
                                                           "turns", "index_jobs")),
-                         (data / "index" / "documents.sqlite3", ("documents", "owners"))):
+                         (data / "index" / "documents.sqlite3", ("documents", "owners", "synced_files",
+                                                                 "sync_failures", "sync_runs"))):
         with Database(path).connect() as conn:
             have = {r["name"] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()}
             for table in tables:
@@ -153,9 +154,17 @@ def _snapshot(data: Path) -> dict[str, Any]:
 def test_migrate_moves_everything_and_the_scale_out_layout_serves_it(
         installation: Installation, target: Target, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str]) -> None:
+    share = tmp_path / "share"  # a synced folder: one file whose bytes are indexed already, one that fails
+    share.mkdir()
+    (share / "parkeren.md").write_text(DOCUMENTS["parkeren.md"], encoding="utf-8")
+    (share / "kapot.docx").write_bytes(b"PK\x03\x04 geen echt docx")
+    single = Settings(data_dir=installation.data, ingestion=IngestionSettings(sandbox=False))
+    synced = build_folder_sync(single, build_index(single, embedder=FakeEmbedder())).sync(share)
+    assert (synced.counts()["unchanged"], synced.counts()["failed"]) == (1, 1)
     before = _snapshot(installation.data)
     status, out, err = _migrate(target, monkeypatch, capsys)
     assert status == 0, err
+    assert "folder sync: copied 1 synced files, 1 remembered failures and 1 runs" in out
     assert "audit log: copied 2 records" in out and "the copy verifies" in out
     assert "web: copied 2 users, 1 conversations, 2 turns (not sessions or login failures" in out
     assert "documents: copied 2 ready documents and 2 originals (1 unfinished left behind)" in out
@@ -198,6 +207,11 @@ def test_migrate_moves_everything_and_the_scale_out_layout_serves_it(
         [installation.doc_ids["afval.txt"]]
     assert installation.doc_ids["afval.txt"] not in {
         h.doc_id for h in index.search("grofvuil afspraak", 5, mode="lexical", collections={"algemeen"})}
+
+    moved = build_folder_sync(host.model_copy(update={"ingestion": IngestionSettings(sandbox=False)}), index)
+    assert [r.status for r in moved.runs()] == ["done"]  # the page shows the runs before the move
+    again = moved.sync(share)  # nothing read again, nothing indexed again, the failure not retried
+    assert (again.counts()["unchanged"], again.counts()["failed_unchanged"], again.counts()["new"]) == (1, 1, 0)
 
     audit = AuditLog.open(host.audit_log, host.data_dir)
     try:
