@@ -4,7 +4,8 @@ Dependency-free and fast, for the places that need only this choice: which stemm
 language a question is answered in, and whether English NER must run over a text before redaction. A word
 that is a function word of both languages ("is", "was", "we", "of") counts for neither language in
 `detect_language`, and as English in `english_share`: there it decides whether English NER runs, and running
-it once too often costs time, while not running it can miss a name.
+it once too often costs time, while not running it can miss a name. "in" is in neither list: as common in
+Dutch as in English, it would make English NER run over every Dutch question with an "in" in it.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ over als om tot door te nog moet moeten mag mogen kan kunnen zou zal wordt worde
 graag beste groet groeten bedankt dank gemeente
 """)
 ENGLISH = _words("""
-the a an and of to in on at for with from by about as into is are was were be been being this that these
+the a an and of to on at for with from by about as into is are was were be been being this that these
 those you your i he she his her it its we they them their there here my me our what who whom where when how
 why which not no also or but then if must should may can could would will shall have has had please dear
 regards thanks thank

@@ -27,3 +27,7 @@ def test_english_share_and_looks_english():
     assert english_share("Beste Jan, stuur het rapport naar mij") == 0.0
     assert looks_english("Dear team, de vergadering is verplaatst to Monday")
     assert not looks_english("Wat is het beleid voor thuiswerken bij de gemeente?")
+
+
+def test_in_says_nothing_of_the_language():
+    assert english_share("hoe lang blijft mijn chatgeschiedenis in Baken bewaard?") == 0.0
