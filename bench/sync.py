@@ -2,9 +2,12 @@
 documents, real embedder and sandbox, alternating (S, I, I, S…) into fresh directories; and a re-sync of an
 unchanged folder of many files (size and mtime only, nothing read) beside the raw walk (`os.walk` + `stat`)
 and beside reading and hashing every file (what a sync without the cheap check would cost); the first sync of
-those many files (fake embedder: what the registry, Chroma and the sandbox cost per file) is timed too.
+those many files (fake embedder: what the registry, Chroma and the sandbox cost per file) is timed too. And a
+re-sync of a folder of corrupt files that failed before (remembered: not read) beside the same re-sync with
+``retry_failed`` (every file read and parsed in the sandbox again, what each run cost before failures were
+remembered).
 
-    .venv/bin/python -m bench.sync [--docs 20] [--repeats 2] [--files 2000]
+    .venv/bin/python -m bench.sync [--docs 20] [--repeats 2] [--files 2000] [--failing 50]
 
 Writes bench/results/sync.json.
 """
@@ -97,6 +100,27 @@ def resync(count: int, root: Path) -> dict[str, Any]:
     return {"files": count, "first_sync_s": round(first_s, 1), **{f"{k}_ms": summary(v) for k, v in timings.items()}}
 
 
+def failing(count: int, root: Path) -> dict[str, Any]:
+    """Milliseconds for a re-sync of ``count`` corrupt PDFs that failed before, remembered and retried."""
+    from ingestion.embedder import FakeEmbedder
+
+    share = root / "broken"
+    share.mkdir(parents=True)
+    for n in range(count):
+        (share / f"scan-{n:03d}.pdf").write_bytes(b"%PDF-1.7\n" + hashlib.sha256(str(n).encode()).digest() * 64)
+    data = root / "failing"
+    folder_sync = _folder_sync(data, _index(data, FakeEmbedder()))
+    assert folder_sync.sync(share).counts()["failed"] == count
+    timings: dict[str, list[float]] = {"remembered": [], "retried": []}
+    for _ in range(3):
+        for kind in ("remembered", "retried"):
+            started = time.perf_counter()
+            counts = folder_sync.sync(share, retry_failed=kind == "retried").counts()
+            timings[kind].append((time.perf_counter() - started) * 1000)
+            assert counts["failed_unchanged" if kind == "remembered" else "failed"] == count, counts
+    return {"files": count, **{f"{k}_ms": summary(v) for k, v in timings.items()}}
+
+
 def main(argv: list[str] | None = None) -> int:
     from bench.ingest import corpus_files
 
@@ -104,11 +128,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--docs", type=int, default=20)
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--files", type=int, default=2000)
+    parser.add_argument("--failing", type=int, default=50)
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="baken-bench-sync-") as tmp:
         root = Path(tmp)
         first = first_sync(corpus_files(args.docs), args.repeats, root / "first")
         again = resync(args.files, root / "again")
+        broken = failing(args.failing, root / "broken")
     sync_s, ingest_s = first["sync_s"]["median"], first["ingest_s"]["median"]
     rows = [
         ["first sync of the many small files, fake embedder (s)", f"{again['files']} files", again["first_sync_s"],
@@ -121,9 +147,12 @@ def main(argv: list[str] | None = None) -> int:
         ["re-sync beside hashing every file (ms, median)", f"{again['files']} files", again["resync_ms"]["median"],
          again["hash_ms"]["median"], ratio(again["resync_ms"]["median"], again["hash_ms"]["median"]),
          "read + sha256"],
+        ["re-sync of files that failed before and did not change (ms, median)", f"{broken['files']} corrupt PDFs",
+         broken["remembered_ms"]["median"], broken["retried_ms"]["median"],
+         ratio(broken["remembered_ms"]["median"], broken["retried_ms"]["median"]), "--retry-failed (parsed again)"],
     ]
     report("sync", "Folder sync", ["measure", "size", "Baken", "raw baseline", "ratio", "baseline"], rows,
-           {"first": first, "resync": again})
+           {"first": first, "resync": again, "failing": broken})
     return 0
 
 
