@@ -16,7 +16,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from assistant.questions import WANTS, asks_amount, counted, question_kind, without_question_words
+from assistant.questions import WANTS, asked_form, asks_amount, counted, question_kind, without_question_words
 from assistant.sentences import split_units
 from assistant.terms import NUMBER_WORDS, Bag, Terms, normalise, numbers, plain
 
@@ -31,6 +31,17 @@ NAMED_MATCH = 0.5  # how much of a word a unit must hold to name it (a compound'
 # A number and the one or two words after it: "5 werkdagen", "3 dagen per week", "30 procent".
 _COUNT = re.compile(r"(?:\d+(?:[.,:]\d+)*|\b(?:één|" + "|".join(NUMBER_WORDS) + r")\b)\s*((?:[^\W\d_]+[\s-]*){1,2})",
                     re.IGNORECASE)
+# What a unit must hold for the form a question asks (`assistant.questions.asked_form`): a sum of money (a price:
+# "45 minuten" is no price), a clock time ("9.30", "om 17 uur", "van 9 tot 17 uur"; "24 uur" is a duration).
+_MONEY = re.compile(r"€|\b(?:euro|eur|cent|gratis|kosteloos|kostenloos|free\s+of\s+charge)\b|\b(?:geen|zonder)\s+"
+                    r"(?:extra\s+|eigen\s+)?kosten\b|\d\s*(?:%|procent\b)", re.IGNORECASE)
+_CLOCK = re.compile(r"\b(?:[01]?\d|2[0-3])[.:][0-5]\d\b(?![.,]\d)|\b(?:om|tot|vanaf|van|tussen|na|vóór)\s+(?:[01]?\d|"
+                    r"2[0-3])\s*(?:uur\b|u\b|(?:tot|en|-|–)\s*(?:[01]?\d|2[0-3])\s*uur\b)", re.IGNORECASE)
+# A name: a capitalised word that does not open a sentence, list item or quote ("Servicecentrum Gemeenten").
+_CAPITAL = re.compile(r"(?<![\w.!?:;\-•*\"'‘“(\[])(?<![.!?:;\-•*\"'‘“(\[] )(?<!^ )(?<!^)\b[A-Z][a-zà-ÿ]\w*\b(?:-(\w+))?")
+BESIDE = 3  # words between a subject and the name beside it ("de gemeentearchivaris, mevrouw J. de Vries")
+_APART = frozenset(["en", "of", "(", ")", ";", "and", "or"])
+_ACRONYM = re.compile(r"\b[A-Z][A-Z0-9]{1,6}\b(?:-(\w+))?")
 
 
 @dataclass(frozen=True)
@@ -46,6 +57,7 @@ class Evidence:
     fits: bool = True  # it holds what the question asks for (a number, a date...), or the question asks openly
     names: bool = True  # it names `NAMED` of the question's words (all, if it has fewer): see `answers_question`
     states_amount: bool = True  # it states a number, or the question asks no amount (`asks_amount`)
+    supplies: bool = True  # it holds the form the answer must take (a price, a clock time, a name: `_supplies`)
 
 
 @dataclass(frozen=True)
@@ -60,6 +72,7 @@ class _Candidate:
     fits: bool
     names: bool
     states_amount: bool
+    supplies: bool
 
 
 def select_evidence(question: str, sources: Sequence[tuple[int, str, str, float | None]], terms: Terms,
@@ -81,6 +94,9 @@ def select_evidence(question: str, sources: Sequence[tuple[int, str, str, float 
     amount = asks_amount(asking)
     what = counted(asking)
     counting = terms.bag(what) if what else None
+    form = asked_form(asking)
+    amount = amount and (form is None or form[0] != "price")  # a price's amount is its money: "gratis" answers it
+    own_words = {w.lower() for w in re.findall(r"[^\W_]+", f"{question} {previous or ''}")}
     # A follow-up's subject is the conversation's ("En per jaar?" after two questions on a parking permit): one
     # word of it named is enough.
     named = min(1 if previous else NAMED, len(asked.words))
@@ -118,14 +134,15 @@ def select_evidence(question: str, sources: Sequence[tuple[int, str, str, float 
             names = sum(m >= NAMED_MATCH for m in terms.matches(asked, stated)) >= named
             candidates.append(_Candidate(n, rank, unit.text, unit.start, unit.end, coverage,
                                          fit + bonus + prior - _length_penalty(unit.text), not kind or bonus > 0,
-                                         names, not amount or _states_amount(terms, unit.text, counting)))
+                                         names, not amount or _states_amount(terms, unit.text, counting),
+                                         _supplies(terms, form, own_words, unit.text)))
     if not candidates:
         return []
     candidates.sort(key=lambda c: (-c.score, c.rank, c.start))
     best = candidates[0].score
     chosen = [c for c in candidates if c.score >= KEEP_SHARE * best][:limit]
-    return [Evidence(c.n, c.text, c.start, c.end, round(c.score, 4), c.coverage, c.fits, c.names, c.states_amount)
-            for c in chosen]
+    return [Evidence(c.n, c.text, c.start, c.end, round(c.score, 4), c.coverage, c.fits, c.names, c.states_amount,
+                     c.supplies) for c in chosen]
 
 
 def answer_signal(evidence: Sequence[Evidence]) -> float:
@@ -144,7 +161,54 @@ def answers_question(evidence: Sequence[Evidence]) -> bool:
     wethouder van financiën" in a sentence on the college of burgemeester en wethouders), and a chunk with
     every rare word of a question on a commuting allowance by public transport may only say there is none on a
     day worked at home."""
-    return any(e.names for e in evidence) and any(e.states_amount for e in evidence)
+    return any(e.names and e.supplies for e in evidence) and any(e.states_amount for e in evidence)
+
+
+def _supplies(terms: Terms, form: tuple[str, str | None] | None, asked: set[str], text: str) -> bool:
+    """Whether ``text`` holds the form the answer must take (`assistant.questions.asked_form`): a price a sum of
+    money, a time of day a clock time, "hoe heet de..." a name the question does not already hold, "wie is de..."
+    such a name or a role, "welke N" an N or something named (a name, an acronym, a number)."""
+    if form is None:
+        return True
+    kind, noun = form
+    text = plain(text)
+    if kind == "price":
+        return bool(_MONEY.search(text))
+    if kind == "clock":
+        return bool(_CLOCK.search(text))
+    if kind in ("name", "person"):
+        return _named_beside(terms, noun or "", text, asked, kind == "person")
+    named = terms.matches(terms.bag(noun or ""), terms.bag(text))
+    # A name or acronym the question does not hold, unless it only qualifies a compound's head the question
+    # does not name either: a "Lenovo-laptop" names a brand of laptop, a "VPN-verbinding" is a connection.
+    instances = [m for pattern in (_CAPITAL, _ACRONYM) for m in pattern.finditer(text)
+                 if m.group(0).split("-")[0].lower() not in asked and (m.group(1) is None or m.group(1).lower() in asked)]
+    return bool(named and named[0] >= NAMED_MATCH) or bool(instances or numbers(text))
+
+
+def _named_beside(terms: Terms, subject: str, text: str, asked: set[str], roles: bool) -> bool:
+    """Whether ``text`` names ``subject`` ("de gemeentearchivaris") with a name beside it (a role too, when
+    ``roles``), within `BESIDE` words and not across "en", "of" or a bracket: "het Servicecentrum Gemeenten"
+    after "ondersteuning", not "de Chief Information Security Officer (CISO) en de functionaris"."""
+    tokens = list(re.finditer(r"[^\W_]+|[(),;]", text))
+    capitals = {m.start() for m in _CAPITAL.finditer(text)}
+    wanted = terms.bag(subject)
+    for i, token in enumerate(tokens):
+        bag = terms.bag(token.group(0))
+        if not wanted.words or not bag.words or max(terms.matches(wanted, bag)[0],
+                                                    terms.matches(bag, wanted)[0]) < NAMED_MATCH:
+            continue  # either may be the other's compound part: "ondersteuning" ~ "ondersteuningsorganisatie"
+        for step in (-1, 1):
+            for j in range(i + step, i + step * (BESIDE + 1), step):
+                if not 0 <= j < len(tokens) or tokens[j].group(0).lower() in _APART:
+                    break
+                word = tokens[j].group(0)
+                if word.lower() in asked:
+                    continue
+                if tokens[j].start() in capitals or (roles and (WANTS["role"].fullmatch(word) or
+                                                                _ACRONYM.fullmatch(word))):
+                    return True
+    return False
 
 
 def _states_amount(terms: Terms, text: str, counting: Bag | None) -> bool:

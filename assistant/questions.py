@@ -75,6 +75,39 @@ _NOT_COUNTED = frozenset(["tijd", "kost", "kosten", "bedraagt", "bedragen", "mag
                           "wordt", "worden", "kan", "kunnen", "ben", "gaat", "gaan"])
 
 
+# What the answer must be, beyond a number (`asks_amount`): a price asks a sum of money, a time of day a clock
+# time, "hoe heet de ..." a name, "wie is de ..." a name or a role, "welke N" an N or something named. Not "hoe heet
+# het wanneer..." (it asks a term), nor "welke dag/termijn/periode" (a date or duration: `question_kind`).
+_PRICE = re.compile(r"\b(?:wat|hoeveel)\s+(?:kost|kosten|betaal|betaalt|betalen)\b|\bhoe\s+duur\b|"
+                    r"\b(?:prijs|prijzen|tarief|tarieven)\b|\bwat\s+zijn\s+de\s+kosten\b|\bhow\s+much\s+(?:is|does)\b",
+                    re.IGNORECASE)
+_CLOCK = re.compile(r"\bhoe\s+laat\b|\bopenings(?:tijd|tijden|uren)\b|\bwanneer\s+(?:\w+\s+){0,4}?(?:open|geopend|"
+                    r"dicht|gesloten)\b|\bwelk\s+tijdstip\b|\bwhat\s+time\b|\bopening\s+hours\b", re.IGNORECASE)
+_NAME = re.compile(r"^\W*(?:hoe\s+heet|hoe\s+heten|wat\s+is\s+de\s+naam\s+van|wie\s+is|wie\s+zijn)\s+"
+                   r"(?:de|het|onze|ons|mijn)\s+(?!(?:wanneer|als|dat|dit)\b)([^\W\d_]+)", re.IGNORECASE)
+_WHICH = re.compile(r"^\W*(?:[^\W\d_]+\s+)?(?:welke|welk)\s+([^\W\d_]+)", re.IGNORECASE)
+_WHICH_TIME = frozenset(["dag", "dagen", "datum", "data", "jaar", "jaren", "maand", "week", "periode", "termijn",
+                         "tijd", "tijdstip", "moment", "uur", "leeftijd"])
+
+
+def asked_form(question: str) -> tuple[str, str | None] | None:
+    """What form the answer to ``question`` must take, beyond a number: ("price", None) for "wat kost...",
+    ("clock", None) for "hoe laat...", ("name", subject) for "hoe heet de gemeentearchivaris...", ("person",
+    subject) for "wie is de...", ("which", noun) for "welke cursussen..."; None when any text on the topic may
+    answer."""
+    if _PRICE.search(question):
+        return "price", None
+    if _CLOCK.search(question):
+        return "clock", None
+    name = _NAME.search(question)
+    if name:
+        return ("name" if re.match(r"^\W*(?:hoe|wat)", question, re.IGNORECASE) else "person"), name.group(1).lower()
+    which = _WHICH.search(question)
+    if which and which.group(1).lower() not in _WHICH_TIME:
+        return "which", which.group(1).lower()
+    return None
+
+
 def counted(question: str) -> str | None:
     """What a "hoeveel" question counts ("Hoeveel vakantiedagen..." -> "vakantiedagen"), or None."""
     match = _COUNTED.search(question)

@@ -110,6 +110,9 @@ def test_the_check_catches_a_wrong_number_an_invented_citation_and_an_unsupporte
     "Wie is de wethouder van financiën?",  # the documents name the college of burgemeester en wethouders
     "Welke kledingvoorschriften gelden er voor baliemedewerkers?",  # they name baliemedewerkers
     "Hoe hoog is de reiskostenvergoeding voor woon-werkverkeer met het openbaar vervoer?",  # none on a thuiswerkdag
+    "Hoeveel kost een extern beeldscherm van de gemeente?",  # "24 inch" is a number, not a price
+    "Hoe laat gaat de receptie van het gemeentehuis dicht?",  # the receptie is named, no clock time
+    "Hoe heet de gemeentearchivaris?",  # named beside the gemeentesecretaris, with no name of their own
 ])
 def test_a_question_near_a_topic_the_documents_do_not_answer_is_refused(assistant_for, question: str) -> None:
     assistant, _ = assistant_for("extractive")
@@ -121,7 +124,9 @@ def test_the_evidence_veto_keeps_answerable_questions(assistant_for) -> None:
     assistant, _ = assistant_for("extractive")
     for question in (QUESTION, "Hoe lang wordt firewalllogging bewaard?",
                      "Wie beslist over een klacht over een afdelingshoofd?",
-                     "Binnen hoeveel werkdagen krijgt een klager een ontvangstbevestiging?"):
+                     "Binnen hoeveel werkdagen krijgt een klager een ontvangstbevestiging?",
+                     "Vanaf hoe laat hoef ik 's avonds geen werkberichten meer te lezen?",  # a clock time: 18.00
+                     "Wie stelt de vernietigingslijst vast?", "Hoe hoog is de thuiswerkvergoeding per dag?"):
         result = assistant.ask(question)
         assert result.outcome == "answered" and result.signals["topical"] == 1.0, question
 

@@ -187,3 +187,50 @@ def test_an_unsupported_sentence_is_marked_removed_or_withheld(terms: Terms) -> 
 
 def test_filler_without_content_words_is_left_out(terms: Terms) -> None:
     assert Checker(terms).check("Zie hieronder.", SOURCES) == []
+
+
+def _answers(question: str, text: str, terms: Terms) -> bool:
+    return answers_question(select_evidence(question, [(1, text, "", None)], terms))
+
+
+@pytest.mark.parametrize(("question", "text", "answers"), [
+    # a price needs a sum of money, not any number: "45 minuten" is no price
+    ("Wat kost de e-learning over AI?", "Iedere medewerker volgt de e-learning over AI (ongeveer 45 minuten).", False),
+    ("Wat kost de e-learning over AI?", "De e-learning over AI kost € 25 per medewerker.", True),
+    ("Hoeveel kost de e-learning over AI?", "De e-learning over AI is gratis voor medewerkers.", True),
+    ("Wat is de prijs van een headset?", "Je krijgt een headset en een beeldscherm van 24 inch in bruikleen.", False),
+    # a time of day needs a clock time: "binnen 24 uur" is a duration
+    ("Hoe laat gaat de balie open?", "De balie is op werkdagen open; meldingen behandelen we binnen 24 uur.", False),
+    ("Hoe laat gaat de balie open?", "De balie is op werkdagen open van 8.30 tot 17.00 uur.", True),
+    ("Wat zijn de openingstijden van de balie?", "De openingstijden van de balie zijn van 9 tot 17 uur.", True),
+    ("Vanaf hoe laat hoef ik geen berichten meer te lezen?",
+     "Na 18.00 uur ben je niet verplicht berichten te lezen.", True),
+])
+def test_a_price_needs_money_and_a_time_of_day_a_clock_time(terms: Terms, question: str, text: str,
+                                                            answers: bool) -> None:
+    assert _answers(question, text, terms) == answers
+
+
+@pytest.mark.parametrize(("question", "text", "answers"), [
+    # the name must stand beside what the question names, not elsewhere in the sentence
+    ("Hoe heet de gemeentearchivaris die over de lijst adviseert?",
+     "Na advies van de gemeentearchivaris stelt de gemeentesecretaris de lijst vast.", False),
+    ("Hoe heet de gemeentearchivaris die over de lijst adviseert?",
+     "De gemeentearchivaris, Jan de Vries, adviseert over de lijst.", True),
+    ("Wat is de naam van de functionaris gegevensbescherming?",
+     ("Na advies van de Chief Information Security Officer (CISO) en de functionaris gegevensbescherming is "
+      "het beleid vastgesteld."), False),
+    ("Hoe heet de ondersteuningsorganisatie van de VNG voor gemeenten?",
+     "De VNG kent ter ondersteuning het Servicecentrum Gemeenten.", True),
+    ("Hoe heet het wanneer een chatbot onjuiste informatie geeft?",  # asks a term, not a name
+     "Geeft een chatbot onjuiste informatie, dan heet dit 'hallucineren'.", True),
+    ("Wie is de zorgdrager voor de archiefbescheiden?", "Het college is de zorgdrager voor de archiefbescheiden.",
+     True),
+    # "welk merk laptop": a brand, or the word itself; "VPN" qualifies a connection, not a laptop
+    ("Welk merk laptop krijg ik van de gemeente?", "De laptop van de gemeente maakt een VPN-verbinding.", False),
+    ("Welk merk laptop krijg ik van de gemeente?", "Je krijgt van de gemeente een Lenovo-laptop.", True),
+    ("Met welke tool gaat de gemeente bellen?", "De gemeente gaat bellen met Microsoft Teams.", True),
+])
+def test_a_name_stands_beside_its_subject_and_a_which_question_needs_what_it_names(
+        terms: Terms, question: str, text: str, answers: bool) -> None:
+    assert _answers(question, text, terms) == answers

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from assistant.questions import (
+    asked_form,
     asks_amount,
     counted,
     is_follow_up,
@@ -85,3 +86,22 @@ def test_question_words_are_not_the_topic() -> None:
 def test_the_light_verbs_a_question_is_framed_with_are_not_its_topic() -> None:
     assert without_question_words("Vanaf wanneer gelden de eisen?").split() == ["de", "eisen?"]
     assert "gaat" not in without_question_words("Met welke tool gaat Hilversum bellen?").split()
+
+
+@pytest.mark.parametrize(("question", "form"), [
+    ("Wat kost de e-learning?", ("price", None)),
+    ("Hoeveel kost een paspoort?", ("price", None)),
+    ("Hoe hoog is het OZB-tarief?", ("price", None)),
+    ("Hoe laat gaat de kantine open?", ("clock", None)),
+    ("Wat zijn de openingstijden van de balie?", ("clock", None)),
+    ("Hoe heet de gemeentearchivaris?", ("name", "gemeentearchivaris")),
+    ("Wie is de vertrouwenspersoon?", ("person", "vertrouwenspersoon")),
+    ("Welke cursussen kan ik volgen?", ("which", "cursussen")),
+    ("Hoe heet het wanneer een chatbot iets verzint?", None),  # a term
+    ("Wie is zorgdrager voor de archiefbescheiden?", None),  # no article: a role answers, the kind's bonus ranks it
+    ("Op welke dag is de teamdag?", None),  # a date: `question_kind`
+    ("Hoe lang duurt de e-learning?", None),
+])
+def test_the_form_an_answer_must_take_is_read_from_the_question(question: str,
+                                                                form: tuple[str, str | None] | None) -> None:
+    assert asked_form(question) == form
