@@ -240,13 +240,14 @@ class Index:
             return IngestOutcome(source, "failed", error=f"cannot read: {exc.strerror or exc}")
         return self._prepare(data, path.name, source, collection)
 
-    def _prepare(self, data: bytes, name: str, source: str, collection: str) -> IngestOutcome | _Prepared:
-        """Parse and chunk, or say why not (failed) or that there is nothing to do (unchanged)."""
+    def _prepare(self, data: bytes, name: str, source: str, collection: str,
+                 again: bool = False) -> IngestOutcome | _Prepared:
+        """Parse and chunk, or say why not (failed) or that there is nothing to do (unchanged, unless ``again``)."""
         try:
             self._check_size(len(data))
             doc_id = hashlib.sha256(data).hexdigest()
             existing = self._registry.get(doc_id)
-            if existing is not None and existing.status == "ready":
+            if existing is not None and existing.status == "ready" and not again:
                 if existing.collection != collection:
                     self.move(doc_id, collection)
                 return IngestOutcome(source, "unchanged", doc_id, existing.title, existing.chunks)
@@ -298,6 +299,21 @@ class Index:
         return IngestOutcome(prepared.source, "failed", prepared.doc_id, prepared.document.title,
                              error="indexeren duurde te lang en is door een ander proces overgenomen; probeer het"
                                    " opnieuw")
+
+    def reindex(self, doc_id: str, progress: Progress | None = None) -> IngestOutcome:
+        """Index a ready document again from its stored original. It is parsed, chunked and embedded while the
+        old version still serves; only then is that one removed and the new one written. A document that now
+        fails (a stricter parser, a time-out) stays as it was: the outcome says why (NotFound if none)."""
+        record = self.find(doc_id)
+        data = self.original(doc_id).read_bytes()
+        prepared = self._prepare(data, record.name, record.source, record.collection, again=True)
+        if isinstance(prepared, IngestOutcome):
+            return prepared
+        if progress:
+            progress(0, len(prepared.chunks))
+        vectors = self.embedder.embed_passages([c.embed_text for c in prepared.chunks])
+        self.delete(doc_id)
+        return self._commit(prepared, vectors, progress)
 
     def delete(self, doc_id: str) -> DocumentRecord:
         """Remove a document: hidden from search at once, then its chunks and stored file are removed."""

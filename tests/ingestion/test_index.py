@@ -185,3 +185,36 @@ def test_another_live_process_work_in_progress_is_not_taken_for_a_crash(tmp_path
         sleeper.wait()
     make_index(tmp_path)
     assert registry.list(None) == []
+
+
+def test_reindex_writes_the_document_again_from_its_original(tmp_path: Path) -> None:
+    index = make_index(tmp_path)
+    first = index.ingest_file(write(tmp_path / "a.md", "# Parkeren\n\nEen parkeervergunning kost veertig euro."))
+    again = index.reindex(first.doc_id)
+    assert again.status == "new" and again.doc_id == first.doc_id and again.chunks == first.chunks
+    assert [d.doc_id for d in index.documents()] == [first.doc_id] and index.chunk_count() == first.chunks
+    assert index.search("parkeervergunning", 3, min_score=0.1)[0].doc_id == first.doc_id
+
+
+def test_a_reindex_that_fails_leaves_the_document_as_it_was(tmp_path: Path) -> None:
+    from core.errors import DocumentError
+
+    index = make_index(tmp_path)
+    first = index.ingest_file(write(tmp_path / "a.md", "# Parkeren\n\nEen parkeervergunning kost veertig euro."))
+
+    def refuse(data, name):
+        raise DocumentError("de parser weigert dit bestand nu")
+
+    index._parser.parse = refuse  # type: ignore[method-assign]
+    outcome = index.reindex(first.doc_id)
+    assert outcome.status == "failed" and "weigert" in (outcome.error or "")
+
+    def explode(texts):
+        raise RuntimeError("disk full")
+
+    del index._parser.parse
+    index.embedder.embed_passages = explode  # type: ignore[method-assign]
+    with pytest.raises(RuntimeError):
+        index.reindex(first.doc_id)
+    assert [d.doc_id for d in index.documents()] == [first.doc_id] and index.chunk_count() == first.chunks
+    assert index.original(first.doc_id).exists()

@@ -21,7 +21,7 @@ from typing import Protocol
 
 from assistant.turn import Redactor
 from core.database import Connection, Database, Row
-from core.errors import RedactionError, UserError
+from core.errors import NotFound, RedactionError, UserError
 from core.migrations import Migration, apply, columns
 from core.process import Owner
 from guardrails import Vault
@@ -353,10 +353,11 @@ class Indexer:
             job.done, job.total = done, total
             self._record(job, self._book.progress)
 
-        if job.kind == "reindex":
-            doc_id = hashlib.sha256(data).hexdigest()
-            if any(d.doc_id == doc_id for d in self._index.documents()):
-                self._index.delete(doc_id)
+        if job.kind == "reindex":  # the document stays as it was until its new version is ready
+            try:
+                return self._index.reindex(hashlib.sha256(data).hexdigest(), progress)
+            except NotFound:  # deleted meanwhile: index the original it had as a new upload
+                pass
         return self._index.ingest_bytes(data, job.name, job.source, progress, collection=job.collection)
 
     def _record(self, job: IndexJob, write: Callable[[IndexJob], None] | None = None) -> None:
