@@ -147,7 +147,8 @@ def build_folder_sync(settings: Settings, index: Index) -> FolderSync:
 
     database = Database.open(settings.database_dsn, settings.data_dir / "index" / "documents.sqlite3",
                              schema=settings.database.pg_schema)
-    return FolderSync(index, SyncState(database), settings.ingestion.max_file_mb * 1024 * 1024)
+    return FolderSync(index, SyncState(database), settings.ingestion.max_file_mb * 1024 * 1024,
+                      settings.ingestion.sync_retry_hours)
 
 
 def build_llm(settings: Settings) -> LLM:

@@ -89,12 +89,14 @@ def source_key(scope: str, path: str) -> str:
 
 class FolderSync:
     """Mirrors folders into ``index``, remembering files and runs in ``state``; ``max_bytes`` is the largest
-    file read (the ingestion limit), checked before a file is read into memory."""
+    file read (the ingestion limit), checked before a file is read into memory; a failed file is tried again
+    once its failure is ``retry_hours`` old, changed or not."""
 
-    def __init__(self, index: Index, state: SyncState, max_bytes: int) -> None:
+    def __init__(self, index: Index, state: SyncState, max_bytes: int, retry_hours: float = 24) -> None:
         self._index = index
         self._state = state
         self._max_bytes = max_bytes
+        self._retry_seconds = retry_hours * 3600
 
     def runs(self, limit: int = 10) -> list[SyncRun]:
         """The latest runs, newest first."""
@@ -109,7 +111,8 @@ class FolderSync:
              on_item: Callable[[SyncItem], None] | None = None, retry_failed: bool = False) -> SyncReport:
         """One run over ``root``; SyncBusy when another is running, UserError when ``root`` is no folder.
         ``on_total`` hears how many files there are to look at, ``on_item`` what became of each. A file that
-        failed and has not changed since is not tried again, unless ``retry_failed``."""
+        failed and has not changed since is not tried again until its failure is ``retry_hours`` old, unless
+        ``retry_failed``."""
         scope = self._index.collections.require(scope)  # NotFound (exit 2) before a run is on record
         run, started = self._state.begin(scope, str(root), trigger, actor)
         if not started:
@@ -151,6 +154,8 @@ class FolderSync:
             self._state.forget_failure(scope, path)
         if retry_failed:
             failures = {}
+        else:  # a time-out under load, a sandbox that did not start: not the file's fault for ever
+            failures = {p: f for p, f in failures.items() if time.time() - f.failed < self._retry_seconds}
         gone = sorted({p for p in recorded if p not in present}
                       | {s[len(prefix):] for s in ready if s.startswith(prefix) and s[len(prefix):] not in present})
         run.total = len(files) + len(gone)

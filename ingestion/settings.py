@@ -98,6 +98,9 @@ class IngestionSettings(BaseModel):
                            " false only reports them.")
     sync_collection: str = Field(
         "algemeen", min_length=1, max_length=64, description="The collection synced files go into.")
+    sync_retry_hours: float = Field(
+        24, ge=0, description="A file that failed and has not changed is tried again once its failure is this old"
+                              " (a time-out under load is not the file's fault); 0: at every run.")
 
 
 class RetrievalSettings(BaseModel):

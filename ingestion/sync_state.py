@@ -80,6 +80,7 @@ class FailedFile:
     mtime_ns: int
     sha256: str  # '' when its bytes were not read
     reason: str
+    failed: float = field(default=0.0, compare=False)  # when (time.time()); not part of what failed
 
 
 @dataclass
@@ -137,10 +138,10 @@ class SyncState:
     def failures(self, scope: str) -> dict[str, FailedFile]:
         """Every file of ``scope`` whose latest try failed, by path."""
         with self._db.connect() as conn:
-            rows = conn.execute("SELECT path, size, mtime_ns, sha256, reason FROM sync_failures WHERE scope = ?",
-                                (scope,)).fetchall()
-        return {r["path"]: FailedFile(r["path"], int(r["size"]), int(r["mtime_ns"]), r["sha256"], r["reason"])
-                for r in rows}
+            rows = conn.execute("SELECT path, size, mtime_ns, sha256, reason, failed FROM sync_failures"
+                                " WHERE scope = ?", (scope,)).fetchall()
+        return {r["path"]: FailedFile(r["path"], int(r["size"]), int(r["mtime_ns"]), r["sha256"], r["reason"],
+                                      float(r["failed"])) for r in rows}
 
     def fail(self, scope: str, failed: FailedFile) -> None:
         """Remember that a file failed, with its fingerprint and the reason."""

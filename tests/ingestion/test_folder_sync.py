@@ -164,6 +164,19 @@ def test_a_failed_file_is_not_parsed_again_until_it_changes_or_a_retry_is_asked(
     assert counts["unchanged"] == 2 and counts["failed"] == counts["failed_unchanged"] == 0
 
 
+def test_a_failure_is_tried_again_once_it_is_retry_hours_old(world, tmp_path, monkeypatch) -> None:
+    index, _, db = world  # a time-out under load is not the file's fault for ever
+    share = tmp_path / "share"
+    share.mkdir()
+    (share / "kapot.pdf").write_bytes(b"%PDF-1.7\n" + os.urandom(2000))
+    folder_sync = FolderSync(index, SyncState(db), 1 << 26, retry_hours=1)
+    assert folder_sync.sync(share).counts()["failed"] == 1
+    assert folder_sync.sync(share).counts()["failed_unchanged"] == 1
+    later = time.time() + 3601
+    monkeypatch.setattr("ingestion.folder_sync.time.time", lambda: later)
+    assert folder_sync.sync(share).counts()["failed"] == 1  # parsed again, and remembered anew
+
+
 def test_a_file_over_the_limit_is_remembered_and_tried_again_under_a_higher_limit(world, tmp_path) -> None:
     index, folder_sync, db = world
     share = tmp_path / "share"
