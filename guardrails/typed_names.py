@@ -48,6 +48,8 @@ woont woonde belde belt heeft had is was wil wilde vraagt vroeg komt kwam zegt z
 ontvangt stuurde schreef lives lived called calls has had is was wants asked says said
 """)
 # Endings of Dutch adjectives and nouns, never of a first name.
+_POLICY_HEADS = ("beleid", "beleidsplan", "regeling", "verordening", "besluit", "programma", "register", "kader",
+                 "strategie", "protocol", "reglement", "wet")  # the heads of policy compounds
 _WORD_ENDINGS = ("volle", "loze", "achtige", "ische", "lijke", "lijk", "baar", "bare", "ieve", "tie", "ing", "ingen",
                  "heid", "teit", "isme", "ment", "ende", "erde", "igde", "aire", "ele", "ale", "ieke", "tische")
 
@@ -89,8 +91,10 @@ class TypedNameDetector:
         return self.lexicon.is_first_name(low) or self.lexicon.is_surname(low)
 
     def _policy(self, low: str) -> bool:
-        """A policy or organisation word, or a hyphenated word with one ("ai-verordening")."""
-        return low in NOT_NAME or "-" in low and any(part in NOT_NAME for part in low.split("-"))
+        """A policy or organisation word, a hyphenated word with one ("ai-verordening"), or a long compound
+        that ends in a policy word ("informatiebeveiligingsbeleid", "archiefwet"): no name ends so."""
+        return low in NOT_NAME or "-" in low and any(part in NOT_NAME for part in low.split("-")) or (
+            len(low) >= 10 and low.endswith(_POLICY_HEADS) and not self.lexicon.is_first_name(low))  # "abdelkader"
 
     def _plain(self, low: str) -> bool:
         """Never part of a name: function words, policy words, towns."""
