@@ -9,25 +9,18 @@ import time
 from collections.abc import Iterator, Sequence
 from functools import lru_cache
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
 from assistant.llm import GenerationParams, Message
 from assistant.remote_settings import RemoteLLMSettings
 from core.errors import BackendUnavailable
+from core.urls import v1_base
 
 logger = logging.getLogger(__name__)
 _RETRY_TOKENIZE_AFTER_S = 30.0
 # Tokenize endpoints, tried in order: llama_cpp.server, llama.cpp's llama-server, vLLM.
 _TOKENIZERS = ("extras", "llama-server", "vllm")
-
-
-def _v1_base(url: str) -> str:
-    """The '/v1' base of a server URL given with or without it."""
-    parts = urlsplit(url.rstrip("/"))
-    path = parts.path if parts.path.endswith("/v1") else parts.path + "/v1"
-    return urlunsplit((parts.scheme, parts.netloc, path, "", ""))
 
 
 class OpenAICompatibleLLM:
@@ -36,7 +29,7 @@ class OpenAICompatibleLLM:
     def __init__(self, url: str, *, n_ctx: int, model: str | None = None, api_key: str | None = None,
                  connect_timeout_s: float = 5.0, read_timeout_s: float = 120.0, retries: int = 2,
                  retry_backoff_s: float = 0.5, transport: httpx.BaseTransport | None = None) -> None:
-        self.base = _v1_base(url)
+        self.base = v1_base(url)
         self.root = self.base.removesuffix("/v1")
         self.n_ctx = n_ctx
         self.sha256: str | None = None  # the weights are on the server; their hash is not ours to see

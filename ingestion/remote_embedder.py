@@ -16,23 +16,17 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
 from core.errors import BackendUnavailable, ConfigurationError
+from core.urls import v1_base
 from ingestion.settings import EmbeddingSettings
 from ingestion.wordpieces import WordPieces, max_seq_length
 
 logger = logging.getLogger(__name__)
 CHARS_PER_PIECE = 3  # the estimate without a tokenizer: MiniLM's word pieces average 4-5 characters of Dutch
 RETRY_STATUS = {408, 429, 500, 502, 503, 504}
-
-
-def _v1_base(url: str) -> str:
-    parts = urlsplit(url.rstrip("/"))
-    path = parts.path if parts.path.endswith("/v1") else parts.path + "/v1"
-    return urlunsplit((parts.scheme, parts.netloc, path, "", ""))
 
 
 class OpenAIEmbedder:
@@ -42,7 +36,7 @@ class OpenAIEmbedder:
                  timeout_s: float = 60.0, retries: int = 3, retry_backoff_s: float = 0.5,
                  tokenizer_dir: Path | None = None, max_tokens: int = 256, query_prefix: str = "",
                  passage_prefix: str = "", transport: httpx.BaseTransport | None = None) -> None:
-        self.base = _v1_base(url)
+        self.base = v1_base(url)
         self.name = model
         self._batch_size = batch_size
         self._retries = retries
