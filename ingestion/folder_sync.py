@@ -155,7 +155,8 @@ class FolderSync:
         if retry_failed:
             failures = {}
         else:  # a time-out under load, a sandbox that did not start: not the file's fault for ever
-            failures = {p: f for p, f in failures.items() if time.time() - f.failed < self._retry_seconds}
+            recent = time.time() - self._retry_seconds
+            failures = {p: f for p, f in failures.items() if f.failed > recent}
         gone = sorted({p for p in recorded if p not in present}
                       | {s[len(prefix):] for s in ready if s.startswith(prefix) and s[len(prefix):] not in present})
         run.total = len(files) + len(gone)

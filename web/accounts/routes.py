@@ -23,6 +23,11 @@ def client_address(request: Request[Any, Any, Any]) -> str:
     return request.client.host if request.client else "unknown"
 
 
+def base_url(request: Request[Any, Any, Any]) -> str:
+    """Baken's own address: the configured public URL, else the one this request came to."""
+    return ctx(request).web.sso.public_url.rstrip("/") or str(request.base_url).rstrip("/")
+
+
 def sign_in(request: Request[Any, Any, Any]) -> SignIn:
     return SignIn(ctx(request), client_address(request))
 
@@ -101,8 +106,7 @@ def wait_text(t: Translate, seconds: float) -> str:
 def logout(request: Request[Any, Any, Any]) -> Redirect:
     """End the session (server side too) and go to the login page; a session that began at the OpenID provider
     goes by the provider's end-session page, when it offers one, so that its session ends too."""
-    base = ctx(request).web.sso.public_url.rstrip("/") or str(request.base_url).rstrip("/")
-    target = sign_in(request).log_out(current_session(request), request.cookies.get(SESSION_COOKIE), base)
+    target = sign_in(request).log_out(current_session(request), request.cookies.get(SESSION_COOKIE), base_url(request))
     response = Redirect(target, status_code=303)
     response.cookies.append(Cookie(key=SESSION_COOKIE, value="", max_age=0, path="/"))
     return response

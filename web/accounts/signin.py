@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from core.errors import NotFound
-from web.accounts.oidc import LoginRefused
-from web.accounts.sso import Pending, map_claims, new_secret
+from web.accounts.oidc import LoginRefused, OidcClient
+from web.accounts.sso import Pending, PendingLogins, map_claims, new_secret
 from web.accounts.store import Session, User
 from web.auth import home_of
 from web.context import WebContext
@@ -116,7 +116,7 @@ class SignIn:
         self._audit("auth.login", user.id, user.role, "ok", origin)
         return SignedIn(token=token, target=target if target != "/" else home_of(user))
 
-    def _sso(self) -> tuple[Any, Any]:
+    def _sso(self) -> tuple[OidcClient, PendingLogins]:
         if self.context.sso is None or self.context.pending is None:
             raise NotFound("sso")
         return self.context.sso, self.context.pending

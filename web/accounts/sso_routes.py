@@ -14,17 +14,11 @@ from litestar.params import FromQuery
 from litestar.response import Redirect, Template
 
 from core.errors import NotFound
-from web.accounts.routes import sign_in, signed_in
+from web.accounts.routes import base_url, sign_in, signed_in
 from web.auth import SSO_COOKIE
 from web.context import ctx, language
 
 CALLBACK = "/login/sso/callback"
-
-
-def base_url(request: Request[Any, Any, Any]) -> str:
-    """Baken's own address: the configured public URL, else the one this request came to."""
-    configured = ctx(request).web.sso.public_url
-    return configured.rstrip("/") if configured else str(request.base_url).rstrip("/")
 
 
 @get("/login/sso", sync_to_thread=True)
