@@ -22,7 +22,7 @@ import httpx
 from core.errors import BackendUnavailable, ConfigurationError
 from core.urls import v1_base
 from ingestion.settings import EmbeddingSettings
-from ingestion.wordpieces import WordPieces, max_seq_length
+from ingestion.wordpieces import WordPieces
 
 logger = logging.getLogger(__name__)
 CHARS_PER_PIECE = 3  # the estimate without a tokenizer: MiniLM's word pieces average 4-5 characters of Dutch
@@ -47,8 +47,7 @@ class OpenAIEmbedder:
         self._client = httpx.Client(headers=headers, timeout=httpx.Timeout(timeout_s, connect=min(timeout_s, 5.0)),
                                     transport=transport)
         self._words = WordPieces(tokenizer_dir) if tokenizer_dir else None
-        self.max_tokens = self._words.max_tokens if self._words else (
-            max_seq_length(tokenizer_dir) if tokenizer_dir else max_tokens)
+        self.max_tokens = self._words.max_tokens if self._words else max_tokens
         self._dimension: int | None = None
 
     @classmethod
