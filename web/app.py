@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +40,8 @@ from web.context import WebContext, build_environment, language, render
 from web.db import open_web_database
 from web.documents import collection_routes, sync_routes
 from web.documents import routes as document_routes
-from web.documents.indexing import Indexer, IndexJob, logged_name
+from web.documents.indexing import Indexer
+from web.documents.library import audit_indexed
 from web.documents.sync import SyncScheduler
 from web.head import HeadAsGetLitestar
 from web.i18n import MESSAGES, translator
@@ -73,7 +73,7 @@ def create_app(settings: AppSettings, services: Services) -> Litestar:
     context = WebContext(services=services, web=web, accounts=accounts, history=history,
                          chat=ChatRunner(services.assistant, history, web.chat_workers),
                          indexer=Indexer(services.index, settings.data_dir / "web" / "uploads", db,
-                                         on_finished=lambda job: _log_indexed(services, job)),
+                                         on_finished=lambda job: audit_indexed(services, job)),
                          max_upload_bytes=max_mb * 1024 * 1024, database=db, sync=_scheduled_sync(settings, services))
     if web.sso.enabled:  # off by default: nothing here then reaches for the network
         context.sso, context.pending = OidcClient(web.sso), PendingLogins(db)
@@ -143,21 +143,6 @@ def _fill_figures(services: Services) -> None:
             logger.warning("audit figures not brought up to date at start: %s", type(exc).__name__)
 
     threading.Thread(target=run, name="baken-audit-figures", daemon=True).start()
-
-def _log_indexed(services: Services, job: IndexJob) -> None:
-    """Each finished upload or re-index is counted, and is a document event in the audit log."""
-    observed = services.metrics
-    if observed is not None:
-        observed.observe_ingestion(job.result or "failed", job.total if job.status == "done" else 0,
-                                   time.time() - job.created)
-    if services.audit is None:
-        return
-    services.audit.append_document_event(
-        f"document.{job.kind}", actor=job.actor_id, role=job.actor_role, doc_id=job.doc_id or "",
-        sha256=job.doc_id or "", outcome="ok" if job.status == "done" else "failed",
-        details={"baken.document.name": logged_name(job.name, services.assistant.redactor),
-                 "baken.document.result": job.result or job.error, "baken.collection": job.collection})
-
 
 def _page_error(request: Request[Any, Any, Any], status: int, title: str, message: str) -> Response[Any]:
     if request.headers.get("hx-request") == "true":

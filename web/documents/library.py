@@ -2,18 +2,19 @@
 offered, the indexing jobs, a queued upload, delete, re-index and move, each audited. Everything is inside the
 collections the user reads: outside them a document does not exist, as far as this user can tell. The routes
 (`web/documents/routes.py`) parse the request (and stream an upload's body to the spool), call one of these,
-and render.
+and render. `audit_indexed` logs each finished upload or re-index, as the Indexer reports it.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import IO, Any, NamedTuple
 
-from core.errors import NotFound
+from assistant.services import Services
 from ingestion.collection import OPEN, Collection
 from ingestion.registry import DocumentRecord
 from web.accounts.store import User
@@ -126,4 +127,17 @@ class Library:
                 details={"baken.collection.from": record.collection, "baken.collection": target})
 
 
-__all__ = ["CollectionRefused", "Library", "NotFound", "Outcome"]
+
+def audit_indexed(services: Services, job: IndexJob) -> None:
+    """Each finished upload or re-index is counted, and is a document event in the audit log."""
+    observed = services.metrics
+    if observed is not None:
+        observed.observe_ingestion(job.result or "failed", job.total if job.status == "done" else 0,
+                                   time.time() - job.created)
+    if services.audit is None:
+        return
+    services.audit.append_document_event(
+        f"document.{job.kind}", actor=job.actor_id, role=job.actor_role, doc_id=job.doc_id or "",
+        sha256=job.doc_id or "", outcome="ok" if job.status == "done" else "failed",
+        details={"baken.document.name": logged_name(job.name, services.assistant.redactor),
+                 "baken.document.result": job.result or job.error, "baken.collection": job.collection})
